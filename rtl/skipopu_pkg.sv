@@ -1,0 +1,93 @@
+// SkipOPU shared definitions: instruction format, opcodes, error codes, CSR map, FP16 format.
+// Documented in docs/isa.md, docs/csr.md and docs/numerics.md; model/isa.py mirrors this file.
+
+package skipopu_pkg;
+
+  // ---------------------------------------------------------------------------------------------
+  // Instruction word (128 bits, little-endian in memory, 16 bytes per instruction)
+  //   [7:0]    opcode
+  //   [11:8]   port   memory port of LOAD/STORE: 0 = DDR, 1..NUM_HBM = HBM port (port-1)
+  //   [15:12]  flags  reserved, must be 0
+  //   [31:16]  len    length in global-buffer words (1..65535); 0 is illegal
+  //   [63:32]  f0     LOAD/STORE: buffer word address; VADD: destination word address
+  //   [95:64]  f1     LOAD/STORE: memory byte address [31:0]; VADD: source 0 word address
+  //   [127:96] f2     LOAD/STORE: memory byte address [63:32]; VADD: source 1 word address
+  // ---------------------------------------------------------------------------------------------
+  localparam int InsnW = 128;
+
+  typedef enum logic [7:0] {
+    OpNop   = 8'h00,
+    OpEnd   = 8'h01,
+    OpLoad  = 8'h10,
+    OpStore = 8'h11,
+    OpVadd  = 8'h20
+  } opcode_e;
+
+  typedef struct packed {
+    logic [31:0] f2;
+    logic [31:0] f1;
+    logic [31:0] f0;
+    logic [15:0] len;
+    logic [3:0]  flags;
+    logic [3:0]  port;
+    logic [7:0]  opcode;
+  } insn_t;
+
+  // ---------------------------------------------------------------------------------------------
+  // Error codes (CSR ERR_CODE). The core stops at the first error, drains outstanding AXI
+  // transactions and then reports done with the error bit set.
+  // ---------------------------------------------------------------------------------------------
+  typedef enum logic [7:0] {
+    ErrNone         = 8'd0,
+    ErrIllegalOp    = 8'd1,   // unknown opcode
+    ErrReserved     = 8'd2,   // reserved field (flags, unused operand) not zero
+    ErrBadLen       = 8'd3,   // len == 0
+    ErrBadPort      = 8'd4,   // port > NUM_HBM
+    ErrGbufRange    = 8'd5,   // buffer range outside the global buffer
+    ErrMemAlign     = 8'd6,   // memory address not aligned to the data-bus width
+    ErrMemRange     = 8'd7,   // memory range outside the AXI address space
+    ErrFetchAxi     = 8'd8,   // instruction fetch got SLVERR/DECERR
+    ErrDmaRdAxi     = 8'd9,   // DMA read got SLVERR/DECERR
+    ErrDmaWrAxi     = 8'd10,  // DMA write got SLVERR/DECERR
+    ErrProgOverrun  = 8'd11,  // PROG_LEN instructions executed without END
+    ErrBadProg      = 8'd12   // PROG_LEN == 0 or PROG_BASE not 16-byte aligned
+  } err_e;
+
+  // ---------------------------------------------------------------------------------------------
+  // CSR map (AXI4-Lite, 32-bit registers, byte addresses). See docs/csr.md.
+  // ---------------------------------------------------------------------------------------------
+  localparam logic [11:0] CsrId        = 12'h000;  // RO  0x534B4F50 "SKOP"
+  localparam logic [11:0] CsrVersion   = 12'h004;  // RO  [31:16] major.minor, [15:0] 0
+  localparam logic [11:0] CsrConfig    = 12'h008;  // RO  [7:0] NUM_HBM, [15:8] log2(DATA_W/8),
+                                                   //     [31:16] log2(GBUF_DEPTH)
+  localparam logic [11:0] CsrCtrl      = 12'h010;  // WO  bit0 start (ignored while busy)
+  localparam logic [11:0] CsrStatus    = 12'h014;  // RO  bit0 busy, bit1 done, bit2 error
+  localparam logic [11:0] CsrErrCode   = 12'h018;  // RO  err_e of the first error
+  localparam logic [11:0] CsrErrPc     = 12'h01C;  // RO  index of the faulting instruction
+  localparam logic [11:0] CsrProgLo    = 12'h020;  // RW  program base byte address [31:0]
+  localparam logic [11:0] CsrProgHi    = 12'h024;  // RW  program base byte address [63:32]
+  localparam logic [11:0] CsrProgLen   = 12'h028;  // RW  program length in instructions
+  localparam logic [11:0] CsrIrqEn     = 12'h030;  // RW  bit0 done, bit1 error
+  localparam logic [11:0] CsrIrqStatus = 12'h034;  // RW1C bit0 done, bit1 error
+  localparam logic [11:0] CsrCyclesLo  = 12'h040;  // RO  busy cycles [31:0] (latches Hi)
+  localparam logic [11:0] CsrCyclesHi  = 12'h044;  // RO  latched busy cycles [63:32]
+  localparam logic [11:0] CsrInsnCount = 12'h048;  // RO  instructions retired
+  localparam logic [11:0] CsrBytesBase = 12'h100;  // RO  per port p (0 = DDR, 1.. = HBM):
+                                                   //     +16p: rd lo (latches rd hi, wr lo/hi)
+                                                   //     +16p+4: rd hi, +8: wr lo, +12: wr hi
+
+  localparam logic [31:0] IdValue      = 32'h534B_4F50;
+  localparam logic [31:0] VersionValue = 32'h0001_0000;
+
+  // ---------------------------------------------------------------------------------------------
+  // IEEE 754 binary16, see docs/numerics.md (DAZ inputs, FTZ outputs, RNE, canonical NaN).
+  // ---------------------------------------------------------------------------------------------
+  typedef struct packed {
+    logic       sign;
+    logic [4:0] exponent;
+    logic [9:0] mantissa;
+  } fp16_t;
+
+  localparam logic [15:0] Fp16QNaN = 16'h7E00;  // canonical quiet NaN
+
+endpackage
