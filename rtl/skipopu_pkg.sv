@@ -50,7 +50,8 @@ package skipopu_pkg;
     ErrDmaRdAxi     = 8'd9,   // DMA read got SLVERR/DECERR
     ErrDmaWrAxi     = 8'd10,  // DMA write got SLVERR/DECERR
     ErrProgOverrun  = 8'd11,  // PROG_LEN instructions executed without END
-    ErrBadProg      = 8'd12   // PROG_LEN == 0 or PROG_BASE not 16-byte aligned
+    ErrBadProg      = 8'd12,  // PROG_LEN == 0, or PROG_BASE not aligned / out of range
+    ErrOverlap      = 8'd13   // VADD destination partially overlaps a source
   } err_e;
 
   // ---------------------------------------------------------------------------------------------

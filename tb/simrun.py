@@ -148,9 +148,11 @@ def run(
     results = tdir / "results.xml"
     env = {"COCOTB_LOG_LEVEL": os.environ.get("COCOTB_LOG_LEVEL", "INFO")}
     env.update(extra_env or {})
-    # test modules are dotted names below tb/ (e.g. "top.tb_top"); model/ imports from the root
-    env["PYTHONPATH"] = os.pathsep.join(
-        [str(ROOT), str(TB_DIR)] + ([env["PYTHONPATH"]] if env.get("PYTHONPATH") else []))
+    # The runner passes this process's sys.path to the simulator as PYTHONPATH: test modules are
+    # dotted names below tb/ (e.g. "top.tb_top") and import model/ from the repository root.
+    for p in (str(TB_DIR), str(ROOT)):
+        if p not in sys.path:
+            sys.path.insert(0, p)
     # The runner only checks results itself under pytest (and then calls sys.exit); keep the
     # behaviour the same everywhere by checking here.
     saved = os.environ.pop("PYTEST_CURRENT_TEST", None)

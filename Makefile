@@ -1,0 +1,44 @@
+# SkipOPU: simulation, regression and lint. See README.md.
+#   make sim   [SIM=verilator|icarus] [WAVES=1] [SEED=n]   the main job
+#   make test  [SIM=...] [JOBS=n]                          the pytest regression (both simulators)
+#   make lint                                              verilator -Wall and iverilog on rtl/
+SHELL   := /bin/bash
+SIM     ?= verilator
+WAVES   ?= 0
+SEED    ?= 1
+JOBS    ?= 2
+PYTEST_ARGS ?=
+ENV     := source scripts/env.sh &&
+RTL_PKG := rtl/skipopu_pkg.sv
+RTL     := $(RTL_PKG) $(filter-out $(RTL_PKG),$(sort $(wildcard rtl/*.sv)))
+
+.PHONY: all sim test test-long lint bootstrap clean help
+
+all: help
+
+help:
+	@sed -n '2,5p' Makefile
+
+bootstrap:
+	@WAVES=$(WAVES) bash scripts/bootstrap.sh
+
+sim: bootstrap
+	@$(ENV) SIM=$(SIM) WAVES=$(WAVES) python tb/run_sim.py --seed $(SEED) $(SIM_ARGS)
+
+test: bootstrap
+	@$(ENV) python -m pytest -n $(JOBS) -q -rfEs tb $(PYTEST_ARGS)
+
+test-long: bootstrap
+	@$(ENV) python -m pytest -n $(JOBS) -q -rfEs -m "slow or not slow" tb $(PYTEST_ARGS)
+
+lint: bootstrap
+	@$(ENV) echo "verilator --lint-only -Wall ($$(verilator --version))" && \
+	  verilator --lint-only -Wall lint/verilator_waivers.vlt $(RTL) --top-module skipopu_top && \
+	  echo "  clean"
+	@echo "iverilog -g2012 ($$(iverilog -V 2>&1 | head -1))"; \
+	  out=$$(iverilog -g2012 -o /dev/null -s skipopu_top $(RTL) 2>&1); rc=$$?; \
+	  left=$$(echo "$$out" | grep -v -E -f <(grep -v '^#' lint/icarus_waivers.txt | grep .) | grep .); \
+	  if [ $$rc -ne 0 ] || [ -n "$$left" ]; then echo "$$left"; exit 1; fi; echo "  clean"
+
+clean:
+	rm -rf sim_build

@@ -1,0 +1,244 @@
+// Core sequencer: checks the program registers, starts the fetch unit, decodes and executes one
+// instruction at a time (DMA or vector unit), and stops at END or at the first error. After an
+// error the fetch unit is stopped and drained so no AXI transaction is left dangling; then the
+// run ends with done_o and the error code and the index (pc) of the faulting instruction.
+
+module skipopu_ctrl
+  import skipopu_pkg::*;
+#(
+  // Number of HBM AXI ports
+  parameter int NUM_HBM = 4,
+  // AXI data width and global-buffer word width in bits
+  parameter int DATA_W = 256,
+  // Global buffer depth in words
+  parameter int GBUF_DEPTH = 4096,
+  // AXI address width
+  parameter int ADDR_W = 34,
+  // Global buffer address width (derived)
+  parameter int GB_AW = $clog2(GBUF_DEPTH)
+) (
+  input  logic              clk_i,
+  input  logic              rst_ni,
+
+  // From the CSRs
+  input  logic              start_i,
+  input  logic [63:0]       prog_base_i,
+  input  logic [31:0]       prog_len_i,
+
+  // Status
+  output logic              busy_o,
+  output logic              done_o,        // pulse at the end of a run
+  output logic              clr_o,         // pulse at the start of a run (clears counters)
+  output logic [7:0]        err_code_o,
+  output logic [31:0]       err_pc_o,
+  output logic [63:0]       cycles_o,
+  output logic [31:0]       insn_count_o,
+
+  // Fetch unit
+  output logic              fetch_start_o,
+  output logic [ADDR_W-1:0] fetch_base_o,
+  output logic [31:0]       fetch_len_o,
+  output logic              fetch_stop_o,
+  input  logic              insn_valid_i,
+  input  logic [InsnW-1:0]  insn_i,
+  input  logic              insn_err_i,
+  output logic              insn_ready_o,
+  input  logic              fetch_idle_i,
+
+  // DMA
+  output logic              dma_valid_o,
+  output logic              dma_store_o,
+  output logic [3:0]        dma_port_o,
+  output logic [ADDR_W-1:0] dma_mem_addr_o,
+  output logic [GB_AW-1:0]  dma_gb_addr_o,
+  output logic [15:0]       dma_len_o,
+  input  logic              dma_done_i,
+  input  logic              dma_err_i,
+
+  // Vector unit
+  output logic              vpu_valid_o,
+  output logic [GB_AW-1:0]  vpu_dst_o,
+  output logic [GB_AW-1:0]  vpu_src0_o,
+  output logic [GB_AW-1:0]  vpu_src1_o,
+  output logic [15:0]       vpu_len_o,
+  input  logic              vpu_done_i
+);
+
+  localparam int BeatBytes = DATA_W / 8;
+  localparam int BeatShift = $clog2(BeatBytes);
+
+  typedef enum logic [2:0] {StIdle, StExec, StWaitDma, StWaitVpu, StDrain, StFinish} state_e;
+
+  state_e      state_q;
+  logic [31:0] pc_q, len_q;
+  logic [7:0]  err_q;
+  logic [31:0] err_pc_q;
+  logic [63:0] cycles_q;
+  logic [31:0] retired_q;
+  logic        store_q;
+
+  // Decoder
+  logic        is_nop, is_end, is_load, is_store, is_vadd;
+  logic [3:0]  d_port;
+  logic [15:0] d_len;
+  logic [31:0] d_gb, d_src0, d_src1;
+  logic [63:0] d_mem;
+  logic [7:0]  d_err;
+
+  skipopu_decode #(
+    .NUM_HBM   (NUM_HBM),
+    .DATA_W    (DATA_W),
+    .GBUF_DEPTH(GBUF_DEPTH),
+    .ADDR_W    (ADDR_W)
+  ) u_decode (
+    .insn_i    (insn_i),
+    .is_nop_o  (is_nop),
+    .is_end_o  (is_end),
+    .is_load_o (is_load),
+    .is_store_o(is_store),
+    .is_vadd_o (is_vadd),
+    .port_o    (d_port),
+    .len_o     (d_len),
+    .gb_addr_o (d_gb),
+    .src0_o    (d_src0),
+    .src1_o    (d_src1),
+    .mem_addr_o(d_mem),
+    .err_o     (d_err)
+  );
+
+  // Program register check: length >= 1, base aligned to a bus word, whole program addressable
+  logic        prog_ok;
+  logic [63:0] prog_end;
+  assign prog_end = prog_base_i + {28'b0, prog_len_i, 4'b0};
+  assign prog_ok = (prog_len_i != '0) && (prog_base_i[BeatShift-1:0] == '0) &&
+                   ((prog_base_i >> ADDR_W) == '0) && (prog_end <= (64'd1 << ADDR_W));
+
+  // Instruction issue in StExec
+  logic exec_fire;
+  assign exec_fire = (state_q == StExec) && (pc_q != len_q) && insn_valid_i;
+  assign insn_ready_o = exec_fire;
+
+  always_ff @(posedge clk_i or negedge rst_ni) begin
+    if (!rst_ni) begin
+      state_q   <= StIdle;
+      pc_q      <= '0;
+      len_q     <= '0;
+      err_q     <= 8'(ErrNone);
+      err_pc_q  <= '0;
+      cycles_q  <= '0;
+      retired_q <= '0;
+      store_q   <= 1'b0;
+    end else begin
+      if (state_q != StIdle) begin
+        cycles_q <= cycles_q + 1'b1;
+      end
+      unique case (state_q)
+        StIdle: begin
+          if (start_i) begin
+            pc_q      <= '0;
+            len_q     <= prog_len_i;
+            err_pc_q  <= '0;
+            cycles_q  <= 64'd1;
+            retired_q <= '0;
+            if (prog_ok) begin
+              err_q   <= 8'(ErrNone);
+              state_q <= StExec;
+            end else begin
+              err_q   <= 8'(ErrBadProg);
+              state_q <= StFinish;
+            end
+          end
+        end
+        StExec: begin
+          if (pc_q == len_q) begin
+            err_q    <= 8'(ErrProgOverrun);
+            err_pc_q <= pc_q;
+            state_q  <= StDrain;
+          end else if (exec_fire) begin
+            if (insn_err_i) begin
+              err_q    <= 8'(ErrFetchAxi);
+              err_pc_q <= pc_q;
+              state_q  <= StDrain;
+            end else if (d_err != 8'(ErrNone)) begin
+              err_q    <= d_err;
+              err_pc_q <= pc_q;
+              state_q  <= StDrain;
+            end else if (is_end) begin
+              retired_q <= retired_q + 1'b1;
+              state_q   <= StDrain;
+            end else if (is_nop) begin
+              retired_q <= retired_q + 1'b1;
+              pc_q      <= pc_q + 1'b1;
+            end else if (is_load || is_store) begin
+              store_q <= is_store;
+              state_q <= StWaitDma;
+            end else if (is_vadd) begin
+              state_q <= StWaitVpu;
+            end
+          end
+        end
+        StWaitDma: begin
+          if (dma_done_i) begin
+            if (dma_err_i) begin
+              err_q    <= store_q ? 8'(ErrDmaWrAxi) : 8'(ErrDmaRdAxi);
+              err_pc_q <= pc_q;
+              state_q  <= StDrain;
+            end else begin
+              retired_q <= retired_q + 1'b1;
+              pc_q      <= pc_q + 1'b1;
+              state_q   <= StExec;
+            end
+          end
+        end
+        StWaitVpu: begin
+          if (vpu_done_i) begin
+            retired_q <= retired_q + 1'b1;
+            pc_q      <= pc_q + 1'b1;
+            state_q   <= StExec;
+          end
+        end
+        StDrain: begin
+          if (fetch_idle_i) begin
+            state_q <= StFinish;
+          end
+        end
+        StFinish: state_q <= StIdle;
+        default:  state_q <= StIdle;
+      endcase
+    end
+  end
+
+  logic legal_now;
+  assign legal_now = exec_fire && !insn_err_i && (d_err == 8'(ErrNone));
+
+  assign dma_valid_o    = legal_now && (is_load || is_store);
+  assign dma_store_o    = is_store;
+  assign dma_port_o     = d_port;
+  assign dma_mem_addr_o = d_mem[ADDR_W-1:0];
+  assign dma_gb_addr_o  = d_gb[GB_AW-1:0];
+  assign dma_len_o      = d_len;
+
+  assign vpu_valid_o = legal_now && is_vadd;
+  assign vpu_dst_o   = d_gb[GB_AW-1:0];
+  assign vpu_src0_o  = d_src0[GB_AW-1:0];
+  assign vpu_src1_o  = d_src1[GB_AW-1:0];
+  assign vpu_len_o   = d_len;
+
+  assign fetch_start_o = (state_q == StIdle) && start_i && prog_ok;
+  assign fetch_base_o  = prog_base_i[ADDR_W-1:0];
+  assign fetch_len_o   = prog_len_i;
+  assign fetch_stop_o  = (state_q == StDrain);
+
+  assign busy_o       = (state_q != StIdle);
+  assign done_o       = (state_q == StFinish);
+  assign clr_o        = (state_q == StIdle) && start_i;
+  assign err_code_o   = err_q;
+  assign err_pc_o     = err_pc_q;
+  assign cycles_o     = cycles_q;
+  assign insn_count_o = retired_q;
+
+  // High operand bits are range-checked by the decoder and not needed beyond it.
+  logic unused_hi;
+  assign unused_hi = ^{d_gb[31:GB_AW], d_src0[31:GB_AW], d_src1[31:GB_AW], d_mem[63:ADDR_W]};
+
+endmodule

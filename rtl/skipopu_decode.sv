@@ -1,0 +1,121 @@
+// Instruction decoder: splits an instruction word into fields and checks it against the core's
+// configuration. Purely combinational. The check order (first failing check wins) is part of the
+// ISA (docs/isa.md) and is mirrored by model/isa.py:check().
+
+module skipopu_decode
+  import skipopu_pkg::*;
+#(
+  // Number of HBM AXI ports (valid LOAD/STORE ports are 0..NUM_HBM)
+  parameter int NUM_HBM = 4,
+  // Data width of the memory AXI ports and of a global-buffer word, in bits
+  parameter int DATA_W = 256,
+  // Global buffer depth in words
+  parameter int GBUF_DEPTH = 4096,
+  // AXI address width in bits (size of every memory's address space)
+  parameter int ADDR_W = 34
+) (
+  input  logic [InsnW-1:0] insn_i,
+
+  output logic             is_nop_o,
+  output logic             is_end_o,
+  output logic             is_load_o,
+  output logic             is_store_o,
+  output logic             is_vadd_o,
+  output logic [3:0]       port_o,
+  output logic [15:0]      len_o,
+  output logic [31:0]      gb_addr_o,    // LOAD/STORE buffer address, VADD destination
+  output logic [31:0]      src0_o,       // VADD source 0
+  output logic [31:0]      src1_o,       // VADD source 1
+  output logic [63:0]      mem_addr_o,   // LOAD/STORE byte address
+  output logic [7:0]       err_o         // err_e, ErrNone when legal
+);
+
+  localparam int BeatBytes = DATA_W / 8;
+  localparam int BeatShift = $clog2(BeatBytes);
+
+  insn_t insn;
+  assign insn = insn_i;
+
+  assign port_o     = insn.port;
+  assign len_o      = insn.len;
+  assign gb_addr_o  = insn.f0;
+  assign src0_o     = insn.f1;
+  assign src1_o     = insn.f2;
+  assign mem_addr_o = {insn.f2, insn.f1};
+
+  // A buffer range [base, base + len) inside [0, GBUF_DEPTH)
+  function automatic logic gb_in_range(logic [31:0] base, logic [15:0] len);
+    logic [33:0] last;
+    last = 34'(base) + 34'(len);
+    return last <= 34'(GBUF_DEPTH);
+  endfunction
+
+  // Two equal-length ranges that intersect without starting at the same word
+  function automatic logic partial_overlap(logic [31:0] a, logic [31:0] b, logic [15:0] len);
+    logic [32:0] a_end, b_end;
+    a_end = 33'(a) + 33'(len);
+    b_end = 33'(b) + 33'(len);
+    return (a != b) && (33'(a) < b_end) && (33'(b) < a_end);
+  endfunction
+
+  logic [63:0] mem_end;
+  logic        mem_hi_bits;
+  logic        mem_misaligned;
+  logic        mem_out_of_range;
+
+  assign mem_end = mem_addr_o + (64'(len_o) << BeatShift);
+  assign mem_hi_bits = |(mem_addr_o >> ADDR_W);
+  assign mem_misaligned = |mem_addr_o[BeatShift-1:0];
+  assign mem_out_of_range = mem_hi_bits || (mem_end > (64'd1 << ADDR_W));
+
+  always_comb begin
+    is_nop_o   = 1'b0;
+    is_end_o   = 1'b0;
+    is_load_o  = 1'b0;
+    is_store_o = 1'b0;
+    is_vadd_o  = 1'b0;
+    err_o      = 8'(ErrNone);
+    unique case (insn.opcode)
+      8'(OpNop), 8'(OpEnd): begin
+        is_nop_o = (insn.opcode == 8'(OpNop));
+        is_end_o = (insn.opcode == 8'(OpEnd));
+        if (insn_i[InsnW-1:8] != '0) begin
+          err_o = 8'(ErrReserved);
+        end
+      end
+      8'(OpLoad), 8'(OpStore): begin
+        is_load_o  = (insn.opcode == 8'(OpLoad));
+        is_store_o = (insn.opcode == 8'(OpStore));
+        if (insn.flags != '0) begin
+          err_o = 8'(ErrReserved);
+        end else if (insn.len == '0) begin
+          err_o = 8'(ErrBadLen);
+        end else if (32'(insn.port) > NUM_HBM) begin
+          err_o = 8'(ErrBadPort);
+        end else if (!gb_in_range(insn.f0, insn.len)) begin
+          err_o = 8'(ErrGbufRange);
+        end else if (mem_misaligned) begin
+          err_o = 8'(ErrMemAlign);
+        end else if (mem_out_of_range) begin
+          err_o = 8'(ErrMemRange);
+        end
+      end
+      8'(OpVadd): begin
+        is_vadd_o = 1'b1;
+        if (insn.flags != '0 || insn.port != '0) begin
+          err_o = 8'(ErrReserved);
+        end else if (insn.len == '0) begin
+          err_o = 8'(ErrBadLen);
+        end else if (!gb_in_range(insn.f0, insn.len) || !gb_in_range(insn.f1, insn.len) ||
+                     !gb_in_range(insn.f2, insn.len)) begin
+          err_o = 8'(ErrGbufRange);
+        end else if (partial_overlap(insn.f0, insn.f1, insn.len) ||
+                     partial_overlap(insn.f0, insn.f2, insn.len)) begin
+          err_o = 8'(ErrOverlap);
+        end
+      end
+      default: err_o = 8'(ErrIllegalOp);
+    endcase
+  end
+
+endmodule

@@ -1,0 +1,358 @@
+// DMA engine: moves whole global-buffer words between the global buffer and one of NUM_HBM+1
+// memory ports (port 0 = DDR, port p >= 1 = HBM port p-1). Each port has its own AXI4 read and
+// write burst engine (several bursts in flight, 4 KB splitting); one transfer runs at a time.
+// Byte counters per port and direction count every data beat handshaken on the AXI bus.
+//
+// AXI ports are packed per memory port: signal[p*W +: W] belongs to port p.
+
+module skipopu_dma #(
+  // Number of HBM ports (memory ports are DDR plus these)
+  parameter int NUM_HBM = 4,
+  // AXI address width
+  parameter int ADDR_W = 34,
+  // AXI data width and global-buffer word width in bits
+  parameter int DATA_W = 256,
+  // AXI ID width
+  parameter int ID_W = 4,
+  // Maximum beats per AXI burst (power of 2, <= 256)
+  parameter int MAX_BURST = 16,
+  // Read engine FIFO depth in beats (bounds the read bursts in flight)
+  parameter int RD_FIFO_DEPTH = 64,
+  // Write bursts in flight without a B response
+  parameter int WR_OUTSTANDING = 8,
+  // Global buffer address width
+  parameter int GB_AW = 12,
+  // Number of memory ports (derived, do not override)
+  parameter int NP = NUM_HBM + 1
+) (
+  input  logic                 clk_i,
+  input  logic                 rst_ni,
+  input  logic                 clr_i,           // clear the byte counters (start of a run)
+
+  // Command (accepted when cmd_valid_i && !busy_o)
+  input  logic                 cmd_valid_i,
+  input  logic                 cmd_store_i,     // 0: memory -> buffer, 1: buffer -> memory
+  input  logic [3:0]           cmd_port_i,
+  input  logic [ADDR_W-1:0]    cmd_mem_addr_i,
+  input  logic [GB_AW-1:0]     cmd_gb_addr_i,
+  input  logic [15:0]          cmd_len_i,       // words, >= 1
+  output logic                 busy_o,
+  output logic                 done_o,          // pulse
+  output logic                 err_o,           // with done_o: AXI error response seen
+
+  // Global buffer
+  output logic                 gb_we_o,
+  output logic [GB_AW-1:0]     gb_waddr_o,
+  output logic [DATA_W-1:0]    gb_wdata_o,
+  output logic                 gb_re_o,
+  output logic [GB_AW-1:0]     gb_raddr_o,
+  input  logic [DATA_W-1:0]    gb_rdata_i,
+
+  // Bytes moved per port (64-bit each, port 0 first)
+  output logic [NP*64-1:0]     rd_bytes_o,
+  output logic [NP*64-1:0]     wr_bytes_o,
+
+  // AXI4 masters, packed per port
+  output logic [NP*ID_W-1:0]   m_axi_awid,
+  output logic [NP*ADDR_W-1:0] m_axi_awaddr,
+  output logic [NP*8-1:0]      m_axi_awlen,
+  output logic [NP*3-1:0]      m_axi_awsize,
+  output logic [NP*2-1:0]      m_axi_awburst,
+  output logic [NP-1:0]        m_axi_awlock,
+  output logic [NP*4-1:0]      m_axi_awcache,
+  output logic [NP*3-1:0]      m_axi_awprot,
+  output logic [NP-1:0]        m_axi_awvalid,
+  input  logic [NP-1:0]        m_axi_awready,
+  output logic [NP*DATA_W-1:0] m_axi_wdata,
+  output logic [NP*DATA_W/8-1:0] m_axi_wstrb,
+  output logic [NP-1:0]        m_axi_wlast,
+  output logic [NP-1:0]        m_axi_wvalid,
+  input  logic [NP-1:0]        m_axi_wready,
+  input  logic [NP*ID_W-1:0]   m_axi_bid,
+  input  logic [NP*2-1:0]      m_axi_bresp,
+  input  logic [NP-1:0]        m_axi_bvalid,
+  output logic [NP-1:0]        m_axi_bready,
+  output logic [NP*ID_W-1:0]   m_axi_arid,
+  output logic [NP*ADDR_W-1:0] m_axi_araddr,
+  output logic [NP*8-1:0]      m_axi_arlen,
+  output logic [NP*3-1:0]      m_axi_arsize,
+  output logic [NP*2-1:0]      m_axi_arburst,
+  output logic [NP-1:0]        m_axi_arlock,
+  output logic [NP*4-1:0]      m_axi_arcache,
+  output logic [NP*3-1:0]      m_axi_arprot,
+  output logic [NP-1:0]        m_axi_arvalid,
+  input  logic [NP-1:0]        m_axi_arready,
+  input  logic [NP*ID_W-1:0]   m_axi_rid,
+  input  logic [NP*DATA_W-1:0] m_axi_rdata,
+  input  logic [NP*2-1:0]      m_axi_rresp,
+  input  logic [NP-1:0]        m_axi_rlast,
+  input  logic [NP-1:0]        m_axi_rvalid,
+  output logic [NP-1:0]        m_axi_rready
+);
+
+  localparam int PfDepth = 4;   // store-path prefetch FIFO depth (covers the read latency)
+  localparam int PfCntW = $clog2(PfDepth) + 1;
+
+  typedef enum logic [1:0] {StIdle, StIssue, StRun} state_e;
+
+  state_e             state_q;
+  logic               store_q;
+  logic [3:0]         port_q;
+  logic [ADDR_W-1:0]  mem_addr_q;
+  logic [15:0]        len_q;
+  logic [GB_AW-1:0]   gb_waddr_q;   // load: next buffer word to write
+  logic [GB_AW-1:0]   gb_raddr_q;   // store: next buffer word to read
+  logic [15:0]        rd_left_q;    // store: buffer reads still to issue
+  logic               pf_inflight_q;
+
+  // Per-port engine signals
+  logic [NP-1:0]        rd_cmd_valid, rd_cmd_ready, rd_out_valid, rd_out_ready, rd_out_last;
+  logic [NP-1:0]        rd_busy, rd_done, rd_err, rd_beat;
+  logic [NP*DATA_W-1:0] rd_out_data;
+  logic [NP-1:0]        wr_cmd_valid, wr_cmd_ready, wr_in_valid, wr_in_ready;
+  logic [NP-1:0]        wr_busy, wr_done, wr_err, wr_beat;
+  logic [63:0]          rd_bytes_q [NP];
+  logic [63:0]          wr_bytes_q [NP];
+
+  // Store-path prefetch FIFO
+  logic              pf_wr_valid, pf_wr_ready, pf_rd_valid, pf_rd_ready;
+  logic [DATA_W-1:0] pf_rd_data;
+  logic [PfCntW-1:0] pf_count;
+
+  // ---------------------------------------------------------------------------------------------
+  // Control
+  // ---------------------------------------------------------------------------------------------
+  logic sel_cmd_ready, sel_done, sel_err;
+  always_comb begin
+    sel_cmd_ready = 1'b0;
+    sel_done      = 1'b0;
+    sel_err       = 1'b0;
+    for (int p = 0; p < NP; p++) begin
+      if (32'(port_q) == p) begin
+        sel_cmd_ready = store_q ? wr_cmd_ready[p] : rd_cmd_ready[p];
+        sel_done      = store_q ? wr_done[p] : rd_done[p];
+        sel_err       = store_q ? wr_err[p] : rd_err[p];
+      end
+    end
+  end
+
+  always_ff @(posedge clk_i or negedge rst_ni) begin
+    if (!rst_ni) begin
+      state_q    <= StIdle;
+      store_q    <= 1'b0;
+      port_q     <= '0;
+      mem_addr_q <= '0;
+      len_q      <= '0;
+    end else begin
+      unique case (state_q)
+        StIdle: begin
+          if (cmd_valid_i) begin
+            state_q    <= StIssue;
+            store_q    <= cmd_store_i;
+            port_q     <= cmd_port_i;
+            mem_addr_q <= cmd_mem_addr_i;
+            len_q      <= cmd_len_i;
+          end
+        end
+        StIssue: if (sel_cmd_ready) state_q <= StRun;
+        StRun:   if (sel_done) state_q <= StIdle;
+        default: state_q <= StIdle;
+      endcase
+    end
+  end
+
+  assign busy_o = (state_q != StIdle);
+  assign done_o = (state_q == StRun) && sel_done;
+  assign err_o  = done_o && sel_err;
+
+  always_comb begin
+    for (int p = 0; p < NP; p++) begin
+      rd_cmd_valid[p] = (state_q == StIssue) && !store_q && (32'(port_q) == p);
+      wr_cmd_valid[p] = (state_q == StIssue) && store_q && (32'(port_q) == p);
+      rd_out_ready[p] = !store_q && (32'(port_q) == p);
+    end
+  end
+
+  // ---------------------------------------------------------------------------------------------
+  // Load path: read engine stream -> buffer writes
+  // ---------------------------------------------------------------------------------------------
+  logic              ld_fire;
+  logic [DATA_W-1:0] ld_data;
+  always_comb begin
+    ld_fire = 1'b0;
+    ld_data = '0;
+    for (int p = 0; p < NP; p++) begin
+      if (32'(port_q) == p) begin
+        ld_fire = rd_out_valid[p] && !store_q;
+        ld_data = rd_out_data[p*DATA_W +: DATA_W];
+      end
+    end
+  end
+
+  assign gb_we_o    = ld_fire;
+  assign gb_waddr_o = gb_waddr_q;
+  assign gb_wdata_o = ld_data;
+
+  // ---------------------------------------------------------------------------------------------
+  // Store path: buffer reads -> prefetch FIFO -> write engine stream
+  // ---------------------------------------------------------------------------------------------
+  assign gb_re_o    = (state_q != StIdle) && store_q && (rd_left_q != '0) &&
+                      (32'(pf_count) + 32'(pf_inflight_q) < PfDepth);
+  assign gb_raddr_o = gb_raddr_q;
+  assign pf_wr_valid = pf_inflight_q;
+
+  always_ff @(posedge clk_i or negedge rst_ni) begin
+    if (!rst_ni) begin
+      gb_waddr_q    <= '0;
+      gb_raddr_q    <= '0;
+      rd_left_q     <= '0;
+      pf_inflight_q <= 1'b0;
+    end else begin
+      pf_inflight_q <= gb_re_o;
+      if (state_q == StIdle && cmd_valid_i) begin
+        gb_waddr_q <= cmd_gb_addr_i;
+        gb_raddr_q <= cmd_gb_addr_i;
+        rd_left_q  <= cmd_store_i ? cmd_len_i : 16'd0;
+      end else begin
+        if (ld_fire) gb_waddr_q <= gb_waddr_q + 1'b1;
+        if (gb_re_o) begin
+          gb_raddr_q <= gb_raddr_q + 1'b1;
+          rd_left_q  <= rd_left_q - 1'b1;
+        end
+      end
+    end
+  end
+
+  skipopu_fifo #(
+    .DATA_W(DATA_W),
+    .DEPTH (PfDepth)
+  ) u_pf_fifo (
+    .clk_i,
+    .rst_ni,
+    .wr_valid_i(pf_wr_valid),
+    .wr_ready_o(pf_wr_ready),
+    .wr_data_i (gb_rdata_i),
+    .rd_valid_o(pf_rd_valid),
+    .rd_ready_i(pf_rd_ready),
+    .rd_data_o (pf_rd_data),
+    .count_o   (pf_count)
+  );
+
+  always_comb begin
+    pf_rd_ready = 1'b0;
+    for (int p = 0; p < NP; p++) begin
+      wr_in_valid[p] = pf_rd_valid && store_q && (32'(port_q) == p);
+      if (32'(port_q) == p && store_q) begin
+        pf_rd_ready = wr_in_ready[p];
+      end
+    end
+  end
+
+  // ---------------------------------------------------------------------------------------------
+  // Per-port engines and counters
+  // ---------------------------------------------------------------------------------------------
+  for (genvar p = 0; p < NP; p++) begin : g_port
+    skipopu_axi_rd #(
+      .ADDR_W    (ADDR_W),
+      .DATA_W    (DATA_W),
+      .ID_W      (ID_W),
+      .LEN_W     (16),
+      .MAX_BURST (MAX_BURST),
+      .FIFO_DEPTH(RD_FIFO_DEPTH)
+    ) u_rd (
+      .clk_i,
+      .rst_ni,
+      .cmd_valid_i  (rd_cmd_valid[p]),
+      .cmd_ready_o  (rd_cmd_ready[p]),
+      .cmd_addr_i   (mem_addr_q),
+      .cmd_beats_i  (len_q),
+      .out_valid_o  (rd_out_valid[p]),
+      .out_ready_i  (rd_out_ready[p]),
+      .out_data_o   (rd_out_data[p*DATA_W +: DATA_W]),
+      .out_last_o   (rd_out_last[p]),
+      .busy_o       (rd_busy[p]),
+      .done_o       (rd_done[p]),
+      .err_o        (rd_err[p]),
+      .beat_o       (rd_beat[p]),
+      .m_axi_arid   (m_axi_arid[p*ID_W +: ID_W]),
+      .m_axi_araddr (m_axi_araddr[p*ADDR_W +: ADDR_W]),
+      .m_axi_arlen  (m_axi_arlen[p*8 +: 8]),
+      .m_axi_arsize (m_axi_arsize[p*3 +: 3]),
+      .m_axi_arburst(m_axi_arburst[p*2 +: 2]),
+      .m_axi_arlock (m_axi_arlock[p]),
+      .m_axi_arcache(m_axi_arcache[p*4 +: 4]),
+      .m_axi_arprot (m_axi_arprot[p*3 +: 3]),
+      .m_axi_arvalid(m_axi_arvalid[p]),
+      .m_axi_arready(m_axi_arready[p]),
+      .m_axi_rid    (m_axi_rid[p*ID_W +: ID_W]),
+      .m_axi_rdata  (m_axi_rdata[p*DATA_W +: DATA_W]),
+      .m_axi_rresp  (m_axi_rresp[p*2 +: 2]),
+      .m_axi_rlast  (m_axi_rlast[p]),
+      .m_axi_rvalid (m_axi_rvalid[p]),
+      .m_axi_rready (m_axi_rready[p])
+    );
+
+    skipopu_axi_wr #(
+      .ADDR_W         (ADDR_W),
+      .DATA_W         (DATA_W),
+      .ID_W           (ID_W),
+      .LEN_W          (16),
+      .MAX_BURST      (MAX_BURST),
+      .MAX_OUTSTANDING(WR_OUTSTANDING)
+    ) u_wr (
+      .clk_i,
+      .rst_ni,
+      .cmd_valid_i  (wr_cmd_valid[p]),
+      .cmd_ready_o  (wr_cmd_ready[p]),
+      .cmd_addr_i   (mem_addr_q),
+      .cmd_beats_i  (len_q),
+      .in_valid_i   (wr_in_valid[p]),
+      .in_ready_o   (wr_in_ready[p]),
+      .in_data_i    (pf_rd_data),
+      .busy_o       (wr_busy[p]),
+      .done_o       (wr_done[p]),
+      .err_o        (wr_err[p]),
+      .beat_o       (wr_beat[p]),
+      .m_axi_awid   (m_axi_awid[p*ID_W +: ID_W]),
+      .m_axi_awaddr (m_axi_awaddr[p*ADDR_W +: ADDR_W]),
+      .m_axi_awlen  (m_axi_awlen[p*8 +: 8]),
+      .m_axi_awsize (m_axi_awsize[p*3 +: 3]),
+      .m_axi_awburst(m_axi_awburst[p*2 +: 2]),
+      .m_axi_awlock (m_axi_awlock[p]),
+      .m_axi_awcache(m_axi_awcache[p*4 +: 4]),
+      .m_axi_awprot (m_axi_awprot[p*3 +: 3]),
+      .m_axi_awvalid(m_axi_awvalid[p]),
+      .m_axi_awready(m_axi_awready[p]),
+      .m_axi_wdata  (m_axi_wdata[p*DATA_W +: DATA_W]),
+      .m_axi_wstrb  (m_axi_wstrb[p*DATA_W/8 +: DATA_W/8]),
+      .m_axi_wlast  (m_axi_wlast[p]),
+      .m_axi_wvalid (m_axi_wvalid[p]),
+      .m_axi_wready (m_axi_wready[p]),
+      .m_axi_bid    (m_axi_bid[p*ID_W +: ID_W]),
+      .m_axi_bresp  (m_axi_bresp[p*2 +: 2]),
+      .m_axi_bvalid (m_axi_bvalid[p]),
+      .m_axi_bready (m_axi_bready[p])
+    );
+
+    always_ff @(posedge clk_i or negedge rst_ni) begin
+      if (!rst_ni) begin
+        rd_bytes_q[p] <= '0;
+        wr_bytes_q[p] <= '0;
+      end else if (clr_i) begin
+        rd_bytes_q[p] <= '0;
+        wr_bytes_q[p] <= '0;
+      end else begin
+        if (rd_beat[p]) rd_bytes_q[p] <= rd_bytes_q[p] + 64'(DATA_W / 8);
+        if (wr_beat[p]) wr_bytes_q[p] <= wr_bytes_q[p] + 64'(DATA_W / 8);
+      end
+    end
+
+    assign rd_bytes_o[p*64 +: 64] = rd_bytes_q[p];
+    assign wr_bytes_o[p*64 +: 64] = wr_bytes_q[p];
+  end
+
+  // Status bits used only for assertions/waves
+  logic unused_status;
+  assign unused_status = ^{rd_busy, wr_busy, rd_out_last, pf_wr_ready};
+
+endmodule

@@ -1,0 +1,527 @@
+// SkipOPU core top level (walking skeleton): AXI4-Lite CSRs, instruction fetch from DDR, decoder
+// and sequencer, global buffer, DMA with one DDR and NUM_HBM HBM AXI4 masters, FP16 vector unit.
+//
+// Memory ports:
+//   m_axi_insn_*  read-only AXI4 master for instruction fetch (DDR address space)
+//   m_axi_ddr_*   AXI4 master of the DMA to DDR (port 0 of LOAD/STORE)
+//   m_axi_hbm_*   NUM_HBM AXI4 masters to HBM, packed: signal[i*W +: W] is HBM port i
+//                 (LOAD/STORE port i+1)
+// All ports run on clk_i in this revision (the HBM clock domain comes with the memory system).
+
+module skipopu_top
+  import skipopu_pkg::*;
+#(
+  // Number of HBM AXI ports (1..15)
+  parameter int NUM_HBM = 4,
+  // Data width of every memory AXI port and of a global-buffer word in bits (128, 256 or 512)
+  parameter int DATA_W = 256,
+  // AXI address width of every memory port in bits (<= 63)
+  parameter int ADDR_W = 34,
+  // AXI ID width
+  parameter int ID_W = 4,
+  // Global buffer depth in words (power of 2)
+  parameter int GBUF_DEPTH = 4096,
+  // Maximum beats per AXI burst (power of 2, <= 256)
+  parameter int MAX_BURST = 16,
+  // DMA read FIFO depth in beats per port (bounds the read bursts in flight)
+  parameter int RD_FIFO_DEPTH = 64,
+  // DMA write bursts in flight per port
+  parameter int WR_OUTSTANDING = 8
+) (
+  input  logic                      clk_i,
+  input  logic                      rst_ni,
+  output logic                      irq_o,
+
+  // CSR slave
+  input  logic [11:0]               s_axil_awaddr,
+  input  logic [2:0]                s_axil_awprot,
+  input  logic                      s_axil_awvalid,
+  output logic                      s_axil_awready,
+  input  logic [31:0]               s_axil_wdata,
+  input  logic [3:0]                s_axil_wstrb,
+  input  logic                      s_axil_wvalid,
+  output logic                      s_axil_wready,
+  output logic [1:0]                s_axil_bresp,
+  output logic                      s_axil_bvalid,
+  input  logic                      s_axil_bready,
+  input  logic [11:0]               s_axil_araddr,
+  input  logic [2:0]                s_axil_arprot,
+  input  logic                      s_axil_arvalid,
+  output logic                      s_axil_arready,
+  output logic [31:0]               s_axil_rdata,
+  output logic [1:0]                s_axil_rresp,
+  output logic                      s_axil_rvalid,
+  input  logic                      s_axil_rready,
+
+  output logic [ID_W-1:0]           m_axi_insn_arid,
+  output logic [ADDR_W-1:0]         m_axi_insn_araddr,
+  output logic [7:0]                m_axi_insn_arlen,
+  output logic [2:0]                m_axi_insn_arsize,
+  output logic [1:0]                m_axi_insn_arburst,
+  output logic                      m_axi_insn_arlock,
+  output logic [3:0]                m_axi_insn_arcache,
+  output logic [2:0]                m_axi_insn_arprot,
+  output logic                      m_axi_insn_arvalid,
+  input  logic                      m_axi_insn_arready,
+  input  logic [ID_W-1:0]           m_axi_insn_rid,
+  input  logic [DATA_W-1:0]         m_axi_insn_rdata,
+  input  logic [1:0]                m_axi_insn_rresp,
+  input  logic                      m_axi_insn_rlast,
+  input  logic                      m_axi_insn_rvalid,
+  output logic                      m_axi_insn_rready,
+
+  output logic [ID_W-1:0]           m_axi_ddr_awid,
+  output logic [ADDR_W-1:0]         m_axi_ddr_awaddr,
+  output logic [7:0]                m_axi_ddr_awlen,
+  output logic [2:0]                m_axi_ddr_awsize,
+  output logic [1:0]                m_axi_ddr_awburst,
+  output logic                      m_axi_ddr_awlock,
+  output logic [3:0]                m_axi_ddr_awcache,
+  output logic [2:0]                m_axi_ddr_awprot,
+  output logic                      m_axi_ddr_awvalid,
+  input  logic                      m_axi_ddr_awready,
+  output logic [DATA_W-1:0]         m_axi_ddr_wdata,
+  output logic [DATA_W/8-1:0]       m_axi_ddr_wstrb,
+  output logic                      m_axi_ddr_wlast,
+  output logic                      m_axi_ddr_wvalid,
+  input  logic                      m_axi_ddr_wready,
+  input  logic [ID_W-1:0]           m_axi_ddr_bid,
+  input  logic [1:0]                m_axi_ddr_bresp,
+  input  logic                      m_axi_ddr_bvalid,
+  output logic                      m_axi_ddr_bready,
+  output logic [ID_W-1:0]           m_axi_ddr_arid,
+  output logic [ADDR_W-1:0]         m_axi_ddr_araddr,
+  output logic [7:0]                m_axi_ddr_arlen,
+  output logic [2:0]                m_axi_ddr_arsize,
+  output logic [1:0]                m_axi_ddr_arburst,
+  output logic                      m_axi_ddr_arlock,
+  output logic [3:0]                m_axi_ddr_arcache,
+  output logic [2:0]                m_axi_ddr_arprot,
+  output logic                      m_axi_ddr_arvalid,
+  input  logic                      m_axi_ddr_arready,
+  input  logic [ID_W-1:0]           m_axi_ddr_rid,
+  input  logic [DATA_W-1:0]         m_axi_ddr_rdata,
+  input  logic [1:0]                m_axi_ddr_rresp,
+  input  logic                      m_axi_ddr_rlast,
+  input  logic                      m_axi_ddr_rvalid,
+  output logic                      m_axi_ddr_rready,
+
+  output logic [NUM_HBM*ID_W-1:0]   m_axi_hbm_awid,
+  output logic [NUM_HBM*ADDR_W-1:0] m_axi_hbm_awaddr,
+  output logic [NUM_HBM*8-1:0]      m_axi_hbm_awlen,
+  output logic [NUM_HBM*3-1:0]      m_axi_hbm_awsize,
+  output logic [NUM_HBM*2-1:0]      m_axi_hbm_awburst,
+  output logic [NUM_HBM-1:0]        m_axi_hbm_awlock,
+  output logic [NUM_HBM*4-1:0]      m_axi_hbm_awcache,
+  output logic [NUM_HBM*3-1:0]      m_axi_hbm_awprot,
+  output logic [NUM_HBM-1:0]        m_axi_hbm_awvalid,
+  input  logic [NUM_HBM-1:0]        m_axi_hbm_awready,
+  output logic [NUM_HBM*DATA_W-1:0] m_axi_hbm_wdata,
+  output logic [NUM_HBM*DATA_W/8-1:0] m_axi_hbm_wstrb,
+  output logic [NUM_HBM-1:0]        m_axi_hbm_wlast,
+  output logic [NUM_HBM-1:0]        m_axi_hbm_wvalid,
+  input  logic [NUM_HBM-1:0]        m_axi_hbm_wready,
+  input  logic [NUM_HBM*ID_W-1:0]   m_axi_hbm_bid,
+  input  logic [NUM_HBM*2-1:0]      m_axi_hbm_bresp,
+  input  logic [NUM_HBM-1:0]        m_axi_hbm_bvalid,
+  output logic [NUM_HBM-1:0]        m_axi_hbm_bready,
+  output logic [NUM_HBM*ID_W-1:0]   m_axi_hbm_arid,
+  output logic [NUM_HBM*ADDR_W-1:0] m_axi_hbm_araddr,
+  output logic [NUM_HBM*8-1:0]      m_axi_hbm_arlen,
+  output logic [NUM_HBM*3-1:0]      m_axi_hbm_arsize,
+  output logic [NUM_HBM*2-1:0]      m_axi_hbm_arburst,
+  output logic [NUM_HBM-1:0]        m_axi_hbm_arlock,
+  output logic [NUM_HBM*4-1:0]      m_axi_hbm_arcache,
+  output logic [NUM_HBM*3-1:0]      m_axi_hbm_arprot,
+  output logic [NUM_HBM-1:0]        m_axi_hbm_arvalid,
+  input  logic [NUM_HBM-1:0]        m_axi_hbm_arready,
+  input  logic [NUM_HBM*ID_W-1:0]   m_axi_hbm_rid,
+  input  logic [NUM_HBM*DATA_W-1:0] m_axi_hbm_rdata,
+  input  logic [NUM_HBM*2-1:0]      m_axi_hbm_rresp,
+  input  logic [NUM_HBM-1:0]        m_axi_hbm_rlast,
+  input  logic [NUM_HBM-1:0]        m_axi_hbm_rvalid,
+  output logic [NUM_HBM-1:0]        m_axi_hbm_rready
+);
+
+  localparam int NP = NUM_HBM + 1;
+  localparam int GB_AW = $clog2(GBUF_DEPTH);
+
+  // ---------------------------------------------------------------------------------------------
+  // CSRs and sequencer
+  // ---------------------------------------------------------------------------------------------
+  logic              start, busy, done, clr;
+  logic [63:0]       prog_base;
+  logic [31:0]       prog_len;
+  logic [7:0]        err_code;
+  logic [31:0]       err_pc;
+  logic [63:0]       cycles;
+  logic [31:0]       insn_count;
+  logic [NP*64-1:0]  rd_bytes, wr_bytes;
+
+  skipopu_csr #(
+    .NUM_HBM   (NUM_HBM),
+    .DATA_W    (DATA_W),
+    .GBUF_DEPTH(GBUF_DEPTH)
+  ) u_csr (
+    .clk_i,
+    .rst_ni,
+    .s_axil_awaddr,
+    .s_axil_awprot,
+    .s_axil_awvalid,
+    .s_axil_awready,
+    .s_axil_wdata,
+    .s_axil_wstrb,
+    .s_axil_wvalid,
+    .s_axil_wready,
+    .s_axil_bresp,
+    .s_axil_bvalid,
+    .s_axil_bready,
+    .s_axil_araddr,
+    .s_axil_arprot,
+    .s_axil_arvalid,
+    .s_axil_arready,
+    .s_axil_rdata,
+    .s_axil_rresp,
+    .s_axil_rvalid,
+    .s_axil_rready,
+    .start_o     (start),
+    .prog_base_o (prog_base),
+    .prog_len_o  (prog_len),
+    .irq_o,
+    .busy_i      (busy),
+    .done_i      (done),
+    .err_code_i  (err_code),
+    .err_pc_i    (err_pc),
+    .cycles_i    (cycles),
+    .insn_count_i(insn_count),
+    .rd_bytes_i  (rd_bytes),
+    .wr_bytes_i  (wr_bytes)
+  );
+
+  logic              fetch_start, fetch_stop, fetch_idle;
+  logic [ADDR_W-1:0] fetch_base;
+  logic [31:0]       fetch_len;
+  logic              insn_valid, insn_err, insn_ready;
+  logic [InsnW-1:0]  insn;
+
+  logic              dma_valid, dma_store, dma_done, dma_err, dma_busy;
+  logic [3:0]        dma_port;
+  logic [ADDR_W-1:0] dma_mem_addr;
+  logic [GB_AW-1:0]  dma_gb_addr;
+  logic [15:0]       dma_len;
+
+  logic              vpu_valid, vpu_done, vpu_busy;
+  logic [GB_AW-1:0]  vpu_dst, vpu_src0, vpu_src1;
+  logic [15:0]       vpu_len;
+
+  skipopu_ctrl #(
+    .NUM_HBM   (NUM_HBM),
+    .DATA_W    (DATA_W),
+    .GBUF_DEPTH(GBUF_DEPTH),
+    .ADDR_W    (ADDR_W)
+  ) u_ctrl (
+    .clk_i,
+    .rst_ni,
+    .start_i       (start),
+    .prog_base_i   (prog_base),
+    .prog_len_i    (prog_len),
+    .busy_o        (busy),
+    .done_o        (done),
+    .clr_o         (clr),
+    .err_code_o    (err_code),
+    .err_pc_o      (err_pc),
+    .cycles_o      (cycles),
+    .insn_count_o  (insn_count),
+    .fetch_start_o (fetch_start),
+    .fetch_base_o  (fetch_base),
+    .fetch_len_o   (fetch_len),
+    .fetch_stop_o  (fetch_stop),
+    .insn_valid_i  (insn_valid),
+    .insn_i        (insn),
+    .insn_err_i    (insn_err),
+    .insn_ready_o  (insn_ready),
+    .fetch_idle_i  (fetch_idle),
+    .dma_valid_o   (dma_valid),
+    .dma_store_o   (dma_store),
+    .dma_port_o    (dma_port),
+    .dma_mem_addr_o(dma_mem_addr),
+    .dma_gb_addr_o (dma_gb_addr),
+    .dma_len_o     (dma_len),
+    .dma_done_i    (dma_done),
+    .dma_err_i     (dma_err),
+    .vpu_valid_o   (vpu_valid),
+    .vpu_dst_o     (vpu_dst),
+    .vpu_src0_o    (vpu_src0),
+    .vpu_src1_o    (vpu_src1),
+    .vpu_len_o     (vpu_len),
+    .vpu_done_i    (vpu_done)
+  );
+
+  // ---------------------------------------------------------------------------------------------
+  // Instruction fetch
+  // ---------------------------------------------------------------------------------------------
+  skipopu_fetch #(
+    .ADDR_W     (ADDR_W),
+    .DATA_W     (DATA_W),
+    .ID_W       (ID_W),
+    .MAX_BURST  (MAX_BURST),
+    .CHUNK_BEATS(MAX_BURST)
+  ) u_fetch (
+    .clk_i,
+    .rst_ni,
+    .start_i      (fetch_start),
+    .base_i       (fetch_base),
+    .len_i        (fetch_len),
+    .stop_i       (fetch_stop),
+    .insn_valid_o (insn_valid),
+    .insn_o       (insn),
+    .insn_err_o   (insn_err),
+    .insn_ready_i (insn_ready),
+    .idle_o       (fetch_idle),
+    .m_axi_arid   (m_axi_insn_arid),
+    .m_axi_araddr (m_axi_insn_araddr),
+    .m_axi_arlen  (m_axi_insn_arlen),
+    .m_axi_arsize (m_axi_insn_arsize),
+    .m_axi_arburst(m_axi_insn_arburst),
+    .m_axi_arlock (m_axi_insn_arlock),
+    .m_axi_arcache(m_axi_insn_arcache),
+    .m_axi_arprot (m_axi_insn_arprot),
+    .m_axi_arvalid(m_axi_insn_arvalid),
+    .m_axi_arready(m_axi_insn_arready),
+    .m_axi_rid    (m_axi_insn_rid),
+    .m_axi_rdata  (m_axi_insn_rdata),
+    .m_axi_rresp  (m_axi_insn_rresp),
+    .m_axi_rlast  (m_axi_insn_rlast),
+    .m_axi_rvalid (m_axi_insn_rvalid),
+    .m_axi_rready (m_axi_insn_rready)
+  );
+
+  // ---------------------------------------------------------------------------------------------
+  // Global buffer: write port shared by DMA loads and the vector unit, read port A by DMA stores
+  // and vector source 0, read port B by vector source 1 (never active at the same time)
+  // ---------------------------------------------------------------------------------------------
+  logic              gb_we, gb_re_a, gb_re_b;
+  logic [GB_AW-1:0]  gb_waddr, gb_raddr_a, gb_raddr_b;
+  logic [DATA_W-1:0] gb_wdata, gb_rdata_a, gb_rdata_b;
+
+  logic              dma_gb_we, dma_gb_re, vpu_we, vpu_re;
+  logic [GB_AW-1:0]  dma_gb_waddr, dma_gb_raddr, vpu_waddr, vpu_raddr0, vpu_raddr1;
+  logic [DATA_W-1:0] dma_gb_wdata, vpu_wdata;
+
+  assign gb_we      = dma_gb_we || vpu_we;
+  assign gb_waddr   = vpu_we ? vpu_waddr : dma_gb_waddr;
+  assign gb_wdata   = vpu_we ? vpu_wdata : dma_gb_wdata;
+  assign gb_re_a    = dma_gb_re || vpu_re;
+  assign gb_raddr_a = vpu_re ? vpu_raddr0 : dma_gb_raddr;
+  assign gb_re_b    = vpu_re;
+  assign gb_raddr_b = vpu_raddr1;
+
+  skipopu_gbuf #(
+    .DATA_W(DATA_W),
+    .DEPTH (GBUF_DEPTH)
+  ) u_gbuf (
+    .clk_i,
+    .we_i     (gb_we),
+    .waddr_i  (gb_waddr),
+    .wdata_i  (gb_wdata),
+    .re_a_i   (gb_re_a),
+    .raddr_a_i(gb_raddr_a),
+    .rdata_a_o(gb_rdata_a),
+    .re_b_i   (gb_re_b),
+    .raddr_b_i(gb_raddr_b),
+    .rdata_b_o(gb_rdata_b)
+  );
+
+  skipopu_vpu #(
+    .DATA_W(DATA_W),
+    .AW    (GB_AW)
+  ) u_vpu (
+    .clk_i,
+    .rst_ni,
+    .cmd_valid_i(vpu_valid),
+    .cmd_dst_i  (vpu_dst),
+    .cmd_src0_i (vpu_src0),
+    .cmd_src1_i (vpu_src1),
+    .cmd_len_i  (vpu_len),
+    .busy_o     (vpu_busy),
+    .done_o     (vpu_done),
+    .re_o       (vpu_re),
+    .raddr0_o   (vpu_raddr0),
+    .raddr1_o   (vpu_raddr1),
+    .rdata0_i   (gb_rdata_a),
+    .rdata1_i   (gb_rdata_b),
+    .we_o       (vpu_we),
+    .waddr_o    (vpu_waddr),
+    .wdata_o    (vpu_wdata)
+  );
+
+  // ---------------------------------------------------------------------------------------------
+  // DMA: port 0 = DDR, ports 1..NUM_HBM = HBM
+  // ---------------------------------------------------------------------------------------------
+  logic [NP*ID_W-1:0]      dma_awid;
+  logic [NP*ADDR_W-1:0]    dma_awaddr;
+  logic [NP*8-1:0]         dma_awlen;
+  logic [NP*3-1:0]         dma_awsize;
+  logic [NP*2-1:0]         dma_awburst;
+  logic [NP-1:0]           dma_awlock;
+  logic [NP*4-1:0]         dma_awcache;
+  logic [NP*3-1:0]         dma_awprot;
+  logic [NP-1:0]           dma_awvalid;
+  logic [NP*DATA_W-1:0]    dma_wdata;
+  logic [NP*DATA_W/8-1:0]  dma_wstrb;
+  logic [NP-1:0]           dma_wlast;
+  logic [NP-1:0]           dma_wvalid;
+  logic [NP-1:0]           dma_bready;
+  logic [NP*ID_W-1:0]      dma_arid;
+  logic [NP*ADDR_W-1:0]    dma_araddr;
+  logic [NP*8-1:0]         dma_arlen;
+  logic [NP*3-1:0]         dma_arsize;
+  logic [NP*2-1:0]         dma_arburst;
+  logic [NP-1:0]           dma_arlock;
+  logic [NP*4-1:0]         dma_arcache;
+  logic [NP*3-1:0]         dma_arprot;
+  logic [NP-1:0]           dma_arvalid;
+  logic [NP-1:0]           dma_rready;
+  logic [NP-1:0]           dma_awready;
+  logic [NP-1:0]           dma_wready;
+  logic [NP*ID_W-1:0]      dma_bid;
+  logic [NP*2-1:0]         dma_bresp;
+  logic [NP-1:0]           dma_bvalid;
+  logic [NP-1:0]           dma_arready;
+  logic [NP*ID_W-1:0]      dma_rid;
+  logic [NP*DATA_W-1:0]    dma_rdata;
+  logic [NP*2-1:0]         dma_rresp;
+  logic [NP-1:0]           dma_rlast;
+  logic [NP-1:0]           dma_rvalid;
+
+  assign m_axi_ddr_awid = dma_awid[ID_W-1:0];
+  assign m_axi_hbm_awid = dma_awid[NP*ID_W-1:ID_W];
+  assign m_axi_ddr_awaddr = dma_awaddr[ADDR_W-1:0];
+  assign m_axi_hbm_awaddr = dma_awaddr[NP*ADDR_W-1:ADDR_W];
+  assign m_axi_ddr_awlen = dma_awlen[8-1:0];
+  assign m_axi_hbm_awlen = dma_awlen[NP*8-1:8];
+  assign m_axi_ddr_awsize = dma_awsize[3-1:0];
+  assign m_axi_hbm_awsize = dma_awsize[NP*3-1:3];
+  assign m_axi_ddr_awburst = dma_awburst[2-1:0];
+  assign m_axi_hbm_awburst = dma_awburst[NP*2-1:2];
+  assign m_axi_ddr_awlock = dma_awlock[0];
+  assign m_axi_hbm_awlock = dma_awlock[NP-1:1];
+  assign m_axi_ddr_awcache = dma_awcache[4-1:0];
+  assign m_axi_hbm_awcache = dma_awcache[NP*4-1:4];
+  assign m_axi_ddr_awprot = dma_awprot[3-1:0];
+  assign m_axi_hbm_awprot = dma_awprot[NP*3-1:3];
+  assign m_axi_ddr_awvalid = dma_awvalid[0];
+  assign m_axi_hbm_awvalid = dma_awvalid[NP-1:1];
+  assign m_axi_ddr_wdata = dma_wdata[DATA_W-1:0];
+  assign m_axi_hbm_wdata = dma_wdata[NP*DATA_W-1:DATA_W];
+  assign m_axi_ddr_wstrb = dma_wstrb[DATA_W/8-1:0];
+  assign m_axi_hbm_wstrb = dma_wstrb[NP*DATA_W/8-1:DATA_W/8];
+  assign m_axi_ddr_wlast = dma_wlast[0];
+  assign m_axi_hbm_wlast = dma_wlast[NP-1:1];
+  assign m_axi_ddr_wvalid = dma_wvalid[0];
+  assign m_axi_hbm_wvalid = dma_wvalid[NP-1:1];
+  assign m_axi_ddr_bready = dma_bready[0];
+  assign m_axi_hbm_bready = dma_bready[NP-1:1];
+  assign m_axi_ddr_arid = dma_arid[ID_W-1:0];
+  assign m_axi_hbm_arid = dma_arid[NP*ID_W-1:ID_W];
+  assign m_axi_ddr_araddr = dma_araddr[ADDR_W-1:0];
+  assign m_axi_hbm_araddr = dma_araddr[NP*ADDR_W-1:ADDR_W];
+  assign m_axi_ddr_arlen = dma_arlen[8-1:0];
+  assign m_axi_hbm_arlen = dma_arlen[NP*8-1:8];
+  assign m_axi_ddr_arsize = dma_arsize[3-1:0];
+  assign m_axi_hbm_arsize = dma_arsize[NP*3-1:3];
+  assign m_axi_ddr_arburst = dma_arburst[2-1:0];
+  assign m_axi_hbm_arburst = dma_arburst[NP*2-1:2];
+  assign m_axi_ddr_arlock = dma_arlock[0];
+  assign m_axi_hbm_arlock = dma_arlock[NP-1:1];
+  assign m_axi_ddr_arcache = dma_arcache[4-1:0];
+  assign m_axi_hbm_arcache = dma_arcache[NP*4-1:4];
+  assign m_axi_ddr_arprot = dma_arprot[3-1:0];
+  assign m_axi_hbm_arprot = dma_arprot[NP*3-1:3];
+  assign m_axi_ddr_arvalid = dma_arvalid[0];
+  assign m_axi_hbm_arvalid = dma_arvalid[NP-1:1];
+  assign m_axi_ddr_rready = dma_rready[0];
+  assign m_axi_hbm_rready = dma_rready[NP-1:1];
+  assign dma_awready = {m_axi_hbm_awready, m_axi_ddr_awready};
+  assign dma_wready = {m_axi_hbm_wready, m_axi_ddr_wready};
+  assign dma_bid = {m_axi_hbm_bid, m_axi_ddr_bid};
+  assign dma_bresp = {m_axi_hbm_bresp, m_axi_ddr_bresp};
+  assign dma_bvalid = {m_axi_hbm_bvalid, m_axi_ddr_bvalid};
+  assign dma_arready = {m_axi_hbm_arready, m_axi_ddr_arready};
+  assign dma_rid = {m_axi_hbm_rid, m_axi_ddr_rid};
+  assign dma_rdata = {m_axi_hbm_rdata, m_axi_ddr_rdata};
+  assign dma_rresp = {m_axi_hbm_rresp, m_axi_ddr_rresp};
+  assign dma_rlast = {m_axi_hbm_rlast, m_axi_ddr_rlast};
+  assign dma_rvalid = {m_axi_hbm_rvalid, m_axi_ddr_rvalid};
+
+  skipopu_dma #(
+    .NUM_HBM       (NUM_HBM),
+    .ADDR_W        (ADDR_W),
+    .DATA_W        (DATA_W),
+    .ID_W          (ID_W),
+    .MAX_BURST     (MAX_BURST),
+    .RD_FIFO_DEPTH (RD_FIFO_DEPTH),
+    .WR_OUTSTANDING(WR_OUTSTANDING),
+    .GB_AW         (GB_AW)
+  ) u_dma (
+    .clk_i,
+    .rst_ni,
+    .clr_i         (clr),
+    .cmd_valid_i   (dma_valid),
+    .cmd_store_i   (dma_store),
+    .cmd_port_i    (dma_port),
+    .cmd_mem_addr_i(dma_mem_addr),
+    .cmd_gb_addr_i (dma_gb_addr),
+    .cmd_len_i     (dma_len),
+    .busy_o        (dma_busy),
+    .done_o        (dma_done),
+    .err_o         (dma_err),
+    .gb_we_o       (dma_gb_we),
+    .gb_waddr_o    (dma_gb_waddr),
+    .gb_wdata_o    (dma_gb_wdata),
+    .gb_re_o       (dma_gb_re),
+    .gb_raddr_o    (dma_gb_raddr),
+    .gb_rdata_i    (gb_rdata_a),
+    .rd_bytes_o    (rd_bytes),
+    .wr_bytes_o    (wr_bytes),
+    .m_axi_awid    (dma_awid),
+    .m_axi_awaddr  (dma_awaddr),
+    .m_axi_awlen   (dma_awlen),
+    .m_axi_awsize  (dma_awsize),
+    .m_axi_awburst (dma_awburst),
+    .m_axi_awlock  (dma_awlock),
+    .m_axi_awcache (dma_awcache),
+    .m_axi_awprot  (dma_awprot),
+    .m_axi_awvalid (dma_awvalid),
+    .m_axi_wdata   (dma_wdata),
+    .m_axi_wstrb   (dma_wstrb),
+    .m_axi_wlast   (dma_wlast),
+    .m_axi_wvalid  (dma_wvalid),
+    .m_axi_bready  (dma_bready),
+    .m_axi_arid    (dma_arid),
+    .m_axi_araddr  (dma_araddr),
+    .m_axi_arlen   (dma_arlen),
+    .m_axi_arsize  (dma_arsize),
+    .m_axi_arburst (dma_arburst),
+    .m_axi_arlock  (dma_arlock),
+    .m_axi_arcache (dma_arcache),
+    .m_axi_arprot  (dma_arprot),
+    .m_axi_arvalid (dma_arvalid),
+    .m_axi_rready  (dma_rready),
+    .m_axi_awready (dma_awready),
+    .m_axi_wready  (dma_wready),
+    .m_axi_bid     (dma_bid),
+    .m_axi_bresp   (dma_bresp),
+    .m_axi_bvalid  (dma_bvalid),
+    .m_axi_arready (dma_arready),
+    .m_axi_rid     (dma_rid),
+    .m_axi_rdata   (dma_rdata),
+    .m_axi_rresp   (dma_rresp),
+    .m_axi_rlast   (dma_rlast),
+    .m_axi_rvalid  (dma_rvalid)
+  );
+
+  logic unused_busy;
+  assign unused_busy = ^{dma_busy, vpu_busy};
+
+endmodule

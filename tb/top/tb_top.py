@@ -1,0 +1,395 @@
+"""cocotb testbench of the whole SkipOPU core (``skipopu_tb_top`` wrapper around skipopu_top).
+
+Memory models: one error-injecting cocotbext-axi RAM for DDR (DMA port), a read-only one for the
+instruction port on the same backing, and one per HBM port sharing a single HBM backing. The
+host is an AXI4-Lite master. Every run is checked against ``model.core.CoreModel``: memory
+windows byte for byte, error code and pc, retired instructions and bytes per port.
+
+Configuration comes from the environment (set by tb/top/test_top.py or tb/run_sim.py):
+``SKIPOPU_CFG`` (JSON of CoreConfig fields), ``TOP_PROGRAMS`` (random programs per test),
+``TOP_INSNS`` (instructions per random program).
+"""
+
+from __future__ import annotations
+
+import itertools
+import json
+import logging
+import mmap
+import os
+import random
+import time
+
+import cocotb
+from cocotb.clock import Clock
+from cocotb.triggers import ClockCycles, RisingEdge
+from cocotbext.axi import AxiBus, AxiLiteBus, AxiLiteMaster, AxiReadBus, AxiResp
+
+from axi_models import ErrAxiRam, ErrAxiRamRead
+from model.core import CoreModel, SparseMem
+from model.isa import CoreConfig, Err, assemble, disassemble
+from top.programs import Layout, ProgramGenerator, Stimulus, demo_program
+
+CLK_NS = 4
+
+# CSR addresses (rtl/skipopu_pkg.sv, docs/csr.md)
+CSR_ID, CSR_VERSION, CSR_CONFIG = 0x000, 0x004, 0x008
+CSR_CTRL, CSR_STATUS, CSR_ERR_CODE, CSR_ERR_PC = 0x010, 0x014, 0x018, 0x01C
+CSR_PROG_LO, CSR_PROG_HI, CSR_PROG_LEN = 0x020, 0x024, 0x028
+CSR_IRQ_EN, CSR_IRQ_STATUS = 0x030, 0x034
+CSR_CYCLES_LO, CSR_CYCLES_HI, CSR_INSN_COUNT = 0x040, 0x044, 0x048
+CSR_BYTES = 0x100
+RW_CSRS = (CSR_PROG_LO, CSR_PROG_HI, CSR_PROG_LEN)
+
+
+def config_from_env() -> CoreConfig:
+    return CoreConfig(**json.loads(os.environ.get("SKIPOPU_CFG", "{}")))
+
+
+def random_pause(seed: int, p_pause: float):
+    rng = random.Random(seed)
+    while True:
+        yield rng.random() < p_pause
+
+
+class TB:
+    def __init__(self, dut, cfg: CoreConfig, layout: Layout | None = None):
+        self.dut = dut
+        self.cfg = cfg
+        self.layout = layout or Layout(cfg)
+        self.log = logging.getLogger("cocotb.tb")
+        self.log.setLevel(logging.INFO)
+        cocotb.start_soon(Clock(dut.clk_i, CLK_NS, unit="ns").start())
+
+        clk, rst = dut.clk_i, dut.rst_ni
+        self.axil = AxiLiteMaster(AxiLiteBus.from_prefix(dut, "s_axil"), clk, rst,
+                                  reset_active_level=False)
+        self.ddr = ErrAxiRam(AxiBus.from_prefix(dut, "m_axi_ddr"), clk, rst,
+                             reset_active_level=False, size=self.layout.mem_size(0))
+        self.insn = ErrAxiRamRead(AxiReadBus.from_prefix(dut, "m_axi_insn"), clk, rst,
+                                  reset_active_level=False, size=self.layout.mem_size(0),
+                                  mem=self.ddr.mem)
+        hbm_mem = mmap.mmap(-1, self.layout.mem_size(1))
+        self.hbm = [ErrAxiRam(AxiBus.from_prefix(dut, f"m_axi_hbm{i}"), clk, rst,
+                              reset_active_level=False, size=self.layout.mem_size(1),
+                              mem=hbm_mem)
+                    for i in range(cfg.NUM_HBM)]
+        self.ports = [self.ddr] + self.hbm
+        for m in [self.axil, self.insn] + self.ports:
+            m.log.setLevel(logging.WARNING)
+        for m in [self.axil.write_if, self.axil.read_if]:
+            m.log.setLevel(logging.WARNING)
+        for r in self.ports:
+            r.write_if.log.setLevel(logging.WARNING)
+            r.read_if.log.setLevel(logging.WARNING)
+        self.insn.log.setLevel(logging.WARNING)
+
+    # -- stimulus knobs ------------------------------------------------------------------------
+    def set_idle_generator(self, seed: int | None):
+        """Random valid gaps on every channel a model drives (R, B of the slaves, AW/W/AR of
+        the AXI-Lite master)."""
+        chans = [self.insn.r_channel] if hasattr(self.insn, "r_channel") else []
+        for r in self.ports:
+            chans += [r.read_if.r_channel, r.write_if.b_channel]
+        chans += [self.axil.write_if.aw_channel, self.axil.write_if.w_channel,
+                  self.axil.read_if.ar_channel]
+        for i, ch in enumerate(chans):
+            ch.set_pause_generator(None if seed is None else random_pause(seed + i, 0.3))
+
+    def set_backpressure_generator(self, seed: int | None):
+        """Random ready gaps on every channel a model receives (AR, AW, W of the slaves, B/R of
+        the AXI-Lite master)."""
+        chans = [self.insn.ar_channel] if hasattr(self.insn, "ar_channel") else []
+        for r in self.ports:
+            chans += [r.read_if.ar_channel, r.write_if.aw_channel, r.write_if.w_channel]
+        chans += [self.axil.write_if.b_channel, self.axil.read_if.r_channel]
+        for i, ch in enumerate(chans):
+            ch.set_pause_generator(None if seed is None else random_pause(seed + 100 + i, 0.3))
+
+    async def reset(self):
+        self.dut.rst_ni.value = 0
+        await ClockCycles(self.dut.clk_i, 5)
+        self.dut.rst_ni.value = 1
+        await ClockCycles(self.dut.clk_i, 5)
+
+    # -- CSR access ----------------------------------------------------------------------------
+    async def csr_read(self, addr: int, expect_ok: bool = True) -> int:
+        r = await self.axil.read(addr, 4)
+        if expect_ok and r.resp != AxiResp.OKAY:
+            raise AssertionError(f"CSR read 0x{addr:03x} answered {r.resp!r}")
+        return int.from_bytes(r.data, "little")
+
+    async def csr_read_resp(self, addr: int):
+        r = await self.axil.read(addr, 4)
+        return r.resp
+
+    async def csr_write(self, addr: int, value: int) -> AxiResp:
+        w = await self.axil.write(addr, value.to_bytes(4, "little"))
+        return w.resp
+
+    async def csr_read64(self, lo_addr: int) -> int:
+        lo = await self.csr_read(lo_addr)
+        hi = await self.csr_read(lo_addr + 4)
+        return hi << 32 | lo
+
+    async def port_bytes(self, port: int) -> tuple[int, int]:
+        base = CSR_BYTES + 16 * port
+        rd_lo = await self.csr_read(base)
+        rd_hi = await self.csr_read(base + 4)
+        wr_lo = await self.csr_read(base + 8)
+        wr_hi = await self.csr_read(base + 12)
+        return rd_hi << 32 | rd_lo, wr_hi << 32 | wr_lo
+
+    # -- running programs ----------------------------------------------------------------------
+    def _model_mems(self) -> dict[int, SparseMem]:
+        ddr, hbm = SparseMem(), SparseMem()
+        return {p: (ddr if p == 0 else hbm) for p in range(self.cfg.NUM_HBM + 1)}
+
+    def load_images(self, stim: Stimulus, mems: dict[int, SparseMem]):
+        for port, addr, data in stim.init:
+            self.ports[port].write(addr, data)
+            mems[port].write(addr, data)
+        image = assemble(stim.prog)
+        self.ddr.write(self.layout.prog_base, image)
+        mems[0].write(self.layout.prog_base, image)
+
+    def set_errors(self, errors):
+        for ram in self.ports + [self.insn]:
+            ram.clear_errors()
+        for source, kind, lo, hi in errors:
+            ram = self.insn if source == "insn" else self.ports[source]
+            if kind == "r":
+                ram.add_read_error(lo, hi)
+            else:
+                ram.add_write_error(lo, hi)
+
+    def timeout_cycles(self, stim: Stimulus) -> int:
+        words = sum(i.len for i in stim.prog)
+        return 5000 + 40 * words + 400 * len(stim.prog)
+
+    async def run(self, stim: Stimulus, progress: bool = False) -> dict:
+        """Run one program and check it against the model. Returns the measured figures."""
+        cfg = self.cfg
+        mems = self._model_mems()
+        self.load_images(stim, mems)
+        expected = CoreModel(cfg, mems, stim.errors).run(stim.prog_base, stim.prog_len)
+        if stim.expect_err is not None:
+            assert expected.err == stim.expect_err, \
+                f"generator bug: {stim.name} program makes the model report {expected.err!r}"
+        self.set_errors(stim.errors)
+
+        await self.csr_write(CSR_PROG_LO, stim.prog_base & 0xFFFFFFFF)
+        await self.csr_write(CSR_PROG_HI, stim.prog_base >> 32)
+        await self.csr_write(CSR_PROG_LEN, stim.prog_len)
+        await self.csr_write(CSR_IRQ_EN, 3)
+        t0 = time.perf_counter()
+        await self.csr_write(CSR_CTRL, 1)
+
+        limit = self.timeout_cycles(stim)
+        waited, poll = 0, 64
+        next_report = 20000
+        while not self.dut.irq_o.value:
+            await ClockCycles(self.dut.clk_i, poll)
+            waited += poll
+            if progress and waited >= next_report:
+                n = await self.csr_read(CSR_INSN_COUNT)
+                self.log.info("  ... %d cycles, %d/%d instructions retired", waited, n,
+                              len(stim.prog))
+                next_report += 20000
+            if waited > limit:
+                status = await self.csr_read(CSR_STATUS)
+                n = await self.csr_read(CSR_INSN_COUNT)
+                raise AssertionError(
+                    f"{stim.name}: core did not finish within {limit} cycles (STATUS=0x{status:x},"
+                    f" {n} instructions retired, model retires {expected.retired})")
+        wall = time.perf_counter() - t0
+        status = await self.csr_read(CSR_STATUS)
+        err = await self.csr_read(CSR_ERR_CODE)
+        err_pc = await self.csr_read(CSR_ERR_PC)
+        retired = await self.csr_read(CSR_INSN_COUNT)
+        cycles = await self.csr_read64(CSR_CYCLES_LO)
+        bytes_rd, bytes_wr = [], []
+        for p in range(cfg.NUM_HBM + 1):
+            r, w = await self.port_bytes(p)
+            bytes_rd.append(r)
+            bytes_wr.append(w)
+
+        # scoreboard
+        where = f"{stim.name} (prog base 0x{stim.prog_base:x}, {len(stim.prog)} insns)"
+        got_err = Err(err) if err in Err._value2member_map_ else err
+        assert status & 0x3 == 0x2, f"{where}: STATUS=0x{status:x}, expected done and not busy"
+        assert bool(status & 0x4) == (expected.err != Err.NONE), f"{where}: STATUS=0x{status:x}"
+        assert got_err == expected.err, f"{where}: error {got_err!r}, model {expected.err!r}"
+        assert err_pc == expected.err_pc, f"{where}: error pc {err_pc}, model {expected.err_pc}"
+        assert retired == expected.retired, f"{where}: retired {retired}, model {expected.retired}"
+        assert bytes_rd == expected.rd_bytes, f"{where}: read bytes {bytes_rd} != {expected.rd_bytes}"
+        assert bytes_wr == expected.wr_bytes, f"{where}: write bytes {bytes_wr} != {expected.wr_bytes}"
+        self.compare_memory(mems, where)
+        irq_status = await self.csr_read(CSR_IRQ_STATUS)
+        assert irq_status == (0x1 | (0x2 if expected.err != Err.NONE else 0)), \
+            f"{where}: IRQ_STATUS=0x{irq_status:x}"
+        await self.csr_write(CSR_IRQ_STATUS, irq_status)
+        await RisingEdge(self.dut.clk_i)
+        await RisingEdge(self.dut.clk_i)
+        assert not self.dut.irq_o.value, "irq_o still set after IRQ_STATUS was cleared"
+        self.set_errors([])
+        return {"cycles": cycles, "retired": retired, "err": got_err, "rd": bytes_rd,
+                "wr": bytes_wr, "wall": wall, "insns": len(stim.prog)}
+
+    def compare_memory(self, mems, where: str):
+        bb = self.cfg.beat_bytes
+        regions = [(p, lo, hi) for p, lo, hi in self.layout.windows()]
+        regions.append((0, self.layout.prog_base, self.layout.prog_base + 16 * 4096))
+        for port, lo, hi in regions:
+            got = self.ports[port].read(lo, hi - lo)
+            exp = mems[port].read(lo, hi - lo)
+            if got != exp:
+                i = next(i for i in range(len(got)) if got[i] != exp[i])
+                a = lo + i - i % bb
+                o = a - lo
+                raise AssertionError(
+                    f"{where}: memory port {port} differs first at 0x{lo + i:x}:\n"
+                    f"  got      {got[o:o + bb].hex()}\n  expected {exp[o:o + bb].hex()}")
+
+
+# ------------------------------------------------------------------------------------------------
+# Tests
+# ------------------------------------------------------------------------------------------------
+
+def _seed() -> int:
+    return cocotb.RANDOM_SEED
+
+
+@cocotb.test()
+async def test_csr(dut):
+    """ID/VERSION/CONFIG, register read-back, SLVERR on unmapped and read-only addresses."""
+    cfg = config_from_env()
+    tb = TB(dut, cfg)
+    await tb.reset()
+    assert await tb.csr_read(CSR_ID) == 0x534B4F50
+    assert await tb.csr_read(CSR_VERSION) == 0x00010000
+    conf = await tb.csr_read(CSR_CONFIG)
+    assert conf & 0xFF == cfg.NUM_HBM
+    assert (conf >> 8) & 0xFF == (cfg.beat_bytes).bit_length() - 1
+    assert conf >> 16 == cfg.GBUF_DEPTH.bit_length() - 1
+    rng = random.Random(_seed())
+    for reg in RW_CSRS:
+        v = rng.getrandbits(32)
+        assert await tb.csr_write(reg, v) == AxiResp.OKAY
+        assert await tb.csr_read(reg) == v
+    assert await tb.csr_write(CSR_IRQ_EN, 0xFFFFFFFF) == AxiResp.OKAY
+    assert await tb.csr_read(CSR_IRQ_EN) == 3
+    mapped = {CSR_ID, CSR_VERSION, CSR_CONFIG, CSR_CTRL, CSR_STATUS, CSR_ERR_CODE, CSR_ERR_PC,
+              CSR_PROG_LO, CSR_PROG_HI, CSR_PROG_LEN, CSR_IRQ_EN, CSR_IRQ_STATUS,
+              CSR_CYCLES_LO, CSR_CYCLES_HI, CSR_INSN_COUNT}
+    mapped |= {CSR_BYTES + 4 * i for i in range(4 * (cfg.NUM_HBM + 1))}
+    writable = {CSR_CTRL, CSR_PROG_LO, CSR_PROG_HI, CSR_PROG_LEN, CSR_IRQ_EN, CSR_IRQ_STATUS}
+    for addr in range(0, 0x1000, 4):
+        resp = await tb.csr_read_resp(addr)
+        want = AxiResp.OKAY if (addr in mapped and addr != CSR_CTRL) else AxiResp.SLVERR
+        assert resp == want, f"read 0x{addr:03x}: {resp!r}, expected {want!r}"
+    for addr in rng.sample(range(0, 0x1000, 4), 64) + sorted(mapped):
+        if addr == CSR_CTRL:
+            continue
+        resp = await tb.csr_write(addr, 0)
+        want = AxiResp.OKAY if addr in writable else AxiResp.SLVERR
+        assert resp == want, f"write 0x{addr:03x}: {resp!r}, expected {want!r}"
+    assert await tb.csr_read(CSR_STATUS) == 0, "core must be idle after reset"
+
+
+async def _random_programs(dut, idle: bool, backpressure: bool):
+    cfg = config_from_env()
+    tb = TB(dut, cfg)
+    seed = _seed()
+    tb.set_idle_generator(seed if idle else None)
+    tb.set_backpressure_generator(seed if backpressure else None)
+    await tb.reset()
+    nprog = int(os.environ.get("TOP_PROGRAMS", "3"))
+    ninsn = int(os.environ.get("TOP_INSNS", "40"))
+    gen = ProgramGenerator(cfg, seed)
+    for i in range(nprog):
+        stim = gen.random_program(ninsn, name=f"random[{i}] seed={seed}")
+        r = await tb.run(stim)
+        tb.log.info("%s: %d insns, %d cycles, rd %s wr %s", stim.name, r["insns"], r["cycles"],
+                    r["rd"], r["wr"])
+
+
+@cocotb.test()
+@cocotb.parametrize(idle=[False, True], backpressure=[False, True])
+async def test_random_programs(dut, idle, backpressure):
+    """Random legal programs (LOAD/STORE on every port, VADD, NOP) checked against the model."""
+    await _random_programs(dut, idle, backpressure)
+
+
+@cocotb.test()
+@cocotb.parametrize(kind=list(ProgramGenerator.ERROR_KINDS))
+async def test_error(dut, kind):
+    """A program with one fault stops with the model's error code and pc; the core then runs a
+    clean program correctly."""
+    cfg = config_from_env()
+    tb = TB(dut, cfg)
+    seed = _seed()
+    tb.set_idle_generator(seed)
+    tb.set_backpressure_generator(seed)
+    await tb.reset()
+    gen = ProgramGenerator(cfg, seed + 7 * ProgramGenerator.ERROR_KINDS.index(kind))
+    stim = gen.error_program(kind)
+    r = await tb.run(stim)
+    tb.log.info("%s: stopped with %r after %d cycles", kind, r["err"], r["cycles"])
+    gen2 = ProgramGenerator(cfg, seed + 1)
+    await tb.run(gen2.random_program(10, name=f"after {kind}"))
+
+
+@cocotb.test()
+async def run_main(dut):
+    """The `make sim` job: the demo program, then random programs; prints the report."""
+    cfg = config_from_env()
+    tb = TB(dut, cfg)
+    await tb.reset()
+    seed = _seed()
+    t0 = time.perf_counter()
+    stims = [demo_program(cfg, tb.layout)]
+    gen = ProgramGenerator(cfg, seed)
+    stims += [gen.random_program(int(os.environ.get("TOP_INSNS", "40")), name=f"random[{i}]")
+              for i in range(int(os.environ.get("TOP_PROGRAMS", "3")))]
+    rows = []
+    for n, stim in enumerate(stims):
+        tb.log.info("[%d/%d] running %s: %d instructions", n + 1, len(stims), stim.name,
+                    len(stim.prog))
+        if n == 0:
+            for line in disassemble(assemble(stim.prog)):
+                tb.log.info("    %s", line)
+        r = await tb.run(stim, progress=True)
+        rows.append((stim.name, r))
+        tb.log.info("[%d/%d] %s: PASS, %d cycles", n + 1, len(stims), stim.name, r["cycles"])
+    wall = time.perf_counter() - t0
+    bb = cfg.beat_bytes
+    lines = ["", "=" * 78, "SkipOPU skeleton simulation report", "=" * 78,
+             f"config: NUM_HBM={cfg.NUM_HBM} DATA_W={cfg.DATA_W} GBUF_DEPTH={cfg.GBUF_DEPTH} "
+             f"MAX_BURST={cfg.MAX_BURST} seed={seed}",
+             f"{'program':14s} {'insns':>6s} {'cycles':>8s} {'bytes moved':>12s} "
+             f"{'B/cycle':>8s} {'bus util':>8s}"]
+    tot_cyc = tot_bytes = 0
+    for name, r in rows:
+        moved = sum(r["rd"]) + sum(r["wr"])
+        tot_cyc += r["cycles"]
+        tot_bytes += moved
+        lines.append(f"{name:14s} {r['insns']:6d} {r['cycles']:8d} {moved:12d} "
+                     f"{moved / r['cycles']:8.2f} {moved / r['cycles'] / bb:8.1%}")
+    lines.append(f"{'total':14s} {'':6s} {tot_cyc:8d} {tot_bytes:12d} "
+                 f"{tot_bytes / tot_cyc:8.2f} {tot_bytes / tot_cyc / bb:8.1%}")
+    lines.append("per port (last program): " + ", ".join(
+        f"{'ddr' if p == 0 else f'hbm{p - 1}'} rd {rows[-1][1]['rd'][p]} wr {rows[-1][1]['wr'][p]}"
+        for p in range(cfg.NUM_HBM + 1)))
+    lines.append("bus util = bytes moved per cycle / bytes per beat of one port "
+                 "(one transfer at a time)")
+    lines.append(f"simulation: {tot_cyc} cycles in {wall:.1f} s wall "
+                 f"({tot_cyc / wall:.0f} cycles/s)")
+    lines.append(f"RESULT: PASS ({len(rows)} programs checked against model/core.py)")
+    lines.append("=" * 78)
+    for line in lines:
+        tb.log.info("%s", line)
+    report = os.environ.get("SKIPOPU_REPORT")
+    if report:
+        with open(report, "w") as f:
+            f.write("\n".join(lines) + "\n")

@@ -1,0 +1,46 @@
+"""pytest entry for the core testbench (tb/top/tb_top.py) on both simulators."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from model.isa import CoreConfig
+from tb import simrun
+from tb.top.wrapper import generate
+
+MODULE = "top.tb_top"
+
+
+def run_top(sim: str, cfg: CoreConfig, testcase: str | None = None, seed: int = 1,
+            programs: int = 3, insns: int = 40, extra_env: dict | None = None, **kw):
+    wrapper = generate(cfg.NUM_HBM)
+    params = {k: v for k, v in cfg.params().items() if k != "NUM_HBM"}
+    env = {"SKIPOPU_CFG": json.dumps(cfg.params()), "TOP_PROGRAMS": str(programs),
+           "TOP_INSNS": str(insns)}
+    env.update(extra_env or {})
+    return simrun.run("skipopu_tb_top", simrun.all_rtl() + [wrapper], MODULE, sim=sim,
+                      parameters=params, testcase=testcase, seed=seed, extra_env=env, **kw)
+
+
+CONFIGS = {
+    "default": CoreConfig(),
+    "narrow": CoreConfig(NUM_HBM=2, DATA_W=128, GBUF_DEPTH=1024, MAX_BURST=4, RD_FIFO_DEPTH=8,
+                         WR_OUTSTANDING=2),
+    "wide": CoreConfig(NUM_HBM=3, DATA_W=512, GBUF_DEPTH=512, MAX_BURST=64, RD_FIFO_DEPTH=128),
+}
+
+
+@pytest.mark.parametrize("seed", [1, 2])
+@pytest.mark.parametrize("cfg", list(CONFIGS))
+def test_top_verilator(cfg, seed):
+    run_top("verilator", CONFIGS[cfg], seed=seed)
+
+
+def test_top_icarus():
+    """The Icarus subset: CSRs, one random program per backpressure setting, three error
+    kinds and the demo job."""
+    run_top("icarus", CONFIGS["narrow"], programs=1, insns=12, seed=3, extra_env={
+        "COCOTB_TEST_FILTER":
+            r"test_csr|test_random_programs|kind=(illegal_op|dma_rd_axi|fetch_axi)|run_main"})
