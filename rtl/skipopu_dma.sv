@@ -107,7 +107,7 @@ module skipopu_dma #(
 
   // Per-port engine signals
   logic [NP-1:0]        rd_cmd_valid, rd_cmd_ready, rd_out_valid, rd_out_ready, rd_out_last;
-  logic [NP-1:0]        rd_busy, rd_done, rd_err, rd_beat;
+  logic [NP-1:0]        rd_busy, rd_done, rd_err, rd_beat, rd_out_err;
   logic [NP*DATA_W-1:0] rd_out_data;
   logic [NP-1:0]        wr_cmd_valid, wr_cmd_ready, wr_in_valid, wr_in_ready;
   logic [NP-1:0]        wr_busy, wr_done, wr_err, wr_beat;
@@ -270,6 +270,7 @@ module skipopu_dma #(
       .out_ready_i  (rd_out_ready[p]),
       .out_data_o   (rd_out_data[p*DATA_W +: DATA_W]),
       .out_last_o   (rd_out_last[p]),
+      .out_err_o    (rd_out_err[p]),
       .busy_o       (rd_busy[p]),
       .done_o       (rd_done[p]),
       .err_o        (rd_err[p]),
@@ -353,6 +354,6 @@ module skipopu_dma #(
 
   // Status bits used only for assertions/waves
   logic unused_status;
-  assign unused_status = ^{rd_busy, wr_busy, rd_out_last, pf_wr_ready};
+  assign unused_status = ^{rd_busy, wr_busy, rd_out_last, rd_out_err, pf_wr_ready};
 
 endmodule

@@ -54,10 +54,6 @@ module skipopu_fetch
   localparam int KW = (InsnPerBeat > 1) ? $clog2(InsnPerBeat) : 1;
   localparam int BeatBytes = DATA_W / 8;
 
-  if (DATA_W % InsnW != 0) begin : g_bad_width
-    $error("skipopu_fetch: DATA_W must be a multiple of %0d", InsnW);
-  end
-
   typedef enum logic [1:0] {StIdle, StIssue, StStream} state_e;
 
   state_e            state_q;

