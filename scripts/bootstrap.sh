@@ -35,7 +35,10 @@ fi
 if [ ${#need_apt[@]} -gt 0 ]; then
   if [ "$(id -u)" = "0" ] && command -v apt-get >/dev/null 2>&1; then
     echo "[bootstrap] installing Debian packages: ${need_apt[*]}"
-    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${need_apt[@]}" >/dev/null
+    apt-get update -qq >/dev/null 2>&1 || echo "[bootstrap] WARNING: apt-get update failed" >&2
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${need_apt[@]}" >/dev/null 2>&1 ||
+      echo "[bootstrap] WARNING: could not install ${need_apt[*]}; SIM=icarus needs iverilog," \
+           "FST waves need liblz4-dev/zlib1g-dev (VCD is used instead)" >&2
   else
     echo "[bootstrap] WARNING: missing Debian packages: ${need_apt[*]}" \
          "(run: sudo apt-get install ${need_apt[*]})" >&2
