@@ -80,3 +80,13 @@ class ErrAxiRamRead(_ErrRead):
 
     def clear_errors(self):
         self.errors.windows.clear()
+
+
+class ErrAxiRamWrite(_ErrWrite):
+    """Write-only AXI RAM with write error windows."""
+
+    def add_write_error(self, lo: int, hi: int):
+        self.errors.windows.append((lo, hi))
+
+    def clear_errors(self):
+        self.errors.windows.clear()
