@@ -44,3 +44,11 @@ def test_top_icarus():
     run_top("icarus", CONFIGS["narrow"], programs=1, insns=12, seed=3, extra_env={
         "COCOTB_TEST_FILTER":
             r"test_csr|test_random_programs|kind=(illegal_op|dma_rd_axi|fetch_axi)|run_main"})
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("seed", range(10, 30))
+@pytest.mark.parametrize("cfg", list(CONFIGS))
+def test_top_sweep(cfg, seed):
+    """Long sweep (make test-long): many seeds, longer programs."""
+    run_top("verilator", CONFIGS[cfg], seed=seed, programs=6, insns=80)
