@@ -67,10 +67,10 @@ def ref64(xb, wb, mode):
     return np.sum(to64(xb) * wv, axis=-1)
 
 
-def ours15(xb, wb, mode):
+def ours15(xb, wb, mode, guard=GUARD):
     """(column output in FP32, after the FP16 output rounding)."""
     t = column_terms_fp16(xb, wb) if mode == "fp16" else column_terms_int4(xb, wb)
-    f = tree_to_fp32(*bfp_tree(t))
+    f = tree_to_fp32(*bfp_tree(t, guard), guard=guard)
     return f.view(np.float32).astype(np.float64), to64(fp32_to_fp16(f))
 
 
@@ -116,10 +116,14 @@ def main() -> int:
     ap.add_argument("--trials", type=int, default=20000)
     ap.add_argument("--seed", type=int, default=2024)
     ap.add_argument("--markdown", action="store_true")
+    ap.add_argument("--guard", type=int, default=GUARD,
+                    help="guard bits of the 15-bit tree (the RTL uses %d)" % GUARD)
     a = ap.parse_args()
     rng = np.random.default_rng(a.seed)
     impls = [("ours, 22-bit products (IMPL1)", lambda x, w, m: ours22(x, w, m)),
-             ("ours, 15-bit products (IMPL2/3, RTL)", lambda x, w, m: ours15(x, w, m)),
+             (f"ours, 15-bit products, {a.guard} guard bits" +
+              (" (IMPL2/3, RTL)" if a.guard == GUARD else ""),
+              lambda x, w, m: ours15(x, w, m, a.guard)),
              ("cascaded FP16 MAC", lambda x, w, m: cascade(x, w, m, False)),
              ("cascaded overpacked-DSP MAC", lambda x, w, m: cascade(x, w, m, True))]
     cols = [(k, m) for k in ("random", "llama") for m in ("fp16", "int4")]
