@@ -29,6 +29,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from model.dsp48e2 import dsp48e2
+from model.fpu import FP16, FP32, fp_add, fp_mul, fp_narrow, fp_widen
 
 E_BIAS = 43          # term value = mag * 2^(E - E_BIAS) for 15-bit magnitudes
 GUARD = 2            # guard bits kept below the 15-bit magnitudes when aligning in the tree
@@ -172,62 +173,25 @@ def tree_to_fp32(s, emax, nan, inf, inf_sign, guard: int = GUARD) -> np.ndarray:
 # FP32 PSUM arithmetic and the final FP16 rounding
 # ------------------------------------------------------------------------------------------
 
-def _fp32_ftz(bits: np.ndarray) -> np.ndarray:
-    bits = np.asarray(bits, dtype=np.uint32)
-    sub = ((bits & 0x7F800000) == 0) & ((bits & 0x7FFFFF) != 0)
-    out = np.where(sub, bits & 0x80000000, bits)
-    isnan = ((out & 0x7F800000) == 0x7F800000) & ((out & 0x7FFFFF) != 0)
-    return np.where(isnan, FP32_QNAN, out).astype(np.uint32)
-
-
 def fp32_add(a, b) -> np.ndarray:
-    """FP32 a + b: DAZ, RNE (numpy is correctly rounded), FTZ, canonical NaN."""
-    fa = _fp32_ftz(a).view(np.float32)
-    fb = _fp32_ftz(b).view(np.float32)
-    with np.errstate(over="ignore", invalid="ignore"):
-        r = (fa + fb).astype(np.float32)
-    return _fp32_ftz(r.view(np.uint32))
+    """FP32 a + b (DAZ, RNE, FTZ, canonical NaN): rtl/skipopu_fp_add.sv with EXP_W=8."""
+    return fp_add(a, b, FP32).astype(np.uint32)
 
 
 def fp32_mul(a, b) -> np.ndarray:
-    fa = _fp32_ftz(a).view(np.float32)
-    fb = _fp32_ftz(b).view(np.float32)
-    with np.errstate(over="ignore", invalid="ignore", under="ignore"):
-        r = (fa * fb).astype(np.float32)
-    return _fp32_ftz(r.view(np.uint32))
+    """FP32 a * b (DAZ, RNE, FTZ, canonical NaN): rtl/skipopu_fp_mul.sv with EXP_W=8."""
+    return fp_mul(a, b, FP32).astype(np.uint32)
 
 
 def fp16_to_fp32(h) -> np.ndarray:
     """Exact widening with DAZ (FP16 subnormals become zeros), canonical NaN."""
-    from model.fp16 import daz
-    h = daz(h).astype(np.uint16)
-    f = h.view(np.float16).astype(np.float32).view(np.uint32)
-    return _fp32_ftz(f)
+    return fp_widen(h, FP16, FP32).astype(np.uint32)
 
 
 def fp32_to_fp16(f) -> np.ndarray:
-    """FP32 bits -> FP16 bits: RNE with an unbounded exponent, then FTZ below 2^-14, overflow to
-    Inf, canonical NaN (integer implementation, as the RTL does it)."""
-    f = np.asarray(f, dtype=np.int64) & 0xFFFFFFFF
-    s, e, m = f >> 31, (f >> 23) & 255, f & 0x7FFFFF
-    nan = (e == 255) & (m != 0)
-    inf = (e == 255) & (m == 0)
-    zero = e == 0                                        # DAZ
-    sig = (1 << 23) | m                                  # 24 bits
-    keep = sig >> 13                                     # 11 bits
-    g = (sig >> 12) & 1
-    st = (sig & 0xFFF) != 0
-    up = g & (st | (keep & 1))
-    keep = keep + up
-    eh = e - 127 + 15 + (keep >> 11)
-    keep = np.where(keep >> 11, keep >> 1, keep)
-    out = (s << 15) | (np.clip(eh, 0, 31) << 10) | (keep & 0x3FF)
-    out = np.where(eh >= 31, (s << 15) | 0x7C00, out)
-    out = np.where(eh <= 0, s << 15, out)
-    out = np.where(zero, s << 15, out)
-    out = np.where(inf, (s << 15) | 0x7C00, out)
-    out = np.where(nan, 0x7E00, out)
-    return out.astype(np.uint16)
+    """FP32 -> FP16: RNE with an unbounded exponent, then FTZ below 2^-14, overflow to Inf,
+    canonical NaN (rtl/skipopu_fp_narrow.sv)."""
+    return fp_narrow(f, FP32, FP16).astype(np.uint16)
 
 
 # ------------------------------------------------------------------------------------------

@@ -19,5 +19,5 @@ def test_model_vs_oracle():
 
 @pytest.mark.parametrize("sim,vectors", [("verilator", 100000), ("icarus", 5000)])
 def test_fp16_add_rtl(sim, vectors):
-    simrun.run("skipopu_fp16_add", simrun.rtl("skipopu_fp16_add"), "fp16_add.tb_fp16_add",
+    simrun.run("skipopu_fp16_add", simrun.rtl("skipopu_fp_add", "skipopu_fp16_add"), "fp16_add.tb_fp16_add",
                sim=sim, extra_env={"FP16_VECTORS": str(vectors)})
