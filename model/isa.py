@@ -20,6 +20,8 @@ class Op(enum.IntEnum):
     LOAD = 0x10
     STORE = 0x11
     VADD = 0x20
+    MATMUL = 0x30
+    MMCFG = 0x31
 
 
 class Err(enum.IntEnum):
@@ -37,6 +39,7 @@ class Err(enum.IntEnum):
     PROG_OVERRUN = 11
     BAD_PROG = 12
     OVERLAP = 13
+    MM_SHAPE = 14
 
 
 @dataclass(frozen=True)
@@ -50,6 +53,7 @@ class CoreConfig:
     ID_W: int = 4
     RD_FIFO_DEPTH: int = 64
     WR_OUTSTANDING: int = 8
+    MMAX: int = 64
 
     def __post_init__(self):
         problems = []
@@ -69,6 +73,8 @@ class CoreConfig:
             problems.append("RD_FIFO_DEPTH must be >= MAX_BURST")
         if self.GBUF_DEPTH > 65536:
             problems.append("GBUF_DEPTH must be <= 65536")
+        if not 1 <= self.MMAX <= 4096:
+            problems.append(f"MMAX={self.MMAX} not in 1..4096")
         if problems:
             raise ValueError("bad core configuration: " + "; ".join(problems))
 
@@ -76,8 +82,30 @@ class CoreConfig:
     def beat_bytes(self) -> int:
         return self.DATA_W // 8
 
+    @property
+    def kdim(self) -> int:
+        """PE-array rows: one global-buffer word of FP16 activations."""
+        return self.DATA_W // 16
+
+    @property
+    def ncol(self) -> int:
+        """PE-array columns: one global-buffer word of FP16 outputs."""
+        return self.DATA_W // 16
+
+    def weight_tile_bytes(self, int4: bool) -> int:
+        return self.kdim * self.ncol * (4 if int4 else 16) // 8
+
     def params(self) -> dict:
         return {k: getattr(self, k) for k in self.__dataclass_fields__}
+
+
+@dataclass
+class MMState:
+    """MATMUL configuration registers, written by MMCFG (all zero after reset)."""
+    k: int = 0
+    n: int = 0
+    scale: int = 0
+    group: int = 0
 
 
 @dataclass
@@ -105,6 +133,16 @@ class Insn:
     @classmethod
     def vadd(cls, dst: int, src0: int, src1: int, words: int) -> "Insn":
         return cls(Op.VADD, len=words, f0=dst, f1=src0, f2=src1)
+
+    @classmethod
+    def mmcfg(cls, k: int, n: int, scale_addr: int = 0, group: int = 0) -> "Insn":
+        return cls(Op.MMCFG, len=k, f0=n, f1=scale_addr, f2=group)
+
+    @classmethod
+    def matmul(cls, port: int, m: int, src: int, dst: int, w_addr: int,
+               int4: bool = False) -> "Insn":
+        return cls(Op.MATMUL, port=port, flags=int(int4), len=m, f0=(dst << 16) | src,
+                   f1=w_addr & 0xFFFFFFFF, f2=w_addr >> 32)
 
     @classmethod
     def end(cls) -> "Insn":
@@ -142,7 +180,7 @@ class Insn:
         return cls.decode(int.from_bytes(b, "little"))
 
     # -- legality (same order as rtl/skipopu_decode.sv) ----------------------------------------
-    def check(self, cfg: CoreConfig) -> Err:
+    def check(self, cfg: CoreConfig, mm: MMState | None = None) -> Err:
         def gb_ok(base):
             return base + self.len <= cfg.GBUF_DEPTH
 
@@ -178,7 +216,43 @@ class Insn:
             if partial(self.f0, self.f1) or partial(self.f0, self.f2):
                 return Err.OVERLAP
             return Err.NONE
+        if self.op == Op.MMCFG:
+            if self.flags or self.port or self.f2 >> 16:
+                return Err.RESERVED
+            return Err.NONE
+        if self.op == Op.MATMUL:
+            return self._check_matmul(cfg, mm or MMState())
         return Err.ILLEGAL_OP
+
+    def _check_matmul(self, cfg: CoreConfig, mm: MMState) -> Err:
+        int4 = bool(self.flags & 1)
+        if self.flags >> 1:
+            return Err.RESERVED
+        if self.len == 0:
+            return Err.BAD_LEN
+        if self.port > cfg.NUM_HBM:
+            return Err.BAD_PORT
+        kd, nc = cfg.kdim, cfg.ncol
+        g = mm.group
+        if (self.len > cfg.MMAX or mm.k < kd or mm.k % kd or mm.n < nc or mm.n % nc
+                or mm.n >> 16 or (int4 and (g < kd or g & (g - 1) or g > mm.k
+                                            or mm.k % g))):
+            return Err.MM_SHAPE
+        src, dst = self.f0 & 0xFFFF, self.f0 >> 16
+        src_n, dst_n = self.len * (mm.k // kd), self.len * (mm.n // nc)
+        if src + src_n > cfg.GBUF_DEPTH or dst + dst_n > cfg.GBUF_DEPTH:
+            return Err.GBUF_RANGE
+        if src < dst + dst_n and dst < src + src_n:
+            return Err.OVERLAP
+        bb = cfg.beat_bytes
+        if self.mem_addr % bb or (int4 and mm.scale % bb):
+            return Err.MEM_ALIGN
+        wbytes = (mm.n // nc) * (mm.k // kd) * cfg.weight_tile_bytes(int4)
+        if (self.mem_addr >> cfg.ADDR_W) or self.mem_addr + wbytes > (1 << cfg.ADDR_W):
+            return Err.MEM_RANGE
+        if int4 and mm.scale + (mm.k // g) * mm.n * 2 > (1 << cfg.ADDR_W):
+            return Err.MEM_RANGE
+        return Err.NONE
 
     # -- text ----------------------------------------------------------------------------------
     def __str__(self) -> str:
@@ -191,9 +265,16 @@ class Insn:
             s = f"{op.name.lower():5s} {mem}:0x{self.mem_addr:x}, gb:{self.f0}, {self.len}"
         elif op == Op.VADD:
             s = f"vadd  gb:{self.f0}, gb:{self.f1}, gb:{self.f2}, {self.len}"
+        elif op == Op.MMCFG:
+            s = f"mmcfg K={self.len}, N={self.f0}, scales=ddr:0x{self.f1:x}, group={self.f2}"
+        elif op == Op.MATMUL:
+            mem = "ddr" if self.port == 0 else f"hbm{self.port - 1}"
+            s = (f"matmul{'.int4' if self.flags & 1 else ''} gb:{self.f0 >> 16} <- "
+                 f"gb:{self.f0 & 0xFFFF} x {mem}:0x{self.mem_addr:x}, M={self.len}")
         else:
             s = op.name.lower()
-        if self.flags or (op in (Op.NOP, Op.END) and self.encode() >> 8):
+        if (self.flags >> (1 if op == Op.MATMUL else 0)) or \
+                (op in (Op.NOP, Op.END) and self.encode() >> 8):
             s += f"  ; raw 0x{self.encode():032x}"
         return s
 

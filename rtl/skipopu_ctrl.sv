@@ -14,6 +14,8 @@ module skipopu_ctrl
   parameter int GBUF_DEPTH = 4096,
   // AXI address width
   parameter int ADDR_W = 34,
+  // Largest MATMUL M
+  parameter int MMAX = 64,
   // Global buffer address width (derived)
   parameter int GB_AW = $clog2(GBUF_DEPTH)
 ) (
@@ -61,13 +63,29 @@ module skipopu_ctrl
   output logic [GB_AW-1:0]  vpu_src0_o,
   output logic [GB_AW-1:0]  vpu_src1_o,
   output logic [15:0]       vpu_len_o,
-  input  logic              vpu_done_i
+  input  logic              vpu_done_i,
+
+  // MATMUL engine
+  output logic              mm_start_o,
+  output logic              mm_int4_o,
+  output logic [3:0]        mm_port_o,
+  output logic [15:0]       mm_m_o,
+  output logic [GB_AW-1:0]  mm_src_o,
+  output logic [GB_AW-1:0]  mm_dst_o,
+  output logic [ADDR_W-1:0] mm_waddr_o,
+  output logic [15:0]       mm_k_o,
+  output logic [15:0]       mm_n_o,
+  output logic [ADDR_W-1:0] mm_scale_o,
+  output logic [15:0]       mm_group_o,
+  input  logic              mm_done_i,
+  input  logic              mm_err_i
 );
 
   localparam int BeatBytes = DATA_W / 8;
   localparam int BeatShift = $clog2(BeatBytes);
 
-  typedef enum logic [2:0] {StIdle, StExec, StWaitDma, StWaitVpu, StDrain, StFinish} state_e;
+  typedef enum logic [2:0] {StIdle, StExec, StWaitDma, StWaitVpu, StWaitMm, StDrain,
+                            StFinish} state_e;
 
   state_e      state_q;
   logic [31:0] pc_q, len_q;
@@ -76,9 +94,12 @@ module skipopu_ctrl
   logic [63:0] cycles_q;
   logic [31:0] retired_q;
   logic        store_q;
+  // MMCFG registers (cleared at the start of every run)
+  logic [15:0] mm_k_q, mm_group_q;
+  logic [31:0] mm_n_q, mm_scale_q;
 
   // Decoder
-  logic        is_nop, is_end, is_load, is_store, is_vadd;
+  logic        is_nop, is_end, is_load, is_store, is_vadd, is_mmcfg, is_matmul;
   logic [3:0]  d_port;
   logic [15:0] d_len;
   logic [31:0] d_gb, d_src0, d_src1;
@@ -89,9 +110,16 @@ module skipopu_ctrl
     .NUM_HBM   (NUM_HBM),
     .DATA_W    (DATA_W),
     .GBUF_DEPTH(GBUF_DEPTH),
-    .ADDR_W    (ADDR_W)
+    .ADDR_W    (ADDR_W),
+    .MMAX      (MMAX)
   ) u_decode (
     .insn_i    (insn_i),
+    .mm_k_i    (mm_k_q),
+    .mm_n_i    (mm_n_q),
+    .mm_scale_i(mm_scale_q),
+    .mm_group_i(mm_group_q),
+    .is_mmcfg_o(is_mmcfg),
+    .is_matmul_o(is_matmul),
     .is_nop_o  (is_nop),
     .is_end_o  (is_end),
     .is_load_o (is_load),
@@ -128,6 +156,10 @@ module skipopu_ctrl
       cycles_q  <= '0;
       retired_q <= '0;
       store_q   <= 1'b0;
+      mm_k_q    <= '0;
+      mm_n_q    <= '0;
+      mm_scale_q <= '0;
+      mm_group_q <= '0;
     end else begin
       if (state_q != StIdle) begin
         cycles_q <= cycles_q + 1'b1;
@@ -140,6 +172,10 @@ module skipopu_ctrl
             err_pc_q  <= '0;
             cycles_q  <= 64'd1;
             retired_q <= '0;
+            mm_k_q    <= '0;
+            mm_n_q    <= '0;
+            mm_scale_q <= '0;
+            mm_group_q <= '0;
             if (prog_ok) begin
               err_q   <= 8'(ErrNone);
               state_q <= StExec;
@@ -174,6 +210,15 @@ module skipopu_ctrl
               state_q <= StWaitDma;
             end else if (is_vadd) begin
               state_q <= StWaitVpu;
+            end else if (is_mmcfg) begin
+              mm_k_q     <= d_len;
+              mm_n_q     <= d_gb;
+              mm_scale_q <= d_src0;
+              mm_group_q <= d_src1[15:0];
+              retired_q  <= retired_q + 1'b1;
+              pc_q       <= pc_q + 1'b1;
+            end else if (is_matmul) begin
+              state_q <= StWaitMm;
             end
           end
         end
@@ -195,6 +240,19 @@ module skipopu_ctrl
             retired_q <= retired_q + 1'b1;
             pc_q      <= pc_q + 1'b1;
             state_q   <= StExec;
+          end
+        end
+        StWaitMm: begin
+          if (mm_done_i) begin
+            if (mm_err_i) begin
+              err_q    <= 8'(ErrDmaRdAxi);
+              err_pc_q <= pc_q;
+              state_q  <= StDrain;
+            end else begin
+              retired_q <= retired_q + 1'b1;
+              pc_q      <= pc_q + 1'b1;
+              state_q   <= StExec;
+            end
           end
         end
         StDrain: begin
@@ -224,6 +282,18 @@ module skipopu_ctrl
   assign vpu_src1_o  = d_src1[GB_AW-1:0];
   assign vpu_len_o   = d_len;
 
+  assign mm_start_o = legal_now && is_matmul;
+  assign mm_int4_o  = insn_i[12];
+  assign mm_port_o  = d_port;
+  assign mm_m_o     = d_len;
+  assign mm_src_o   = d_gb[GB_AW-1:0];
+  assign mm_dst_o   = d_gb[16 +: GB_AW];
+  assign mm_waddr_o = d_mem[ADDR_W-1:0];
+  assign mm_k_o     = mm_k_q;
+  assign mm_n_o     = mm_n_q[15:0];
+  assign mm_scale_o = ADDR_W'(mm_scale_q);
+  assign mm_group_o = mm_group_q;
+
   assign fetch_start_o = (state_q == StIdle) && start_i && prog_ok;
   assign fetch_base_o  = prog_base_i[ADDR_W-1:0];
   assign fetch_len_o   = prog_len_i;
@@ -239,6 +309,7 @@ module skipopu_ctrl
 
   // High operand bits are range-checked by the decoder and not needed beyond it.
   logic unused_hi;
-  assign unused_hi = ^{d_gb[31:GB_AW], d_src0[31:GB_AW], d_src1[31:GB_AW], d_mem[63:ADDR_W]};
+  assign unused_hi = ^{d_gb[31:GB_AW], d_src0[31:GB_AW], d_src1[31:GB_AW], d_mem[63:ADDR_W],
+                      mm_n_q[31:16]};
 
 endmodule

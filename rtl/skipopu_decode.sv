@@ -12,15 +12,24 @@ module skipopu_decode
   // Global buffer depth in words
   parameter int GBUF_DEPTH = 4096,
   // AXI address width in bits (size of every memory's address space)
-  parameter int ADDR_W = 34
+  parameter int ADDR_W = 34,
+  // Largest MATMUL M (rows held in PSUM)
+  parameter int MMAX = 64
 ) (
   input  logic [InsnW-1:0] insn_i,
+  // MATMUL configuration (MMCFG registers)
+  input  logic [15:0]      mm_k_i,
+  input  logic [31:0]      mm_n_i,
+  input  logic [31:0]      mm_scale_i,
+  input  logic [15:0]      mm_group_i,
 
   output logic             is_nop_o,
   output logic             is_end_o,
   output logic             is_load_o,
   output logic             is_store_o,
   output logic             is_vadd_o,
+  output logic             is_mmcfg_o,
+  output logic             is_matmul_o,
   output logic [3:0]       port_o,
   output logic [15:0]      len_o,
   output logic [31:0]      gb_addr_o,    // LOAD/STORE buffer address, VADD destination
@@ -32,6 +41,10 @@ module skipopu_decode
 
   localparam int BeatBytes = DATA_W / 8;
   localparam int BeatShift = $clog2(BeatBytes);
+  localparam int Kdim = DATA_W / 16;              // PE-array rows = columns
+  localparam int KShift = $clog2(Kdim);
+  localparam int TileShift16 = $clog2(Kdim * Kdim * 2);   // FP16 weight tile bytes
+  localparam int TileShift4 = $clog2(Kdim * Kdim / 2);    // INT4 weight tile bytes
 
   insn_t insn;
   assign insn = insn_i;
@@ -68,12 +81,47 @@ module skipopu_decode
   assign mem_misaligned = |mem_addr_o[BeatShift-1:0];
   assign mem_out_of_range = mem_hi_bits || (mem_end > (64'd1 << ADDR_W));
 
+  // MATMUL shape and ranges
+  logic        mm_int4;
+  logic [4:0]  g_log2;
+  logic        g_pow2, shape_bad;
+  logic [15:0] src_w, dst_w;
+  logic [31:0] src_n, dst_n, tiles;
+  logic [63:0] w_end, s_end, w_bytes, s_bytes;
+  logic [16:0] src_end, dst_end;
+
+  always_comb begin
+    mm_int4 = insn.flags[0];
+    g_log2  = '0;
+    for (int i = 0; i < 16; i++) begin
+      if (mm_group_i[i]) g_log2 = 5'(i);
+    end
+    g_pow2 = (mm_group_i != '0) && ((mm_group_i & (mm_group_i - 16'd1)) == '0);
+    shape_bad = (32'(insn.len) > MMAX) || (mm_k_i < 16'(Kdim)) || (mm_k_i[KShift-1:0] != '0) ||
+                (mm_n_i < 32'(Kdim)) || (mm_n_i[KShift-1:0] != '0) || (mm_n_i[31:16] != '0) ||
+                (mm_int4 && (!g_pow2 || mm_group_i < 16'(Kdim) || mm_group_i > mm_k_i ||
+                             ((mm_k_i & (mm_group_i - 16'd1)) != '0)));
+    src_w   = insn.f0[15:0];
+    dst_w   = insn.f0[31:16];
+    src_n   = 32'(insn.len) * 32'(mm_k_i >> KShift);
+    dst_n   = 32'(insn.len) * 32'(mm_n_i[15:0] >> KShift);
+    tiles   = 32'(mm_k_i >> KShift) * 32'(mm_n_i[15:0] >> KShift);
+    w_bytes = 64'(tiles) << (mm_int4 ? TileShift4 : TileShift16);
+    s_bytes = (64'(mm_k_i >> g_log2) * 64'(mm_n_i[15:0])) << 1;
+    w_end   = mem_addr_o + w_bytes;
+    s_end   = 64'(mm_scale_i) + s_bytes;
+    src_end = 17'(src_w) + 17'(src_n);
+    dst_end = 17'(dst_w) + 17'(dst_n);
+  end
+
   always_comb begin
     is_nop_o   = 1'b0;
     is_end_o   = 1'b0;
     is_load_o  = 1'b0;
     is_store_o = 1'b0;
     is_vadd_o  = 1'b0;
+    is_mmcfg_o = 1'b0;
+    is_matmul_o = 1'b0;
     err_o      = 8'(ErrNone);
     unique case (insn.opcode)
       8'(OpNop), 8'(OpEnd): begin
@@ -112,6 +160,34 @@ module skipopu_decode
         end else if (partial_overlap(insn.f0, insn.f1, insn.len) ||
                      partial_overlap(insn.f0, insn.f2, insn.len)) begin
           err_o = 8'(ErrOverlap);
+        end
+      end
+      8'(OpMmcfg): begin
+        is_mmcfg_o = 1'b1;
+        if (insn.flags != '0 || insn.port != '0 || insn.f2[31:16] != '0) begin
+          err_o = 8'(ErrReserved);
+        end
+      end
+      8'(OpMatmul): begin
+        is_matmul_o = 1'b1;
+        if (insn.flags[3:1] != '0) begin
+          err_o = 8'(ErrReserved);
+        end else if (insn.len == '0) begin
+          err_o = 8'(ErrBadLen);
+        end else if (32'(insn.port) > NUM_HBM) begin
+          err_o = 8'(ErrBadPort);
+        end else if (shape_bad) begin
+          err_o = 8'(ErrMmShape);
+        end else if (src_n > 32'(GBUF_DEPTH) || dst_n > 32'(GBUF_DEPTH) ||
+                     src_end > 17'(GBUF_DEPTH) || dst_end > 17'(GBUF_DEPTH)) begin
+          err_o = 8'(ErrGbufRange);
+        end else if ((17'(src_w) < dst_end) && (17'(dst_w) < src_end)) begin
+          err_o = 8'(ErrOverlap);
+        end else if (mem_misaligned || (mm_int4 && mm_scale_i[BeatShift-1:0] != '0)) begin
+          err_o = 8'(ErrMemAlign);
+        end else if (mem_hi_bits || (w_end > (64'd1 << ADDR_W)) ||
+                     (mm_int4 && (s_end > (64'd1 << ADDR_W)))) begin
+          err_o = 8'(ErrMemRange);
         end
       end
       default: err_o = 8'(ErrIllegalOp);

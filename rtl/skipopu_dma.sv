@@ -32,6 +32,7 @@ module skipopu_dma #(
   // Command (accepted when cmd_valid_i && !busy_o)
   input  logic                 cmd_valid_i,
   input  logic                 cmd_store_i,     // 0: memory -> buffer, 1: buffer -> memory
+  input  logic                 cmd_stream_i,    // load to strm_*_o instead of the buffer
   input  logic [3:0]           cmd_port_i,
   input  logic [ADDR_W-1:0]    cmd_mem_addr_i,
   input  logic [GB_AW-1:0]     cmd_gb_addr_i,
@@ -39,6 +40,10 @@ module skipopu_dma #(
   output logic                 busy_o,
   output logic                 done_o,          // pulse
   output logic                 err_o,           // with done_o: AXI error response seen
+
+  // Load stream (cmd_stream_i loads, e.g. weight tiles for the PE array; always accepted)
+  output logic                 strm_valid_o,
+  output logic [DATA_W-1:0]    strm_data_o,
 
   // Global buffer
   output logic                 gb_we_o,
@@ -97,6 +102,7 @@ module skipopu_dma #(
 
   state_e             state_q;
   logic               store_q;
+  logic               stream_q;
   logic [3:0]         port_q;
   logic [ADDR_W-1:0]  mem_addr_q;
   logic [15:0]        len_q;
@@ -140,6 +146,7 @@ module skipopu_dma #(
     if (!rst_ni) begin
       state_q    <= StIdle;
       store_q    <= 1'b0;
+      stream_q   <= 1'b0;
       port_q     <= '0;
       mem_addr_q <= '0;
       len_q      <= '0;
@@ -149,6 +156,7 @@ module skipopu_dma #(
           if (cmd_valid_i) begin
             state_q    <= StIssue;
             store_q    <= cmd_store_i;
+            stream_q   <= cmd_stream_i && !cmd_store_i;
             port_q     <= cmd_port_i;
             mem_addr_q <= cmd_mem_addr_i;
             len_q      <= cmd_len_i;
@@ -189,7 +197,9 @@ module skipopu_dma #(
     end
   end
 
-  assign gb_we_o    = ld_fire;
+  assign gb_we_o      = ld_fire && !stream_q;
+  assign strm_valid_o = ld_fire && stream_q;
+  assign strm_data_o  = ld_data;
   assign gb_waddr_o = gb_waddr_q;
   assign gb_wdata_o = ld_data;
 

@@ -12,6 +12,9 @@ package skipopu_pkg;
   //   [63:32]  f0     LOAD/STORE: buffer word address; VADD: destination word address
   //   [95:64]  f1     LOAD/STORE: memory byte address [31:0]; VADD: source 0 word address
   //   [127:96] f2     LOAD/STORE: memory byte address [63:32]; VADD: source 1 word address
+  // MMCFG:  len = K, f0 = N, f1 = INT4 scale byte address in DDR, f2[15:0] = INT4 group size
+  // MATMUL: flags[0] = INT4 weights, port = weight memory port, len = M,
+  //         f0 = {dst word address[15:0], src word address[15:0]}, {f2, f1} = weight address
   // ---------------------------------------------------------------------------------------------
   localparam int InsnW = 128;
 
@@ -20,7 +23,9 @@ package skipopu_pkg;
     OpEnd   = 8'h01,
     OpLoad  = 8'h10,
     OpStore = 8'h11,
-    OpVadd  = 8'h20
+    OpVadd  = 8'h20,
+    OpMatmul = 8'h30,
+    OpMmcfg = 8'h31
   } opcode_e;
 
   typedef struct packed {
@@ -51,7 +56,10 @@ package skipopu_pkg;
     ErrDmaWrAxi     = 8'd10,  // DMA write got SLVERR/DECERR
     ErrProgOverrun  = 8'd11,  // PROG_LEN instructions executed without END
     ErrBadProg      = 8'd12,  // PROG_LEN == 0, or PROG_BASE not aligned / out of range
-    ErrOverlap      = 8'd13   // VADD destination partially overlaps a source
+    ErrOverlap      = 8'd13,  // VADD destination partially overlaps a source; MATMUL
+                              // destination intersects its source
+    ErrMmShape      = 8'd14   // MATMUL dimensions: M > MMAX, K or N not a multiple of the
+                              // array size, bad INT4 group size
   } err_e;
 
   // ---------------------------------------------------------------------------------------------

@@ -26,7 +26,9 @@ module skipopu_top
   // DMA read FIFO depth in beats per port (bounds the read bursts in flight)
   parameter int RD_FIFO_DEPTH = 64,
   // DMA write bursts in flight per port
-  parameter int WR_OUTSTANDING = 8
+  parameter int WR_OUTSTANDING = 8,
+  // Largest MATMUL M (rows of the PSUM buffer); the PE array is DATA_W/16 x DATA_W/16
+  parameter int MMAX = 64
 ) (
   input  logic                      clk_i,
   input  logic                      rst_ni,
@@ -210,6 +212,26 @@ module skipopu_top
   logic [GB_AW-1:0]  dma_gb_addr;
   logic [15:0]       dma_len;
 
+  logic              ctl_dma_valid, ctl_dma_store;
+  logic [3:0]        ctl_dma_port;
+  logic [ADDR_W-1:0] ctl_dma_mem_addr;
+  logic [15:0]       ctl_dma_len;
+  logic              dma_stream, strm_valid;
+  logic [DATA_W-1:0] strm_data;
+
+  logic              mm_start, mm_int4, mm_busy, mm_done, mm_err;
+  logic [3:0]        mm_port;
+  logic [15:0]       mm_m, mm_k, mm_n, mm_group;
+  logic [GB_AW-1:0]  mm_src, mm_dst;
+  logic [ADDR_W-1:0] mm_waddr, mm_scale;
+  logic              mm_dma_valid;
+  logic [3:0]        mm_dma_port;
+  logic [ADDR_W-1:0] mm_dma_addr;
+  logic [15:0]       mm_dma_len;
+  logic              mm_re, mm_we;
+  logic [GB_AW-1:0]  mm_raddr, mm_waddr_gb;
+  logic [DATA_W-1:0] mm_wdata;
+
   logic              vpu_valid, vpu_done, vpu_busy;
   logic [GB_AW-1:0]  vpu_dst, vpu_src0, vpu_src1;
   logic [15:0]       vpu_len;
@@ -218,7 +240,8 @@ module skipopu_top
     .NUM_HBM   (NUM_HBM),
     .DATA_W    (DATA_W),
     .GBUF_DEPTH(GBUF_DEPTH),
-    .ADDR_W    (ADDR_W)
+    .ADDR_W    (ADDR_W),
+    .MMAX      (MMAX)
   ) u_ctrl (
     .clk_i,
     .rst_ni,
@@ -241,12 +264,12 @@ module skipopu_top
     .insn_err_i    (insn_err),
     .insn_ready_o  (insn_ready),
     .fetch_idle_i  (fetch_idle),
-    .dma_valid_o   (dma_valid),
-    .dma_store_o   (dma_store),
-    .dma_port_o    (dma_port),
-    .dma_mem_addr_o(dma_mem_addr),
+    .dma_valid_o   (ctl_dma_valid),
+    .dma_store_o   (ctl_dma_store),
+    .dma_port_o    (ctl_dma_port),
+    .dma_mem_addr_o(ctl_dma_mem_addr),
     .dma_gb_addr_o (dma_gb_addr),
-    .dma_len_o     (dma_len),
+    .dma_len_o     (ctl_dma_len),
     .dma_done_i    (dma_done),
     .dma_err_i     (dma_err),
     .vpu_valid_o   (vpu_valid),
@@ -254,8 +277,69 @@ module skipopu_top
     .vpu_src0_o    (vpu_src0),
     .vpu_src1_o    (vpu_src1),
     .vpu_len_o     (vpu_len),
-    .vpu_done_i    (vpu_done)
+    .vpu_done_i    (vpu_done),
+    .mm_start_o    (mm_start),
+    .mm_int4_o     (mm_int4),
+    .mm_port_o     (mm_port),
+    .mm_m_o        (mm_m),
+    .mm_src_o      (mm_src),
+    .mm_dst_o      (mm_dst),
+    .mm_waddr_o    (mm_waddr),
+    .mm_k_o        (mm_k),
+    .mm_n_o        (mm_n),
+    .mm_scale_o    (mm_scale),
+    .mm_group_o    (mm_group),
+    .mm_done_i     (mm_done),
+    .mm_err_i      (mm_err)
   );
+
+  // ---------------------------------------------------------------------------------------------
+  // MATMUL engine (PE array + PSUM); borrows the DMA for weight/scale streams
+  // ---------------------------------------------------------------------------------------------
+  skipopu_mm #(
+    .DATA_W(DATA_W),
+    .ADDR_W(ADDR_W),
+    .GB_AW (GB_AW),
+    .MMAX  (MMAX)
+  ) u_mm (
+    .clk_i,
+    .rst_ni,
+    .start_i     (mm_start),
+    .int4_i      (mm_int4),
+    .port_i      (mm_port),
+    .m_i         (mm_m),
+    .src_i       (mm_src),
+    .dst_i       (mm_dst),
+    .waddr_i     (mm_waddr),
+    .k_i         (mm_k),
+    .n_i         (mm_n),
+    .scale_i     (mm_scale),
+    .group_i     (mm_group),
+    .busy_o      (mm_busy),
+    .done_o      (mm_done),
+    .err_o       (mm_err),
+    .dma_valid_o (mm_dma_valid),
+    .dma_port_o  (mm_dma_port),
+    .dma_addr_o  (mm_dma_addr),
+    .dma_len_o   (mm_dma_len),
+    .dma_done_i  (dma_done),
+    .dma_err_i   (dma_err),
+    .strm_valid_i(strm_valid),
+    .strm_data_i (strm_data),
+    .re_o        (mm_re),
+    .raddr_o     (mm_raddr),
+    .rdata_i     (gb_rdata_a),
+    .we_o        (mm_we),
+    .waddr_o     (mm_waddr_gb),
+    .wdata_o     (mm_wdata)
+  );
+
+  assign dma_valid    = ctl_dma_valid || mm_dma_valid;
+  assign dma_store    = mm_busy ? 1'b0 : ctl_dma_store;
+  assign dma_stream   = mm_busy;
+  assign dma_port     = mm_busy ? mm_dma_port : ctl_dma_port;
+  assign dma_mem_addr = mm_busy ? mm_dma_addr : ctl_dma_mem_addr;
+  assign dma_len      = mm_busy ? mm_dma_len : ctl_dma_len;
 
   // ---------------------------------------------------------------------------------------------
   // Instruction fetch
@@ -308,11 +392,11 @@ module skipopu_top
   logic [GB_AW-1:0]  dma_gb_waddr, dma_gb_raddr, vpu_waddr, vpu_raddr0, vpu_raddr1;
   logic [DATA_W-1:0] dma_gb_wdata, vpu_wdata;
 
-  assign gb_we      = dma_gb_we || vpu_we;
-  assign gb_waddr   = vpu_we ? vpu_waddr : dma_gb_waddr;
-  assign gb_wdata   = vpu_we ? vpu_wdata : dma_gb_wdata;
-  assign gb_re_a    = dma_gb_re || vpu_re;
-  assign gb_raddr_a = vpu_re ? vpu_raddr0 : dma_gb_raddr;
+  assign gb_we      = dma_gb_we || vpu_we || mm_we;
+  assign gb_waddr   = vpu_we ? vpu_waddr : mm_we ? mm_waddr_gb : dma_gb_waddr;
+  assign gb_wdata   = vpu_we ? vpu_wdata : mm_we ? mm_wdata : dma_gb_wdata;
+  assign gb_re_a    = dma_gb_re || vpu_re || mm_re;
+  assign gb_raddr_a = vpu_re ? vpu_raddr0 : mm_re ? mm_raddr : dma_gb_raddr;
   assign gb_re_b    = vpu_re;
   assign gb_raddr_b = vpu_raddr1;
 
@@ -469,6 +553,9 @@ module skipopu_top
     .clr_i         (clr),
     .cmd_valid_i   (dma_valid),
     .cmd_store_i   (dma_store),
+    .cmd_stream_i  (dma_stream),
+    .strm_valid_o  (strm_valid),
+    .strm_data_o   (strm_data),
     .cmd_port_i    (dma_port),
     .cmd_mem_addr_i(dma_mem_addr),
     .cmd_gb_addr_i (dma_gb_addr),
