@@ -18,7 +18,8 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from model.fp16 import fp16_add
-from model.isa import INSN_BYTES, CoreConfig, Err, Insn, Op
+from model.isa import INSN_BYTES, CoreConfig, Err, Insn, MMState, Op
+from model.pe import matmul
 
 
 class SparseMem:
@@ -78,6 +79,7 @@ class CoreModel:
         bb = cfg.beat_bytes
         np_ = cfg.NUM_HBM + 1
         res = RunResult(Err.NONE, 0, 0, [0] * np_, [0] * np_)
+        self.mm = MMState()                   # MMCFG registers are cleared at every start
         if (prog_len == 0 or prog_base % bb or prog_base >> cfg.ADDR_W
                 or prog_base + prog_len * INSN_BYTES > (1 << cfg.ADDR_W)):
             res.err = Err.BAD_PROG
@@ -89,7 +91,7 @@ class CoreModel:
                 res.err, res.err_pc = Err.FETCH_AXI, pc
                 return res
             insn = Insn.from_bytes(ddr.read(addr, INSN_BYTES))
-            err = insn.check(cfg)
+            err = insn.check(cfg, self.mm)
             if err != Err.NONE:
                 res.err, res.err_pc = err, pc
                 return res
@@ -98,6 +100,16 @@ class CoreModel:
                 res.retired += 1
                 return res
             if insn.op == Op.NOP:
+                res.retired += 1
+                continue
+            if insn.op == Op.MMCFG:
+                self.mm = MMState(k=insn.len, n=insn.f0, scale=insn.f1, group=insn.f2 & 0xFFFF)
+                res.retired += 1
+                continue
+            if insn.op == Op.MATMUL:
+                if not self._matmul(insn, res, pc):
+                    res.err, res.err_pc = Err.DMA_RD_AXI, pc
+                    return res
                 res.retired += 1
                 continue
             if insn.op == Op.VADD:
@@ -142,3 +154,58 @@ class CoreModel:
             res.retired += 1
         res.err, res.err_pc = Err.PROG_OVERRUN, prog_len
         return res
+
+    def weight_tile_words(self, int4: bool) -> int:
+        return self.cfg.kdim // 4 if int4 else self.cfg.kdim
+
+    def _matmul(self, insn: Insn, res: RunResult, pc: int) -> bool:
+        """Y = X . W on the PE-array model, with the engine's memory traffic and its stop at
+        the first failing weight/scale read (n-tiles finished before it are written)."""
+        cfg, mm = self.cfg, self.mm
+        kd = nc = cfg.kdim
+        bb = cfg.beat_bytes
+        int4 = bool(insn.flags & 1)
+        m, k, n = insn.len, mm.k, mm.n
+        kt_n, nt_n = k // kd, n // nc
+        src, dst = insn.f0 & 0xFFFF, insn.f0 >> 16
+        rows = src + np.arange(m)[:, None] * kt_n + np.arange(kt_n)[None, :]
+        if not self.gbuf_valid[rows].all():
+            raise ValueError(f"pc {pc}: MATMUL reads uninitialised buffer words")
+        x = self.gbuf[rows].reshape(m, k).astype(np.int64)
+        # weights: tile (nt, kt) at waddr + (nt * kt_n + kt) * tile bytes
+        tb = cfg.weight_tile_bytes(int4)
+        mem = self.mems[insn.port]
+        w = np.zeros((k, n), dtype=np.int64)
+        for nt in range(nt_n):
+            for kt in range(kt_n):
+                raw = mem.read(insn.mem_addr + (nt * kt_n + kt) * tb, tb)
+                if int4:
+                    nib = np.frombuffer(raw, dtype=np.uint8).astype(np.int64)
+                    nib = np.stack([nib & 15, nib >> 4], axis=-1).reshape(kd, nc)
+                    tile = np.where(nib >= 8, nib - 16, nib)
+                else:
+                    tile = np.frombuffer(raw, dtype="<u2").reshape(kd, nc)
+                w[kt * kd:(kt + 1) * kd, nt * nc:(nt + 1) * nc] = tile
+        scales = None
+        if int4:
+            g = mm.group
+            sraw = self.mems[0].read(mm.scale, (k // g) * n * 2)
+            scales = np.frombuffer(sraw, dtype="<u2").reshape(k // g, n).astype(np.int64)
+        y = matmul(x, w, kd, "int4" if int4 else "fp16", scales, mm.group if int4 else None)
+        # traffic in engine order; the first failing beat stops the engine after its transfer
+        gk = mm.group // kd if int4 else 1
+        for nt in range(nt_n):
+            for kt in range(kt_n):
+                a0 = insn.mem_addr + (nt * kt_n + kt) * tb
+                res.rd_bytes[insn.port] += tb
+                if any(self._beat_err(insn.port, "r", a0 + i * bb) for i in range(tb // bb)):
+                    return False
+                if int4 and kt % gk == 0:
+                    sa = mm.scale + ((kt // gk) * n + nt * nc) * 2
+                    res.rd_bytes[0] += bb
+                    if self._beat_err(0, "r", sa):
+                        return False
+            out = dst + np.arange(m) * nt_n + nt
+            self.gbuf[out] = y[:, nt * nc:(nt + 1) * nc]
+            self.gbuf_valid[out] = True
+        return True

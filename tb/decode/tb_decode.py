@@ -9,7 +9,7 @@ import random
 import cocotb
 from cocotb.triggers import Timer
 
-from model.isa import CoreConfig, Err, Insn, Op
+from model.isa import CoreConfig, Err, Insn, MMState, Op
 
 
 class TB:
@@ -18,18 +18,24 @@ class TB:
         self.cfg = cfg
         self.checked = {e: 0 for e in Err}
 
-    async def check(self, insn: Insn):
+    async def check(self, insn: Insn, mm: MMState):
         self.dut.insn_i.value = insn.encode()
+        self.dut.mm_k_i.value = mm.k
+        self.dut.mm_n_i.value = mm.n
+        self.dut.mm_scale_i.value = mm.scale
+        self.dut.mm_group_i.value = mm.group
         await Timer(1, "ns")
         d = self.dut
-        want = insn.check(self.cfg)
+        want = insn.check(self.cfg, mm)
         got = int(d.err_o.value)
         assert got == want, f"{insn} ({insn.encode():032x}): err {got}, model {want!r}"
         self.checked[want] += 1
         if want == Err.NONE:
             flags = [int(d.is_nop_o.value), int(d.is_end_o.value), int(d.is_load_o.value),
-                     int(d.is_store_o.value), int(d.is_vadd_o.value)]
-            exp = [insn.op == o for o in (Op.NOP, Op.END, Op.LOAD, Op.STORE, Op.VADD)]
+                     int(d.is_store_o.value), int(d.is_vadd_o.value), int(d.is_mmcfg_o.value),
+                     int(d.is_matmul_o.value)]
+            exp = [insn.op == o for o in (Op.NOP, Op.END, Op.LOAD, Op.STORE, Op.VADD, Op.MMCFG,
+                                          Op.MATMUL)]
             assert flags == [int(x) for x in exp], f"{insn}: class flags {flags}"
             assert int(d.port_o.value) == insn.port
             assert int(d.len_o.value) == insn.len
@@ -39,12 +45,52 @@ class TB:
             assert int(d.mem_addr_o.value) == insn.mem_addr
 
 
-def random_insn(rng: random.Random, cfg: CoreConfig) -> Insn:
+def random_mm(rng: random.Random, cfg: CoreConfig) -> MMState:
+    """MMCFG register values: mostly legal shapes, some off by a little."""
+    kd = cfg.kdim
+    k = kd * rng.choice([1, 2, 4, 8, rng.randint(1, 40)])
+    n = kd * rng.choice([1, 2, 3, rng.randint(1, 40)])
+    g = kd * rng.choice([1, 2, 4])
+    r = rng.random()
+    if r < 0.05:
+        k += rng.choice([-1, 1, kd // 2])
+    elif r < 0.1:
+        n = rng.choice([n + 1, 0, 1 << 16, n | (1 << 20)])
+    elif r < 0.15:
+        g = rng.choice([0, g + kd, g * 64, kd // 2, 3 * kd])
+    scale = rng.choice([0, cfg.beat_bytes * rng.randrange(1 << 16), rng.getrandbits(32),
+                        (1 << 32) - cfg.beat_bytes])
+    return MMState(k & 0xFFFF, n & 0xFFFFFFFF, scale, g & 0xFFFF)
+
+
+def matmul_insn(rng: random.Random, cfg: CoreConfig, mm: MMState) -> Insn:
+    kd = cfg.kdim
+    m = rng.choice([1, 2, cfg.MMAX, cfg.MMAX + 1, 0, rng.randint(1, cfg.MMAX)])
+    src_n, dst_n = m * max(mm.k // kd, 1), m * max(mm.n // kd, 1)
+    src = rng.choice([0, rng.randrange(cfg.GBUF_DEPTH), cfg.GBUF_DEPTH - src_n])
+    dst = rng.choice([src + src_n, max(src - dst_n, 0), rng.randrange(cfg.GBUF_DEPTH),
+                      cfg.GBUF_DEPTH - dst_n, src + 1])
+    top = 1 << cfg.ADDR_W
+    addr = rng.choice([0, cfg.beat_bytes * rng.randrange(1 << 20), top - cfg.beat_bytes,
+                       cfg.beat_bytes * rng.randrange(1 << 20) + 4, rng.getrandbits(40)])
+    i = Insn.matmul(rng.choice([0, 1, cfg.NUM_HBM, cfg.NUM_HBM + 1]), m, src & 0xFFFF,
+                    dst & 0xFFFF, addr, int4=rng.random() < 0.5)
+    if rng.random() < 0.05:
+        i.flags |= 2
+    return i
+
+
+def random_insn(rng: random.Random, cfg: CoreConfig, mm: MMState) -> Insn:
     """Instructions near every legality boundary, plus fully random words."""
     bb = cfg.beat_bytes
     r = rng.random()
     if r < 0.1:
         return Insn.decode(rng.getrandbits(128))
+    if r < 0.4:
+        return matmul_insn(rng, cfg, mm)
+    if r < 0.45:
+        return Insn(Op.MMCFG, port=rng.choice([0, 0, 1]), flags=rng.choice([0, 0, 2]),
+                    len=mm.k, f0=mm.n, f1=mm.scale, f2=mm.group | rng.choice([0, 0, 1 << 16]))
     op = rng.choice([Op.NOP, Op.END, Op.LOAD, Op.STORE, Op.VADD, Op.VADD, rng.randrange(256)])
     n = rng.choice([0, 1, 2, rng.randint(1, 64), 0xFFFF, cfg.GBUF_DEPTH])
 
@@ -78,9 +124,10 @@ async def test_decode(dut):
     tb = TB(dut, cfg)
     rng = random.Random(cocotb.RANDOM_SEED)
     for _ in range(int(os.environ.get("DECODE_VECTORS", "20000"))):
-        await tb.check(random_insn(rng, cfg))
+        mm = random_mm(rng, cfg)
+        await tb.check(random_insn(rng, cfg, mm), mm)
     dut._log.info("checked per model verdict: %s", {e.name: n for e, n in tb.checked.items()})
     missing = [e.name for e in (Err.NONE, Err.ILLEGAL_OP, Err.RESERVED, Err.BAD_LEN,
                                 Err.BAD_PORT, Err.GBUF_RANGE, Err.MEM_ALIGN, Err.MEM_RANGE,
-                                Err.OVERLAP) if tb.checked[e] == 0]
+                                Err.OVERLAP, Err.MM_SHAPE) if tb.checked[e] == 0]
     assert not missing, f"stimulus never produced {missing}"

@@ -26,6 +26,11 @@ class Layout:
     ddr_data: int = 0x0010_0000
     window: int = 64 << 10        # bytes per data window
 
+    def clean(self, port: int) -> tuple[int, int]:
+        """The second half of a port's window holds only normal FP16 values (matrices)."""
+        _, lo, hi = self.windows()[port]
+        return lo + (hi - lo) // 2, hi
+
     def windows(self) -> list[tuple[int, int, int]]:
         """(port, lo, hi) data windows; port 0 = DDR, p >= 1 = HBM window of port p."""
         w = [(0, self.ddr_data, self.ddr_data + self.window)]
@@ -47,6 +52,13 @@ class Stimulus:
     errors: list[tuple] = field(default_factory=list)                  # CoreModel error windows
     expect_err: Err | None = None                                      # what the test aims at
     name: str = ""
+
+
+def clean_fp16_words(rng: np.random.Generator, nbytes: int) -> bytes:
+    """Normal FP16 values of moderate magnitude (matrix operands, scales)."""
+    v = rng.standard_normal(nbytes // 2) * np.exp2(rng.integers(-3, 3, nbytes // 2))
+    v = np.where(np.abs(v) < 2.0 ** -10, 0.5, v)
+    return v.astype(np.float16).astype("<f2").tobytes()
 
 
 def random_fp16_words(rng: np.random.Generator, nbytes: int) -> bytes:
@@ -77,18 +89,23 @@ class ProgramGenerator:
             key = (0 if port == 0 else 1, lo)
             if key not in seen:
                 seen.add(key)
-                out.append((port, lo, random_fp16_words(self.nprng, hi - lo)))
+                mid = lo + (hi - lo) // 2
+                out.append((port, lo, random_fp16_words(self.nprng, mid - lo)))
+                out.append((port, mid, clean_fp16_words(self.nprng, hi - mid)))
         return out
 
-    def _mem_range(self, words: int, port: int | None = None) -> tuple[int, int]:
+    def _mem_range(self, words: int, port: int | None = None,
+                   write: bool = False) -> tuple[int, int]:
         """A random (port, aligned address) with room for ``words`` beats; sometimes placed so
-        that the transfer crosses a 4 KB boundary."""
+        that the transfer crosses a 4 KB boundary. Writes stay out of the clean halves."""
         bb = self.cfg.beat_bytes
         if port is None:
             port = self.rng.randint(0, self.cfg.NUM_HBM)
         wins = self.layout.windows()
         # any HBM port may reach any HBM window (shared address space)
         _, lo, hi = wins[0] if port == 0 else self.rng.choice(wins[1:])
+        if write:
+            hi = lo + (hi - lo) // 2
         nbytes = words * bb
         if self.rng.random() < 0.3:
             k = self.rng.randint(1, (hi - lo) // 4096 - 1)
@@ -131,7 +148,7 @@ class ProgramGenerator:
         gb = self._valid_range(words)
         if gb is None:
             return self.load(words)
-        port, addr = self._mem_range(words)
+        port, addr = self._mem_range(words, write=True)
         return Insn.store(port, addr, gb, words)
 
     def vadd(self) -> Insn:
@@ -152,11 +169,52 @@ class ProgramGenerator:
         self.valid[dst:dst + words] = True
         return Insn.vadd(dst, s0, s1, words)
 
+    def _clean_addr(self, port: int, nbytes: int) -> int:
+        """An aligned address in a clean window reachable from ``port`` (HBM ports reach every
+        HBM window)."""
+        bb = self.cfg.beat_bytes
+        if port != 0:
+            port = self.rng.randint(1, self.cfg.NUM_HBM)
+        lo, hi = self.layout.clean(port)
+        return lo + bb * self.rng.randrange((hi - lo - nbytes) // bb + 1)
+
+    def matmul(self) -> list[Insn]:
+        """LOAD of X from a clean window, MMCFG, MATMUL with FP16 or INT4 weights."""
+        cfg, kd = self.cfg, self.cfg.kdim
+        int4 = self.rng.random() < 0.5
+        if int4:
+            group = kd * self.rng.choice([1, 2])
+            k = group * self.rng.choice([1, 2])
+        else:
+            group, k = 0, kd * self.rng.randint(1, 4)
+        n = kd * self.rng.randint(1, 3)
+        m = self.rng.randint(1, min(cfg.MMAX, 6))
+        src_n, dst_n = m * (k // kd), m * (n // kd)
+        src = self.rng.randint(0, self.gb_span - src_n)
+        for _ in range(40):
+            dst = self.rng.randint(0, self.gb_span - dst_n)
+            if dst + dst_n <= src or src + src_n <= dst:
+                break
+        else:
+            return [self.load()]
+        xport = self.rng.randint(0, cfg.NUM_HBM)
+        xaddr = self._clean_addr(xport, src_n * cfg.beat_bytes)
+        wport = self.rng.randint(0, cfg.NUM_HBM)
+        wbytes = (n // kd) * (k // kd) * cfg.weight_tile_bytes(int4)
+        waddr = self._clean_addr(wport, wbytes)
+        saddr = self._clean_addr(0, (k // group) * n * 2) if int4 else 0
+        self.valid[src:src + src_n] = True
+        self.valid[dst:dst + dst_n] = True
+        return [Insn.load(xport, xaddr, src, src_n), Insn.mmcfg(k, n, saddr, group),
+                Insn.matmul(wport, m, src, dst, waddr, int4)]
+
     def random_body(self, n: int) -> list[Insn]:
         prog = [self.load() for _ in range(min(4, n))]
         while len(prog) < n:
             r = self.rng.random()
-            if r < 0.35:
+            if r < 0.1:
+                prog += self.matmul()
+            elif r < 0.35:
                 prog.append(self.load())
             elif r < 0.65:
                 prog.append(self.store())
@@ -164,7 +222,22 @@ class ProgramGenerator:
                 prog.append(self.vadd())
             else:
                 prog.append(Insn.nop())
-        return prog
+        return prog      # may exceed n by up to two (a MATMUL comes with its LOAD and MMCFG)
+
+    def matmul_program(self, count: int, name: str = "matmul") -> Stimulus:
+        """``count`` MATMULs, each result stored to memory (so the scoreboard sees every
+        output word)."""
+        prog: list[Insn] = []
+        for _ in range(count):
+            mm = self.matmul()
+            prog += mm
+            if mm[-1].op == Op.MATMUL:
+                words = mm[-1].len * (mm[1].f0 // self.cfg.kdim)
+                port, addr = self._mem_range(words, write=True)
+                prog.append(Insn.store(port, addr, mm[-1].f0 >> 16, words))
+        prog.append(Insn.end())
+        return Stimulus(prog, self.layout.prog_base, len(prog), self.init_images(),
+                        expect_err=Err.NONE, name=name)
 
     def random_program(self, n: int, name: str = "random") -> Stimulus:
         prog = self.random_body(n) + [Insn.end()]
@@ -254,7 +327,7 @@ class ProgramGenerator:
                 while (words < self.max_len and gb + words < self.cfg.GBUF_DEPTH
                        and self.valid[gb + words] and self.rng.random() < 0.95):
                     words += 1
-                port, addr = self._mem_range(words)
+                port, addr = self._mem_range(words, write=True)
                 victim = Insn.store(port, addr, gb, words)
             beat = self.rng.randrange(victim.len)
             a = victim.mem_addr + beat * bb

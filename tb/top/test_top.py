@@ -27,8 +27,9 @@ def run_top(sim: str, cfg: CoreConfig, testcase: str | None = None, seed: int = 
 CONFIGS = {
     "default": CoreConfig(),
     "narrow": CoreConfig(NUM_HBM=2, DATA_W=128, GBUF_DEPTH=1024, MAX_BURST=4, RD_FIFO_DEPTH=8,
-                         WR_OUTSTANDING=2),
-    "wide": CoreConfig(NUM_HBM=3, DATA_W=512, GBUF_DEPTH=512, MAX_BURST=64, RD_FIFO_DEPTH=128),
+                         WR_OUTSTANDING=2, MMAX=8),
+    "wide": CoreConfig(NUM_HBM=3, DATA_W=512, GBUF_DEPTH=512, MAX_BURST=64, RD_FIFO_DEPTH=128,
+                       MMAX=16),
 }
 
 
