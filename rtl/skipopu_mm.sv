@@ -7,13 +7,22 @@
 //   S: INT4 group scales, FP16 [K/group, N] in DDR at scale (row-major)
 //   Y: global buffer, row m = N/NCOL words at dst + m*N/NCOL
 //
-// For every column tile nt and row tile kt the weight tile is streamed from memory into the
-// KER registers (and for INT4 the scale word at the start of each group), then the M activation
-// words of row tile kt stream through the PE array, one per cycle, and each tile sum updates
-// the FP32 accumulators of its row: gacc = gacc + tile (restarted per scale group), and at the
-// end of a group psum = psum + gacc * scale (FP16 weights: scale 1.0, one tile per group, which
-// equals psum + tile bit for bit). After the last row tile the FP32 sums are rounded to FP16
-// and written to Y. Bit-exact with model/pe.py:matmul. KDIM = NCOL = DATA_W / 16.
+// Tiles j = nt * K/KDIM + kt are processed in order by three decoupled sides:
+//   loader  streams tile j's weights from memory into KER bank j%2 (and for INT4 the scale word
+//           at the start of each group; later tiles of a group copy it from the other bank) as
+//           soon as the bank is free, so the next tile loads while the current one computes
+//           (ping-pong KER);
+//   input   streams the M activation words of tile j from the global buffer into the PE array,
+//           one per cycle, once bank j%2 is loaded (a new column tile waits until the outputs of
+//           the previous one are written);
+//   output  updates the FP32 accumulators of each row as tile sums arrive: gacc = gacc + tile
+//           (restarted per scale group) and at the end of a group psum = psum + gacc * scale
+//           (FP16 weights: scale 1.0, one tile per group, equal to psum + tile bit for bit),
+//           releases bank j%2 after the M-th row, and after the last row tile of a column tile
+//           rounds the M sums to FP16 and writes them to Y.
+// A failed weight/scale read stops the loader; tiles loaded before it are finished (and the
+// column tiles they complete are written), then the engine reports the error.
+// Bit-exact with model/pe.py:matmul. KDIM = NCOL = DATA_W / 16.
 
 module skipopu_mm #(
   // Data width of the buffer and memory ports (array size KDIM = NCOL = DATA_W / 16)
@@ -74,190 +83,188 @@ module skipopu_mm #(
   localparam int Tile16Shift = $clog2(Kdim * Kdim * 2);
   localparam int Tile4Shift = $clog2(Kdim * Kdim / 2);
 
-  typedef enum logic [2:0] {StIdle, StLoadW, StWaitW, StLoadS, StWaitS, StStream, StOut,
-                            StDone} state_e;
-
-  state_e            state_q;
-  logic              int4_q, err_q;
+  // ---------------------------------------------------------------------------------------------
+  // Command registers
+  // ---------------------------------------------------------------------------------------------
+  logic              active_q, int4_q, ld_err_q;
   logic [3:0]        port_q;
   logic [15:0]       m_q, kt_n_q, nt_n_q, gk_q;
   logic [3:0]        gshift_q;                       // log2(gk_q)
   logic [GB_AW-1:0]  src_q, dst_q;
   logic [ADDR_W-1:0] waddr_q, scale_q;
   logic [15:0]       n_q;
-  logic [15:0]       kt_q, nt_q, wi_q;
-  logic [MW-1:0]     mi_q, mr_q;                     // rows issued / received
-  logic [Kdim*Ncol*16-1:0] w_q;
-  logic [Ncol*16-1:0]      sc_q;
+  logic [31:0]       total_q, limit_q;              // tiles; tiles < limit_q are computed
 
   // ---------------------------------------------------------------------------------------------
-  // Control
+  // Loader: weight tiles into KER banks, INT4 scales
   // ---------------------------------------------------------------------------------------------
-  logic [15:0] gpos;
-  logic        first_in_group, last_in_group, first_group;
-  assign gpos           = kt_q & (gk_q - 16'd1);
-  assign first_in_group = (gpos == '0);
-  assign last_in_group  = (gpos == gk_q - 16'd1);
-  assign first_group    = (kt_q < gk_q);
+  typedef enum logic [2:0] {LdIdle, LdReqW, LdWaitW, LdReqS, LdWaitS, LdStop} ld_state_e;
 
-  logic [31:0] tile_idx;
-  assign tile_idx = 32'(nt_q) * 32'(kt_n_q) + 32'(kt_q);
+  ld_state_e         ld_state_q;
+  logic [31:0]       j_ld_q;
+  logic [15:0]       ld_kt_q, ld_nt_q, wi_q;
+  logic [1:0]        loaded_q;
+  logic [Kdim*Ncol*16-1:0] w_q [2];
+  logic [Ncol*16-1:0]      sc_q [2];
+  logic              ld_bank, ld_first_in_group, bank_free;
+  logic [1:0]        release_bank;                   // from the output side
 
-  logic arr_valid_out;
-  logic [Ncol*32-1:0] arr_y;
+  assign ld_bank           = j_ld_q[0];
+  assign ld_first_in_group = (ld_kt_q & (gk_q - 16'd1)) == '0;
+  assign bank_free         = !loaded_q[ld_bank];
+
+  logic [ADDR_W-1:0] w_addr, s_addr;
+  assign w_addr = waddr_q + (ADDR_W'(j_ld_q) << (int4_q ? Tile4Shift : Tile16Shift));
+  assign s_addr = scale_q + ((ADDR_W'(ld_kt_q >> gshift_q) * ADDR_W'(n_q) +
+                              (ADDR_W'(ld_nt_q) << KShift)) << 1);
+
+  assign dma_valid_o = ((ld_state_q == LdReqW) && bank_free) || (ld_state_q == LdReqS);
+  assign dma_port_o  = (ld_state_q == LdReqS) ? 4'd0 : port_q;
+  assign dma_addr_o  = (ld_state_q == LdReqS) ? s_addr : w_addr;
+  assign dma_len_o   = (ld_state_q == LdReqS) ? 16'd1 :
+                       (int4_q ? 16'(Tile4Words) : 16'(Tile16Words));
+
+  logic tile_loaded;   // pulse: tile j_ld_q complete (weights and scale)
+  assign tile_loaded = ((ld_state_q == LdWaitW) && dma_done_i && !dma_err_i &&
+                        !(int4_q && ld_first_in_group)) ||
+                       ((ld_state_q == LdWaitS) && dma_done_i && !dma_err_i);
+
+  logic start_fire;
+  assign start_fire = start_i && !active_q;
 
   always_ff @(posedge clk_i or negedge rst_ni) begin
     if (!rst_ni) begin
-      state_q <= StIdle;
-      int4_q  <= 1'b0;
-      err_q   <= 1'b0;
-      port_q  <= '0;
-      m_q     <= '0;
-      kt_n_q  <= '0;
-      nt_n_q  <= '0;
-      gk_q    <= '0;
-      gshift_q <= '0;
-      src_q   <= '0;
-      dst_q   <= '0;
-      waddr_q <= '0;
-      scale_q <= '0;
-      n_q     <= '0;
-      kt_q    <= '0;
-      nt_q    <= '0;
-      wi_q    <= '0;
-      mi_q    <= '0;
-      mr_q    <= '0;
+      ld_state_q <= LdIdle;
+      j_ld_q     <= '0;
+      ld_kt_q    <= '0;
+      ld_nt_q    <= '0;
+      wi_q       <= '0;
+      loaded_q   <= '0;
+      ld_err_q   <= 1'b0;
+      limit_q    <= '0;
     end else begin
-      unique case (state_q)
-        StIdle: begin
-          if (start_i) begin
-            state_q <= StLoadW;
-            int4_q  <= int4_i;
-            err_q   <= 1'b0;
-            port_q  <= port_i;
-            m_q     <= m_i;
-            kt_n_q  <= k_i >> KShift;
-            nt_n_q  <= n_i >> KShift;
-            gk_q    <= int4_i ? (group_i >> KShift) : 16'd1;
-            gshift_q <= '0;
-            for (int i = 0; i < 16; i++) begin
-              if (int4_i && group_i[i] && i >= KShift) gshift_q <= 4'(i - KShift);
-            end
-            src_q   <= src_i;
-            dst_q   <= dst_i;
-            waddr_q <= waddr_i;
-            scale_q <= scale_i;
-            n_q     <= n_i;
-            kt_q    <= '0;
-            nt_q    <= '0;
+      loaded_q <= loaded_q & ~release_bank;
+      unique case (ld_state_q)
+        LdIdle: ;
+        LdReqW: begin
+          if (bank_free) begin
+            ld_state_q <= LdWaitW;
           end
+          wi_q <= '0;
         end
-        StLoadW: begin
-          state_q <= StWaitW;
-          wi_q    <= '0;
-        end
-        StWaitW: begin
+        LdWaitW: begin
           if (strm_valid_i) wi_q <= wi_q + 16'd1;
           if (dma_done_i) begin
             if (dma_err_i) begin
-              err_q   <= 1'b1;
-              state_q <= StDone;
-            end else begin
-              state_q <= (int4_q && first_in_group) ? StLoadS : StStream;
-              mi_q    <= '0;
-              mr_q    <= '0;
+              ld_err_q   <= 1'b1;
+              limit_q    <= j_ld_q;
+              ld_state_q <= LdStop;
+            end else if (int4_q && ld_first_in_group) begin
+              ld_state_q <= LdReqS;
             end
           end
         end
-        StLoadS: state_q <= StWaitS;
-        StWaitS: begin
-          if (dma_done_i) begin
-            if (dma_err_i) begin
-              err_q   <= 1'b1;
-              state_q <= StDone;
-            end else begin
-              state_q <= StStream;
-            end
+        LdReqS: ld_state_q <= LdWaitS;
+        LdWaitS: begin
+          if (dma_done_i && dma_err_i) begin
+            ld_err_q   <= 1'b1;
+            limit_q    <= j_ld_q;
+            ld_state_q <= LdStop;
           end
         end
-        StStream: begin
-          if (32'(mi_q) < 32'(m_q)) mi_q <= mi_q + 1'b1;
-          if (arr_valid_out) mr_q <= mr_q + 1'b1;
-          if (arr_valid_out && 32'(mr_q) == 32'(m_q) - 1) begin
-            mi_q <= '0;
-            if (kt_q + 16'd1 < kt_n_q) begin
-              kt_q    <= kt_q + 16'd1;
-              state_q <= StLoadW;
-            end else begin
-              state_q <= StOut;
-            end
-          end
-        end
-        StOut: begin
-          mi_q <= mi_q + 1'b1;
-          if (32'(mi_q) == 32'(m_q) - 1) begin
-            kt_q <= '0;
-            if (nt_q + 16'd1 < nt_n_q) begin
-              nt_q    <= nt_q + 16'd1;
-              state_q <= StLoadW;
-            end else begin
-              state_q <= StDone;
-            end
-          end
-        end
-        StDone:  state_q <= StIdle;
-        default: state_q <= StIdle;
+        LdStop: ;                                    // until the next start
+        default: ld_state_q <= LdIdle;
       endcase
+      if (tile_loaded) begin
+        loaded_q[ld_bank] <= 1'b1;
+        j_ld_q <= j_ld_q + 32'd1;
+        if (ld_kt_q + 16'd1 == kt_n_q) begin
+          ld_kt_q <= '0;
+          ld_nt_q <= ld_nt_q + 16'd1;
+        end else begin
+          ld_kt_q <= ld_kt_q + 16'd1;
+        end
+        ld_state_q <= (j_ld_q + 32'd1 == total_q) ? LdStop : LdReqW;
+      end
+      if (start_fire) begin
+        ld_state_q <= LdReqW;
+        j_ld_q     <= '0;
+        ld_kt_q    <= '0;
+        ld_nt_q    <= '0;
+        loaded_q   <= '0;
+        ld_err_q   <= 1'b0;
+        limit_q    <= 32'(k_i >> KShift) * 32'(n_i >> KShift);
+      end
     end
   end
 
-  assign busy_o = (state_q != StIdle);
-  assign done_o = (state_q == StDone);
-  assign err_o  = (state_q == StDone) && err_q;
-
-  // DMA requests: weight tile (stream from port_q), INT4 scale word (DDR)
-  logic [ADDR_W-1:0] w_addr, s_addr;
-  assign w_addr = waddr_q + (ADDR_W'(tile_idx) << (int4_q ? Tile4Shift : Tile16Shift));
-  assign s_addr = scale_q + ((ADDR_W'(kt_q >> gshift_q) * ADDR_W'(n_q) +
-                              (ADDR_W'(nt_q) << KShift)) << 1);
-
-  assign dma_valid_o = (state_q == StLoadW) || (state_q == StLoadS);
-  assign dma_port_o  = (state_q == StLoadS) ? 4'd0 : port_q;
-  assign dma_addr_o  = (state_q == StLoadS) ? s_addr : w_addr;
-  assign dma_len_o   = (state_q == StLoadS) ? 16'd1 :
-                       (int4_q ? 16'(Tile4Words) : 16'(Tile16Words));
-
-  // KER registers and scales
+  // KER banks and scales
   always_ff @(posedge clk_i) begin
-    if (state_q == StWaitW && strm_valid_i) begin
+    if (ld_state_q == LdWaitW && strm_valid_i) begin
       if (int4_q) begin
         for (int r = 0; r < 4; r++) begin
           for (int c = 0; c < Ncol; c++) begin
-            w_q[((32'(wi_q) * 4 + r) * Ncol + c) * 16 +: 16] <=
+            w_q[ld_bank][((32'(wi_q) * 4 + r) * Ncol + c) * 16 +: 16] <=
                 {12'd0, strm_data_i[r * (DATA_W / 4) + c * 4 +: 4]};
           end
         end
       end else begin
-        w_q[32'(wi_q) * DATA_W +: DATA_W] <= strm_data_i;
+        w_q[ld_bank][32'(wi_q) * DATA_W +: DATA_W] <= strm_data_i;
       end
     end
-    if (state_q == StWaitS && strm_valid_i) begin
-      sc_q <= strm_data_i;
+    if (ld_state_q == LdWaitS && strm_valid_i) begin
+      sc_q[ld_bank] <= strm_data_i;
+    end
+    // later tiles of a group reuse the group's scale, loaded with the previous tile
+    if (ld_state_q == LdWaitW && dma_done_i && !dma_err_i && int4_q && !ld_first_in_group) begin
+      sc_q[ld_bank] <= sc_q[!ld_bank];
     end
   end
 
   // ---------------------------------------------------------------------------------------------
-  // Activation stream and PE array
+  // Input side: activation words of tile j_in into the PE array
   // ---------------------------------------------------------------------------------------------
-  logic issue, rvalid_q;
-  assign issue   = (state_q == StStream) && (32'(mi_q) < 32'(m_q));
+  logic [31:0]   j_in_q, j_out_q;
+  logic [15:0]   in_kt_q;
+  logic [MW-1:0] mi_q;
+  logic          ywrite_q;
+  logic          in_bank, in_ok, issue, rvalid_q, in_bank_q;
+
+  assign in_bank = j_in_q[0];
+  assign in_ok   = active_q && (j_in_q < limit_q) && loaded_q[in_bank] &&
+                   ((in_kt_q != '0) || ((j_out_q == j_in_q) && !ywrite_q));
+  assign issue   = in_ok && (32'(mi_q) < 32'(m_q));
   assign re_o    = issue;
-  assign raddr_o = src_q + GB_AW'(32'(mi_q) * 32'(kt_n_q) + 32'(kt_q));
+  assign raddr_o = src_q + GB_AW'(32'(mi_q) * 32'(kt_n_q) + 32'(in_kt_q));
 
   always_ff @(posedge clk_i or negedge rst_ni) begin
-    if (!rst_ni) rvalid_q <= 1'b0;
-    else         rvalid_q <= issue;
+    if (!rst_ni) begin
+      j_in_q    <= '0;
+      in_kt_q   <= '0;
+      mi_q      <= '0;
+      rvalid_q  <= 1'b0;
+      in_bank_q <= 1'b0;
+    end else begin
+      rvalid_q  <= issue;
+      in_bank_q <= in_bank;
+      if (start_fire) begin
+        j_in_q  <= '0;
+        in_kt_q <= '0;
+        mi_q    <= '0;
+      end else if (issue) begin
+        if (32'(mi_q) == 32'(m_q) - 1) begin
+          mi_q   <= '0;
+          j_in_q <= j_in_q + 32'd1;
+          in_kt_q <= (in_kt_q + 16'd1 == kt_n_q) ? 16'd0 : in_kt_q + 16'd1;
+        end else begin
+          mi_q <= mi_q + 1'b1;
+        end
+      end
+    end
   end
+
+  logic arr_valid_out;
+  logic [Ncol*32-1:0] arr_y;
 
   skipopu_pe_array #(
     .KDIM(Kdim),
@@ -266,12 +273,110 @@ module skipopu_mm #(
     .clk_i,
     .rst_ni,
     .int4_i (int4_q),
-    .w_i    (w_q),
+    .w_i    (w_q[in_bank_q]),
     .valid_i(rvalid_q),
     .x_i    (rdata_i),
     .valid_o(arr_valid_out),
     .y_o    (arr_y)
   );
+
+  // ---------------------------------------------------------------------------------------------
+  // Output side: accumulator updates, bank release, Y rows
+  // ---------------------------------------------------------------------------------------------
+  logic [15:0]   out_kt_q, out_nt_q, y_nt_q;
+  logic [MW-1:0] mr_q, yi_q;
+  logic          out_bank;
+  logic [15:0]   gpos;
+  logic          first_in_group, last_in_group, first_group, tile_done;
+
+  assign out_bank       = j_out_q[0];
+  assign gpos           = out_kt_q & (gk_q - 16'd1);
+  assign first_in_group = (gpos == '0);
+  assign last_in_group  = (gpos == gk_q - 16'd1);
+  assign first_group    = (out_kt_q < gk_q);
+  assign tile_done      = arr_valid_out && (32'(mr_q) == 32'(m_q) - 1);
+  assign release_bank   = tile_done ? (out_bank ? 2'b10 : 2'b01) : 2'b00;
+
+  always_ff @(posedge clk_i or negedge rst_ni) begin
+    if (!rst_ni) begin
+      active_q <= 1'b0;
+      int4_q   <= 1'b0;
+      port_q   <= '0;
+      m_q      <= '0;
+      kt_n_q   <= '0;
+      nt_n_q   <= '0;
+      gk_q     <= '0;
+      gshift_q <= '0;
+      src_q    <= '0;
+      dst_q    <= '0;
+      waddr_q  <= '0;
+      scale_q  <= '0;
+      n_q      <= '0;
+      total_q  <= '0;
+      j_out_q  <= '0;
+      out_kt_q <= '0;
+      out_nt_q <= '0;
+      y_nt_q   <= '0;
+      mr_q     <= '0;
+      yi_q     <= '0;
+      ywrite_q <= 1'b0;
+    end else begin
+      if (start_fire) begin
+        active_q <= 1'b1;
+        int4_q   <= int4_i;
+        port_q   <= port_i;
+        m_q      <= m_i;
+        kt_n_q   <= k_i >> KShift;
+        nt_n_q   <= n_i >> KShift;
+        gk_q     <= int4_i ? (group_i >> KShift) : 16'd1;
+        gshift_q <= '0;
+        for (int i = 0; i < 16; i++) begin
+          if (int4_i && group_i[i] && i >= KShift) gshift_q <= 4'(i - KShift);
+        end
+        src_q    <= src_i;
+        dst_q    <= dst_i;
+        waddr_q  <= waddr_i;
+        scale_q  <= scale_i;
+        n_q      <= n_i;
+        total_q  <= 32'(k_i >> KShift) * 32'(n_i >> KShift);
+        j_out_q  <= '0;
+        out_kt_q <= '0;
+        out_nt_q <= '0;
+        mr_q     <= '0;
+        ywrite_q <= 1'b0;
+      end
+      if (arr_valid_out) begin
+        mr_q <= mr_q + 1'b1;
+      end
+      if (tile_done) begin
+        mr_q    <= '0;
+        j_out_q <= j_out_q + 32'd1;
+        if (out_kt_q + 16'd1 == kt_n_q) begin
+          out_kt_q <= '0;
+          out_nt_q <= out_nt_q + 16'd1;
+          ywrite_q <= 1'b1;
+          y_nt_q   <= out_nt_q;
+          yi_q     <= '0;
+        end else begin
+          out_kt_q <= out_kt_q + 16'd1;
+        end
+      end
+      if (ywrite_q) begin
+        yi_q <= yi_q + 1'b1;
+        if (32'(yi_q) == 32'(m_q) - 1) begin
+          ywrite_q <= 1'b0;
+        end
+      end
+      if (done_o) begin
+        active_q <= 1'b0;
+      end
+    end
+  end
+
+  assign busy_o = active_q;
+  assign done_o = active_q && !ywrite_q && (j_out_q == limit_q) && !tile_done &&
+                  (ld_state_q == LdStop);
+  assign err_o  = done_o && ld_err_q;
 
   // ---------------------------------------------------------------------------------------------
   // PSUM: FP32 group and total accumulators per row and column
@@ -282,12 +387,12 @@ module skipopu_mm #(
   logic [Ncol*16-1:0] y16;
   logic [RW-1:0]      row, mr_row;
 
-  assign row    = RW'((state_q == StOut) ? mi_q : mr_q);
+  assign row    = RW'(ywrite_q ? yi_q : mr_q);
   assign mr_row = RW'(mr_q);
 
   for (genvar c = 0; c < Ncol; c++) begin : g_psum
     logic [15:0] sc16;
-    assign sc16 = sc_q[c*16 +: 16];
+    assign sc16 = sc_q[out_bank][c*16 +: 16];
     // FP16 -> FP32 widening of the scale (DAZ)
     assign scale32[c*32 +: 32] = !int4_q ? Fp32One :
         (sc16[14:10] == 5'd0) ? {sc16[15], 31'd0} :
@@ -307,7 +412,7 @@ module skipopu_mm #(
   end
 
   always_ff @(posedge clk_i) begin
-    if (state_q == StStream && arr_valid_out) begin
+    if (arr_valid_out) begin
       gacc_q[mr_row] <= gacc_new;
       if (last_in_group) begin
         psum_q[mr_row] <= psum_new;
@@ -316,8 +421,8 @@ module skipopu_mm #(
   end
 
   // Output rows
-  assign we_o    = (state_q == StOut);
-  assign waddr_o = dst_q + GB_AW'(32'(mi_q) * 32'(nt_n_q) + 32'(nt_q));
+  assign we_o    = ywrite_q;
+  assign waddr_o = dst_q + GB_AW'(32'(yi_q) * 32'(nt_n_q) + 32'(y_nt_q));
   assign wdata_o = y16;
 
 endmodule

@@ -247,7 +247,7 @@ class ProgramGenerator:
     # -- programs that must fail ---------------------------------------------------------------
     ERROR_KINDS = ("illegal_op", "reserved", "bad_len", "bad_port", "gbuf_range", "mem_align",
                    "mem_range", "overlap", "prog_overrun", "bad_prog", "fetch_axi",
-                   "dma_rd_axi", "dma_wr_axi")
+                   "dma_rd_axi", "dma_wr_axi", "mm_shape", "mm_axi")
 
     def error_program(self, kind: str, n: int = 12) -> Stimulus:
         """A random program with one fault of ``kind`` at a random position."""
@@ -261,7 +261,8 @@ class ProgramGenerator:
                   "mem_range": Err.MEM_RANGE, "overlap": Err.OVERLAP,
                   "prog_overrun": Err.PROG_OVERRUN, "bad_prog": Err.BAD_PROG,
                   "fetch_axi": Err.FETCH_AXI, "dma_rd_axi": Err.DMA_RD_AXI,
-                  "dma_wr_axi": Err.DMA_WR_AXI}[kind]
+                  "dma_wr_axi": Err.DMA_WR_AXI, "mm_shape": Err.MM_SHAPE,
+                  "mm_axi": Err.DMA_RD_AXI}[kind]
         stim.expect_err = expect
         saved = self.valid.copy()
         good = self.load()                         # template for malformed instructions
@@ -299,6 +300,29 @@ class ProgramGenerator:
         if kind in ("illegal_op", "reserved", "bad_len", "bad_port", "gbuf_range", "mem_align",
                     "mem_range", "overlap"):
             stim.prog = head + [bad] + self.random_body(n - k) + [Insn.end()]
+        elif kind in ("mm_shape", "mm_axi"):
+            mm = self.matmul()
+            while len(mm) != 3:
+                mm = self.matmul()
+            ld, cfgi, mmi = mm
+            if kind == "mm_shape":
+                cfgi = self.rng.choice([
+                    Insn.mmcfg(cfgi.len + self.rng.choice([1, -1]), cfgi.f0, cfgi.f1, cfgi.f2),
+                    Insn.mmcfg(cfgi.len, cfgi.f0 + 1, cfgi.f1, cfgi.f2)])
+                if mmi.flags & 1 and self.rng.random() < 0.5:
+                    cfgi = Insn.mmcfg(cfgi.len, cfgi.f0, cfgi.f1, 3 * self.cfg.kdim)
+            else:
+                # an error on one beat of one weight tile (or of an INT4 scale word)
+                kd, bb = self.cfg.kdim, self.cfg.beat_bytes
+                tiles = (cfgi.f0 // kd) * (cfgi.len // kd)
+                wbytes = tiles * self.cfg.weight_tile_bytes(bool(mmi.flags & 1))
+                if mmi.flags & 1 and self.rng.random() < 0.3:
+                    a = cfgi.f1 + bb * self.rng.randrange((cfgi.len // cfgi.f2) * cfgi.f0 * 2 // bb)
+                    stim.errors = [(0, "r", a, a + bb)]
+                else:
+                    a = mmi.mem_addr + bb * self.rng.randrange(wbytes // bb)
+                    stim.errors = [(mmi.port, "r", a, a + bb)]
+            stim.prog = head + [ld, cfgi, mmi] + self.random_body(n - k) + [Insn.end()]
         elif kind == "prog_overrun":
             stim.prog = head + self.random_body(n - k)          # no END
         elif kind == "bad_prog":
@@ -355,3 +379,24 @@ def demo_program(cfg: CoreConfig, layout: Layout | None = None) -> Stimulus:
                             + layout.window // 2, 2 * n, n)]
     prog.append(Insn.end())
     return Stimulus(prog, layout.prog_base, len(prog), gen.init_images(), name="demo")
+
+
+def matmul_bench(cfg: CoreConfig, int4: bool, layout: Layout | None = None) -> Stimulus:
+    """One large MATMUL (M = min(MMAX, 32), K = N = 4 * KDIM) for the make-sim report: its
+    cycles give the PE array's utilisation (MACs / (cycles * KDIM * NCOL))."""
+    layout = layout or Layout(cfg)
+    gen = ProgramGenerator(cfg, seed=1, layout=layout)
+    kd, bb = cfg.kdim, cfg.beat_bytes
+    m, k, n = min(cfg.MMAX, 32), 4 * kd, 4 * kd
+    group = 2 * kd
+    src, dst = 0, m * (k // kd)
+    lo, _ = layout.clean(0)
+    wlo, _ = layout.clean(1)
+    wbytes = (n // kd) * (k // kd) * cfg.weight_tile_bytes(int4)
+    prog = [Insn.load(0, lo, src, m * (k // kd)),
+            Insn.mmcfg(k, n, lo + m * (k // kd) * bb, group if int4 else 0),
+            Insn.matmul(1, m, src, dst, wlo, int4),
+            Insn.store(0, layout.ddr_data, dst, m * (n // kd)), Insn.end()]
+    assert wbytes <= layout.window // 2
+    return Stimulus(prog, layout.prog_base, len(prog), gen.init_images(), expect_err=Err.NONE,
+                    name="mm-bench-int4" if int4 else "mm-bench-fp16")

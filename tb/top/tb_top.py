@@ -29,7 +29,7 @@ from cocotbext.axi.sparse_memory import SparseMemory
 from axi_models import ErrAxiRam, ErrAxiRamRead
 from model.core import CoreModel, SparseMem
 from model.isa import CoreConfig, Err, assemble, disassemble
-from top.programs import Layout, ProgramGenerator, Stimulus, demo_program
+from top.programs import Layout, ProgramGenerator, Stimulus, demo_program, matmul_bench
 
 CLK_NS = 4
 
@@ -369,6 +369,7 @@ async def run_main(dut):
     stims = [demo_program(cfg, tb.layout)]
     gen = ProgramGenerator(cfg, seed)
     stims.append(gen.matmul_program(3, name="matmul"))
+    stims += [matmul_bench(cfg, False, tb.layout), matmul_bench(cfg, True, tb.layout)]
     stims += [gen.random_program(int(os.environ.get("TOP_INSNS", "40")), name=f"random[{i}]")
               for i in range(int(os.environ.get("TOP_PROGRAMS", "3")))]
     rows = []
@@ -398,6 +399,15 @@ async def run_main(dut):
                      f"{moved / r['cycles']:8.2f} {moved / r['cycles'] / bb:8.1%}")
     lines.append(f"{'total':14s} {'':6s} {tot_cyc:8d} {tot_bytes:12d} "
                  f"{tot_bytes / tot_cyc:8.2f} {tot_bytes / tot_cyc / bb:8.1%}")
+    for name, r in rows:
+        if name.startswith("mm-bench"):
+            st = next(s for s in stims if s.name == name)
+            mmi = next(i for i in st.prog if i.op == 0x30)
+            cfgi = next(i for i in st.prog if i.op == 0x31)
+            macs = mmi.len * cfgi.len * cfgi.f0
+            lines.append(f"{name}: M={mmi.len} K={cfgi.len} N={cfgi.f0}: {r['cycles']} cycles "
+                         f"for the whole program, PE-array utilisation "
+                         f"{macs / (r['cycles'] * cfg.kdim * cfg.ncol):.1%}")
     lines.append("per port (last program): " + ", ".join(
         f"{'ddr' if p == 0 else f'hbm{p - 1}'} rd {rows[-1][1]['rd'][p]} wr {rows[-1][1]['wr'][p]}"
         for p in range(cfg.NUM_HBM + 1)))

@@ -8,6 +8,7 @@ import pytest
 
 from model.isa import CoreConfig
 from tb import simrun
+from tb.top.programs import ProgramGenerator
 from tb.top.wrapper import generate
 
 MODULE = "top.tb_top"
@@ -40,11 +41,14 @@ def test_top_verilator(cfg, seed):
 
 
 def test_top_icarus():
-    """The Icarus subset: CSRs, one random program per backpressure setting, three error
-    kinds and the demo job."""
+    """The Icarus subset: CSRs, one random program per pause setting, a MATMUL program, four
+    fault kinds and the demo job."""
+    kinds = "|".join(str(ProgramGenerator.ERROR_KINDS.index(k))
+                     for k in ("illegal_op", "fetch_axi", "dma_rd_axi", "mm_axi"))
     run_top("icarus", CONFIGS["narrow"], programs=1, insns=12, seed=3, extra_env={
+        "TOP_MATMULS": "1",
         "COCOTB_TEST_FILTER":
-            r"test_csr|test_random_programs|kind=(illegal_op|dma_rd_axi|fetch_axi)|run_main"})
+            rf"test_csr|test_random_programs|test_matmul|kind=({kinds})$|run_main"})
 
 
 @pytest.mark.slow
