@@ -225,14 +225,17 @@ module skipopu_mm #(
   // Input side: activation words of tile j_in into the PE array
   // ---------------------------------------------------------------------------------------------
   logic [31:0]   j_in_q, j_out_q;
-  logic [15:0]   in_kt_q;
+  logic [15:0]   y_nt_q;                            // column tile being written out
+  logic [15:0]   in_kt_q, in_nt_q;
   logic [MW-1:0] mi_q;
   logic          ywrite_q;
   logic          in_bank, in_ok, issue, rvalid_q, in_bank_q;
 
   assign in_bank = j_in_q[0];
+  // a column tile starts only when its PSUM bank is not being written out (never the case
+  // in practice: the previous column tile's rows take at least as long as the write-out)
   assign in_ok   = active_q && (j_in_q < limit_q) && loaded_q[in_bank] &&
-                   ((in_kt_q != '0) || ((j_out_q == j_in_q) && !ywrite_q));
+                   ((in_kt_q != '0) || !(ywrite_q && (y_nt_q[0] == in_nt_q[0])));
   assign issue   = in_ok && (32'(mi_q) < 32'(m_q));
   assign re_o    = issue;
   assign raddr_o = src_q + GB_AW'(32'(mi_q) * 32'(kt_n_q) + 32'(in_kt_q));
@@ -241,6 +244,7 @@ module skipopu_mm #(
     if (!rst_ni) begin
       j_in_q    <= '0;
       in_kt_q   <= '0;
+      in_nt_q   <= '0;
       mi_q      <= '0;
       rvalid_q  <= 1'b0;
       in_bank_q <= 1'b0;
@@ -250,12 +254,18 @@ module skipopu_mm #(
       if (start_fire) begin
         j_in_q  <= '0;
         in_kt_q <= '0;
+        in_nt_q <= '0;
         mi_q    <= '0;
       end else if (issue) begin
         if (32'(mi_q) == 32'(m_q) - 1) begin
           mi_q   <= '0;
           j_in_q <= j_in_q + 32'd1;
-          in_kt_q <= (in_kt_q + 16'd1 == kt_n_q) ? 16'd0 : in_kt_q + 16'd1;
+          if (in_kt_q + 16'd1 == kt_n_q) begin
+            in_kt_q <= '0;
+            in_nt_q <= in_nt_q + 16'd1;
+          end else begin
+            in_kt_q <= in_kt_q + 16'd1;
+          end
         end else begin
           mi_q <= mi_q + 1'b1;
         end
@@ -283,7 +293,7 @@ module skipopu_mm #(
   // ---------------------------------------------------------------------------------------------
   // Output side: accumulator updates, bank release, Y rows
   // ---------------------------------------------------------------------------------------------
-  logic [15:0]   out_kt_q, out_nt_q, y_nt_q;
+  logic [15:0]   out_kt_q, out_nt_q;
   logic [MW-1:0] mr_q, yi_q;
   logic          out_bank;
   logic [15:0]   gpos;
@@ -382,13 +392,16 @@ module skipopu_mm #(
   // PSUM: FP32 group and total accumulators per row and column
   // ---------------------------------------------------------------------------------------------
   logic [Ncol*32-1:0] gacc_q [MMAX];
-  logic [Ncol*32-1:0] psum_q [MMAX];
+  logic [Ncol*32-1:0] psum_q [2][MMAX];             // ping-pong by column-tile parity
   logic [Ncol*32-1:0] gacc_in, gacc_new, scale32, prod, psum_in, psum_new;
   logic [Ncol*16-1:0] y16;
-  logic [RW-1:0]      row, mr_row;
+  logic [RW-1:0]      yi_row, mr_row;
+  logic               obank, ybank;
 
-  assign row    = RW'(ywrite_q ? yi_q : mr_q);
+  assign yi_row = RW'(yi_q);
   assign mr_row = RW'(mr_q);
+  assign obank  = out_nt_q[0];
+  assign ybank  = y_nt_q[0];
 
   for (genvar c = 0; c < Ncol; c++) begin : g_psum
     logic [15:0] sc16;
@@ -398,8 +411,8 @@ module skipopu_mm #(
         (sc16[14:10] == 5'd0) ? {sc16[15], 31'd0} :
         (sc16[14:10] == 5'h1F) ? ((sc16[9:0] == '0) ? {sc16[15], 8'hFF, 23'd0} : 32'h7FC0_0000) :
         {sc16[15], 8'(sc16[14:10]) + 8'd112, sc16[9:0], 13'd0};
-    assign gacc_in[c*32 +: 32] = first_in_group ? 32'd0 : gacc_q[row][c*32 +: 32];
-    assign psum_in[c*32 +: 32] = first_group ? 32'd0 : psum_q[row][c*32 +: 32];
+    assign gacc_in[c*32 +: 32] = first_in_group ? 32'd0 : gacc_q[mr_row][c*32 +: 32];
+    assign psum_in[c*32 +: 32] = first_group ? 32'd0 : psum_q[obank][mr_row][c*32 +: 32];
 
     skipopu_fp_add #(.EXP_W(8), .MAN_W(23)) u_gadd (
       .a_i(gacc_in[c*32 +: 32]), .b_i(arr_y[c*32 +: 32]), .y_o(gacc_new[c*32 +: 32]));
@@ -408,14 +421,14 @@ module skipopu_mm #(
     skipopu_fp_add #(.EXP_W(8), .MAN_W(23)) u_padd (
       .a_i(psum_in[c*32 +: 32]), .b_i(prod[c*32 +: 32]), .y_o(psum_new[c*32 +: 32]));
     skipopu_fp_narrow u_narrow (
-      .a_i(psum_q[row][c*32 +: 32]), .y_o(y16[c*16 +: 16]));
+      .a_i(psum_q[ybank][yi_row][c*32 +: 32]), .y_o(y16[c*16 +: 16]));
   end
 
   always_ff @(posedge clk_i) begin
     if (arr_valid_out) begin
       gacc_q[mr_row] <= gacc_new;
       if (last_in_group) begin
-        psum_q[mr_row] <= psum_new;
+        psum_q[obank][mr_row] <= psum_new;
       end
     end
   end

@@ -381,9 +381,11 @@ def demo_program(cfg: CoreConfig, layout: Layout | None = None) -> Stimulus:
     return Stimulus(prog, layout.prog_base, len(prog), gen.init_images(), name="demo")
 
 
-def matmul_bench(cfg: CoreConfig, int4: bool, layout: Layout | None = None) -> Stimulus:
-    """One large MATMUL (M = min(MMAX, 32), K = N = 4 * KDIM) for the make-sim report: its
-    cycles give the PE array's utilisation (MACs / (cycles * KDIM * NCOL))."""
+def matmul_bench(cfg: CoreConfig, int4: bool, layout: Layout | None = None,
+                 with_matmul: bool = True) -> Stimulus:
+    """One large MATMUL (M = min(MMAX, 32), K = N = 4 * KDIM) for the make-sim report. The same
+    program without the MATMUL (``with_matmul=False``) gives the cycles of the surrounding LOAD
+    and STORE, so the difference is the MATMUL's own cycles."""
     layout = layout or Layout(cfg)
     gen = ProgramGenerator(cfg, seed=1, layout=layout)
     kd, bb = cfg.kdim, cfg.beat_bytes
@@ -397,6 +399,9 @@ def matmul_bench(cfg: CoreConfig, int4: bool, layout: Layout | None = None) -> S
             Insn.mmcfg(k, n, lo + m * (k // kd) * bb, group if int4 else 0),
             Insn.matmul(1, m, src, dst, wlo, int4),
             Insn.store(0, layout.ddr_data, dst, m * (n // kd)), Insn.end()]
+    if not with_matmul:      # run right after the MATMUL version: Y is still in the buffer
+        prog = [prog[0], prog[3], prog[4]]
     assert wbytes <= layout.window // 2
+    name = "mm-bench-" + ("int4" if int4 else "fp16") + ("" if with_matmul else "-base")
     return Stimulus(prog, layout.prog_base, len(prog), gen.init_images(), expect_err=Err.NONE,
-                    name="mm-bench-int4" if int4 else "mm-bench-fp16")
+                    name=name)

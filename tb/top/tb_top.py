@@ -369,7 +369,8 @@ async def run_main(dut):
     stims = [demo_program(cfg, tb.layout)]
     gen = ProgramGenerator(cfg, seed)
     stims.append(gen.matmul_program(3, name="matmul"))
-    stims += [matmul_bench(cfg, False, tb.layout), matmul_bench(cfg, True, tb.layout)]
+    stims += [matmul_bench(cfg, int4, tb.layout, with_mm)
+              for int4 in (False, True) for with_mm in (True, False)]
     stims += [gen.random_program(int(os.environ.get("TOP_INSNS", "40")), name=f"random[{i}]")
               for i in range(int(os.environ.get("TOP_PROGRAMS", "3")))]
     rows = []
@@ -399,15 +400,18 @@ async def run_main(dut):
                      f"{moved / r['cycles']:8.2f} {moved / r['cycles'] / bb:8.1%}")
     lines.append(f"{'total':14s} {'':6s} {tot_cyc:8d} {tot_bytes:12d} "
                  f"{tot_bytes / tot_cyc:8.2f} {tot_bytes / tot_cyc / bb:8.1%}")
+    cyc = {name: r["cycles"] for name, r in rows}
     for name, r in rows:
-        if name.startswith("mm-bench"):
+        if name.startswith("mm-bench") and not name.endswith("-base"):
             st = next(s for s in stims if s.name == name)
             mmi = next(i for i in st.prog if i.op == 0x30)
             cfgi = next(i for i in st.prog if i.op == 0x31)
             macs = mmi.len * cfgi.len * cfgi.f0
-            lines.append(f"{name}: M={mmi.len} K={cfgi.len} N={cfgi.f0}: {r['cycles']} cycles "
-                         f"for the whole program, PE-array utilisation "
-                         f"{macs / (r['cycles'] * cfg.kdim * cfg.ncol):.1%}")
+            mm_cyc = cyc[name] - cyc[name + "-base"]
+            lines.append(f"{name}: M={mmi.len} K={cfgi.len} N={cfgi.f0} on a {cfg.kdim}x"
+                         f"{cfg.ncol} array: MATMUL {mm_cyc} cycles (program minus the same "
+                         f"program without it), ideal {macs // (cfg.kdim * cfg.ncol)}, "
+                         f"PE-array utilisation {macs / (mm_cyc * cfg.kdim * cfg.ncol):.1%}")
     lines.append("per port (last program): " + ", ".join(
         f"{'ddr' if p == 0 else f'hbm{p - 1}'} rd {rows[-1][1]['rd'][p]} wr {rows[-1][1]['wr'][p]}"
         for p in range(cfg.NUM_HBM + 1)))
