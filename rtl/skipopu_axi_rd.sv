@@ -4,7 +4,9 @@
 // burst on top of what is stored and already requested, so rready is always high and the R
 // channel never stalls the interconnect.
 
-module skipopu_axi_rd #(
+module skipopu_axi_rd
+  import skipopu_pkg::*;
+#(
   // AXI address width
   parameter int ADDR_W = 34,
   // AXI data width in bits
@@ -79,13 +81,9 @@ module skipopu_axi_rd #(
   logic [DATA_W+1:0] fifo_rd_data;
 
   // Next burst length: min(beats left, MAX_BURST, beats to the 4 KB boundary)
-  logic [BW-1:0] to_boundary, burst;
-  always_comb begin
-    to_boundary = BW'((13'h1000 - {1'b0, next_addr_q[11:0]}) >> BeatShift);
-    burst = BW'(MAX_BURST);
-    if (to_boundary < burst) burst = to_boundary;
-    if ({{(32 - LEN_W){1'b0}}, req_left_q} < 32'(burst)) burst = BW'(req_left_q);
-  end
+  logic [BW-1:0] burst;
+  assign burst = axi_burst_beats(next_addr_q[11:0], 32'(req_left_q), 14'(MAX_BURST),
+                                 3'(BeatShift));
 
   logic launch;
   assign launch = active_q && !arvalid_q && (req_left_q != '0) &&

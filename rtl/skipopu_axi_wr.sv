@@ -3,7 +3,9 @@
 // MAX_OUTSTANDING bursts may wait for their B response. The W beats of a burst are sent only
 // after its AW was accepted. done_o pulses when every B response has arrived.
 
-module skipopu_axi_wr #(
+module skipopu_axi_wr
+  import skipopu_pkg::*;
+#(
   // AXI address width
   parameter int ADDR_W = 34,
   // AXI data width in bits
@@ -80,13 +82,9 @@ module skipopu_axi_wr #(
   logic              w_busy_q;
   logic [7:0]        w_left_q;       // beats left in the current burst minus one
 
-  logic [BW-1:0] to_boundary, burst;
-  always_comb begin
-    to_boundary = BW'((13'h1000 - {1'b0, next_addr_q[11:0]}) >> BeatShift);
-    burst = BW'(MAX_BURST);
-    if (to_boundary < burst) burst = to_boundary;
-    if ({{(32 - LEN_W){1'b0}}, req_left_q} < 32'(burst)) burst = BW'(req_left_q);
-  end
+  logic [BW-1:0] burst;
+  assign burst = axi_burst_beats(next_addr_q[11:0], 32'(req_left_q), 14'(MAX_BURST),
+                                 3'(BeatShift));
 
   logic launch, aw_fire, w_fire, b_fire;
   assign launch  = active_q && !awvalid_q && (req_left_q != '0) &&

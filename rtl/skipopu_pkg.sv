@@ -99,4 +99,17 @@ package skipopu_pkg;
 
   localparam logic [15:0] Fp16QNaN = 16'h7E00;  // canonical quiet NaN
 
+  // ---------------------------------------------------------------------------------------------
+  // AXI4 bursts: beats of the next INCR burst = min(beats left, max burst, beats to the next
+  // 4 KB boundary), for full-width beats of 2^beat_shift bytes
+  // ---------------------------------------------------------------------------------------------
+  function automatic logic [13:0] axi_burst_beats(logic [11:0] addr_lo, logic [31:0] left,
+                                                  logic [13:0] max_burst, logic [2:0] beat_shift);
+    logic [13:0] beats;
+    beats = 14'((13'h1000 - {1'b0, addr_lo}) >> beat_shift);
+    if (max_burst < beats) beats = max_burst;
+    if (left < 32'(beats)) beats = 14'(left);
+    return beats;
+  endfunction
+
 endpackage
