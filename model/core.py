@@ -18,7 +18,8 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from model.fp16 import fp16_add
-from model.isa import INSN_BYTES, CoreConfig, Err, Insn, MMState, Op
+from model import npe as N
+from model.isa import INSN_BYTES, NPE_OPS, CoreConfig, Err, Insn, MMState, NpeState, Op
 from model.pe import matmul
 
 
@@ -69,6 +70,8 @@ class CoreModel:
         self.errors = list(errors)
         self.gbuf = np.zeros((cfg.GBUF_DEPTH, cfg.DATA_W // 16), dtype=np.uint16)
         self.gbuf_valid = np.zeros(cfg.GBUF_DEPTH, dtype=bool)
+        # NPE statistics RAM (FP32 bits); None = never written (reading it is a program bug)
+        self.stats: list[int | None] = [None] * cfg.NPE_ROWS
 
     def _beat_err(self, source, kind, addr) -> bool:
         return any(s == source and k == kind and lo <= addr < hi
@@ -80,6 +83,7 @@ class CoreModel:
         np_ = cfg.NUM_HBM + 1
         res = RunResult(Err.NONE, 0, 0, [0] * np_, [0] * np_)
         self.mm = MMState()                   # MMCFG registers are cleared at every start
+        self.npe = NpeState()                 # so are the NPECFG registers
         if (prog_len == 0 or prog_base % bb or prog_base >> cfg.ADDR_W
                 or prog_base + prog_len * INSN_BYTES > (1 << cfg.ADDR_W)):
             res.err = Err.BAD_PROG
@@ -91,7 +95,7 @@ class CoreModel:
                 res.err, res.err_pc = Err.FETCH_AXI, pc
                 return res
             insn = Insn.from_bytes(ddr.read(addr, INSN_BYTES))
-            err = insn.check(cfg, self.mm)
+            err = insn.check(cfg, self.mm, self.npe)
             if err != Err.NONE:
                 res.err, res.err_pc = err, pc
                 return res
@@ -112,6 +116,17 @@ class CoreModel:
                     return res
                 res.retired += 1
                 continue
+            if insn.op == Op.NPECFG:
+                self.npe = NpeState(d=insn.len, eps=insn.f0, inv_d=insn.f1, hw=insn.f2 & 0xFFFF,
+                                    snoop=insn.f2 >> 16)
+                res.retired += 1
+                continue
+            if insn.op in NPE_OPS:
+                if not self._npe(insn, pc):
+                    res.err, res.err_pc = Err.NPE_MASK, pc
+                    return res
+                res.retired += 1
+                continue
             if insn.op == Op.VADD:
                 n = insn.len
                 a = self.gbuf[insn.f1:insn.f1 + n]
@@ -121,6 +136,8 @@ class CoreModel:
                     raise ValueError(f"pc {pc}: VADD reads uninitialised buffer words")
                 self.gbuf[insn.f0:insn.f0 + n] = fp16_add(a, b)
                 self.gbuf_valid[insn.f0:insn.f0 + n] = True
+                if insn.flags & 1:
+                    self._snoop(insn.f0, n)
                 res.retired += 1
                 continue
             # LOAD / STORE
@@ -135,6 +152,8 @@ class CoreModel:
                         words[i] = 0          # the slave returns zeros with SLVERR
                 self.gbuf[insn.f0:insn.f0 + insn.len] = words
                 self.gbuf_valid[insn.f0:insn.f0 + insn.len] = True
+                if insn.flags & 1:
+                    self._snoop(insn.f0, insn.len)
                 res.rd_bytes[insn.port] += insn.len * bb
             else:
                 if not self.gbuf_valid[insn.f0:insn.f0 + insn.len].all():
@@ -154,6 +173,72 @@ class CoreModel:
             res.retired += 1
         res.err, res.err_pc = Err.PROG_OVERRUN, prog_len
         return res
+
+    # -- NPE -------------------------------------------------------------------------------------
+    def _rows(self, base: int, m: int, d: int, pc: int, what: str) -> np.ndarray:
+        idx = base + np.arange(m * d)
+        if not self.gbuf_valid[idx].all():
+            raise ValueError(f"pc {pc}: {what} reads uninitialised buffer words")
+        return self.gbuf[idx].reshape(m, -1).astype(np.int64)
+
+    def _stats_of(self, x: np.ndarray) -> list[int]:
+        return [int(v) for v in N.rms_stats(x, self.cfg.DATA_W // 16, self.npe.inv_d,
+                                            self.npe.eps)]
+
+    def _snoop(self, base: int, n: int) -> None:
+        """LOAD/VADD with the statistics flag: RMS statistics of the rows written."""
+        d = self.npe.d
+        r = self._stats_of(self.gbuf[base:base + n].reshape(n // d, -1).astype(np.int64))
+        self.stats[self.npe.snoop:self.npe.snoop + n // d] = r
+
+    def _mask(self, insn: Insn, pc: int) -> int:
+        if not self.gbuf_valid[insn.f2]:
+            raise ValueError(f"pc {pc}: mask word uninitialised")
+        return int.from_bytes(self.gbuf[insn.f2].astype("<u2").tobytes(), "little")
+
+    def _npe(self, insn: Insn, pc: int) -> bool:
+        """Executes an NPE instruction; False on a runtime NPE_MASK error (nothing written)."""
+        d, m = self.npe.d, insn.len
+        op = insn.op
+        if op == Op.RMSSQ:
+            self.stats[insn.f1:insn.f1 + m] = self._stats_of(self._rows(insn.f0, m, d, pc,
+                                                                        "RMSSQ"))
+            return True
+        if op == Op.SWIGLU:
+            src = self._rows(insn.f1, m, 2, pc, "SWIGLU")
+            self.gbuf[insn.f0:insn.f0 + m] = N.swiglu(src[:, :src.shape[1] // 2],
+                                                      src[:, src.shape[1] // 2:])
+            self.gbuf_valid[insn.f0:insn.f0 + m] = True
+            return True
+        src, dst = insn.f0 & 0xFFFF, insn.f0 >> 16
+        masked = bool(insn.flags & 1)
+        mask = self._mask(insn, pc) if masked else (1 << m) - 1
+        if op == Op.RMSNORM:
+            stat = insn.f1 >> 16
+            w = self._rows(insn.f1 & 0xFFFF, 1, d, pc, "RMSNORM weight")[0]
+            rows = [r for r in range(m) if mask >> r & 1]
+            for r in rows:
+                rv = self.stats[stat + r]
+                if rv is None:
+                    raise ValueError(f"pc {pc}: RMSNORM row {r} has no statistics")
+                x = self._rows(src + r * d, 1, d, pc, "RMSNORM")
+                out = dst + r * d + np.arange(d)
+                self.gbuf[out] = N.rmsnorm_apply(x, np.array([rv]), w).reshape(d, -1)
+                self.gbuf_valid[out] = True
+            return True
+        # ROPE
+        hw = self.npe.hw
+        if masked and bin(mask).count("1") < m:
+            return False
+        pos = N.mask_positions(mask, m)
+        x = self._rows(src, m, d, pc, "ROPE")
+        rot = np.stack([self._rows(insn.f1 + p * hw, 1, hw, pc, "ROPE table")[0] for p in pos])
+        rot = np.tile(rot, (1, d // hw))
+        y = N.rope(x, rot)
+        out = dst + np.arange(m * d)
+        self.gbuf[out] = y.reshape(m * d, -1)
+        self.gbuf_valid[out] = True
+        return True
 
     def weight_tile_words(self, int4: bool) -> int:
         return self.cfg.kdim // 4 if int4 else self.cfg.kdim

@@ -22,6 +22,14 @@ class Op(enum.IntEnum):
     VADD = 0x20
     MATMUL = 0x30
     MMCFG = 0x31
+    NPECFG = 0x40
+    RMSSQ = 0x41
+    RMSNORM = 0x42
+    SWIGLU = 0x43
+    ROPE = 0x44
+
+
+NPE_OPS = (Op.RMSSQ, Op.RMSNORM, Op.SWIGLU, Op.ROPE)
 
 
 class Err(enum.IntEnum):
@@ -40,6 +48,8 @@ class Err(enum.IntEnum):
     BAD_PROG = 12
     OVERLAP = 13
     MM_SHAPE = 14
+    NPE_SHAPE = 15
+    NPE_MASK = 16
 
 
 @dataclass(frozen=True)
@@ -54,6 +64,7 @@ class CoreConfig:
     RD_FIFO_DEPTH: int = 64
     WR_OUTSTANDING: int = 8
     MMAX: int = 64
+    NPE_ROWS: int = 256
 
     def __post_init__(self):
         problems = []
@@ -73,6 +84,8 @@ class CoreConfig:
             problems.append("RD_FIFO_DEPTH must be >= MAX_BURST")
         if self.GBUF_DEPTH > 65536:
             problems.append("GBUF_DEPTH must be <= 65536")
+        if self.NPE_ROWS < 2 or self.NPE_ROWS & (self.NPE_ROWS - 1) or self.NPE_ROWS > 65536:
+            problems.append(f"NPE_ROWS={self.NPE_ROWS} is not a power of 2 in 2..65536")
         if not 1 <= self.MMAX <= 4096:
             problems.append(f"MMAX={self.MMAX} not in 1..4096")
         if problems:
@@ -109,6 +122,18 @@ class MMState:
 
 
 @dataclass
+class NpeState:
+    """NPECFG registers (all zero after reset and at every start): D = row length in buffer
+    words, eps and inv_d FP32 bit patterns, hw = ROPE words per head, snoop = statistics base
+    row of LOAD/VADD with the statistics flag."""
+    d: int = 0
+    eps: int = 0
+    inv_d: int = 0
+    hw: int = 0
+    snoop: int = 0
+
+
+@dataclass
 class Insn:
     op: int
     port: int = 0
@@ -121,8 +146,9 @@ class Insn:
 
     # -- constructors --------------------------------------------------------------------------
     @classmethod
-    def load(cls, port: int, mem_addr: int, gb_addr: int, words: int) -> "Insn":
-        return cls(Op.LOAD, port=port, len=words, f0=gb_addr,
+    def load(cls, port: int, mem_addr: int, gb_addr: int, words: int,
+             stats: bool = False) -> "Insn":
+        return cls(Op.LOAD, port=port, flags=int(stats), len=words, f0=gb_addr,
                    f1=mem_addr & 0xFFFFFFFF, f2=mem_addr >> 32)
 
     @classmethod
@@ -131,8 +157,8 @@ class Insn:
                    f1=mem_addr & 0xFFFFFFFF, f2=mem_addr >> 32)
 
     @classmethod
-    def vadd(cls, dst: int, src0: int, src1: int, words: int) -> "Insn":
-        return cls(Op.VADD, len=words, f0=dst, f1=src0, f2=src1)
+    def vadd(cls, dst: int, src0: int, src1: int, words: int, stats: bool = False) -> "Insn":
+        return cls(Op.VADD, flags=int(stats), len=words, f0=dst, f1=src0, f2=src1)
 
     @classmethod
     def mmcfg(cls, k: int, n: int, scale_addr: int = 0, group: int = 0) -> "Insn":
@@ -143,6 +169,29 @@ class Insn:
                int4: bool = False) -> "Insn":
         return cls(Op.MATMUL, port=port, flags=int(int4), len=m, f0=(dst << 16) | src,
                    f1=w_addr & 0xFFFFFFFF, f2=w_addr >> 32)
+
+    @classmethod
+    def npecfg(cls, d: int, eps: int, inv_d: int, hw: int = 0, snoop_base: int = 0) -> "Insn":
+        return cls(Op.NPECFG, len=d, f0=eps, f1=inv_d, f2=(snoop_base << 16) | hw)
+
+    @classmethod
+    def rmssq(cls, m: int, src: int, stat: int) -> "Insn":
+        return cls(Op.RMSSQ, len=m, f0=src, f1=stat)
+
+    @classmethod
+    def rmsnorm(cls, m: int, dst: int, src: int, weight: int, stat: int,
+                mask: int | None = None) -> "Insn":
+        return cls(Op.RMSNORM, flags=int(mask is not None), len=m, f0=(dst << 16) | src,
+                   f1=(stat << 16) | weight, f2=mask or 0)
+
+    @classmethod
+    def swiglu(cls, n: int, dst: int, src: int) -> "Insn":
+        return cls(Op.SWIGLU, len=n, f0=dst, f1=src)
+
+    @classmethod
+    def rope(cls, m: int, dst: int, src: int, rot: int, mask: int | None = None) -> "Insn":
+        return cls(Op.ROPE, flags=int(mask is not None), len=m, f0=(dst << 16) | src, f1=rot,
+                   f2=mask or 0)
 
     @classmethod
     def end(cls) -> "Insn":
@@ -180,7 +229,8 @@ class Insn:
         return cls.decode(int.from_bytes(b, "little"))
 
     # -- legality (same order as rtl/skipopu_decode.sv) ----------------------------------------
-    def check(self, cfg: CoreConfig, mm: MMState | None = None) -> Err:
+    def check(self, cfg: CoreConfig, mm: MMState | None = None,
+              npe: NpeState | None = None) -> Err:
         def gb_ok(base):
             return base + self.len <= cfg.GBUF_DEPTH
 
@@ -191,13 +241,21 @@ class Insn:
             if self.encode() >> 8:
                 return Err.RESERVED
             return Err.NONE
+        npe = npe or NpeState()
+
+        def snoop_bad():
+            return bool(self.flags & 1) and (npe.d == 0 or self.len % npe.d
+                                             or npe.snoop + self.len // npe.d > cfg.NPE_ROWS)
+
         if self.op in (Op.LOAD, Op.STORE):
-            if self.flags:
+            if self.flags >> (1 if self.op == Op.LOAD else 0):
                 return Err.RESERVED
             if self.len == 0:
                 return Err.BAD_LEN
             if self.port > cfg.NUM_HBM:
                 return Err.BAD_PORT
+            if snoop_bad():
+                return Err.NPE_SHAPE
             if not gb_ok(self.f0):
                 return Err.GBUF_RANGE
             if self.mem_addr % cfg.beat_bytes:
@@ -207,10 +265,12 @@ class Insn:
                 return Err.MEM_RANGE
             return Err.NONE
         if self.op == Op.VADD:
-            if self.flags or self.port:
+            if self.flags >> 1 or self.port:
                 return Err.RESERVED
             if self.len == 0:
                 return Err.BAD_LEN
+            if snoop_bad():
+                return Err.NPE_SHAPE
             if not (gb_ok(self.f0) and gb_ok(self.f1) and gb_ok(self.f2)):
                 return Err.GBUF_RANGE
             if partial(self.f0, self.f1) or partial(self.f0, self.f2):
@@ -222,7 +282,67 @@ class Insn:
             return Err.NONE
         if self.op == Op.MATMUL:
             return self._check_matmul(cfg, mm or MMState())
+        if self.op == Op.NPECFG:
+            if self.flags or self.port:
+                return Err.RESERVED
+            if self.len == 0:
+                return Err.BAD_LEN
+            return Err.NONE
+        if self.op in NPE_OPS:
+            return self._check_npe(cfg, npe)
         return Err.ILLEGAL_OP
+
+    def _check_npe(self, cfg: CoreConfig, npe: NpeState) -> Err:
+        op, n = self.op, self.len
+        masked = bool(self.flags & 1)
+        may_mask = op in (Op.RMSNORM, Op.ROPE)
+        if (self.port or self.flags >> (1 if may_mask else 0)
+                or (op in (Op.RMSSQ, Op.SWIGLU) and self.f2)
+                or (op == Op.RMSSQ and self.f1 >> 16)
+                or (op == Op.SWIGLU and (self.f0 >> 16 or self.f1 >> 16))
+                or (op == Op.ROPE and self.f1 >> 16) or (may_mask and self.f2 >> 16)):
+            return Err.RESERVED
+        if n == 0:
+            return Err.BAD_LEN
+        d, hw = npe.d, npe.hw
+        if op != Op.SWIGLU and d == 0:
+            return Err.NPE_SHAPE
+        if masked and n > cfg.DATA_W:
+            return Err.NPE_SHAPE
+        if op == Op.RMSSQ and self.f1 + n > cfg.NPE_ROWS:
+            return Err.NPE_SHAPE
+        if op == Op.RMSNORM and (self.f1 >> 16) + n > cfg.NPE_ROWS:
+            return Err.NPE_SHAPE
+        if op == Op.ROPE and (hw == 0 or d % hw):
+            return Err.NPE_SHAPE
+        depth = cfg.GBUF_DEPTH
+        lo, hi = self.f0 & 0xFFFF, self.f0 >> 16
+        if op == Op.RMSSQ:
+            ranges = [(self.f0, n * d)]
+        elif op == Op.SWIGLU:
+            ranges = [(self.f0, n), (self.f1, 2 * n)]
+        else:
+            ranges = [(lo, n * d), (hi, n * d)]
+            if op == Op.RMSNORM:
+                ranges.append((self.f1 & 0xFFFF, d))
+            else:
+                ranges.append((self.f1, (cfg.DATA_W if masked else n) * hw))
+            if masked:
+                ranges.append((self.f2, 1))
+        if any(a + k > depth for a, k in ranges):
+            return Err.GBUF_RANGE
+
+        def meet(a, b):
+            return a[0] < b[0] + b[1] and b[0] < a[0] + a[1]
+
+        if op != Op.RMSSQ:
+            dst, src = ranges[1] if op != Op.SWIGLU else ranges[0], \
+                ranges[0] if op != Op.SWIGLU else ranges[1]
+            if dst[0] != src[0] and meet(dst, src):
+                return Err.OVERLAP
+            if any(meet(dst, r) for r in ranges[2:]):
+                return Err.OVERLAP
+        return Err.NONE
 
     def _check_matmul(self, cfg: CoreConfig, mm: MMState) -> Err:
         int4 = bool(self.flags & 1)
@@ -271,9 +391,26 @@ class Insn:
             mem = "ddr" if self.port == 0 else f"hbm{self.port - 1}"
             s = (f"matmul{'.int4' if self.flags & 1 else ''} gb:{self.f0 >> 16} <- "
                  f"gb:{self.f0 & 0xFFFF} x {mem}:0x{self.mem_addr:x}, M={self.len}")
+        elif op == Op.NPECFG:
+            s = (f"npecfg D={self.len}, eps=0x{self.f0:08x}, inv_d=0x{self.f1:08x}, "
+                 f"hw={self.f2 & 0xFFFF}, snoop_stat={self.f2 >> 16}")
+        elif op == Op.RMSSQ:
+            s = f"rmssq stat:{self.f1} <- gb:{self.f0}, M={self.len}"
+        elif op == Op.RMSNORM:
+            s = (f"rmsnorm gb:{self.f0 >> 16} <- gb:{self.f0 & 0xFFFF}, w=gb:{self.f1 & 0xFFFF}, "
+                 f"stat:{self.f1 >> 16}, M={self.len}"
+                 + (f", mask=gb:{self.f2}" if self.flags & 1 else ""))
+        elif op == Op.SWIGLU:
+            s = f"swiglu gb:{self.f0} <- gb:{self.f1}, {self.len}"
+        elif op == Op.ROPE:
+            s = (f"rope gb:{self.f0 >> 16} <- gb:{self.f0 & 0xFFFF}, rot=gb:{self.f1}, M={self.len}"
+                 + (f", mask=gb:{self.f2}" if self.flags & 1 else ""))
         else:
             s = op.name.lower()
-        if (self.flags >> (1 if op == Op.MATMUL else 0)) or \
+        if op in (Op.LOAD, Op.VADD) and self.flags & 1:
+            s += ", stats"
+        if (self.flags >> (1 if op in (Op.MATMUL, Op.LOAD, Op.VADD, Op.RMSNORM, Op.ROPE)
+                           else 0)) or \
                 (op in (Op.NOP, Op.END) and self.encode() >> 8):
             s += f"  ; raw 0x{self.encode():032x}"
         return s

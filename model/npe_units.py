@@ -22,6 +22,9 @@ from model.fpu import FP32, fp_add, fp_mul
 
 RECIP_BITS = 7
 RSQRT_BITS = 7
+# pipeline latency of each RTL unit in cycles (a register after every FP operation); written
+# into rtl/skipopu_pkg.sv by tools/gen_npe_tables.py and used by the NPE engine model
+LATENCY = {"exp": 13, "recip": 8, "rsqrt": 10}
 QNAN = 0x7FC00000
 POS_INF = 0x7F800000
 

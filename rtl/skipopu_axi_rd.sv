@@ -1,8 +1,8 @@
 // AXI4 read burst engine: reads cmd_beats_i full-width beats from cmd_addr_i into a FIFO and
 // streams them out. Bursts are INCR, at most MAX_BURST beats, never cross a 4 KB boundary, and
 // several are in flight. Credit-based: an AR is issued only when the FIFO has room for the whole
-// burst on top of what is stored and already requested, so rready is always high and the R
-// channel never stalls the interconnect.
+// burst on top of what is stored and already requested, so rready (FIFO not full) is high
+// whenever R data can arrive and the R channel never stalls the interconnect.
 
 module skipopu_axi_rd
   import skipopu_pkg::*;
@@ -85,8 +85,9 @@ module skipopu_axi_rd
   assign burst = axi_burst_beats(next_addr_q[11:0], 32'(req_left_q), 14'(MAX_BURST),
                                  3'(BeatShift));
 
+  // A new AR may be loaded while the previous one is being accepted (one AR per cycle)
   logic launch;
-  assign launch = active_q && !arvalid_q && (req_left_q != '0) &&
+  assign launch = active_q && (!arvalid_q || m_axi_arready) && (req_left_q != '0) &&
                   (32'(fifo_count) + 32'(inflight_q) + 32'(burst) <= FIFO_DEPTH);
 
   logic r_fire, pop, last_pop;

@@ -1,7 +1,10 @@
 // AXI4 write burst engine: writes cmd_beats_i full-width beats taken from the input stream to
 // cmd_addr_i. Bursts are INCR, at most MAX_BURST beats, never cross a 4 KB boundary; up to
 // MAX_OUTSTANDING bursts may wait for their B response. The W beats of a burst are sent only
-// after its AW was accepted. done_o pulses when every B response has arrived.
+// after its AW was accepted (the slave must accept AW without waiting for W data, as AXI
+// interconnects and memory controllers do). done_o pulses when every B response has arrived.
+// The input stream passes straight to W (wvalid = in_valid_i while a burst is open), so it must
+// follow the valid/ready rules: in_valid_i and in_data_i stay stable until in_ready_o.
 
 module skipopu_axi_wr
   import skipopu_pkg::*;
@@ -16,7 +19,7 @@ module skipopu_axi_wr
   parameter int LEN_W = 16,
   // Maximum beats per burst (power of 2, <= 256)
   parameter int MAX_BURST = 16,
-  // Bursts in flight without a B response (power of 2)
+  // Bursts in flight without a B response (power of 2, >= 1)
   parameter int MAX_OUTSTANDING = 8
 ) (
   input  logic                clk_i,
@@ -87,7 +90,8 @@ module skipopu_axi_wr
                                  3'(BeatShift));
 
   logic launch, aw_fire, w_fire, b_fire;
-  assign launch  = active_q && !awvalid_q && (req_left_q != '0) &&
+  // A new AW may be loaded while the previous one is being accepted (one AW per cycle)
+  assign launch  = active_q && (!awvalid_q || m_axi_awready) && (req_left_q != '0) &&
                    (32'(pending_q) < MAX_OUTSTANDING);
   assign aw_fire = m_axi_awvalid && m_axi_awready;
   assign w_fire  = m_axi_wvalid && m_axi_wready;

@@ -16,6 +16,8 @@ module skipopu_ctrl
   parameter int ADDR_W = 34,
   // Largest MATMUL M
   parameter int MMAX = 64,
+  // NPE statistics RAM rows
+  parameter int NPE_ROWS = 256,
   // Global buffer address width (derived)
   parameter int GB_AW = $clog2(GBUF_DEPTH)
 ) (
@@ -78,13 +80,34 @@ module skipopu_ctrl
   output logic [ADDR_W-1:0] mm_scale_o,
   output logic [15:0]       mm_group_o,
   input  logic              mm_done_i,
-  input  logic              mm_err_i
+  input  logic              mm_err_i,
+
+  // NPE
+  output logic [15:0]       npe_d_o,
+  output logic [31:0]       npe_eps_o,
+  output logic [31:0]       npe_inv_d_o,
+  output logic [15:0]       npe_hw_o,
+  output logic [15:0]       npe_snoop_base_o,
+  output logic              npe_valid_o,
+  output npe_op_e           npe_op_o,
+  output logic [15:0]       npe_len_o,
+  output logic [GB_AW-1:0]  npe_dst_o,
+  output logic [GB_AW-1:0]  npe_src_o,
+  output logic [GB_AW-1:0]  npe_aux_o,
+  output logic [GB_AW-1:0]  npe_mask_o,
+  output logic              npe_masked_o,
+  output logic [15:0]       npe_stat_o,
+  output logic              snoop_start_o,  // LOAD/VADD with the statistics flag issued
+  output logic              snoop_en_o,     // ... and still writing the buffer
+  input  logic              npe_busy_i,
+  input  logic              npe_done_i,
+  input  logic              npe_err_i
 );
 
   localparam int BeatBytes = DATA_W / 8;
   localparam int BeatShift = $clog2(BeatBytes);
 
-  typedef enum logic [2:0] {StIdle, StExec, StWaitDma, StWaitVpu, StWaitMm, StDrain,
+  typedef enum logic [2:0] {StIdle, StExec, StWaitDma, StWaitVpu, StWaitMm, StWaitNpe, StDrain,
                             StFinish} state_e;
 
   state_e      state_q;
@@ -97,9 +120,15 @@ module skipopu_ctrl
   // MMCFG registers (cleared at the start of every run)
   logic [15:0] mm_k_q, mm_group_q;
   logic [31:0] mm_n_q, mm_scale_q;
+  // NPECFG registers (cleared at the start of every run)
+  logic [15:0] npe_d_q, npe_hw_q, npe_snoop_q;
+  logic [31:0] npe_eps_q, npe_inv_d_q;
+  logic        snoop_q;        // the LOAD/VADD in flight has the statistics flag
 
   // Decoder
   logic        is_nop, is_end, is_load, is_store, is_vadd, is_mmcfg, is_matmul;
+  logic        is_npecfg, is_npe, d_stats;
+  npe_op_e     d_npe_op;
   logic [3:0]  d_port;
   logic [15:0] d_len;
   logic [31:0] d_gb, d_src0, d_src1;
@@ -111,13 +140,21 @@ module skipopu_ctrl
     .DATA_W    (DATA_W),
     .GBUF_DEPTH(GBUF_DEPTH),
     .ADDR_W    (ADDR_W),
-    .MMAX      (MMAX)
+    .MMAX      (MMAX),
+    .NPE_ROWS  (NPE_ROWS)
   ) u_decode (
     .insn_i    (insn_i),
     .mm_k_i    (mm_k_q),
     .mm_n_i    (mm_n_q),
     .mm_scale_i(mm_scale_q),
     .mm_group_i(mm_group_q),
+    .npe_d_i   (npe_d_q),
+    .npe_hw_i  (npe_hw_q),
+    .npe_snoop_i(npe_snoop_q),
+    .is_npecfg_o(is_npecfg),
+    .is_npe_o  (is_npe),
+    .npe_op_o  (d_npe_op),
+    .stats_o   (d_stats),
     .is_mmcfg_o(is_mmcfg),
     .is_matmul_o(is_matmul),
     .is_nop_o  (is_nop),
@@ -141,9 +178,10 @@ module skipopu_ctrl
   assign prog_ok = (prog_len_i != '0) && (prog_base_i[BeatShift-1:0] == '0) &&
                    ((prog_base_i >> ADDR_W) == '0) && (prog_end <= (64'd1 << ADDR_W));
 
-  // Instruction issue in StExec
+  // Instruction issue in StExec; waits while the NPE statistics pipeline still drains (rows
+  // snooped from the previous LOAD/VADD), so every instruction sees its results
   logic exec_fire;
-  assign exec_fire = (state_q == StExec) && (pc_q != len_q) && insn_valid_i;
+  assign exec_fire = (state_q == StExec) && (pc_q != len_q) && insn_valid_i && !npe_busy_i;
   assign insn_ready_o = exec_fire;
 
   always_ff @(posedge clk_i or negedge rst_ni) begin
@@ -160,6 +198,12 @@ module skipopu_ctrl
       mm_n_q    <= '0;
       mm_scale_q <= '0;
       mm_group_q <= '0;
+      npe_d_q    <= '0;
+      npe_hw_q   <= '0;
+      npe_snoop_q <= '0;
+      npe_eps_q  <= '0;
+      npe_inv_d_q <= '0;
+      snoop_q    <= 1'b0;
     end else begin
       if (state_q != StIdle) begin
         cycles_q <= cycles_q + 1'b1;
@@ -176,6 +220,11 @@ module skipopu_ctrl
             mm_n_q    <= '0;
             mm_scale_q <= '0;
             mm_group_q <= '0;
+            npe_d_q    <= '0;
+            npe_hw_q   <= '0;
+            npe_snoop_q <= '0;
+            npe_eps_q  <= '0;
+            npe_inv_d_q <= '0;
             if (prog_ok) begin
               err_q   <= 8'(ErrNone);
               state_q <= StExec;
@@ -207,9 +256,21 @@ module skipopu_ctrl
               pc_q      <= pc_q + 1'b1;
             end else if (is_load || is_store) begin
               store_q <= is_store;
+              snoop_q <= is_load && d_stats;
               state_q <= StWaitDma;
             end else if (is_vadd) begin
+              snoop_q <= d_stats;
               state_q <= StWaitVpu;
+            end else if (is_npecfg) begin
+              npe_d_q     <= d_len;
+              npe_eps_q   <= d_gb;
+              npe_inv_d_q <= d_src0;
+              npe_hw_q    <= d_src1[15:0];
+              npe_snoop_q <= d_src1[31:16];
+              retired_q   <= retired_q + 1'b1;
+              pc_q        <= pc_q + 1'b1;
+            end else if (is_npe) begin
+              state_q <= StWaitNpe;
             end else if (is_mmcfg) begin
               mm_k_q     <= d_len;
               mm_n_q     <= d_gb;
@@ -240,6 +301,19 @@ module skipopu_ctrl
             retired_q <= retired_q + 1'b1;
             pc_q      <= pc_q + 1'b1;
             state_q   <= StExec;
+          end
+        end
+        StWaitNpe: begin
+          if (npe_done_i) begin
+            if (npe_err_i) begin
+              err_q    <= 8'(ErrNpeMask);
+              err_pc_q <= pc_q;
+              state_q  <= StDrain;
+            end else begin
+              retired_q <= retired_q + 1'b1;
+              pc_q      <= pc_q + 1'b1;
+              state_q   <= StExec;
+            end
           end
         end
         StWaitMm: begin
@@ -293,6 +367,23 @@ module skipopu_ctrl
   assign mm_n_o     = mm_n_q[15:0];
   assign mm_scale_o = ADDR_W'(mm_scale_q);
   assign mm_group_o = mm_group_q;
+
+  assign npe_d_o          = npe_d_q;
+  assign npe_eps_o        = npe_eps_q;
+  assign npe_inv_d_o      = npe_inv_d_q;
+  assign npe_hw_o         = npe_hw_q;
+  assign npe_snoop_base_o = npe_snoop_q;
+  assign npe_valid_o      = legal_now && is_npe;
+  assign npe_op_o         = d_npe_op;
+  assign npe_len_o        = d_len;
+  assign npe_dst_o        = (d_npe_op == NpeSwiglu) ? d_gb[GB_AW-1:0] : d_gb[16 +: GB_AW];
+  assign npe_src_o        = (d_npe_op == NpeSwiglu) ? d_src0[GB_AW-1:0] : d_gb[GB_AW-1:0];
+  assign npe_aux_o        = d_src0[GB_AW-1:0];
+  assign npe_mask_o       = d_src1[GB_AW-1:0];
+  assign npe_masked_o     = insn_i[12];
+  assign npe_stat_o       = (d_npe_op == NpeRmssq) ? d_src0[15:0] : d_src0[31:16];
+  assign snoop_start_o    = legal_now && (is_load || is_vadd) && d_stats;
+  assign snoop_en_o       = snoop_q && (state_q == StWaitDma || state_q == StWaitVpu);
 
   assign fetch_start_o = (state_q == StIdle) && start_i && prog_ok;
   assign fetch_base_o  = prog_base_i[ADDR_W-1:0];

@@ -14,7 +14,9 @@ module skipopu_decode
   // AXI address width in bits (size of every memory's address space)
   parameter int ADDR_W = 34,
   // Largest MATMUL M (rows held in PSUM)
-  parameter int MMAX = 64
+  parameter int MMAX = 64,
+  // NPE statistics RAM rows
+  parameter int NPE_ROWS = 256
 ) (
   input  logic [InsnW-1:0] insn_i,
   // MATMUL configuration (MMCFG registers)
@@ -22,6 +24,10 @@ module skipopu_decode
   input  logic [31:0]      mm_n_i,
   input  logic [31:0]      mm_scale_i,
   input  logic [15:0]      mm_group_i,
+  // NPE configuration (NPECFG registers)
+  input  logic [15:0]      npe_d_i,
+  input  logic [15:0]      npe_hw_i,
+  input  logic [15:0]      npe_snoop_i,
 
   output logic             is_nop_o,
   output logic             is_end_o,
@@ -30,6 +36,10 @@ module skipopu_decode
   output logic             is_vadd_o,
   output logic             is_mmcfg_o,
   output logic             is_matmul_o,
+  output logic             is_npecfg_o,
+  output logic             is_npe_o,     // RMSSQ, RMSNORM, SWIGLU, ROPE
+  output npe_op_e          npe_op_o,
+  output logic             stats_o,      // LOAD/VADD with the RMS statistics flag
   output logic [3:0]       port_o,
   output logic [15:0]      len_o,
   output logic [31:0]      gb_addr_o,    // LOAD/STORE buffer address, VADD destination
@@ -114,6 +124,93 @@ module skipopu_decode
     dst_end = 17'(dst_w) + 17'(dst_n);
   end
 
+  // ---- NPE: statistics flag and NPE instruction checks (model/isa.py: _check_npe) -----------
+  function automatic logic rng_bad(logic [31:0] base, logic [33:0] n);
+    return (34'(base) + n) > 34'(GBUF_DEPTH);
+  endfunction
+
+  function automatic logic meet(logic [31:0] a, logic [33:0] na, logic [31:0] b,
+                                logic [33:0] nb);
+    return (34'(a) < 34'(b) + nb) && (34'(b) < 34'(a) + na);
+  endfunction
+
+  logic        snoop_bad;
+  logic [33:0] rows_d;          // len * D
+  logic        npe_masked, npe_resv, npe_shape, npe_range, npe_overlap;
+  logic [31:0] n_lo, n_hi, n_aux, n_aux_hi, n_mask;
+  logic [33:0] n_aux_len;
+  logic [15:0] d_rem;
+
+  always_comb begin
+    stats_o   = insn.flags[0];
+    snoop_bad = 1'b0;
+    if (npe_d_i == '0) begin
+      snoop_bad = 1'b1;
+    end else begin
+      snoop_bad = ((insn.len % npe_d_i) != '0) ||
+                  ((32'(npe_snoop_i) + 32'(insn.len / npe_d_i)) > 32'(NPE_ROWS));
+    end
+  end
+
+  always_comb begin
+    npe_op_o   = NpeRmssq;
+    unique case (insn.opcode)
+      8'(OpRmsnorm): npe_op_o = NpeRmsnorm;
+      8'(OpSwiglu):  npe_op_o = NpeSwiglu;
+      8'(OpRope):    npe_op_o = NpeRope;
+      default:       npe_op_o = NpeRmssq;
+    endcase
+    npe_masked = insn.flags[0];
+    n_lo       = {16'd0, insn.f0[15:0]};
+    n_hi       = {16'd0, insn.f0[31:16]};
+    n_aux      = {16'd0, insn.f1[15:0]};
+    n_aux_hi   = {16'd0, insn.f1[31:16]};
+    n_mask     = insn.f2;
+    rows_d     = 34'(insn.len) * 34'(npe_d_i);
+    d_rem      = (npe_hw_i == '0) ? 16'd1 : (npe_d_i % npe_hw_i);
+    n_aux_len  = 34'(npe_masked ? 16'(DATA_W) : insn.len) * 34'(npe_hw_i);
+    npe_resv   = (insn.port != '0);
+    npe_shape  = 1'b0;
+    npe_range  = 1'b0;
+    npe_overlap = 1'b0;
+    unique case (insn.opcode)
+      8'(OpRmssq): begin
+        npe_resv  = npe_resv || (insn.flags != '0) || (insn.f2 != '0) || (insn.f1[31:16] != '0);
+        npe_shape = (npe_d_i == '0) || (32'(insn.f1) + 32'(insn.len) > 32'(NPE_ROWS));
+        npe_range = rng_bad(insn.f0, rows_d);
+      end
+      8'(OpSwiglu): begin
+        npe_resv  = npe_resv || (insn.flags != '0) || (insn.f2 != '0) ||
+                    (insn.f0[31:16] != '0) || (insn.f1[31:16] != '0);
+        npe_range = rng_bad(insn.f0, 34'(insn.len)) || rng_bad(insn.f1, 34'(insn.len) << 1);
+        npe_overlap = (insn.f0 != insn.f1) &&
+                      meet(insn.f0, 34'(insn.len), insn.f1, 34'(insn.len) << 1);
+      end
+      8'(OpRmsnorm): begin
+        npe_resv  = npe_resv || (insn.flags[3:1] != '0) || (insn.f2[31:16] != '0);
+        npe_shape = (npe_d_i == '0) || (npe_masked && 32'(insn.len) > DATA_W) ||
+                    (n_aux_hi + 32'(insn.len) > 32'(NPE_ROWS));
+        npe_range = rng_bad(n_lo, rows_d) || rng_bad(n_hi, rows_d) ||
+                    rng_bad(n_aux, 34'(npe_d_i)) || (npe_masked && rng_bad(n_mask, 34'd1));
+        npe_overlap = ((n_lo != n_hi) && meet(n_hi, rows_d, n_lo, rows_d)) ||
+                      meet(n_hi, rows_d, n_aux, 34'(npe_d_i)) ||
+                      (npe_masked && meet(n_hi, rows_d, n_mask, 34'd1));
+      end
+      8'(OpRope): begin
+        npe_resv  = npe_resv || (insn.flags[3:1] != '0) || (insn.f2[31:16] != '0) ||
+                    (insn.f1[31:16] != '0);
+        npe_shape = (npe_d_i == '0) || (npe_masked && 32'(insn.len) > DATA_W) ||
+                    (npe_hw_i == '0) || (d_rem != '0);
+        npe_range = rng_bad(n_lo, rows_d) || rng_bad(n_hi, rows_d) ||
+                    rng_bad(insn.f1, n_aux_len) || (npe_masked && rng_bad(n_mask, 34'd1));
+        npe_overlap = ((n_lo != n_hi) && meet(n_hi, rows_d, n_lo, rows_d)) ||
+                      meet(n_hi, rows_d, insn.f1, n_aux_len) ||
+                      (npe_masked && meet(n_hi, rows_d, n_mask, 34'd1));
+      end
+      default: ;
+    endcase
+  end
+
   always_comb begin
     is_nop_o   = 1'b0;
     is_end_o   = 1'b0;
@@ -122,6 +219,8 @@ module skipopu_decode
     is_vadd_o  = 1'b0;
     is_mmcfg_o = 1'b0;
     is_matmul_o = 1'b0;
+    is_npecfg_o = 1'b0;
+    is_npe_o   = 1'b0;
     err_o      = 8'(ErrNone);
     unique case (insn.opcode)
       8'(OpNop), 8'(OpEnd): begin
@@ -134,12 +233,14 @@ module skipopu_decode
       8'(OpLoad), 8'(OpStore): begin
         is_load_o  = (insn.opcode == 8'(OpLoad));
         is_store_o = (insn.opcode == 8'(OpStore));
-        if (insn.flags != '0) begin
+        if ((insn.opcode == 8'(OpLoad)) ? (insn.flags[3:1] != '0) : (insn.flags != '0)) begin
           err_o = 8'(ErrReserved);
         end else if (insn.len == '0) begin
           err_o = 8'(ErrBadLen);
         end else if (32'(insn.port) > NUM_HBM) begin
           err_o = 8'(ErrBadPort);
+        end else if (insn.flags[0] && snoop_bad) begin
+          err_o = 8'(ErrNpeShape);
         end else if (!gb_in_range(insn.f0, insn.len)) begin
           err_o = 8'(ErrGbufRange);
         end else if (mem_misaligned) begin
@@ -150,10 +251,12 @@ module skipopu_decode
       end
       8'(OpVadd): begin
         is_vadd_o = 1'b1;
-        if (insn.flags != '0 || insn.port != '0) begin
+        if (insn.flags[3:1] != '0 || insn.port != '0) begin
           err_o = 8'(ErrReserved);
         end else if (insn.len == '0) begin
           err_o = 8'(ErrBadLen);
+        end else if (insn.flags[0] && snoop_bad) begin
+          err_o = 8'(ErrNpeShape);
         end else if (!gb_in_range(insn.f0, insn.len) || !gb_in_range(insn.f1, insn.len) ||
                      !gb_in_range(insn.f2, insn.len)) begin
           err_o = 8'(ErrGbufRange);
@@ -188,6 +291,28 @@ module skipopu_decode
         end else if (mem_hi_bits || (w_end > (64'd1 << ADDR_W)) ||
                      (mm_int4 && (s_end > (64'd1 << ADDR_W)))) begin
           err_o = 8'(ErrMemRange);
+        end
+      end
+      8'(OpNpecfg): begin
+        is_npecfg_o = 1'b1;
+        if (insn.flags != '0 || insn.port != '0) begin
+          err_o = 8'(ErrReserved);
+        end else if (insn.len == '0) begin
+          err_o = 8'(ErrBadLen);
+        end
+      end
+      8'(OpRmssq), 8'(OpRmsnorm), 8'(OpSwiglu), 8'(OpRope): begin
+        is_npe_o = 1'b1;
+        if (npe_resv) begin
+          err_o = 8'(ErrReserved);
+        end else if (insn.len == '0) begin
+          err_o = 8'(ErrBadLen);
+        end else if (npe_shape) begin
+          err_o = 8'(ErrNpeShape);
+        end else if (npe_range) begin
+          err_o = 8'(ErrGbufRange);
+        end else if (npe_overlap) begin
+          err_o = 8'(ErrOverlap);
         end
       end
       default: err_o = 8'(ErrIllegalOp);

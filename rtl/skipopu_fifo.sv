@@ -3,7 +3,7 @@
 module skipopu_fifo #(
   // Entry width in bits
   parameter int DATA_W = 32,
-  // Number of entries (power of 2, >= 2)
+  // Number of entries (power of 2, >= 1)
   parameter int DEPTH = 16,
   // Width of the occupancy count (derived)
   parameter int CNT_W = $clog2(DEPTH) + 1
@@ -22,9 +22,11 @@ module skipopu_fifo #(
   output logic [CNT_W-1:0]  count_o
 );
 
-  localparam int AW = $clog2(DEPTH);
+  // Pointer index width; a 1-entry FIFO uses a 1-bit index into a 2-entry array
+  localparam int AW = (DEPTH > 1) ? $clog2(DEPTH) : 1;
+  localparam int MemDepth = 1 << AW;
 
-  logic [DATA_W-1:0] mem [DEPTH];
+  logic [DATA_W-1:0] mem [MemDepth];
   logic [AW:0]       wptr_q, rptr_q;
   logic              push, pop;
 

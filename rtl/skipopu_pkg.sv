@@ -15,6 +15,12 @@ package skipopu_pkg;
   // MMCFG:  len = K, f0 = N, f1 = INT4 scale byte address in DDR, f2[15:0] = INT4 group size
   // MATMUL: flags[0] = INT4 weights, port = weight memory port, len = M,
   //         f0 = {dst word address[15:0], src word address[15:0]}, {f2, f1} = weight address
+  // LOAD/VADD flags[0]: RMS statistics of the written rows (NPE snoop)
+  // NPECFG: len = D (row words), f0 = eps, f1 = 1/(D*LANES) (FP32), f2 = {snoop stat, HW}
+  // RMSSQ: len = M, f0 = src, f1 = stat base; RMSNORM: flags[0] = masked, len = M,
+  //   f0 = {dst, src}, f1 = {stat base, weight}, f2 = mask word; SWIGLU: len = out words,
+  //   f0 = dst, f1 = src; ROPE: flags[0] = masked, len = M, f0 = {dst, src}, f1 = table,
+  //   f2 = mask word. See docs/isa.md.
   // ---------------------------------------------------------------------------------------------
   localparam int InsnW = 128;
 
@@ -25,7 +31,12 @@ package skipopu_pkg;
     OpStore = 8'h11,
     OpVadd  = 8'h20,
     OpMatmul = 8'h30,
-    OpMmcfg = 8'h31
+    OpMmcfg = 8'h31,
+    OpNpecfg = 8'h40,
+    OpRmssq = 8'h41,
+    OpRmsnorm = 8'h42,
+    OpSwiglu = 8'h43,
+    OpRope  = 8'h44
   } opcode_e;
 
   typedef struct packed {
@@ -58,8 +69,10 @@ package skipopu_pkg;
     ErrBadProg      = 8'd12,  // PROG_LEN == 0, or PROG_BASE not aligned / out of range
     ErrOverlap      = 8'd13,  // VADD destination partially overlaps a source; MATMUL
                               // destination intersects its source
-    ErrMmShape      = 8'd14   // MATMUL dimensions: M > MMAX, K or N not a multiple of the
+    ErrMmShape      = 8'd14,  // MATMUL dimensions: M > MMAX, K or N not a multiple of the
                               // array size, bad INT4 group size
+    ErrNpeShape     = 8'd15,  // NPE row/statistics shape (docs/isa.md)
+    ErrNpeMask      = 8'd16   // ROPE mask with fewer set bits than rows
   } err_e;
 
   // ---------------------------------------------------------------------------------------------
@@ -111,5 +124,28 @@ package skipopu_pkg;
     if (left < 32'(beats)) beats = 14'(left);
     return beats;
   endfunction
+
+  // NPE operations (skipopu_npe)
+  typedef enum logic [1:0] {
+    NpeRmssq   = 2'd0,
+    NpeRmsnorm = 2'd1,
+    NpeSwiglu  = 2'd2,
+    NpeRope    = 2'd3
+  } npe_op_e;
+
+  // Exact FP16 -> FP32 widening with the core's rules (model/fpu.py: fp_widen): subnormals
+  // become signed zeros (DAZ), Inf stays Inf, any NaN becomes the canonical FP32 NaN
+  function automatic logic [31:0] fp16_to_fp32(logic [15:0] h);
+    if (h[14:10] == 5'd0) return {h[15], 31'd0};
+    if (h[14:10] == 5'h1F) return (h[9:0] == '0) ? {h[15], 8'hFF, 23'd0} : 32'h7FC0_0000;
+    return {h[15], 8'(h[14:10]) + 8'd112, h[9:0], 13'd0};
+  endfunction
+
+  // NPE unit pipeline latencies in cycles (input to registered output)
+  // BEGIN GENERATED (tools/gen_npe_tables.py): model/npe_units.py LATENCY
+  localparam int NpeExpLat = 13;
+  localparam int NpeRecipLat = 8;
+  localparam int NpeRsqrtLat = 10;
+  // END GENERATED
 
 endpackage

@@ -28,7 +28,9 @@ module skipopu_top
   // DMA write bursts in flight per port
   parameter int WR_OUTSTANDING = 8,
   // Largest MATMUL M (rows of the PSUM buffer); the PE array is DATA_W/16 x DATA_W/16
-  parameter int MMAX = 64
+  parameter int MMAX = 64,
+  // NPE statistics RAM rows (power of 2): RMS statistics held between RMSSQ/snoop and RMSNORM
+  parameter int NPE_ROWS = 256
 ) (
   input  logic                      clk_i,
   input  logic                      rst_ni,
@@ -236,12 +238,22 @@ module skipopu_top
   logic [GB_AW-1:0]  vpu_dst, vpu_src0, vpu_src1;
   logic [15:0]       vpu_len;
 
+  // NPE command and configuration
+  localparam int SAW = $clog2(NPE_ROWS);
+  logic [15:0]       npe_d, npe_hw, npe_snoop_base, npe_len, npe_stat;
+  logic [31:0]       npe_eps, npe_inv_d;
+  logic              npe_valid, npe_masked, npe_busy, npe_done, npe_err;
+  npe_op_e           npe_op;
+  logic [GB_AW-1:0]  npe_dst, npe_src, npe_aux, npe_mask;
+  logic              snoop_start, snoop_en;
+
   skipopu_ctrl #(
     .NUM_HBM   (NUM_HBM),
     .DATA_W    (DATA_W),
     .GBUF_DEPTH(GBUF_DEPTH),
     .ADDR_W    (ADDR_W),
-    .MMAX      (MMAX)
+    .MMAX      (MMAX),
+    .NPE_ROWS  (NPE_ROWS)
   ) u_ctrl (
     .clk_i,
     .rst_ni,
@@ -290,7 +302,26 @@ module skipopu_top
     .mm_scale_o    (mm_scale),
     .mm_group_o    (mm_group),
     .mm_done_i     (mm_done),
-    .mm_err_i      (mm_err)
+    .mm_err_i      (mm_err),
+    .npe_d_o         (npe_d),
+    .npe_eps_o       (npe_eps),
+    .npe_inv_d_o     (npe_inv_d),
+    .npe_hw_o        (npe_hw),
+    .npe_snoop_base_o(npe_snoop_base),
+    .npe_valid_o     (npe_valid),
+    .npe_op_o        (npe_op),
+    .npe_len_o       (npe_len),
+    .npe_dst_o       (npe_dst),
+    .npe_src_o       (npe_src),
+    .npe_aux_o       (npe_aux),
+    .npe_mask_o      (npe_mask),
+    .npe_masked_o    (npe_masked),
+    .npe_stat_o      (npe_stat),
+    .snoop_start_o   (snoop_start),
+    .snoop_en_o      (snoop_en),
+    .npe_busy_i      (npe_busy),
+    .npe_done_i      (npe_done),
+    .npe_err_i       (npe_err)
   );
 
   // ---------------------------------------------------------------------------------------------
@@ -389,16 +420,22 @@ module skipopu_top
   logic [DATA_W-1:0] gb_wdata, gb_rdata_a, gb_rdata_b;
 
   logic              dma_gb_we, dma_gb_re, vpu_we, vpu_re;
+  logic              npe_we, npe_re_a, npe_re_b;
+  logic [GB_AW-1:0]  npe_waddr, npe_raddr_a, npe_raddr_b;
+  logic [DATA_W-1:0] npe_wdata;
   logic [GB_AW-1:0]  dma_gb_waddr, dma_gb_raddr, vpu_waddr, vpu_raddr0, vpu_raddr1;
   logic [DATA_W-1:0] dma_gb_wdata, vpu_wdata;
 
-  assign gb_we      = dma_gb_we || vpu_we || mm_we;
-  assign gb_waddr   = vpu_we ? vpu_waddr : mm_we ? mm_waddr_gb : dma_gb_waddr;
-  assign gb_wdata   = vpu_we ? vpu_wdata : mm_we ? mm_wdata : dma_gb_wdata;
-  assign gb_re_a    = dma_gb_re || vpu_re || mm_re;
-  assign gb_raddr_a = vpu_re ? vpu_raddr0 : mm_re ? mm_raddr : dma_gb_raddr;
-  assign gb_re_b    = vpu_re;
-  assign gb_raddr_b = vpu_raddr1;
+  assign gb_we      = dma_gb_we || vpu_we || mm_we || npe_we;
+  assign gb_waddr   = vpu_we ? vpu_waddr : mm_we ? mm_waddr_gb : npe_we ? npe_waddr :
+                      dma_gb_waddr;
+  assign gb_wdata   = vpu_we ? vpu_wdata : mm_we ? mm_wdata : npe_we ? npe_wdata :
+                      dma_gb_wdata;
+  assign gb_re_a    = dma_gb_re || vpu_re || mm_re || npe_re_a;
+  assign gb_raddr_a = vpu_re ? vpu_raddr0 : mm_re ? mm_raddr : npe_re_a ? npe_raddr_a :
+                      dma_gb_raddr;
+  assign gb_re_b    = vpu_re || npe_re_b;
+  assign gb_raddr_b = vpu_re ? vpu_raddr1 : npe_raddr_b;
 
   skipopu_gbuf #(
     .DATA_W(DATA_W),
@@ -437,6 +474,49 @@ module skipopu_top
     .we_o       (vpu_we),
     .waddr_o    (vpu_waddr),
     .wdata_o    (vpu_wdata)
+  );
+
+  // ---------------------------------------------------------------------------------------------
+  // Nonlinear processing engine: RMSNorm statistics (also snooping buffer writes), RMSNORM,
+  // SWIGLU, ROPE
+  // ---------------------------------------------------------------------------------------------
+  skipopu_npe #(
+    .DATA_W  (DATA_W),
+    .AW      (GB_AW),
+    .NPE_ROWS(NPE_ROWS)
+  ) u_npe (
+    .clk_i,
+    .rst_ni,
+    .cfg_d_i         (npe_d),
+    .cfg_eps_i       (npe_eps),
+    .cfg_inv_d_i     (npe_inv_d),
+    .cfg_hw_i        (npe_hw),
+    .cfg_snoop_base_i(SAW'(npe_snoop_base)),
+    .cmd_valid_i     (npe_valid),
+    .cmd_op_i        (npe_op),
+    .cmd_len_i       (npe_len),
+    .cmd_dst_i       (npe_dst),
+    .cmd_src_i       (npe_src),
+    .cmd_aux_i       (npe_aux),
+    .cmd_mask_i      (npe_mask),
+    .cmd_masked_i    (npe_masked),
+    .cmd_stat_i      (SAW'(npe_stat)),
+    .busy_o          (npe_busy),
+    .done_o          (npe_done),
+    .err_o           (npe_err),
+    .snoop_start_i   (snoop_start),
+    .snoop_en_i      (snoop_en),
+    .snoop_we_i      (gb_we),
+    .snoop_wdata_i   (gb_wdata),
+    .re_a_o          (npe_re_a),
+    .raddr_a_o       (npe_raddr_a),
+    .rdata_a_i       (gb_rdata_a),
+    .re_b_o          (npe_re_b),
+    .raddr_b_o       (npe_raddr_b),
+    .rdata_b_i       (gb_rdata_b),
+    .we_o            (npe_we),
+    .waddr_o         (npe_waddr),
+    .wdata_o         (npe_wdata)
   );
 
   // ---------------------------------------------------------------------------------------------
@@ -609,6 +689,10 @@ module skipopu_top
   );
 
   logic unused_busy;
+  // The statistics row fields are 16 bits in the ISA; the RAM uses the low SAW bits (the decoder
+  // range-checks them against NPE_ROWS)
+  logic unused_npe;
+  assign unused_npe = ^{npe_snoop_base, npe_stat};
   assign unused_busy = ^{dma_busy, vpu_busy};
 
 endmodule

@@ -9,7 +9,7 @@ import random
 import cocotb
 from cocotb.triggers import Timer
 
-from model.isa import CoreConfig, Err, Insn, MMState, Op
+from model.isa import CoreConfig, Err, Insn, MMState, NpeState, Op
 
 
 class TB:
@@ -18,24 +18,28 @@ class TB:
         self.cfg = cfg
         self.checked = {e: 0 for e in Err}
 
-    async def check(self, insn: Insn, mm: MMState):
+    async def check(self, insn: Insn, mm: MMState, npe: NpeState):
         self.dut.insn_i.value = insn.encode()
         self.dut.mm_k_i.value = mm.k
         self.dut.mm_n_i.value = mm.n
         self.dut.mm_scale_i.value = mm.scale
         self.dut.mm_group_i.value = mm.group
+        self.dut.npe_d_i.value = npe.d
+        self.dut.npe_hw_i.value = npe.hw
+        self.dut.npe_snoop_i.value = npe.snoop
         await Timer(1, "ns")
         d = self.dut
-        want = insn.check(self.cfg, mm)
+        want = insn.check(self.cfg, mm, npe)
         got = int(d.err_o.value)
         assert got == want, f"{insn} ({insn.encode():032x}): err {got}, model {want!r}"
         self.checked[want] += 1
         if want == Err.NONE:
             flags = [int(d.is_nop_o.value), int(d.is_end_o.value), int(d.is_load_o.value),
                      int(d.is_store_o.value), int(d.is_vadd_o.value), int(d.is_mmcfg_o.value),
-                     int(d.is_matmul_o.value)]
+                     int(d.is_matmul_o.value), int(d.is_npecfg_o.value), int(d.is_npe_o.value)]
             exp = [insn.op == o for o in (Op.NOP, Op.END, Op.LOAD, Op.STORE, Op.VADD, Op.MMCFG,
-                                          Op.MATMUL)]
+                                          Op.MATMUL, Op.NPECFG)]
+            exp.append(insn.op in (Op.RMSSQ, Op.RMSNORM, Op.SWIGLU, Op.ROPE))
             assert flags == [int(x) for x in exp], f"{insn}: class flags {flags}"
             assert int(d.port_o.value) == insn.port
             assert int(d.len_o.value) == insn.len
@@ -80,13 +84,67 @@ def matmul_insn(rng: random.Random, cfg: CoreConfig, mm: MMState) -> Insn:
     return i
 
 
-def random_insn(rng: random.Random, cfg: CoreConfig, mm: MMState) -> Insn:
+def random_npe_state(rng: random.Random, cfg: CoreConfig) -> NpeState:
+    d = rng.choice([0, 1, 2, 3, 4, 6, 16, rng.randint(1, 300)])
+    hw = rng.choice([0, 1, 2, 3, 4, d, rng.randint(1, 20)])
+    snoop = rng.choice([0, rng.randrange(cfg.NPE_ROWS), cfg.NPE_ROWS - 1, cfg.NPE_ROWS,
+                        rng.randrange(1 << 16)])
+    return NpeState(d & 0xFFFF, rng.getrandbits(32), rng.getrandbits(32), hw & 0xFFFF, snoop)
+
+
+def npe_insn(rng: random.Random, cfg: CoreConfig, npe: NpeState) -> Insn:
+    """NPE instructions around their shape, range and overlap boundaries."""
+    op = rng.choice([Op.NPECFG, Op.RMSSQ, Op.RMSNORM, Op.SWIGLU, Op.ROPE, Op.ROPE, Op.RMSNORM])
+    d = max(npe.d, 1)
+    m = rng.choice([0, 1, 2, rng.randint(1, 40), cfg.DATA_W, cfg.DATA_W + 1, cfg.NPE_ROWS,
+                    cfg.GBUF_DEPTH // d, cfg.GBUF_DEPTH // d + 1]) & 0xFFFF
+    span = m * d
+    depth = cfg.GBUF_DEPTH
+
+    def gb(n):
+        return rng.choice([0, rng.randrange(depth), depth - n, depth - n + 1, n,
+                           rng.randrange(1 << 16)]) & 0xFFFF
+
+    src = gb(span)
+    dst = rng.choice([src, gb(span), (src + rng.randint(-span, span)) & 0xFFFF,
+                      (src + span) & 0xFFFF])
+    aux = rng.choice([gb(d), (dst + rng.randint(-span, span)) & 0xFFFF, (dst + span) & 0xFFFF,
+                      depth - cfg.DATA_W * max(npe.hw, 1)]) & 0xFFFF
+    mask = rng.choice([gb(1), dst, (dst + span) & 0xFFFF, depth, depth - 1]) & 0xFFFF
+    stat = rng.choice([0, rng.randrange(cfg.NPE_ROWS), cfg.NPE_ROWS - m, cfg.NPE_ROWS - m + 1,
+                       0xFFFF]) & 0xFFFF
+    masked = rng.random() < 0.5
+    if op == Op.NPECFG:
+        i = Insn.npecfg(m, rng.getrandbits(32), rng.getrandbits(32), rng.getrandbits(16),
+                        rng.getrandbits(16))
+    elif op == Op.RMSSQ:
+        i = Insn.rmssq(m, rng.choice([src, gb(span) | rng.choice([0, 1 << 20])]), stat)
+    elif op == Op.RMSNORM:
+        i = Insn.rmsnorm(m, dst, src, aux, stat, mask if masked else None)
+    elif op == Op.SWIGLU:
+        s2 = rng.choice([dst, gb(2 * m), (dst + rng.randint(-2 * m, 2 * m)) & 0xFFFF])
+        i = Insn.swiglu(m, dst, s2)
+    else:
+        i = Insn.rope(m, dst, src, aux, mask if masked else None)
+    r = rng.random()
+    if r < 0.05:
+        i.port = 1
+    elif r < 0.1:
+        i.flags |= rng.choice([1, 2, 8])
+    elif r < 0.15:
+        setattr(i, rng.choice(["f1", "f2"]), getattr(i, rng.choice(["f1", "f2"])) | 1 << 20)
+    return i
+
+
+def random_insn(rng: random.Random, cfg: CoreConfig, mm: MMState, npe: NpeState) -> Insn:
     """Instructions near every legality boundary, plus fully random words."""
     bb = cfg.beat_bytes
     r = rng.random()
     if r < 0.1:
         return Insn.decode(rng.getrandbits(128))
-    if r < 0.4:
+    if r < 0.3:
+        return npe_insn(rng, cfg, npe)
+    if r < 0.5:
         return matmul_insn(rng, cfg, mm)
     if r < 0.45:
         return Insn(Op.MMCFG, port=rng.choice([0, 0, 1]), flags=rng.choice([0, 0, 2]),
@@ -125,9 +183,11 @@ async def test_decode(dut):
     rng = random.Random(cocotb.RANDOM_SEED)
     for _ in range(int(os.environ.get("DECODE_VECTORS", "20000"))):
         mm = random_mm(rng, cfg)
-        await tb.check(random_insn(rng, cfg, mm), mm)
+        npe = random_npe_state(rng, cfg)
+        await tb.check(random_insn(rng, cfg, mm, npe), mm, npe)
     dut._log.info("checked per model verdict: %s", {e.name: n for e, n in tb.checked.items()})
     missing = [e.name for e in (Err.NONE, Err.ILLEGAL_OP, Err.RESERVED, Err.BAD_LEN,
                                 Err.BAD_PORT, Err.GBUF_RANGE, Err.MEM_ALIGN, Err.MEM_RANGE,
-                                Err.OVERLAP, Err.MM_SHAPE) if tb.checked[e] == 0]
+                                Err.OVERLAP, Err.MM_SHAPE, Err.NPE_SHAPE)
+               if tb.checked[e] == 0]
     assert not missing, f"stimulus never produced {missing}"

@@ -273,7 +273,7 @@ class ProgramGenerator:
                        len=self.rng.randint(0, 9))
         elif kind == "reserved":
             bad = self.rng.choice([
-                Insn(good.op, good.port, self.rng.randint(1, 15), good.len, good.f0, good.f1,
+                Insn(good.op, good.port, self.rng.randint(2, 15), good.len, good.f0, good.f1,
                      good.f2),
                 Insn(Op.END, len=1), Insn(Op.NOP, f2=1 << 31),
                 Insn(Op.VADD, port=1, len=1, f0=0, f1=0, f2=0)])

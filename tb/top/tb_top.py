@@ -28,7 +28,8 @@ from cocotbext.axi.sparse_memory import SparseMemory
 
 from axi_models import ErrAxiRam, ErrAxiRamRead
 from model.core import CoreModel, SparseMem
-from model.isa import CoreConfig, Err, assemble, disassemble
+from model.isa import CoreConfig, Err, Op, assemble, disassemble
+from top.npe_programs import NPE_BENCH_KINDS, NpeGenerator, npe_bench
 from top.programs import Layout, ProgramGenerator, Stimulus, demo_program, matmul_bench
 
 CLK_NS = 4
@@ -359,6 +360,39 @@ async def test_error(dut, kind):
 
 
 @cocotb.test()
+async def test_npe(dut):
+    """NPE programs (RMSNORM with fused or row-wise statistics, masked or not; SWIGLU; ROPE with
+    contiguous or mask-selected positions), every result word stored and checked against
+    model/npe.py through model/core.py."""
+    cfg = config_from_env()
+    tb = TB(dut, cfg)
+    seed = _seed()
+    tb.set_idle_generator(seed)
+    tb.set_backpressure_generator(seed)
+    await tb.reset()
+    for i in range(int(os.environ.get("TOP_NPES", "2"))):
+        ng = NpeGenerator(ProgramGenerator(cfg, seed * 31 + i))
+        stim = ng.program(int(os.environ.get("TOP_NPE_BLOCKS", "6")), name=f"npe[{i}]",
+                          kinds=os.environ.get("TOP_NPE_KINDS", "rmsnorm,swiglu,rope"))
+        r = await tb.run(stim)
+        tb.log.info("%s: %d insns, %d cycles", stim.name, r["insns"], r["cycles"])
+
+
+@cocotb.test()
+@cocotb.parametrize(kind=list(NpeGenerator.ERROR_KINDS))
+async def test_npe_error(dut, kind):
+    """NPE faults (shape, mask, overlap, range) stop with the model's error code and pc."""
+    cfg = config_from_env()
+    tb = TB(dut, cfg)
+    seed = _seed()
+    await tb.reset()
+    ng = NpeGenerator(ProgramGenerator(cfg, seed + 11 * NpeGenerator.ERROR_KINDS.index(kind)))
+    stim = ng.error_program(kind)
+    r = await tb.run(stim)
+    tb.log.info("%s: stopped with %r after %d cycles", kind, r["err"], r["cycles"])
+
+
+@cocotb.test()
 async def run_main(dut):
     """The `make sim` job: the demo program, then random programs; prints the report."""
     cfg = config_from_env()
@@ -369,8 +403,14 @@ async def run_main(dut):
     stims = [demo_program(cfg, tb.layout)]
     gen = ProgramGenerator(cfg, seed)
     stims.append(gen.matmul_program(3, name="matmul"))
-    stims += [matmul_bench(cfg, int4, tb.layout, with_mm)
-              for int4 in (False, True) for with_mm in (True, False)]
+    benches = os.environ.get("TOP_BENCH", "mm,npe").split(",")
+    if "mm" in benches:
+        stims += [matmul_bench(cfg, int4, tb.layout, with_mm)
+                  for int4 in (False, True) for with_mm in (True, False)]
+    if "npe" in benches:
+        elements = int(os.environ.get("TOP_NPE_ELEMENTS", "20480"))
+        stims += [npe_bench(cfg, tb.layout, k + suffix, elements) for k in NPE_BENCH_KINDS
+                  for suffix in ("", "-base")]
     stims += [gen.random_program(int(os.environ.get("TOP_INSNS", "40")), name=f"random[{i}]")
               for i in range(int(os.environ.get("TOP_PROGRAMS", "3")))]
     rows = []
@@ -385,7 +425,7 @@ async def run_main(dut):
         tb.log.info("[%d/%d] %s: PASS, %d cycles", n + 1, len(stims), stim.name, r["cycles"])
     wall = time.perf_counter() - t0
     bb = cfg.beat_bytes
-    lines = ["", "=" * 78, "SkipOPU skeleton simulation report", "=" * 78,
+    lines = ["", "=" * 78, "SkipOPU core simulation report", "=" * 78,
              f"config: NUM_HBM={cfg.NUM_HBM} DATA_W={cfg.DATA_W} GBUF_DEPTH={cfg.GBUF_DEPTH} "
              f"MAX_BURST={cfg.MAX_BURST} COCOTB_RANDOM_SEED="
              f"{os.environ.get('COCOTB_RANDOM_SEED', '?')} (test seed {seed})",
@@ -412,6 +452,18 @@ async def run_main(dut):
                          f"{cfg.ncol} array: MATMUL {mm_cyc} cycles (program minus the same "
                          f"program without it), ideal {macs // (cfg.kdim * cfg.ncol)}, "
                          f"PE-array utilisation {macs / (mm_cyc * cfg.kdim * cfg.ncol):.1%}")
+    for name, r in rows:
+        if name.startswith("npe-") and not name.endswith("-base"):
+            st = next(s for s in stims if s.name == name)
+            npe_i = [i for i in st.prog if 0x41 <= i.op <= 0x44]
+            ld = next(i for i in st.prog if i.op == 0x10)
+            lanes = cfg.DATA_W // 16
+            words = sum(i.len for i in st.prog if i.op == 0x11)
+            extra = cyc[name] - cyc[name + "-base"]
+            lines.append(f"{name}: {words * lanes} FP16 results ({words} words), "
+                         f"{' + '.join(Op(i.op).name for i in npe_i)}: {extra} cycles more "
+                         f"than the program without it ({words / max(extra, 1):.2f} words/cycle)"
+                         + (" [statistics snooped from the LOAD]" if ld.flags & 1 else ""))
     lines.append("per port (last program): " + ", ".join(
         f"{'ddr' if p == 0 else f'hbm{p - 1}'} rd {rows[-1][1]['rd'][p]} wr {rows[-1][1]['wr'][p]}"
         for p in range(cfg.NUM_HBM + 1)))

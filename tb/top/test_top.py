@@ -41,14 +41,14 @@ def test_top_verilator(cfg, seed):
 
 
 def test_top_icarus():
-    """The Icarus subset: CSRs, one random program per pause setting, a MATMUL program, four
-    fault kinds and the demo job."""
+    """The Icarus subset: CSRs, one random program per pause setting, a MATMUL program, an NPE
+    program, four fault kinds and the demo job."""
     kinds = "|".join(str(ProgramGenerator.ERROR_KINDS.index(k))
                      for k in ("illegal_op", "fetch_axi", "dma_rd_axi", "mm_axi"))
     run_top("icarus", CONFIGS["narrow"], programs=1, insns=12, seed=3, extra_env={
-        "TOP_MATMULS": "1",
+        "TOP_MATMULS": "1", "TOP_NPES": "1", "TOP_NPE_BLOCKS": "4", "TOP_BENCH": "mm",
         "COCOTB_TEST_FILTER":
-            rf"test_csr|test_random_programs|test_matmul|kind=({kinds})$|run_main"})
+            rf"test_csr|test_random_programs|test_matmul|test_npe$|kind=({kinds})$|run_main"})
 
 
 @pytest.mark.slow

@@ -35,7 +35,7 @@ AXIL_SIGNALS = [
     ("rresp", "o", "2"), ("rvalid", "o", "1"), ("rready", "i", "1"),
 ]
 PARAMS = ["DATA_W", "ADDR_W", "ID_W", "GBUF_DEPTH", "MAX_BURST", "RD_FIFO_DEPTH",
-          "WR_OUTSTANDING", "MMAX"]
+          "WR_OUTSTANDING", "MMAX", "NPE_ROWS"]
 
 
 def _rng(w: str) -> str:

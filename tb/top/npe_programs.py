@@ -1,0 +1,334 @@
+"""Stimulus for the NPE instructions (RMSSQ, LOAD/VADD statistics snoop, RMSNORM, SWIGLU, ROPE):
+self-contained blocks that load operands, run one NPE operation and store every result word,
+so the scoreboard (model/core.py) checks them all. Inputs only; expected values come from the
+model."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from model import npe as N
+from model.isa import Err, Insn
+from .programs import ProgramGenerator, Stimulus
+
+NPE_AREA = 0x0008_0000            # DDR bytes for masks and RoPE tables (below the data window)
+EPS = [1e-5, 1e-6, 0.0, 1.0, 2.0 ** -20]
+
+
+def f32bits(v: float) -> int:
+    return int(np.float32(v).view(np.uint32))
+
+
+class NpeGenerator:
+    def __init__(self, gen: ProgramGenerator):
+        self.g = gen
+        self.cfg = gen.cfg
+        self.rng = gen.rng
+        self.lanes = gen.cfg.DATA_W // 16
+        self.area = NPE_AREA
+        self.images: list[tuple[int, int, bytes]] = []
+
+    # -- helpers ---------------------------------------------------------------------------------
+    def _const(self, data: bytes) -> int:
+        """Put data into the DDR NPE area (a memory image), return its address."""
+        bb = self.cfg.beat_bytes
+        addr = self.area
+        self.images.append((0, addr, data))
+        self.area += (len(data) + bb - 1) // bb * bb
+        return addr
+
+    def _alloc(self, sizes: list[int]) -> list[int] | None:
+        """Disjoint random buffer ranges of the given sizes (None if they do not fit)."""
+        depth = self.cfg.GBUF_DEPTH
+        if sum(sizes) > depth:
+            return None
+        for _ in range(50):
+            order = list(range(len(sizes)))
+            self.rng.shuffle(order)
+            free = depth - sum(sizes)
+            cuts = sorted(self.rng.randint(0, free) for _ in sizes)
+            out, pos, prev = [0] * len(sizes), 0, 0
+            for c, i in zip(cuts, order):
+                pos += c - prev
+                prev = c
+                out[i] = pos
+                pos += sizes[i]
+            return out
+        return None
+
+    def _load(self, gb: int, words: int, clean: bool, stats: bool = False) -> Insn:
+        """LOAD of random (clean = normal values only) data into gb."""
+        bb = self.cfg.beat_bytes
+        g = self.g
+        if clean:
+            port = self.rng.randint(0, self.cfg.NUM_HBM)
+            addr = g._clean_addr(port, words * bb)
+            port = port if port == 0 else self.rng.randint(1, self.cfg.NUM_HBM)
+        else:
+            port, addr = g._mem_range(words)
+        g.valid[gb:gb + words] = True
+        return Insn.load(port, addr, gb, words, stats)
+
+    def _store(self, gb: int, words: int) -> Insn:
+        port, addr = self.g._mem_range(words, write=True)
+        return Insn.store(port, addr, gb, words)
+
+    def _mask_word(self, bits: int) -> bytes:
+        return bits.to_bytes(self.cfg.beat_bytes, "little")
+
+    def _npecfg(self, d: int, hw: int = 0, snoop: int = 0) -> Insn:
+        eps = f32bits(self.rng.choice(EPS))
+        return Insn.npecfg(d, eps, f32bits(1.0 / (d * self.lanes)), hw, snoop)
+
+    # -- blocks ------------------------------------------------------------------------------------
+    def rmsnorm(self, fused: bool | None = None, m: int | None = None, d: int | None = None,
+                masked: bool | None = None, clean: bool | None = None) -> list[Insn]:
+        cfg, rng = self.cfg, self.rng
+        d = d or rng.randint(1, 3)
+        m = m or rng.randint(1, min(8, cfg.NPE_ROWS, cfg.DATA_W))
+        fused = rng.random() < 0.5 if fused is None else fused
+        masked = rng.random() < 0.5 if masked is None else masked
+        clean = rng.random() < 0.7 if clean is None else clean
+        inplace = rng.random() < 0.4
+        stat = rng.randint(0, cfg.NPE_ROWS - m)
+        sizes = [m * d, d] + ([1] if masked else []) + ([] if inplace else [m * d])
+        addrs = self._alloc(sizes)
+        if addrs is None:
+            return []
+        x, w = addrs[0], addrs[1]
+        mk = addrs[2] if masked else None
+        y = x if inplace else addrs[-1]
+        prog = [self._npecfg(d, snoop=stat if fused else rng.randint(0, cfg.NPE_ROWS - 1))]
+        if fused:
+            prog.append(self._load(x, m * d, clean, stats=True))
+        else:
+            prog.append(self._load(x, m * d, clean))
+            prog.append(Insn.rmssq(m, x, stat))
+        prog.append(self._load(w, d, True))
+        if masked:
+            bits = rng.getrandbits(cfg.DATA_W) & rng.getrandbits(cfg.DATA_W) \
+                if rng.random() < 0.3 else rng.getrandbits(cfg.DATA_W)
+            a = self._const(self._mask_word(bits))
+            self.g.valid[mk] = True
+            prog.append(Insn.load(0, a, mk, 1))
+        if y != x:
+            prog.append(self._load(y, m * d, False))      # rows the mask skips keep these
+        prog.append(Insn.rmsnorm(m, y, x, w, stat, mk))
+        prog.append(self._store(y, m * d))
+        return prog
+
+    def swiglu(self, n: int | None = None, clean: bool | None = None) -> list[Insn]:
+        rng = self.rng
+        n = n or rng.randint(1, 24)
+        clean = rng.random() < 0.5 if clean is None else clean
+        inplace = rng.random() < 0.3
+        addrs = self._alloc([2 * n] + ([] if inplace else [n]))
+        if addrs is None:
+            return []
+        src = addrs[0]
+        dst = src if inplace else addrs[1]
+        return [self._load(src, 2 * n, clean), Insn.swiglu(n, dst, src), self._store(dst, n)]
+
+    def rope(self, m: int | None = None, masked: bool | None = None,
+             clean: bool | None = None) -> list[Insn]:
+        cfg, rng, lanes = self.cfg, self.rng, self.lanes
+        hw = rng.choice([1, 1, 2]) if lanes >= 4 else 2
+        d = hw * rng.randint(1, 2)
+        m = m or rng.randint(1, min(8, cfg.DATA_W))
+        masked = rng.random() < 0.5 if masked is None else masked
+        if masked and cfg.DATA_W * hw + 2 * m * d + 1 > cfg.GBUF_DEPTH:
+            masked = False
+        clean = rng.random() < 0.8 if clean is None else clean
+        inplace = rng.random() < 0.4
+        if masked:
+            while True:
+                bits = rng.getrandbits(min(cfg.DATA_W, 4 * m + 8))
+                if bin(bits).count("1") >= m:
+                    break
+            npos = max(i for i in range(cfg.DATA_W) if bits >> i & 1) + 1
+            rot_words = cfg.DATA_W * hw
+        else:
+            bits, npos, rot_words = 0, m, m * hw
+        sizes = [m * d, rot_words] + ([1] if masked else []) + ([] if inplace else [m * d])
+        addrs = self._alloc(sizes)
+        if addrs is None:
+            return []
+        x, rot = addrs[0], addrs[1]
+        mk = addrs[2] if masked else None
+        y = x if inplace else addrs[-1]
+        p0 = rng.randint(0, 4000)
+        table = N.rot_table(np.arange(p0, p0 + npos), hw * lanes)
+        a = self._const(table.astype("<u2").tobytes())
+        self.g.valid[rot:rot + npos * hw] = True
+        prog = [self._npecfg(d, hw), self._load(x, m * d, clean),
+                Insn.load(0, a, rot, npos * hw)]
+        if masked:
+            ma = self._const(self._mask_word(bits))
+            self.g.valid[mk] = True
+            prog.append(Insn.load(0, ma, mk, 1))
+        prog += [Insn.rope(m, y, x, rot, mk), self._store(y, m * d)]
+        return prog
+
+    def block(self, kinds: str = "rmsnorm,swiglu,rope") -> list[Insn]:
+        """One random block of one of the given kinds (comma-separated)."""
+        allowed = kinds.split(",")
+        weights = {"rmsnorm": 0.4, "swiglu": 0.3, "rope": 0.3}
+        k = self.rng.choices(allowed, [weights[a] for a in allowed])[0]
+        return getattr(self, k)()
+
+    def program(self, blocks: int, name: str = "npe",
+                kinds: str = "rmsnorm,swiglu,rope") -> Stimulus:
+        prog: list[Insn] = []
+        for _ in range(blocks):
+            prog += self.block(kinds)
+        prog.append(Insn.end())
+        return self._stim(prog, name, Err.NONE)
+
+    def _stim(self, prog, name, err) -> Stimulus:
+        g = self.g
+        return Stimulus(prog, g.layout.prog_base, len(prog), g.init_images() + self.images,
+                        expect_err=err, name=name)
+
+    # -- faults --------------------------------------------------------------------------------
+    ERROR_KINDS = ("npe_shape", "npe_mask", "npe_overlap", "npe_range")
+
+    def error_program(self, kind: str) -> Stimulus:
+        cfg, rng = self.cfg, self.rng
+        head = self.block()
+        lanes = self.lanes
+        if kind == "npe_shape":
+            bad = rng.choice([
+                [self._npecfg(3), Insn.load(0, self.g.layout.ddr_data, 0, 4, stats=True)],
+                [self._npecfg(1), Insn.rmssq(4, 0, cfg.NPE_ROWS - 2)],
+                [self._npecfg(3, hw=2), Insn.rope(1, 8, 0, 16)],
+            ])
+            err = Err.NPE_SHAPE
+        elif kind == "npe_mask" and cfg.GBUF_DEPTH < 2 * cfg.DATA_W:
+            bad = [self._npecfg(1), Insn.rmssq(4, 0, cfg.NPE_ROWS - 2)]   # no room: shape
+            err = Err.NPE_SHAPE
+        elif kind == "npe_mask":
+            # a ROPE whose mask has fewer set bits than rows: stops at run time
+            m = rng.randint(2, min(8, cfg.DATA_W))
+            bits = (1 << (m - 1)) - 1
+            ma = self._const(self._mask_word(bits))
+            rot = cfg.GBUF_DEPTH - cfg.DATA_W
+            bad = [self._npecfg(1, hw=1), self._load(0, m, True), Insn.load(0, ma, m, 1),
+                   Insn.rope(m, 0, 0, rot, m)]
+            err = Err.NPE_MASK
+        elif kind == "npe_overlap":
+            bad = [self._npecfg(2), Insn.rmsnorm(2, 1, 0, 20, 0)]
+            err = Err.OVERLAP
+        else:
+            bad = [Insn.swiglu(4, 0, cfg.GBUF_DEPTH - 7)]
+            err = Err.GBUF_RANGE
+        prog = head + bad + self.block() + [Insn.end()]
+        del lanes
+        return self._stim(prog, kind, err)
+
+
+# ------------------------------------------------------------------------------------------
+# NPE benchmark / bulk programs (make sim): >= 20k elements per function, fused vs row-wise
+# ------------------------------------------------------------------------------------------
+def _bench_values(rng: np.random.Generator, n: int, scale: float, special: float) -> np.ndarray:
+    v = rng.standard_normal(n) * scale
+    v = np.where(rng.random(n) < 0.05, v * 8.0, v)                  # heavy tail
+    bits = v.astype(np.float16).view(np.uint16).astype(np.int64)
+    pick = rng.random(n) < special
+    return np.where(pick, rng.integers(0, 1 << 16, n), bits)
+
+
+def npe_bench(cfg, layout, kind: str, elements: int = 20480, seed: int = 5) -> Stimulus:
+    """One large NPE operation over >= ``elements`` FP16 values (capped by the buffer), with its
+    operands loaded from DDR and every result stored into the compared windows.
+
+    kind: ``swiglu``; ``rmsnorm-fused`` (statistics snooped from the LOAD),
+    ``rmsnorm-rowwise`` (a separate RMSSQ pass), ``rmsnorm-masked`` (fused, 3/4 of the rows
+    selected by a mask); ``rope``; and ``*-base`` = the same program without the NPE
+    instruction(s), to isolate their cycles."""
+    lanes = cfg.DATA_W // 16
+    bb = cfg.beat_bytes
+    rng = np.random.default_rng(seed)
+    base = kind.endswith("-base")
+    kind = kind.removesuffix("-base")
+    area = [NPE_AREA]
+
+    def const(words: np.ndarray) -> int:
+        a = area[0]
+        data = np.asarray(words, dtype=np.int64).astype("<u2").tobytes()
+        images.append((0, a, data))
+        area[0] += (len(data) + bb - 1) // bb * bb
+        return a
+
+    def stores(gb: int, words: int) -> list[Insn]:
+        """Store words from gb into the write halves of the windows, in order."""
+        out = []
+        for port, lo, hi in layout.windows():
+            if words <= 0:
+                break
+            k = min(words, (hi - lo) // 2 // bb)
+            out.append(Insn.store(port, lo, gb, k))
+            gb += k
+            words -= k
+        assert words <= 0, "windows too small for the benchmark output"
+        return out
+
+    images: list[tuple[int, int, bytes]] = []
+    depth = cfg.GBUF_DEPTH
+    prog: list[Insn] = []
+    if kind == "swiglu":
+        n = min(-(-elements // lanes), depth // 2)
+        src = 0
+        g = _bench_values(rng, n * lanes, 3.0, 0.02).reshape(n, lanes)
+        u = _bench_values(rng, n * lanes, 1.0, 0.02).reshape(n, lanes)
+        inter = np.stack([g, u], axis=1).reshape(-1)                # word 2i = g, 2i+1 = u
+        prog.append(Insn.load(0, const(inter), src, 2 * n))
+        if not base:
+            prog.append(Insn.swiglu(n, src, src))
+        prog += stores(src, n)
+    elif kind.startswith("rmsnorm"):
+        d = max(1, min(16, depth // (4 * lanes)))                   # hidden = d * lanes
+        m = min(-(-elements // (d * lanes)), cfg.NPE_ROWS, (depth - d - 1) // d,
+                cfg.DATA_W if kind == "rmsnorm-masked" else 1 << 30)
+        x, w, mk = 0, m * d, m * d + d
+        xs = _bench_values(rng, m * d * lanes, 1.0, 0.01)
+        ws = _bench_values(rng, d * lanes, 0.5, 0.0)
+        fused = kind != "rmsnorm-rowwise"
+        eps = f32bits(1e-5)
+        prog.append(Insn.npecfg(d, eps, f32bits(1.0 / (d * lanes)), 0, 0))
+        prog.append(Insn.load(0, const(xs), x, m * d, stats=fused and not base))
+        prog.append(Insn.load(0, const(ws), w, d))
+        mask = None
+        if kind == "rmsnorm-masked":
+            bits = 0
+            for r in range(m):
+                if rng.random() < 0.75:
+                    bits |= 1 << r
+            prog.append(Insn.load(0, const(np.frombuffer(bits.to_bytes(bb, "little"),
+                                                         dtype="<u2")), mk, 1))
+            mask = mk
+        if not base:
+            if not fused:
+                prog.append(Insn.rmssq(m, x, 0))
+            prog.append(Insn.rmsnorm(m, x, x, w, 0, mask))
+        prog += stores(x, m * d)
+    elif kind == "rope":
+        hw = max(1, min(4, depth // (8 * lanes)))
+        d = hw * max(1, min(4, depth // (4 * hw * lanes)))
+        m = min(-(-elements // (d * lanes)), (depth - 1) // (d + hw))
+        x, rot = 0, m * d
+        xs = _bench_values(rng, m * d * lanes, 1.0, 0.01)
+        table = N.rot_table(np.arange(100, 100 + m), hw * lanes)
+        prog.append(Insn.npecfg(d, 0, 0, hw, 0))
+        prog.append(Insn.load(0, const(xs), x, m * d))
+        prog.append(Insn.load(0, const(table.reshape(-1)), rot, m * hw))
+        if not base:
+            prog.append(Insn.rope(m, x, x, rot))
+        prog += stores(x, m * d)
+    else:
+        raise ValueError(f"unknown NPE benchmark {kind!r}")
+    prog.append(Insn.end())
+    name = f"npe-{kind}" + ("-base" if base else "")
+    return Stimulus(prog, layout.prog_base, len(prog), images, expect_err=Err.NONE, name=name)
+
+
+NPE_BENCH_KINDS = ("swiglu", "rmsnorm-fused", "rmsnorm-rowwise", "rmsnorm-masked", "rope")
