@@ -333,6 +333,10 @@ module skipopu_npe
   // ---- lane datapaths ----------------------------------------------------------------------
   logic [DATA_W-1:0] y_norm, y_rope, y_swiglu;
 
+  // The lane pipelines only advance while an operation runs (clock enable; they hold otherwise)
+  logic lane_en;
+  assign lane_en = (state_q != StIdle);
+
   for (genvar l = 0; l < Lanes; l++) begin : g_lane
     logic [31:0] x32, b32;
     assign x32 = fp16_to_fp32(opa[16*l +: 16]);
@@ -342,18 +346,18 @@ module skipopu_npe
     logic [31:0] xr, xr_q, w_q, h32, hw, hw_q2;
     logic [15:0] h16, yn16, yn_q;
     skipopu_fp_mul #(.EXP_W(8), .MAN_W(23)) u_xr (.a_i(x32), .b_i(stat_rd_q), .y_o(xr));
-    always_ff @(posedge clk_i) begin
+    always_ff @(posedge clk_i) if (lane_en) begin
       xr_q <= xr;
       w_q  <= b32;
     end
     skipopu_fp_narrow u_h (.a_i(xr_q), .y_o(h16));
     assign h32 = fp16_to_fp32(h16);
     skipopu_fp_mul #(.EXP_W(8), .MAN_W(23)) u_hw (.a_i(h32), .b_i(w_q), .y_o(hw));
-    always_ff @(posedge clk_i) begin
+    always_ff @(posedge clk_i) if (lane_en) begin
       hw_q2 <= hw;
     end
     skipopu_fp_narrow u_yn (.a_i(hw_q2), .y_o(yn16));
-    always_ff @(posedge clk_i) begin
+    always_ff @(posedge clk_i) if (lane_en) begin
       yn_q <= yn16;
     end
     assign y_norm[16*l +: 16] = yn_q;
@@ -371,7 +375,7 @@ module skipopu_npe
       skipopu_fp_mul #(.EXP_W(8), .MAN_W(23)) u_p1s (.a_i(x1), .b_i(s), .y_o(p1s));
       skipopu_fp_mul #(.EXP_W(8), .MAN_W(23)) u_p0s (.a_i(x0), .b_i(s), .y_o(p0s));
       skipopu_fp_mul #(.EXP_W(8), .MAN_W(23)) u_p1c (.a_i(x1), .b_i(c), .y_o(p1c));
-      always_ff @(posedge clk_i) begin
+      always_ff @(posedge clk_i) if (lane_en) begin
         p0c_q <= p0c;
         p1s_q <= p1s ^ 32'h8000_0000;
         p0s_q <= p0s;
@@ -379,13 +383,13 @@ module skipopu_npe
       end
       skipopu_fp_add #(.EXP_W(8), .MAN_W(23)) u_y0 (.a_i(p0c_q), .b_i(p1s_q), .y_o(y0));
       skipopu_fp_add #(.EXP_W(8), .MAN_W(23)) u_y1 (.a_i(p0s_q), .b_i(p1c_q), .y_o(y1));
-      always_ff @(posedge clk_i) begin
+      always_ff @(posedge clk_i) if (lane_en) begin
         y0_q <= y0;
         y1_q <= y1;
       end
       skipopu_fp_narrow u_n0 (.a_i(y0_q), .y_o(y0_16));
       skipopu_fp_narrow u_n1 (.a_i(y1_q), .y_o(y1_16));
-      always_ff @(posedge clk_i) begin
+      always_ff @(posedge clk_i) if (lane_en) begin
         y0_16q <= y0_16;
         y1_16q <= y1_16;
       end
@@ -399,30 +403,30 @@ module skipopu_npe
     logic [31:0] u_dl [GDelay + 1];
     logic [15:0] a16, ys16, ys_q;
     assign neg_g = x32 ^ 32'h8000_0000;
-    skipopu_npe_exp u_exp (.clk_i, .x_i(neg_g), .y_o(e));
+    skipopu_npe_exp u_exp (.clk_i, .en_i(lane_en), .x_i(neg_g), .y_o(e));
     skipopu_fp_add #(.EXP_W(8), .MAN_W(23)) u_d (.a_i(32'h3F80_0000), .b_i(e), .y_o(d));
-    always_ff @(posedge clk_i) begin
+    always_ff @(posedge clk_i) if (lane_en) begin
       d_q <= d;
     end
-    skipopu_npe_recip u_recip (.clk_i, .x_i(d_q), .y_o(q));
-    always_ff @(posedge clk_i) begin
+    skipopu_npe_recip u_recip (.clk_i, .en_i(lane_en), .x_i(d_q), .y_o(q));
+    always_ff @(posedge clk_i) if (lane_en) begin
       g_dl[0] <= x32;
       u_dl[0] <= b32;
       for (int k = 1; k < GDelay; k++) g_dl[k] <= g_dl[k-1];
       for (int k = 1; k <= GDelay; k++) u_dl[k] <= u_dl[k-1];
     end
     skipopu_fp_mul #(.EXP_W(8), .MAN_W(23)) u_gq (.a_i(g_dl[GDelay-1]), .b_i(q), .y_o(gq));
-    always_ff @(posedge clk_i) begin
+    always_ff @(posedge clk_i) if (lane_en) begin
       gq_q <= gq;
     end
     skipopu_fp_narrow u_a (.a_i(gq_q), .y_o(a16));
     assign a32 = fp16_to_fp32(a16);
     skipopu_fp_mul #(.EXP_W(8), .MAN_W(23)) u_au (.a_i(a32), .b_i(u_dl[GDelay]), .y_o(au));
-    always_ff @(posedge clk_i) begin
+    always_ff @(posedge clk_i) if (lane_en) begin
       au_q <= au;
     end
     skipopu_fp_narrow u_ys (.a_i(au_q), .y_o(ys16));
-    always_ff @(posedge clk_i) begin
+    always_ff @(posedge clk_i) if (lane_en) begin
       ys_q <= ys16;
     end
     assign y_swiglu[16*l +: 16] = ys_q;

@@ -2,12 +2,13 @@
 // f = t - n; 2^f by a degree-5 polynomial (Horner) on the core's FP32 units; exponent += n.
 // Fully pipelined, one input per cycle, a register after every FP operation: y_o is the result
 // for the x_i presented NpeExpLat (skipopu_pkg) cycles earlier. Datapath registers have no
-// reset. Bit-exact with model/npe_units.py:exp.
+// reset and hold while en_i is low. Bit-exact with model/npe_units.py:exp.
 
 module skipopu_npe_exp
   import skipopu_pkg::*;
 (
   input  logic        clk_i,
+  input  logic        en_i,         // advance the pipeline (clock enable)
   input  logic [31:0] x_i,
   output logic [31:0] y_o
 );
@@ -25,7 +26,7 @@ module skipopu_npe_exp
   // Stage 1: t = x * log2(e)
   logic [31:0] t, t_q, x1_q;
   skipopu_fp_mul #(.EXP_W(8), .MAN_W(23)) u_mul_t (.a_i(x_i), .b_i(Log2e), .y_o(t));
-  always_ff @(posedge clk_i) begin
+  always_ff @(posedge clk_i) if (en_i) begin
     t_q  <= t;
     x1_q <= x_i;
   end
@@ -67,7 +68,7 @@ module skipopu_npe_exp
   logic [31:0]        h_q  [HornerStages + 1];
   logic [31:0]        x_q  [HornerStages + 1];
   logic signed [11:0] n_q  [HornerStages + 1];
-  always_ff @(posedge clk_i) begin
+  always_ff @(posedge clk_i) if (en_i) begin
     f_q[0] <= f;
     h_q[0] <= Poly0;
     x_q[0] <= x1_q;
@@ -84,7 +85,7 @@ module skipopu_npe_exp
                  Poly5;
       skipopu_fp_add #(.EXP_W(8), .MAN_W(23)) u_add (.a_i(h_q[i]), .b_i(c), .y_o(r));
     end
-    always_ff @(posedge clk_i) begin
+    always_ff @(posedge clk_i) if (en_i) begin
       h_q[i+1] <= r;
       f_q[i+1] <= f_q[i];
       x_q[i+1] <= x_q[i];
@@ -106,7 +107,7 @@ module skipopu_npe_exp
                                       (xs[31] ? 32'd0 : 32'h7F80_0000)) :
               (re >= 13'sd255) ? 32'h7F80_0000 :
               (re <= 13'sd0)   ? 32'd0 : {1'b0, re[7:0], p[22:0]};
-  always_ff @(posedge clk_i) begin
+  always_ff @(posedge clk_i) if (en_i) begin
     y_o <= y;
   end
 

@@ -2,12 +2,13 @@
 // two Newton steps y <- y * (2 - m * y) on the significand m in [1, 2) with the core's FP32
 // units; sign and exponent handled apart. Fully pipelined, one input per cycle, a register after
 // every FP operation: y_o is the result for the x_i presented NpeRecipLat (skipopu_pkg) cycles
-// earlier. Datapath registers have no reset. Bit-exact with model/npe_units.py:recip.
+// earlier. Datapath registers have no reset and hold while en_i is low. Bit-exact with model/npe_units.py:recip.
 
 module skipopu_npe_recip
   import skipopu_pkg::*;
 (
   input  logic        clk_i,
+  input  logic        en_i,         // advance the pipeline (clock enable)
   input  logic [31:0] x_i,
   output logic [31:0] y_o
 );
@@ -176,7 +177,7 @@ module skipopu_npe_recip
     assign r_all[k] = r;
   end
 
-  always_ff @(posedge clk_i) begin
+  always_ff @(posedge clk_i) if (en_i) begin
     x_q[0] <= x_i;
     y_q[0] <= recip_table_y;
     r_q[0] <= '0;
@@ -212,7 +213,7 @@ module skipopu_npe_recip
               (e == 8'd0)       ? {s, 8'hFF, 23'd0} :                     // 1/0 = Inf (DAZ)
               (re <= 10'sd0)    ? {s, 31'd0} :
               (re >= 10'sd255)  ? {s, 8'hFF, 23'd0} : {s, re[7:0], yn[22:0]};
-  always_ff @(posedge clk_i) begin
+  always_ff @(posedge clk_i) if (en_i) begin
     y_o <= y;
   end
 

@@ -36,6 +36,10 @@ module skipopu_npe_rms
   localparam int Lanes  = DATA_W / 16;
   localparam int Levels = $clog2(Lanes);
 
+  // Datapath registers advance only while words are in flight (clock enable)
+  logic en;
+  assign en = valid_i || busy_o;
+
   // ---- word and row counters --------------------------------------------------------------
   logic [15:0]    wcnt_q;
   logic [SAW-1:0] row_q;
@@ -67,7 +71,7 @@ module skipopu_npe_rms
       s1_v_q <= valid_i && !start_i;
     end
   end
-  always_ff @(posedge clk_i) begin
+  always_ff @(posedge clk_i) if (en) begin
     s1_first_q <= first;
     s1_last_q  <= last;
     s1_row_q   <= row_q;
@@ -83,12 +87,12 @@ module skipopu_npe_rms
     logic [31:0] x32, sq, acc_in, acc_d;
     assign x32 = fp16_to_fp32(data_i[16*l +: 16]);
     skipopu_fp_mul #(.EXP_W(8), .MAN_W(23)) u_sq (.a_i(x32), .b_i(x32), .y_o(sq));
-    always_ff @(posedge clk_i) begin
+    always_ff @(posedge clk_i) if (en) begin
       sq_q[l] <= sq;
     end
     assign acc_in = s1_first_q ? 32'd0 : acc_q[l];
     skipopu_fp_add #(.EXP_W(8), .MAN_W(23)) u_acc (.a_i(acc_in), .b_i(sq_q[l]), .y_o(acc_d));
-    always_ff @(posedge clk_i) begin
+    always_ff @(posedge clk_i) if (en) begin
       if (s1_v_q) acc_q[l] <= acc_d;
       tree_q[0][l] <= acc_d;
     end
@@ -101,7 +105,7 @@ module skipopu_npe_rms
       tree_v_q <= {tree_v_q[Levels-1:0], s1_v_q && s1_last_q};
     end
   end
-  always_ff @(posedge clk_i) begin
+  always_ff @(posedge clk_i) if (en) begin
     tree_row_q[0] <= s1_row_q;
     for (int k = 1; k <= Levels; k++) tree_row_q[k] <= tree_row_q[k-1];
   end
@@ -112,12 +116,12 @@ module skipopu_npe_rms
       logic [31:0] s;
       skipopu_fp_add #(.EXP_W(8), .MAN_W(23)) u_add (.a_i(tree_q[k][2*i]),
                                                      .b_i(tree_q[k][2*i+1]), .y_o(s));
-      always_ff @(posedge clk_i) begin
+      always_ff @(posedge clk_i) if (en) begin
         tree_q[k+1][i] <= s;
       end
     end
     for (genvar i = (Lanes >> (k + 1)); i < Lanes; i++) begin : g_pad
-      always_ff @(posedge clk_i) begin
+      always_ff @(posedge clk_i) if (en) begin
         tree_q[k+1][i] <= '0;
       end
     end
@@ -127,14 +131,14 @@ module skipopu_npe_rms
   logic [31:0] mean, mean_q, var_eps, var_q, r;
   skipopu_fp_mul #(.EXP_W(8), .MAN_W(23)) u_mean (.a_i(tree_q[Levels][0]), .b_i(inv_d_i),
                                                   .y_o(mean));
-  always_ff @(posedge clk_i) begin
+  always_ff @(posedge clk_i) if (en) begin
     mean_q <= mean;
   end
   skipopu_fp_add #(.EXP_W(8), .MAN_W(23)) u_eps (.a_i(mean_q), .b_i(eps_i), .y_o(var_eps));
-  always_ff @(posedge clk_i) begin
+  always_ff @(posedge clk_i) if (en) begin
     var_q <= var_eps;
   end
-  skipopu_npe_rsqrt u_rsqrt (.clk_i, .x_i(var_q), .y_o(r));
+  skipopu_npe_rsqrt u_rsqrt (.clk_i, .en_i(en), .x_i(var_q), .y_o(r));
 
   // valid/row tags for the 2 + NpeRsqrtLat cycles after the tree
   localparam int TagLat = 2 + NpeRsqrtLat;
@@ -147,7 +151,7 @@ module skipopu_npe_rms
       tag_v_q <= {tag_v_q[TagLat-2:0], tree_v_q[Levels]};
     end
   end
-  always_ff @(posedge clk_i) begin
+  always_ff @(posedge clk_i) if (en) begin
     tag_row_q[0] <= tree_row_q[Levels];
     for (int k = 1; k < TagLat; k++) tag_row_q[k] <= tag_row_q[k-1];
   end

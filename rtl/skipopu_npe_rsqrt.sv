@@ -2,13 +2,14 @@
 // (odd, 7 leading mantissa bits) over [1, 4) and two Newton steps
 // y <- y * (3/2 - (x_r/2) * y^2) with the core's FP32 units; result exponent -k. Fully
 // pipelined, one input per cycle, a register after every FP operation: y_o is the result for
-// the x_i presented NpeRsqrtLat (skipopu_pkg) cycles earlier. Datapath registers have no reset.
+// the x_i presented NpeRsqrtLat (skipopu_pkg) cycles earlier. Datapath registers have no reset and hold while en_i is low.
 // Bit-exact with model/npe_units.py:rsqrt.
 
 module skipopu_npe_rsqrt
   import skipopu_pkg::*;
 (
   input  logic        clk_i,
+  input  logic        en_i,         // advance the pipeline (clock enable)
   input  logic [31:0] x_i,
   output logic [31:0] y_o
 );
@@ -310,7 +311,7 @@ module skipopu_npe_rsqrt
     assign r_all[k] = r;
   end
 
-  always_ff @(posedge clk_i) begin
+  always_ff @(posedge clk_i) if (en_i) begin
     x_q[0] <= x_i;
     y_q[0] <= rsqrt_table_y;
     r_q[0] <= '0;
@@ -347,7 +348,7 @@ module skipopu_npe_rsqrt
               (e == 8'd0)      ? {s, 8'hFF, 23'd0} :                      // rsqrt(+-0) = +-Inf
               s                ? 32'h7FC0_0000 :                          // negative -> NaN
               (re >= 10'sd255) ? 32'h7F80_0000 : {1'b0, re[7:0], yn[22:0]};
-  always_ff @(posedge clk_i) begin
+  always_ff @(posedge clk_i) if (en_i) begin
     y_o <= y;
   end
 

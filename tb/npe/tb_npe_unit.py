@@ -37,12 +37,31 @@ async def test_unit(dut):
     x_h, y_h = dut.x_i, dut.y_o
     # Drive on the falling edge; after falling edge c the output holds the result of the input
     # driven at falling edge c - lat (registered on rising edge c - lat + 1 .. c)
-    for c in range(n + lat):
+    stall = float(os.environ.get("NPE_STALL", "0"))   # probability of a cycle with en_i low
+    en_rng = np.random.default_rng(n)
+    # Drive on the falling edge. Only enabled rising edges move the pipeline: after E enabled
+    # edges the output holds the result of the (E - lat)-th input (0-based); with en_i low the
+    # output must hold.
+    pushed = 0
+    enabled = 0
+    checked = np.zeros(n, dtype=bool)
+    en_now = 0
+    while pushed < n or enabled < n + lat - 1:
         await FallingEdge(dut.clk_i)
-        if c >= lat:
-            got[c - lat] = int(y_h.value)
-        if c < n:
-            x_h.value = xs[c]
+        enabled += en_now
+        if enabled >= lat and enabled - lat < n:
+            k = enabled - lat
+            v = int(y_h.value)
+            if checked[k] and got[k] != v:
+                raise AssertionError(f"{name}: output changed while en_i was low (input {k})")
+            got[k] = v
+            checked[k] = True
+        en_now = int(en_rng.random() >= stall)
+        dut.en_i.value = en_now
+        if en_now:
+            x_h.value = xs[pushed] if pushed < n else 0
+            pushed += 1
+    assert checked.all()
     bad = np.flatnonzero(got != want)
     assert not len(bad), f"{name}: {len(bad)} mismatches, first x={x[bad[0]]:08x}: rtl " \
                          f"{got[bad[0]]:08x} model {want[bad[0]]:08x}"

@@ -16,9 +16,13 @@ def test_tables_in_sync():
 
 
 @pytest.mark.parametrize("unit", ["exp", "recip", "rsqrt"])
-@pytest.mark.parametrize("sim,step,rand", [("verilator", 1, 20000), ("icarus", 64, 2000)])
-def test_npe_unit_rtl(unit, sim, step, rand):
+@pytest.mark.parametrize("sim,step,rand,stall", [("verilator", 1, 20000, 0),
+                                                ("verilator", 64, 2000, 0.4),
+                                                ("icarus", 64, 2000, 0.2)])
+def test_npe_unit_rtl(unit, sim, step, rand, stall):
+    """Full set with the clock enable always on; a subset with random clock-enable stalls."""
     top = f"skipopu_npe_{unit}"
     simrun.run(top, simrun.rtl("skipopu_fp_add", "skipopu_fp_mul", top), "npe.tb_npe_unit",
-               sim=sim, extra_env={"NPE_UNIT": unit, "NPE_FP16_STEP": str(step),
-                                   "NPE_RANDOM": str(rand)})
+               sim=sim, run_name=f"{unit}-{step}-{stall}",
+               extra_env={"NPE_UNIT": unit, "NPE_FP16_STEP": str(step),
+                          "NPE_RANDOM": str(rand), "NPE_STALL": str(stall)})
