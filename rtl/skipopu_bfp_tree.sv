@@ -148,22 +148,24 @@ module skipopu_bfp_tree #(
   logic [7:0]      bexp;
   logic [31:0]     fp32;
 
-  always_comb begin
-    abs_sum = sum_q[AccW-1] ? AccW'(-sum_q) : AccW'(sum_q);
-    msb = 5'd0;
+  // Leading one of the magnitude (a function: Icarus re-runs an always_comb that rewrites and
+  // re-reads a variable, e.g. a priority loop, and can leave it unsettled)
+  function automatic logic [4:0] lead_one(logic [AccW-1:0] v);
+    logic [4:0] r;
+    r = 5'd0;
     for (int i = 0; i < AccW; i++) begin
-      if (abs_sum[i]) msb = 5'(i);
+      if (v[i]) r = 5'(i);
     end
-    norm = 24'(abs_sum) << (5'd23 - msb);
-    bexp = 8'(emax3_q) + 8'(msb) + 8'(127 - ExpBias);
-    if (abs_sum == '0) begin
-      fp32 = 32'h0000_0000;
-    end else begin
-      fp32 = {sum_q[AccW-1], bexp, norm[22:0]};
-    end
-    if (inf3_q) fp32 = {infs3_q, 8'hFF, 23'd0};
-    if (nan3_q) fp32 = 32'h7FC0_0000;
-  end
+    return r;
+  endfunction
+
+  assign abs_sum = sum_q[AccW-1] ? AccW'(-sum_q) : AccW'(sum_q);
+  assign msb     = lead_one(abs_sum);
+  assign norm    = 24'(abs_sum) << (5'd23 - msb);
+  assign bexp    = 8'(emax3_q) + 8'(msb) + 8'(127 - ExpBias);
+  assign fp32    = nan3_q ? 32'h7FC0_0000 :
+                   inf3_q ? {infs3_q, 8'hFF, 23'd0} :
+                   (abs_sum == '0) ? 32'h0000_0000 : {sum_q[AccW-1], bexp, norm[22:0]};
 
   always_ff @(posedge clk_i or negedge rst_ni) begin
     if (!rst_ni) begin

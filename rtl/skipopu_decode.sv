@@ -136,80 +136,69 @@ module skipopu_decode
 
   logic        snoop_bad;
   logic [33:0] rows_d;          // len * D
-  logic        npe_masked, npe_resv, npe_shape, npe_range, npe_overlap;
+  logic        npe_masked, npe_resv, npe_shape, npe_range, npe_overlap, port_set;
   logic [31:0] n_lo, n_hi, n_aux, n_aux_hi, n_mask;
   logic [33:0] n_aux_len;
   logic [15:0] d_rem;
 
-  always_comb begin
-    stats_o   = insn.flags[0];
-    snoop_bad = 1'b0;
-    if (npe_d_i == '0) begin
-      snoop_bad = 1'b1;
-    end else begin
-      snoop_bad = ((insn.len % npe_d_i) != '0) ||
-                  ((32'(npe_snoop_i) + 32'(insn.len / npe_d_i)) > 32'(NPE_ROWS));
-    end
-  end
+  assign port_set = (insn.port != '0);
 
-  always_comb begin
-    npe_op_o   = NpeRmssq;
-    unique case (insn.opcode)
-      8'(OpRmsnorm): npe_op_o = NpeRmsnorm;
-      8'(OpSwiglu):  npe_op_o = NpeSwiglu;
-      8'(OpRope):    npe_op_o = NpeRope;
-      default:       npe_op_o = NpeRmssq;
-    endcase
-    npe_masked = insn.flags[0];
-    n_lo       = {16'd0, insn.f0[15:0]};
-    n_hi       = {16'd0, insn.f0[31:16]};
-    n_aux      = {16'd0, insn.f1[15:0]};
-    n_aux_hi   = {16'd0, insn.f1[31:16]};
-    n_mask     = insn.f2;
-    rows_d     = 34'(insn.len) * 34'(npe_d_i);
-    d_rem      = (npe_hw_i == '0) ? 16'd1 : (npe_d_i % npe_hw_i);
-    n_aux_len  = 34'(npe_masked ? 16'(DATA_W) : insn.len) * 34'(npe_hw_i);
-    npe_resv   = (insn.port != '0);
-    npe_shape  = 1'b0;
-    npe_range  = 1'b0;
-    npe_overlap = 1'b0;
-    unique case (insn.opcode)
-      8'(OpRmssq): begin
-        npe_resv  = npe_resv || (insn.flags != '0) || (insn.f2 != '0) || (insn.f1[31:16] != '0);
-        npe_shape = (npe_d_i == '0) || (32'(insn.f1) + 32'(insn.len) > 32'(NPE_ROWS));
-        npe_range = rng_bad(insn.f0, rows_d);
-      end
-      8'(OpSwiglu): begin
-        npe_resv  = npe_resv || (insn.flags != '0) || (insn.f2 != '0) ||
-                    (insn.f0[31:16] != '0) || (insn.f1[31:16] != '0);
-        npe_range = rng_bad(insn.f0, 34'(insn.len)) || rng_bad(insn.f1, 34'(insn.len) << 1);
-        npe_overlap = (insn.f0 != insn.f1) &&
-                      meet(insn.f0, 34'(insn.len), insn.f1, 34'(insn.len) << 1);
-      end
-      8'(OpRmsnorm): begin
-        npe_resv  = npe_resv || (insn.flags[3:1] != '0) || (insn.f2[31:16] != '0);
-        npe_shape = (npe_d_i == '0) || (npe_masked && 32'(insn.len) > DATA_W) ||
-                    (n_aux_hi + 32'(insn.len) > 32'(NPE_ROWS));
-        npe_range = rng_bad(n_lo, rows_d) || rng_bad(n_hi, rows_d) ||
-                    rng_bad(n_aux, 34'(npe_d_i)) || (npe_masked && rng_bad(n_mask, 34'd1));
-        npe_overlap = ((n_lo != n_hi) && meet(n_hi, rows_d, n_lo, rows_d)) ||
+  assign stats_o   = insn.flags[0];
+  assign snoop_bad = (npe_d_i == '0) || ((insn.len % npe_d_i) != '0) ||
+                     ((32'(npe_snoop_i) + 32'(insn.len / npe_d_i)) > 32'(NPE_ROWS));
+
+  // Continuous assigns, each signal driven once: Icarus 11 loops forever on an always_comb
+  // that writes a variable twice with different values in one pass
+  logic op_rmssq, op_rmsnorm, op_swiglu, op_rope;
+  assign op_rmssq   = (insn.opcode == 8'(OpRmssq));
+  assign op_rmsnorm = (insn.opcode == 8'(OpRmsnorm));
+  assign op_swiglu  = (insn.opcode == 8'(OpSwiglu));
+  assign op_rope    = (insn.opcode == 8'(OpRope));
+  assign npe_op_o   = op_rmsnorm ? NpeRmsnorm : op_swiglu ? NpeSwiglu : op_rope ? NpeRope :
+                      NpeRmssq;
+  assign npe_masked = insn.flags[0];
+  assign n_lo       = {16'd0, insn.f0[15:0]};
+  assign n_hi       = {16'd0, insn.f0[31:16]};
+  assign n_aux      = {16'd0, insn.f1[15:0]};
+  assign n_aux_hi   = {16'd0, insn.f1[31:16]};
+  assign n_mask     = insn.f2;
+  assign rows_d     = 34'(insn.len) * 34'(npe_d_i);
+  assign d_rem      = (npe_hw_i == '0) ? 16'd1 : (npe_d_i % npe_hw_i);
+  assign n_aux_len  = 34'(npe_masked ? 16'(DATA_W) : insn.len) * 34'(npe_hw_i);
+
+  assign npe_resv =
+      port_set ||
+      (op_rmssq && ((insn.flags != '0) || (insn.f2 != '0) || (insn.f1[31:16] != '0))) ||
+      (op_swiglu && ((insn.flags != '0) || (insn.f2 != '0) || (insn.f0[31:16] != '0) ||
+                     (insn.f1[31:16] != '0))) ||
+      (op_rmsnorm && ((insn.flags[3:1] != '0) || (insn.f2[31:16] != '0))) ||
+      (op_rope && ((insn.flags[3:1] != '0) || (insn.f2[31:16] != '0) ||
+                   (insn.f1[31:16] != '0)));
+
+  assign npe_shape =
+      (op_rmssq && ((npe_d_i == '0) || (32'(insn.f1) + 32'(insn.len) > 32'(NPE_ROWS)))) ||
+      (op_rmsnorm && ((npe_d_i == '0) || (npe_masked && 32'(insn.len) > DATA_W) ||
+                      (n_aux_hi + 32'(insn.len) > 32'(NPE_ROWS)))) ||
+      (op_rope && ((npe_d_i == '0) || (npe_masked && 32'(insn.len) > DATA_W) ||
+                   (npe_hw_i == '0) || (d_rem != '0)));
+
+  assign npe_range =
+      (op_rmssq && rng_bad(insn.f0, rows_d)) ||
+      (op_swiglu && (rng_bad(insn.f0, 34'(insn.len)) || rng_bad(insn.f1, 34'(insn.len) << 1))) ||
+      (op_rmsnorm && (rng_bad(n_lo, rows_d) || rng_bad(n_hi, rows_d) ||
+                      rng_bad(n_aux, 34'(npe_d_i)) || (npe_masked && rng_bad(n_mask, 34'd1)))) ||
+      (op_rope && (rng_bad(n_lo, rows_d) || rng_bad(n_hi, rows_d) ||
+                   rng_bad(insn.f1, n_aux_len) || (npe_masked && rng_bad(n_mask, 34'd1))));
+
+  assign npe_overlap =
+      (op_swiglu && (insn.f0 != insn.f1) &&
+       meet(insn.f0, 34'(insn.len), insn.f1, 34'(insn.len) << 1)) ||
+      (op_rmsnorm && (((n_lo != n_hi) && meet(n_hi, rows_d, n_lo, rows_d)) ||
                       meet(n_hi, rows_d, n_aux, 34'(npe_d_i)) ||
-                      (npe_masked && meet(n_hi, rows_d, n_mask, 34'd1));
-      end
-      8'(OpRope): begin
-        npe_resv  = npe_resv || (insn.flags[3:1] != '0) || (insn.f2[31:16] != '0) ||
-                    (insn.f1[31:16] != '0);
-        npe_shape = (npe_d_i == '0) || (npe_masked && 32'(insn.len) > DATA_W) ||
-                    (npe_hw_i == '0) || (d_rem != '0);
-        npe_range = rng_bad(n_lo, rows_d) || rng_bad(n_hi, rows_d) ||
-                    rng_bad(insn.f1, n_aux_len) || (npe_masked && rng_bad(n_mask, 34'd1));
-        npe_overlap = ((n_lo != n_hi) && meet(n_hi, rows_d, n_lo, rows_d)) ||
-                      meet(n_hi, rows_d, insn.f1, n_aux_len) ||
-                      (npe_masked && meet(n_hi, rows_d, n_mask, 34'd1));
-      end
-      default: ;
-    endcase
-  end
+                      (npe_masked && meet(n_hi, rows_d, n_mask, 34'd1)))) ||
+      (op_rope && (((n_lo != n_hi) && meet(n_hi, rows_d, n_lo, rows_d)) ||
+                   meet(n_hi, rows_d, insn.f1, n_aux_len) ||
+                   (npe_masked && meet(n_hi, rows_d, n_mask, 34'd1))));
 
   always_comb begin
     is_nop_o   = 1'b0;

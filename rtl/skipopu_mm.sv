@@ -24,9 +24,7 @@
 // column tiles they complete are written), then the engine reports the error.
 // Bit-exact with model/pe.py:matmul. KDIM = NCOL = DATA_W / 16.
 
-module skipopu_mm
-  import skipopu_pkg::*;
-#(
+module skipopu_mm #(
   // Data width of the buffer and memory ports (array size KDIM = NCOL = DATA_W / 16)
   parameter int DATA_W = 256,
   // AXI address width
@@ -409,7 +407,10 @@ module skipopu_mm
     logic [15:0] sc16;
     assign sc16 = sc_q[out_bank][c*16 +: 16];
     // FP16 -> FP32 widening of the scale (DAZ)
-    assign scale32[c*32 +: 32] = !int4_q ? Fp32One : fp16_to_fp32(sc16);
+    assign scale32[c*32 +: 32] = !int4_q ? Fp32One :
+        (sc16[14:10] == 5'd0) ? {sc16[15], 31'd0} :
+        (sc16[14:10] == 5'h1F) ? ((sc16[9:0] == '0) ? {sc16[15], 8'hFF, 23'd0} : 32'h7FC0_0000) :
+        {sc16[15], 8'(sc16[14:10]) + 8'd112, sc16[9:0], 13'd0};
     assign gacc_in[c*32 +: 32] = first_in_group ? 32'd0 : gacc_q[mr_row][c*32 +: 32];
     assign psum_in[c*32 +: 32] = first_group ? 32'd0 : psum_q[obank][mr_row][c*32 +: 32];
 

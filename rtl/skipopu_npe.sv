@@ -137,20 +137,12 @@ module skipopu_npe
 
   // Addresses of this cycle's reads and of its result
   logic [AW-1:0] a_addr, b_addr, w_addr;
-  always_comb begin
-    a_addr = src_q + rowbase_q + AW'(word_q);
-    b_addr = aux_q + AW'(word_q);                            // RMSNORM weight
-    w_addr = dst_q + rowbase_q + AW'(word_q);
-    unique case (op_q)
-      NpeSwiglu: begin
-        a_addr = src_q + (AW'(word_q) << 1);
-        b_addr = src_q + (AW'(word_q) << 1) + 1'b1;
-        w_addr = dst_q + AW'(word_q);
-      end
-      NpeRope: b_addr = aux_q + posbase_q + AW'(hw_q);
-      default: ;
-    endcase
-  end
+  assign a_addr = (op_q == NpeSwiglu) ? src_q + (AW'(word_q) << 1) :
+                                        src_q + rowbase_q + AW'(word_q);
+  assign b_addr = (op_q == NpeSwiglu) ? src_q + (AW'(word_q) << 1) + 1'b1 :
+                  (op_q == NpeRope)   ? aux_q + posbase_q + AW'(hw_q) :
+                                        aux_q + AW'(word_q);           // RMSNORM weight
+  assign w_addr = (op_q == NpeSwiglu) ? dst_q + AW'(word_q) : dst_q + rowbase_q + AW'(word_q);
 
   assign re_a_o    = issue;
   assign raddr_a_o = a_addr;
@@ -433,30 +425,15 @@ module skipopu_npe
   end
 
   // ---- write-back ----------------------------------------------------------------------------
-  always_comb begin
-    unique case (op_q)
-      NpeSwiglu: begin
-        we_o    = tok_v_q[LatSwiglu];
-        waddr_o = tok_a_q[LatSwiglu];
-        wdata_o = y_swiglu;
-      end
-      NpeRope: begin
-        we_o    = tok_v_q[LatShort];
-        waddr_o = tok_a_q[LatShort];
-        wdata_o = y_rope;
-      end
-      NpeRmsnorm: begin
-        we_o    = tok_v_q[LatShort];
-        waddr_o = tok_a_q[LatShort];
-        wdata_o = y_norm;
-      end
-      default: begin
-        we_o    = 1'b0;
-        waddr_o = tok_a_q[LatShort];
-        wdata_o = y_norm;
-      end
-    endcase
-  end
+  // (continuous assigns rather than an always_comb on op_q: Icarus 11 leaves such a block
+  // unevaluated, X, until op_q changes)
+  logic is_swiglu, is_rope, is_norm;
+  assign is_swiglu = (op_q == NpeSwiglu);
+  assign is_rope   = (op_q == NpeRope);
+  assign is_norm   = (op_q == NpeRmsnorm);
+  assign we_o    = is_swiglu ? tok_v_q[LatSwiglu] : (is_rope || is_norm) && tok_v_q[LatShort];
+  assign waddr_o = is_swiglu ? tok_a_q[LatSwiglu] : tok_a_q[LatShort];
+  assign wdata_o = is_swiglu ? y_swiglu : is_rope ? y_rope : y_norm;
 
   assign busy_o = (state_q != StIdle) || rd_valid_q || rms_busy;
   assign done_o = (state_q == StDone);

@@ -2,7 +2,8 @@
 // two Newton steps y <- y * (2 - m * y) on the significand m in [1, 2) with the core's FP32
 // units; sign and exponent handled apart. Fully pipelined, one input per cycle, a register after
 // every FP operation: y_o is the result for the x_i presented NpeRecipLat (skipopu_pkg) cycles
-// earlier. Datapath registers have no reset and hold while en_i is low. Bit-exact with model/npe_units.py:recip.
+// earlier. Datapath registers have no reset and hold while en_i is low. Bit-exact with
+// model/npe_units.py:recip.
 
 module skipopu_npe_recip
   import skipopu_pkg::*;

@@ -2,7 +2,8 @@
 // (odd, 7 leading mantissa bits) over [1, 4) and two Newton steps
 // y <- y * (3/2 - (x_r/2) * y^2) with the core's FP32 units; result exponent -k. Fully
 // pipelined, one input per cycle, a register after every FP operation: y_o is the result for
-// the x_i presented NpeRsqrtLat (skipopu_pkg) cycles earlier. Datapath registers have no reset and hold while en_i is low.
+// the x_i presented NpeRsqrtLat (skipopu_pkg) cycles earlier. Datapath registers have no reset
+// and hold while en_i is low.
 // Bit-exact with model/npe_units.py:rsqrt.
 
 module skipopu_npe_rsqrt

@@ -118,23 +118,19 @@ module skipopu_pe
   // Side pipeline matching the DSP latency
   // ---------------------------------------------------------------------------------------------
   logic [Lat-1:0] valid_q, int4_q;
-  logic [1:0]     zero_q [Lat];
-  logic [1:0]     nan_q  [Lat];
-  logic [1:0]     inf_q  [Lat];
-  logic [1:0]     sign_q [Lat];
-  logic [13:0]    exp_q  [Lat];
+  // Packed stage arrays (Icarus 11 mishandles unpacked register arrays here in large designs)
+  logic [Lat-1:0][1:0]  zero_q, nan_q, inf_q, sign_q;
+  logic [Lat-1:0][13:0] exp_q;
 
   always_ff @(posedge clk_i or negedge rst_ni) begin
     if (!rst_ni) begin
       valid_q <= '0;
       int4_q  <= '0;
-      for (int s = 0; s < Lat; s++) begin
-        zero_q[s] <= '0;
-        nan_q[s]  <= '0;
-        inf_q[s]  <= '0;
-        sign_q[s] <= '0;
-        exp_q[s]  <= '0;
-      end
+      zero_q  <= '0;
+      nan_q   <= '0;
+      inf_q   <= '0;
+      sign_q  <= '0;
+      exp_q   <= '0;
     end else begin
       valid_q   <= {valid_q[Lat-2:0], valid_i};
       int4_q    <= {int4_q[Lat-2:0], int4_i};

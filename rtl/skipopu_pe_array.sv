@@ -24,13 +24,14 @@ module skipopu_pe_array #(
 
   localparam int NPE = NCOL / 2;
 
-  // PE outputs regrouped per column: k-th term of column c at index k
-  logic [KDIM-1:0]    zero_c [NCOL];
-  logic [KDIM-1:0]    nan_c  [NCOL];
-  logic [KDIM-1:0]    inf_c  [NCOL];
-  logic [KDIM-1:0]    sign_c [NCOL];
-  logic [KDIM*7-1:0]  exp_c  [NCOL];
-  logic [KDIM*15-1:0] mag_c  [NCOL];
+  // PE outputs regrouped per column: k-th term of column c at index k. Packed arrays: Icarus 11
+  // mis-resolves bit assigns into words of unpacked arrays made from several generate blocks.
+  logic [NCOL-1:0][KDIM-1:0]    zero_c;
+  logic [NCOL-1:0][KDIM-1:0]    nan_c;
+  logic [NCOL-1:0][KDIM-1:0]    inf_c;
+  logic [NCOL-1:0][KDIM-1:0]    sign_c;
+  logic [NCOL-1:0][KDIM*7-1:0]  exp_c;
+  logic [NCOL-1:0][KDIM*15-1:0] mag_c;
   logic [KDIM*NPE-1:0] pe_valid;
 
   for (genvar k = 0; k < KDIM; k++) begin : g_row

@@ -136,9 +136,11 @@ package skipopu_pkg;
   // Exact FP16 -> FP32 widening with the core's rules (model/fpu.py: fp_widen): subnormals
   // become signed zeros (DAZ), Inf stays Inf, any NaN becomes the canonical FP32 NaN
   function automatic logic [31:0] fp16_to_fp32(logic [15:0] h);
-    if (h[14:10] == 5'd0) return {h[15], 31'd0};
-    if (h[14:10] == 5'h1F) return (h[9:0] == '0) ? {h[15], 8'hFF, 23'd0} : 32'h7FC0_0000;
-    return {h[15], 8'(h[14:10]) + 8'd112, h[9:0], 13'd0};
+    // one expression, no early return: Icarus 11 mis-evaluates early returns in functions
+    // called from continuous assignments of several instances
+    return (h[14:10] == 5'd0)  ? {h[15], 31'd0} :
+           (h[14:10] == 5'h1F) ? ((h[9:0] == '0) ? {h[15], 8'hFF, 23'd0} : 32'h7FC0_0000) :
+                                 {h[15], 8'(h[14:10]) + 8'd112, h[9:0], 13'd0};
   endfunction
 
   // NPE unit pipeline latencies in cycles (input to registered output)
