@@ -27,8 +27,10 @@ def main() -> int:
     ap.add_argument("--waves", action="store_true", help="dump waves; env WAVES=1")
     ap.add_argument("--programs", type=int, default=3, help="random programs after the demo")
     ap.add_argument("--insns", type=int, default=40, help="instructions per random program")
-    ap.add_argument("--bench", default="mm,npe",
-                    help="benchmarks to run after the demo: mm, npe (comma list, or none)")
+    ap.add_argument("--bench", default=None,
+                    help="benchmarks to run after the demo: mm, npe (comma list, or none); "
+                         "default mm,npe on Verilator, mm on Icarus (the NPE benchmarks take "
+                         "about 10 minutes there)")
     ap.add_argument("--npe-elements", type=int, default=None,
                     help="FP16 values per NPE benchmark (default 20480; 2048 on Icarus)")
     ap.add_argument("--num-hbm", type=int, default=CoreConfig.NUM_HBM)
@@ -52,7 +54,8 @@ def main() -> int:
     try:
         run_top(sim, cfg, testcase="run_main", seed=a.seed, programs=a.programs,
                 insns=a.insns, waves=waves, run_name="make_sim",
-                extra_env={"SKIPOPU_REPORT": str(report), "TOP_BENCH": a.bench,
+                extra_env={"SKIPOPU_REPORT": str(report), "TOP_BENCH": a.bench or
+                           ("mm" if sim == "icarus" else "mm,npe"),
                            "TOP_NPE_ELEMENTS": str(a.npe_elements or
                                                    (2048 if sim == "icarus" else 20480))})
     except AssertionError as e:
