@@ -122,6 +122,11 @@ module skipopu_npe
   assign mask_rd  = rdata_b_i;
   assign mask_lim = mask_rd & low_bits(len_q);
 
+  // First selected position (ROPE) / row (RMSNORM) of the mask just read
+  logic [IW:0] first_rd, first_lim;
+  assign first_rd  = next_set(mask_rd, '0);
+  assign first_lim = next_set(mask_lim, '0);
+
   // ---- issue -------------------------------------------------------------------------------
   logic issue, row_end, last_issue;
   logic [15:0] words_per_row;
@@ -205,8 +210,8 @@ module skipopu_npe
               err_q   <= 1'b1;
               state_q <= StDone;
             end else begin
-              pos_q     <= next_set(mask_rd, '0);
-              posbase_q <= AW'(32'(next_set(mask_rd, '0)) * 32'(cfg_hw_i));
+              pos_q     <= first_rd;
+              posbase_q <= AW'(32'(first_rd) * 32'(cfg_hw_i));
               state_q   <= StRun;
             end
           end else begin
@@ -214,8 +219,8 @@ module skipopu_npe
             if (mask_lim == '0) begin
               state_q <= StDone;
             end else begin
-              row_q     <= 16'(next_set(mask_lim, '0));
-              rowbase_q <= AW'(32'(next_set(mask_lim, '0)) * 32'(cfg_d_i));
+              row_q     <= 16'(first_lim);
+              rowbase_q <= AW'(32'(first_lim) * 32'(cfg_d_i));
               state_q   <= StRun;
             end
           end
@@ -244,7 +249,7 @@ module skipopu_npe
           end
           if (last_issue) state_q <= StDrain;
         end
-        StDrain: if (!tok_busy && !rd_valid_q && !rms_busy) state_q <= StDone;
+        StDrain: if (!tok_busy && !rd_valid && !rms_busy) state_q <= StDone;
         StDone:  state_q <= StIdle;
         default: state_q <= StIdle;
       endcase
@@ -288,17 +293,15 @@ module skipopu_npe
   logic [SAW-1:0] stat_waddr;
   logic [31:0]    stat_wdata;
   logic           rms_busy;
-  logic           rd_valid_q;       // NPE read data valid (RMSSQ feeds the statistics unit)
+  logic           rd_valid;         // NPE read data valid (RMSSQ feeds the statistics unit)
 
   always_ff @(posedge clk_i) begin
     if (stat_we) stat_mem[stat_waddr] <= stat_wdata;
     stat_rd_q <= stat_mem[stat_q + SAW'(row_q)];
   end
 
-  always_ff @(posedge clk_i or negedge rst_ni) begin
-    if (!rst_ni) rd_valid_q <= 1'b0;
-    else         rd_valid_q <= issue && (op_q == NpeRmssq);
-  end
+  // op_q holds for the whole operation, so read data valid = op_valid_q during an RMSSQ
+  assign rd_valid = op_valid_q && (op_q == NpeRmssq);
 
   logic rms_start;
   assign rms_start = snoop_start_i || (cmd_valid_i && state_q == StIdle && cmd_op_i == NpeRmssq);
@@ -314,7 +317,7 @@ module skipopu_npe
     .row_words_i (cfg_d_i),
     .inv_d_i     (cfg_inv_d_i),
     .eps_i       (cfg_eps_i),
-    .valid_i     (snoop_en_i ? snoop_we_i : rd_valid_q),
+    .valid_i     (snoop_en_i ? snoop_we_i : rd_valid),
     .data_i      (snoop_en_i ? snoop_wdata_i : opa),
     .stat_we_o   (stat_we),
     .stat_waddr_o(stat_waddr),
@@ -435,7 +438,7 @@ module skipopu_npe
   assign waddr_o = is_swiglu ? tok_a_q[LatSwiglu] : tok_a_q[LatShort];
   assign wdata_o = is_swiglu ? y_swiglu : is_rope ? y_rope : y_norm;
 
-  assign busy_o = (state_q != StIdle) || rd_valid_q || rms_busy;
+  assign busy_o = (state_q != StIdle) || rd_valid || rms_busy;
   assign done_o = (state_q == StDone);
   assign err_o  = err_q;
 
