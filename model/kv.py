@@ -14,7 +14,8 @@ Modes:
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from collections import deque
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 
@@ -123,6 +124,9 @@ class Fetch:
     source: str           # "hbm" or "buf"
     port: int             # HBM port (token-wise mapping), or buffer read port index
     keep: bool            # written into the buffer for the next layer (proactive update)
+    slot: int = -1        # buffer slot read ("buf") or written (keep); -1 otherwise
+    hslot: int = 0        # entry index in the source layer's region of its port: rank // P
+                          # (token-wise) or the token (interleaved)
 
 
 @dataclass
@@ -149,8 +153,7 @@ class KvScheduler:
     """Decode-step KV read schedule for one new token over the layers, with the invariance
     buffer. ``exec_`` [L, T] holds the routing masks of the T preceding tokens (finalised when
     they were generated); ``cur`` [L] the current token's attention decisions (it executes
-    attention at layer l iff cur[l]). Only token-wise mapping is scheduled here (interleaved
-    mapping reads every entry from all ports, one token per round).
+    attention at layer l iff cur[l]).
 
     Rules (deterministic; the RTL must produce the same rounds):
     * At a layer where the current token executes attention, the entries of tokens that
@@ -159,21 +162,26 @@ class KvScheduler:
       else from HBM at the port of (src, t) (Case 2 / overflow).
     * The buffer is valid for l iff the current token executed attention at l-1 (the proactive
       update happened during l-1); it is invalidated when attention is skipped.
-    * Proactive update: while reading layer l, every entry that is reused at l+1 (token skips
-      at l+1) and is not already in the buffer is written into it ("keep"), up to the capacity
-      (in token order; the rest overflow to HBM reads at l+1). Entries already in the buffer
-      that stay reused remain; all others are evicted.
+    * Proactive update and capacity: ``held_l`` is what the buffer holds for layer l. While
+      reading layer l the tokens reused at l+1 are walked in token order: one already held
+      stays in its slot; one not held is written into the buffer as it passes by ("keep") if a
+      slot is free, i.e. while the new keeps of this layer number fewer than
+      ``capacity - |held_l|`` (slots being read at l are never overwritten at l; the rest
+      overflow to HBM reads at l+1). Held entries not reused at l+1 are evicted: their slots
+      join the free list at the end of the walk position, usable from layer l+1 on.
+    * Slots: allocated in token order, first never-used slots 0, 1, ..., then from a FIFO of
+      evicted slots; invalidation (or a new step) frees everything.
     * Rounds: buffer reads first, in token order, up to read_ports per round; HBM reads in
       token order, a read joins the round while its port is free in this round, fewer than
       P ports are used, and the round's "keep" writes stay within write_ports; the first read
       that does not fit closes the HBM part of the round (no reordering among HBM reads).
+    * Interleaved mapping (ablation): every entry is read from all ports at once, so every
+      HBM read reports port 0 and each round holds one token; the buffer is not used.
     """
 
     def __init__(self, kvmap: KvMap, buf: BufferConfig = BufferConfig(), mode: str = "reuse"):
-        if kvmap.mapping != "token":
-            raise ValueError("KvScheduler schedules the token-wise mapping")
         self.map = kvmap
-        self.buf = buf
+        self.buf = buf if kvmap.mapping == "token" else replace(buf, enabled=False)
         self.mode = mode
 
     def schedule(self, exec_: np.ndarray, cur: np.ndarray) -> list[LayerSchedule]:
@@ -183,33 +191,52 @@ class KvScheduler:
         w = writes(e, self.mode)
         ranks = [self.map.ranks(w[l]) for l in range(n_l)]
         P = self.map.ports
+        inter = self.map.mapping == "interleaved"
+        cap = self.buf.capacity
         out = []
-        buffer: set[int] = set()          # tokens whose entry (for the next layer) is held
+        buffer: set[int] = set()          # tokens whose entry the buffer holds for this layer
+        slot: dict[int, int] = {}         # token -> buffer slot of its held entry
+        fresh, freeq = 0, deque()         # slot allocator
         valid = False
         for l in range(n_l):
             if not cur[l]:
-                valid = False
-                buffer = set()
+                valid, buffer, slot, fresh, freeq = False, set(), {}, 0, deque()
                 continue
             case = 1 if (valid and self.buf.enabled) else 2
+            if case == 2:
+                buffer, slot, fresh, freeq = set(), {}, 0, deque()
             nxt = l + 1 < n_l
-            reused_next = set(np.flatnonzero(~e[l + 1])) if nxt and self.mode == "reuse" \
-                else set()
-            # retained set for l+1: entries already held that stay reused, then new ones
-            held_next = set()
-            if self.buf.enabled and nxt:
-                for t in sorted(reused_next):
-                    if len(held_next) < self.buf.capacity:
-                        held_next.add(t)
+            reused_next = (~e[l + 1]) if nxt and self.mode == "reuse" else np.zeros(n_t, bool)
+            budget = cap - len(buffer)
+            new = 0
+            held_next: set[int] = set()
+            new_slot: dict[int, int] = {}
             buf_q, hbm_q = [], []
             for t in range(n_t):
                 s = int(src[l, t])
-                keep = t in held_next and not (case == 1 and t in buffer)
-                if case == 1 and t in buffer:
-                    buf_q.append(Fetch(t, s, "buf", 0, False))
+                in_buf = case == 1 and t in buffer
+                keep = False
+                if self.buf.enabled and reused_next[t]:
+                    if in_buf:
+                        held_next.add(t)
+                        new_slot[t] = slot[t]
+                    elif new < budget:
+                        held_next.add(t)
+                        keep = True
+                        new += 1
+                        if fresh < cap:
+                            new_slot[t], fresh = fresh, fresh + 1
+                        else:
+                            new_slot[t] = freeq.popleft()
+                if in_buf and t not in held_next:
+                    freeq.append(slot[t])       # evicted after its read at l
+                if in_buf:
+                    buf_q.append(Fetch(t, s, "buf", 0, False, slot[t]))
                 else:
-                    port = int(ranks[s][t]) % P
-                    hbm_q.append(Fetch(t, s, "hbm", port, keep))
+                    port = 0 if inter else int(ranks[s][t]) % P
+                    hs = t if inter else int(ranks[s][t]) // P
+                    hbm_q.append(Fetch(t, s, "hbm", port, keep,
+                                       new_slot[t] if keep else -1, hs))
             rounds = []
             while buf_q or hbm_q:
                 rnd = []
@@ -228,7 +255,7 @@ class KvScheduler:
                     rnd.append(hbm_q.pop(0))
                 rounds.append(rnd)
             out.append(LayerSchedule(l, case, rounds))
-            buffer = held_next
+            buffer, slot = held_next, new_slot
             valid = True
         return out
 

@@ -1,6 +1,7 @@
 """cocotb test of skipopu_kv_sched against model/kv.py: KvScheduler, descriptor for descriptor
-(token, buffer/HBM, port, keep, round) on random routing-mask sequences, with and without the
-buffer, small capacities (overflow) and output backpressure."""
+(round, token, buffer/HBM, port, keep, source layer, entry index, buffer slot) on random
+routing-mask sequences, with and without the buffer, small capacities (overflow, slot reuse
+through the free list), the interleaved mapping and output backpressure."""
 
 from __future__ import annotations
 
@@ -38,7 +39,7 @@ class TB:
             await FallingEdge(self.dut.clk_i)
             self.dut.out_ready_i.value = int(rng.random() >= self.stall)
 
-    async def step(self, e: np.ndarray, cur: np.ndarray, buf_en: bool) -> list:
+    async def step(self, e: np.ndarray, cur: np.ndarray, buf_en: bool, inter: bool) -> list:
         """One decode step over all layers; returns per attended layer the descriptors."""
         d = self.dut
         n_l, n_t = e.shape
@@ -58,6 +59,8 @@ class TB:
             d.cmd_has_next_i.value = int(l + 1 < n_l)
             d.cmd_attend_i.value = int(cur[l])
             d.cmd_buf_en_i.value = int(buf_en)
+            d.cmd_layer_i.value = l
+            d.cmd_interleaved_i.value = int(inter)
             d.cmd_valid_i.value = 1
             await FallingEdge(d.clk_i)
             d.cmd_valid_i.value = 0
@@ -73,7 +76,10 @@ class TB:
                 if d.out_valid_o.value and d.out_ready_i.value:
                     got.append((int(d.out_round_o.value), int(d.out_token_o.value),
                                 "buf" if d.out_buf_o.value else "hbm",
-                                int(d.out_port_o.value), bool(d.out_keep_o.value)))
+                                int(d.out_port_o.value), bool(d.out_keep_o.value),
+                                int(d.out_layer_o.value),
+                                0 if d.out_buf_o.value else int(d.out_hslot_o.value),
+                                int(d.out_slot_o.value)))
                     case1 = int(d.out_case1_o.value)
                 if d.cmd_ready_o.value and not d.cmd_valid_i.value:
                     break
@@ -92,10 +98,11 @@ async def test_kv_sched(dut):
     nprng = np.random.default_rng(cocotb.RANDOM_SEED)
     await tb.reset()
     cocotb.start_soon(tb.drive_ready(rng))
-    kvmap = K.KvMap(ports=p["NUM_PORTS"], entry_bytes=1024, max_tokens=p["MAX_TOKENS"],
-                    layers=64)
+    maps = {m: K.KvMap(ports=p["NUM_PORTS"], entry_bytes=1024, max_tokens=p["MAX_TOKENS"],
+                       layers=64, mapping=m) for m in ("token", "interleaved")}
     steps = int(os.environ.get("KV_STEPS", "12"))
-    counts = {"layers": 0, "case1": 0, "desc": 0, "overflow_layers": 0}
+    counts = {"layers": 0, "case1": 0, "desc": 0, "overflow_layers": 0, "interleaved": 0,
+              "freelist_allocs": 0}
     for s in range(steps):
         tb.stall = rng.choice([0.0, 0.0, 0.3, 0.7])
         n_t = rng.choice([1, 2, p["MAX_TOKENS"], rng.randint(1, p["MAX_TOKENS"])])
@@ -105,14 +112,18 @@ async def test_kv_sched(dut):
         e[0] = True
         cur = nprng.random(n_l) >= rng.choice([0.0, 0.25, 0.5])
         buf_en = rng.random() < 0.8
+        inter = rng.random() < 0.15
         buf = K.BufferConfig(capacity=p["CAPACITY"], read_ports=p["BUF_RD"],
                              write_ports=p["BUF_WR"], enabled=buf_en)
-        want = K.KvScheduler(kvmap, buf).schedule(e, cur)
-        got = await tb.step(e, cur, buf_en)
+        want = K.KvScheduler(maps["interleaved" if inter else "token"], buf).schedule(e, cur)
+        got = await tb.step(e, cur, buf_en, inter)
+        used_slots: set = set()
+        counts["interleaved"] += inter
         assert len(got) == len(want), f"step {s}: {len(got)} attended layers, model {len(want)}"
         for (g, case1), w in zip(got, want):
-            exp = [(ri, f.token, f.source, f.port, f.keep) for ri, r in enumerate(w.rounds)
-                   for f in r]
+            exp = [(ri, f.token, f.source, f.port, f.keep, f.layer,
+                    f.hslot if f.source == "hbm" else 0, max(f.slot, 0))
+                   for ri, r in enumerate(w.rounds) for f in r]
             if g != exp:
                 i = next((i for i in range(min(len(g), len(exp))) if g[i] != exp[i]),
                          min(len(g), len(exp)))
@@ -125,8 +136,16 @@ async def test_kv_sched(dut):
             counts["desc"] += len(g)
             reused_next = 0 if w.layer + 1 >= n_l else int((~e[w.layer + 1]).sum())
             counts["overflow_layers"] += buf_en and reused_next > p["CAPACITY"]
+            # keeps into a slot used before in this buffer lifetime came from the free list
+            if w.case == 2:
+                used_slots = set()
+            for r in w.rounds:
+                for f in r:
+                    if f.keep:
+                        counts["freelist_allocs"] += f.slot in used_slots
+                        used_slots.add(f.slot)
     dut._log.info("matched the model: %s", counts)
     if steps >= 20:     # the stimulus must reach both cases and, when it can, the overflow
         assert counts["case1"] and counts["layers"] > counts["case1"], counts
         if p["CAPACITY"] < p["MAX_TOKENS"] // 2:
-            assert counts["overflow_layers"], counts
+            assert counts["overflow_layers"] and counts["freelist_allocs"], counts
