@@ -1,0 +1,68 @@
+"""pytest entry for the KV read unit tests (tb/kv/tb_kv_unit.py) and the KV-read bandwidth
+microbenchmark.
+
+Regenerate the bandwidth table of docs/kv.md:
+``source scripts/env.sh && KV_BENCH_OUT=sim_build/kv_bench.md pytest -s -m slow tb/kv/test_kv_unit.py -k bench``
+(or ``make kv-bench``).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+
+import pytest
+
+from tb import simrun
+from tb.kv.wrapper import PARAMS, generate
+
+RTL = ("skipopu_fifo", "skipopu_async_fifo", "skipopu_axi_cdc", "skipopu_kv_sched",
+       "skipopu_kv_buf", "skipopu_kv_rd", "skipopu_kv_unit")
+
+CONFIGS = {
+    # 4 ports, small buffer (overflow, free-list reuse), bursts split (8-word entries, 4-beat)
+    "p4": dict(NUM_PORTS=4, BUF_RD=2, BUF_WR=2, CAPACITY=8, MAX_TOKENS=32, DATA_W=128,
+               ENTRY_WORDS=8, MAX_BURST=4, LANE_DEPTH=16, ROUND_DEPTH=4),
+    # 2 ports, 1 read / 3 write ports, longer entries
+    "p2": dict(NUM_PORTS=2, BUF_RD=1, BUF_WR=3, CAPACITY=16, MAX_TOKENS=16, DATA_W=128,
+               ENTRY_WORDS=16, MAX_BURST=16, LANE_DEPTH=32, ROUND_DEPTH=8),
+    # the paper's port/buffer shape at U280 widths: 512-bit core words, 256-bit HBM ports
+    "u280": dict(NUM_PORTS=4, BUF_RD=2, BUF_WR=2, CAPACITY=64, MAX_TOKENS=64, DATA_W=512,
+                 ENTRY_WORDS=32, MAX_BURST=32, LANE_DEPTH=64, ROUND_DEPTH=16),
+}
+
+
+def run(sim: str, cfg: str, cdc: bool, testcase: str, steps: int = 8, seed: int = 1,
+        core_ps: int = 4444, hbm_ps: int = 2222, bench: dict | None = None):
+    p = dict(PARAMS, **CONFIGS[cfg])
+    wrapper = generate(p["NUM_PORTS"], cdc)
+    env = {"KV_PARAMS": json.dumps(dict(p, CDC=int(cdc), CORE_PS=core_ps, HBM_PS=hbm_ps)),
+           "KV_STEPS": str(steps)}
+    if bench:
+        env["KV_BENCH"] = json.dumps(bench)
+        if os.environ.get("KV_BENCH_OUT"):
+            env["KV_BENCH_OUT"] = os.path.abspath(os.environ["KV_BENCH_OUT"])
+    return simrun.run("skipopu_kv_bench", simrun.rtl(*RTL) + [wrapper], "kv.tb_kv_unit",
+                      sim=sim, parameters=p, testcase=testcase, extra_env=env, seed=seed)
+
+
+@pytest.mark.parametrize("cfg,cdc,core_ps,hbm_ps", [
+    ("p4", False, 4444, 4444), ("p4", True, 4444, 2222), ("p2", True, 3000, 4100),
+    ("u280", True, 4444, 2222)])
+def test_kv_unit(cfg, cdc, core_ps, hbm_ps):
+    run("verilator", cfg, cdc, "test_kv_unit", steps=16, core_ps=core_ps, hbm_ps=hbm_ps)
+
+
+@pytest.mark.parametrize("cdc", [False, True])
+def test_kv_errors(cdc):
+    run("verilator", "p4", cdc, "test_kv_errors")
+
+
+def test_kv_unit_icarus():
+    run("icarus", "p4", True, "test_kv_unit", steps=3)
+
+
+@pytest.mark.slow
+def test_kv_bench():
+    run("verilator", "u280", True, "test_kv_bench",
+        bench=dict(layers=16, tokens=64, skip=0.25, attn_skip=0.125, seed=2024))
