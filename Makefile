@@ -12,7 +12,7 @@ ENV     := source scripts/env.sh &&
 RTL_PKG := rtl/skipopu_pkg.sv
 RTL     := $(RTL_PKG) $(filter-out $(RTL_PKG),$(sort $(wildcard rtl/*.sv)))
 
-.PHONY: all sim test test-long lint synth bootstrap clean help
+.PHONY: all sim test test-long lint synth kv-bench bootstrap clean help
 
 all: help
 
@@ -44,6 +44,11 @@ lint: bootstrap
 	  out=$$(iverilog -g2012 -o /dev/null $(RTL) 2>&1); rc=$$?; \
 	  left=$$(echo "$$out" | grep -v -E -f <(grep -v '^#' lint/icarus_waivers.txt | grep .) | grep .); \
 	  if [ $$rc -ne 0 ] || [ -n "$$left" ]; then echo "$$left"; exit 1; fi; echo "  clean"
+
+kv-bench: bootstrap
+	@mkdir -p sim_build
+	@$(ENV) KV_BENCH_OUT=sim_build/kv_bench.md python -m pytest -q -s -m slow \
+	  tb/kv/test_kv_unit.py -k bench $(PYTEST_ARGS) | grep -a "cycles (" ; cat sim_build/kv_bench.md
 
 synth: bootstrap
 	@$(ENV) pip install -q -r requirements-synth.txt && python tools/synth_column.py $(SYNTH_ARGS)

@@ -65,6 +65,7 @@ class CoreConfig:
     WR_OUTSTANDING: int = 8
     MMAX: int = 64
     NPE_ROWS: int = 256
+    HBM_ASYNC: int = 1          # HBM ports on their own clock at DATA_W/2 (docs/memory-map.md)
 
     def __post_init__(self):
         problems = []
@@ -88,6 +89,11 @@ class CoreConfig:
             problems.append(f"NPE_ROWS={self.NPE_ROWS} is not a power of 2 in 2..65536")
         if not 1 <= self.MMAX <= 4096:
             problems.append(f"MMAX={self.MMAX} not in 1..4096")
+        if self.HBM_ASYNC not in (0, 1):
+            problems.append(f"HBM_ASYNC={self.HBM_ASYNC} not 0 or 1")
+        if self.HBM_ASYNC and self.MAX_BURST > 128:
+            problems.append("MAX_BURST must be <= 128 with HBM_ASYNC (HBM bursts are twice as "
+                            "long)")
         if problems:
             raise ValueError("bad core configuration: " + "; ".join(problems))
 

@@ -6,7 +6,9 @@
 //   m_axi_ddr_*   AXI4 master of the DMA to DDR (port 0 of LOAD/STORE)
 //   m_axi_hbm_*   NUM_HBM AXI4 masters to HBM, packed: signal[i*W +: W] is HBM port i
 //                 (LOAD/STORE port i+1)
-// All ports run on clk_i in this revision (the HBM clock domain comes with the memory system).
+// DDR, instruction and CSR ports run on clk_i. With HBM_ASYNC (default) the HBM ports run on
+// hbm_clk_i (450 MHz nominal against 225 MHz for clk_i) at DATA_W/2 bits, one skipopu_axi_cdc per
+// port (paper 4.1: asynchronous chunk FIFOs); the DMA always sees DATA_W-bit ports on clk_i.
 
 module skipopu_top
   import skipopu_pkg::*;
@@ -30,10 +32,18 @@ module skipopu_top
   // Largest MATMUL M (rows of the PSUM buffer); the PE array is DATA_W/16 x DATA_W/16
   parameter int MMAX = 64,
   // NPE statistics RAM rows (power of 2): RMS statistics held between RMSSQ/snoop and RMSNORM
-  parameter int NPE_ROWS = 256
+  parameter int NPE_ROWS = 256,
+  // 1: HBM ports in their own clock domain (hbm_clk_i, nominally 2x clk_i) at DATA_W/2 bits
+  // behind asynchronous chunk FIFOs (skipopu_axi_cdc); 0: HBM ports on clk_i at DATA_W bits
+  parameter int HBM_ASYNC = 1,
+  // HBM AXI data width (derived, do not override)
+  parameter int HBM_W = (HBM_ASYNC != 0) ? DATA_W / 2 : DATA_W
 ) (
   input  logic                      clk_i,
   input  logic                      rst_ni,
+  // HBM clock domain (used when HBM_ASYNC); assert hbm_rst_ni together with rst_ni
+  input  logic                      hbm_clk_i,
+  input  logic                      hbm_rst_ni,
   output logic                      irq_o,
 
   // CSR slave
@@ -120,8 +130,8 @@ module skipopu_top
   output logic [NUM_HBM*3-1:0]      m_axi_hbm_awprot,
   output logic [NUM_HBM-1:0]        m_axi_hbm_awvalid,
   input  logic [NUM_HBM-1:0]        m_axi_hbm_awready,
-  output logic [NUM_HBM*DATA_W-1:0] m_axi_hbm_wdata,
-  output logic [NUM_HBM*DATA_W/8-1:0] m_axi_hbm_wstrb,
+  output logic [NUM_HBM*HBM_W-1:0] m_axi_hbm_wdata,
+  output logic [NUM_HBM*HBM_W/8-1:0] m_axi_hbm_wstrb,
   output logic [NUM_HBM-1:0]        m_axi_hbm_wlast,
   output logic [NUM_HBM-1:0]        m_axi_hbm_wvalid,
   input  logic [NUM_HBM-1:0]        m_axi_hbm_wready,
@@ -140,7 +150,7 @@ module skipopu_top
   output logic [NUM_HBM-1:0]        m_axi_hbm_arvalid,
   input  logic [NUM_HBM-1:0]        m_axi_hbm_arready,
   input  logic [NUM_HBM*ID_W-1:0]   m_axi_hbm_rid,
-  input  logic [NUM_HBM*DATA_W-1:0] m_axi_hbm_rdata,
+  input  logic [NUM_HBM*HBM_W-1:0] m_axi_hbm_rdata,
   input  logic [NUM_HBM*2-1:0]      m_axi_hbm_rresp,
   input  logic [NUM_HBM-1:0]        m_axi_hbm_rlast,
   input  logic [NUM_HBM-1:0]        m_axi_hbm_rvalid,
@@ -559,64 +569,101 @@ module skipopu_top
   logic [NP-1:0]           dma_rvalid;
 
   assign m_axi_ddr_awid = dma_awid[ID_W-1:0];
-  assign m_axi_hbm_awid = dma_awid[NP*ID_W-1:ID_W];
+  assign hc_awid = dma_awid[NP*ID_W-1:ID_W];
   assign m_axi_ddr_awaddr = dma_awaddr[ADDR_W-1:0];
-  assign m_axi_hbm_awaddr = dma_awaddr[NP*ADDR_W-1:ADDR_W];
+  assign hc_awaddr = dma_awaddr[NP*ADDR_W-1:ADDR_W];
   assign m_axi_ddr_awlen = dma_awlen[8-1:0];
-  assign m_axi_hbm_awlen = dma_awlen[NP*8-1:8];
+  assign hc_awlen = dma_awlen[NP*8-1:8];
   assign m_axi_ddr_awsize = dma_awsize[3-1:0];
-  assign m_axi_hbm_awsize = dma_awsize[NP*3-1:3];
+  assign hc_awsize = dma_awsize[NP*3-1:3];
   assign m_axi_ddr_awburst = dma_awburst[2-1:0];
-  assign m_axi_hbm_awburst = dma_awburst[NP*2-1:2];
+  assign hc_awburst = dma_awburst[NP*2-1:2];
   assign m_axi_ddr_awlock = dma_awlock[0];
-  assign m_axi_hbm_awlock = dma_awlock[NP-1:1];
+  assign hc_awlock = dma_awlock[NP-1:1];
   assign m_axi_ddr_awcache = dma_awcache[4-1:0];
-  assign m_axi_hbm_awcache = dma_awcache[NP*4-1:4];
+  assign hc_awcache = dma_awcache[NP*4-1:4];
   assign m_axi_ddr_awprot = dma_awprot[3-1:0];
-  assign m_axi_hbm_awprot = dma_awprot[NP*3-1:3];
+  assign hc_awprot = dma_awprot[NP*3-1:3];
   assign m_axi_ddr_awvalid = dma_awvalid[0];
-  assign m_axi_hbm_awvalid = dma_awvalid[NP-1:1];
+  assign hc_awvalid = dma_awvalid[NP-1:1];
   assign m_axi_ddr_wdata = dma_wdata[DATA_W-1:0];
-  assign m_axi_hbm_wdata = dma_wdata[NP*DATA_W-1:DATA_W];
+  assign hc_wdata = dma_wdata[NP*DATA_W-1:DATA_W];
   assign m_axi_ddr_wstrb = dma_wstrb[DATA_W/8-1:0];
-  assign m_axi_hbm_wstrb = dma_wstrb[NP*DATA_W/8-1:DATA_W/8];
+  assign hc_wstrb = dma_wstrb[NP*DATA_W/8-1:DATA_W/8];
   assign m_axi_ddr_wlast = dma_wlast[0];
-  assign m_axi_hbm_wlast = dma_wlast[NP-1:1];
+  assign hc_wlast = dma_wlast[NP-1:1];
   assign m_axi_ddr_wvalid = dma_wvalid[0];
-  assign m_axi_hbm_wvalid = dma_wvalid[NP-1:1];
+  assign hc_wvalid = dma_wvalid[NP-1:1];
   assign m_axi_ddr_bready = dma_bready[0];
-  assign m_axi_hbm_bready = dma_bready[NP-1:1];
+  assign hc_bready = dma_bready[NP-1:1];
   assign m_axi_ddr_arid = dma_arid[ID_W-1:0];
-  assign m_axi_hbm_arid = dma_arid[NP*ID_W-1:ID_W];
+  assign hc_arid = dma_arid[NP*ID_W-1:ID_W];
   assign m_axi_ddr_araddr = dma_araddr[ADDR_W-1:0];
-  assign m_axi_hbm_araddr = dma_araddr[NP*ADDR_W-1:ADDR_W];
+  assign hc_araddr = dma_araddr[NP*ADDR_W-1:ADDR_W];
   assign m_axi_ddr_arlen = dma_arlen[8-1:0];
-  assign m_axi_hbm_arlen = dma_arlen[NP*8-1:8];
+  assign hc_arlen = dma_arlen[NP*8-1:8];
   assign m_axi_ddr_arsize = dma_arsize[3-1:0];
-  assign m_axi_hbm_arsize = dma_arsize[NP*3-1:3];
+  assign hc_arsize = dma_arsize[NP*3-1:3];
   assign m_axi_ddr_arburst = dma_arburst[2-1:0];
-  assign m_axi_hbm_arburst = dma_arburst[NP*2-1:2];
+  assign hc_arburst = dma_arburst[NP*2-1:2];
   assign m_axi_ddr_arlock = dma_arlock[0];
-  assign m_axi_hbm_arlock = dma_arlock[NP-1:1];
+  assign hc_arlock = dma_arlock[NP-1:1];
   assign m_axi_ddr_arcache = dma_arcache[4-1:0];
-  assign m_axi_hbm_arcache = dma_arcache[NP*4-1:4];
+  assign hc_arcache = dma_arcache[NP*4-1:4];
   assign m_axi_ddr_arprot = dma_arprot[3-1:0];
-  assign m_axi_hbm_arprot = dma_arprot[NP*3-1:3];
+  assign hc_arprot = dma_arprot[NP*3-1:3];
   assign m_axi_ddr_arvalid = dma_arvalid[0];
-  assign m_axi_hbm_arvalid = dma_arvalid[NP-1:1];
+  assign hc_arvalid = dma_arvalid[NP-1:1];
   assign m_axi_ddr_rready = dma_rready[0];
-  assign m_axi_hbm_rready = dma_rready[NP-1:1];
-  assign dma_awready = {m_axi_hbm_awready, m_axi_ddr_awready};
-  assign dma_wready = {m_axi_hbm_wready, m_axi_ddr_wready};
-  assign dma_bid = {m_axi_hbm_bid, m_axi_ddr_bid};
-  assign dma_bresp = {m_axi_hbm_bresp, m_axi_ddr_bresp};
-  assign dma_bvalid = {m_axi_hbm_bvalid, m_axi_ddr_bvalid};
-  assign dma_arready = {m_axi_hbm_arready, m_axi_ddr_arready};
-  assign dma_rid = {m_axi_hbm_rid, m_axi_ddr_rid};
-  assign dma_rdata = {m_axi_hbm_rdata, m_axi_ddr_rdata};
-  assign dma_rresp = {m_axi_hbm_rresp, m_axi_ddr_rresp};
-  assign dma_rlast = {m_axi_hbm_rlast, m_axi_ddr_rlast};
-  assign dma_rvalid = {m_axi_hbm_rvalid, m_axi_ddr_rvalid};
+  assign hc_rready = dma_rready[NP-1:1];
+  assign dma_awready = {hc_awready, m_axi_ddr_awready};
+  assign dma_wready = {hc_wready, m_axi_ddr_wready};
+  assign dma_bid = {hc_bid, m_axi_ddr_bid};
+  assign dma_bresp = {hc_bresp, m_axi_ddr_bresp};
+  assign dma_bvalid = {hc_bvalid, m_axi_ddr_bvalid};
+  assign dma_arready = {hc_arready, m_axi_ddr_arready};
+  assign dma_rid = {hc_rid, m_axi_ddr_rid};
+  assign dma_rdata = {hc_rdata, m_axi_ddr_rdata};
+  assign dma_rresp = {hc_rresp, m_axi_ddr_rresp};
+  assign dma_rlast = {hc_rlast, m_axi_ddr_rlast};
+  assign dma_rvalid = {hc_rvalid, m_axi_ddr_rvalid};
+
+  // Core-side HBM ports (clk_i, DATA_W), packed per port like m_axi_hbm_*
+  logic [NUM_HBM*ID_W-1:0] hc_awid;
+  logic [NUM_HBM*ADDR_W-1:0] hc_awaddr;
+  logic [NUM_HBM*8-1:0] hc_awlen;
+  logic [NUM_HBM*3-1:0] hc_awsize;
+  logic [NUM_HBM*2-1:0] hc_awburst;
+  logic [NUM_HBM-1:0] hc_awlock;
+  logic [NUM_HBM*4-1:0] hc_awcache;
+  logic [NUM_HBM*3-1:0] hc_awprot;
+  logic [NUM_HBM-1:0] hc_awvalid;
+  logic [NUM_HBM-1:0] hc_awready;
+  logic [NUM_HBM*DATA_W-1:0] hc_wdata;
+  logic [NUM_HBM*DATA_W/8-1:0] hc_wstrb;
+  logic [NUM_HBM-1:0] hc_wlast;
+  logic [NUM_HBM-1:0] hc_wvalid;
+  logic [NUM_HBM-1:0] hc_wready;
+  logic [NUM_HBM*ID_W-1:0] hc_bid;
+  logic [NUM_HBM*2-1:0] hc_bresp;
+  logic [NUM_HBM-1:0] hc_bvalid;
+  logic [NUM_HBM-1:0] hc_bready;
+  logic [NUM_HBM*ID_W-1:0] hc_arid;
+  logic [NUM_HBM*ADDR_W-1:0] hc_araddr;
+  logic [NUM_HBM*8-1:0] hc_arlen;
+  logic [NUM_HBM*3-1:0] hc_arsize;
+  logic [NUM_HBM*2-1:0] hc_arburst;
+  logic [NUM_HBM-1:0] hc_arlock;
+  logic [NUM_HBM*4-1:0] hc_arcache;
+  logic [NUM_HBM*3-1:0] hc_arprot;
+  logic [NUM_HBM-1:0] hc_arvalid;
+  logic [NUM_HBM-1:0] hc_arready;
+  logic [NUM_HBM*ID_W-1:0] hc_rid;
+  logic [NUM_HBM*DATA_W-1:0] hc_rdata;
+  logic [NUM_HBM*2-1:0] hc_rresp;
+  logic [NUM_HBM-1:0] hc_rlast;
+  logic [NUM_HBM-1:0] hc_rvalid;
+  logic [NUM_HBM-1:0] hc_rready;
 
   skipopu_dma #(
     .NUM_HBM       (NUM_HBM),
@@ -687,6 +734,138 @@ module skipopu_top
     .m_axi_rlast   (dma_rlast),
     .m_axi_rvalid  (dma_rvalid)
   );
+
+
+  // ---------------------------------------------------------------------------------------------
+  // HBM clock domain: asynchronous chunk FIFOs with 2:1 width conversion per port (HBM_ASYNC), or
+  // the core-side ports directly
+  // ---------------------------------------------------------------------------------------------
+  if (HBM_ASYNC != 0) begin : g_hbm_cdc
+    logic hbm_rst_n;
+    // Deassert the HBM-domain reset synchronously to hbm_clk_i; the core domain keeps rst_ni
+    skipopu_rst_sync u_hbm_rst (.clk_i(hbm_clk_i), .rst_ni(hbm_rst_ni), .rst_no(hbm_rst_n));
+    for (genvar i = 0; i < NUM_HBM; i++) begin : g_port
+      skipopu_axi_cdc #(
+        .ADDR_W  (ADDR_W),
+        .ID_W    (ID_W),
+        .S_DATA_W(DATA_W),
+        .M_DATA_W(HBM_W)
+      ) u_cdc (
+        .s_clk_i (clk_i),
+        .s_rst_ni(rst_ni),
+        .m_clk_i (hbm_clk_i),
+        .m_rst_ni(hbm_rst_n),
+        .s_axi_awid(hc_awid[i*ID_W +: ID_W]),
+        .s_axi_awaddr(hc_awaddr[i*ADDR_W +: ADDR_W]),
+        .s_axi_awlen(hc_awlen[i*8 +: 8]),
+        .s_axi_awsize(hc_awsize[i*3 +: 3]),
+        .s_axi_awburst(hc_awburst[i*2 +: 2]),
+        .s_axi_awlock(hc_awlock[i]),
+        .s_axi_awcache(hc_awcache[i*4 +: 4]),
+        .s_axi_awprot(hc_awprot[i*3 +: 3]),
+        .s_axi_awvalid(hc_awvalid[i]),
+        .s_axi_awready(hc_awready[i]),
+        .s_axi_wdata(hc_wdata[i*DATA_W +: DATA_W]),
+        .s_axi_wstrb(hc_wstrb[i*DATA_W/8 +: DATA_W/8]),
+        .s_axi_wlast(hc_wlast[i]),
+        .s_axi_wvalid(hc_wvalid[i]),
+        .s_axi_wready(hc_wready[i]),
+        .s_axi_bid(hc_bid[i*ID_W +: ID_W]),
+        .s_axi_bresp(hc_bresp[i*2 +: 2]),
+        .s_axi_bvalid(hc_bvalid[i]),
+        .s_axi_bready(hc_bready[i]),
+        .s_axi_arid(hc_arid[i*ID_W +: ID_W]),
+        .s_axi_araddr(hc_araddr[i*ADDR_W +: ADDR_W]),
+        .s_axi_arlen(hc_arlen[i*8 +: 8]),
+        .s_axi_arsize(hc_arsize[i*3 +: 3]),
+        .s_axi_arburst(hc_arburst[i*2 +: 2]),
+        .s_axi_arlock(hc_arlock[i]),
+        .s_axi_arcache(hc_arcache[i*4 +: 4]),
+        .s_axi_arprot(hc_arprot[i*3 +: 3]),
+        .s_axi_arvalid(hc_arvalid[i]),
+        .s_axi_arready(hc_arready[i]),
+        .s_axi_rid(hc_rid[i*ID_W +: ID_W]),
+        .s_axi_rdata(hc_rdata[i*DATA_W +: DATA_W]),
+        .s_axi_rresp(hc_rresp[i*2 +: 2]),
+        .s_axi_rlast(hc_rlast[i]),
+        .s_axi_rvalid(hc_rvalid[i]),
+        .s_axi_rready(hc_rready[i]),
+        .m_axi_awid(m_axi_hbm_awid[i*(ID_W) +: ID_W]),
+        .m_axi_awaddr(m_axi_hbm_awaddr[i*(ADDR_W) +: ADDR_W]),
+        .m_axi_awlen(m_axi_hbm_awlen[i*(8) +: 8]),
+        .m_axi_awsize(m_axi_hbm_awsize[i*(3) +: 3]),
+        .m_axi_awburst(m_axi_hbm_awburst[i*(2) +: 2]),
+        .m_axi_awlock(m_axi_hbm_awlock[i]),
+        .m_axi_awcache(m_axi_hbm_awcache[i*(4) +: 4]),
+        .m_axi_awprot(m_axi_hbm_awprot[i*(3) +: 3]),
+        .m_axi_awvalid(m_axi_hbm_awvalid[i]),
+        .m_axi_awready(m_axi_hbm_awready[i]),
+        .m_axi_wdata(m_axi_hbm_wdata[i*(HBM_W) +: HBM_W]),
+        .m_axi_wstrb(m_axi_hbm_wstrb[i*(HBM_W/8) +: HBM_W/8]),
+        .m_axi_wlast(m_axi_hbm_wlast[i]),
+        .m_axi_wvalid(m_axi_hbm_wvalid[i]),
+        .m_axi_wready(m_axi_hbm_wready[i]),
+        .m_axi_bid(m_axi_hbm_bid[i*(ID_W) +: ID_W]),
+        .m_axi_bresp(m_axi_hbm_bresp[i*(2) +: 2]),
+        .m_axi_bvalid(m_axi_hbm_bvalid[i]),
+        .m_axi_bready(m_axi_hbm_bready[i]),
+        .m_axi_arid(m_axi_hbm_arid[i*(ID_W) +: ID_W]),
+        .m_axi_araddr(m_axi_hbm_araddr[i*(ADDR_W) +: ADDR_W]),
+        .m_axi_arlen(m_axi_hbm_arlen[i*(8) +: 8]),
+        .m_axi_arsize(m_axi_hbm_arsize[i*(3) +: 3]),
+        .m_axi_arburst(m_axi_hbm_arburst[i*(2) +: 2]),
+        .m_axi_arlock(m_axi_hbm_arlock[i]),
+        .m_axi_arcache(m_axi_hbm_arcache[i*(4) +: 4]),
+        .m_axi_arprot(m_axi_hbm_arprot[i*(3) +: 3]),
+        .m_axi_arvalid(m_axi_hbm_arvalid[i]),
+        .m_axi_arready(m_axi_hbm_arready[i]),
+        .m_axi_rid(m_axi_hbm_rid[i*(ID_W) +: ID_W]),
+        .m_axi_rdata(m_axi_hbm_rdata[i*(HBM_W) +: HBM_W]),
+        .m_axi_rresp(m_axi_hbm_rresp[i*(2) +: 2]),
+        .m_axi_rlast(m_axi_hbm_rlast[i]),
+        .m_axi_rvalid(m_axi_hbm_rvalid[i]),
+        .m_axi_rready(m_axi_hbm_rready[i])
+      );
+    end
+  end else begin : g_hbm_sync
+    assign m_axi_hbm_awid = hc_awid;
+    assign m_axi_hbm_awaddr = hc_awaddr;
+    assign m_axi_hbm_awlen = hc_awlen;
+    assign m_axi_hbm_awsize = hc_awsize;
+    assign m_axi_hbm_awburst = hc_awburst;
+    assign m_axi_hbm_awlock = hc_awlock;
+    assign m_axi_hbm_awcache = hc_awcache;
+    assign m_axi_hbm_awprot = hc_awprot;
+    assign m_axi_hbm_awvalid = hc_awvalid;
+    assign hc_awready = m_axi_hbm_awready;
+    assign m_axi_hbm_wdata = hc_wdata;
+    assign m_axi_hbm_wstrb = hc_wstrb;
+    assign m_axi_hbm_wlast = hc_wlast;
+    assign m_axi_hbm_wvalid = hc_wvalid;
+    assign hc_wready = m_axi_hbm_wready;
+    assign hc_bid = m_axi_hbm_bid;
+    assign hc_bresp = m_axi_hbm_bresp;
+    assign hc_bvalid = m_axi_hbm_bvalid;
+    assign m_axi_hbm_bready = hc_bready;
+    assign m_axi_hbm_arid = hc_arid;
+    assign m_axi_hbm_araddr = hc_araddr;
+    assign m_axi_hbm_arlen = hc_arlen;
+    assign m_axi_hbm_arsize = hc_arsize;
+    assign m_axi_hbm_arburst = hc_arburst;
+    assign m_axi_hbm_arlock = hc_arlock;
+    assign m_axi_hbm_arcache = hc_arcache;
+    assign m_axi_hbm_arprot = hc_arprot;
+    assign m_axi_hbm_arvalid = hc_arvalid;
+    assign hc_arready = m_axi_hbm_arready;
+    assign hc_rid = m_axi_hbm_rid;
+    assign hc_rdata = m_axi_hbm_rdata;
+    assign hc_rresp = m_axi_hbm_rresp;
+    assign hc_rlast = m_axi_hbm_rlast;
+    assign hc_rvalid = m_axi_hbm_rvalid;
+    assign m_axi_hbm_rready = hc_rready;
+    logic unused_hbm_clk;
+    assign unused_hbm_clk = ^{hbm_clk_i, hbm_rst_ni};
+  end
 
   logic unused_busy;
   // The statistics row fields are 16 bits in the ISA; the RAM uses the low SAW bits (the decoder

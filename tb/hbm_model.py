@@ -48,9 +48,10 @@ U280_PORT_NS = 1000.0 / 450.0      # 450 MHz HBM AXI port clock (paper 4.1, 5.1.
 
 def _reader(sig) -> Callable[[], int]:
     """A fast integer getter for ``sig``: the raw GPI call when this cocotb exposes it (about
-    6x faster than ``int(sig.value)`` for one bit), else ``int(sig.value)``."""
+    6x faster than ``int(sig.value)`` for one bit), else ``int(sig.value)``. The raw call is
+    signed on some simulators (Icarus), so it is used below 32 bits only."""
     h = getattr(sig, "_handle", None)
-    if h is not None and len(sig) <= 32 and hasattr(h, "get_signal_val_long"):
+    if h is not None and len(sig) < 32 and hasattr(h, "get_signal_val_long"):
         return h.get_signal_val_long
     if h is not None and hasattr(h, "get_signal_val_binstr"):
         get = h.get_signal_val_binstr

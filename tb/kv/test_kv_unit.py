@@ -41,7 +41,9 @@ def run(sim: str, cfg: str, cdc: bool, testcase: str, steps: int = 8, seed: int 
     if bench:
         env["KV_BENCH"] = json.dumps(bench)
         if os.environ.get("KV_BENCH_OUT"):
-            env["KV_BENCH_OUT"] = os.path.abspath(os.environ["KV_BENCH_OUT"])
+            # the simulator runs in its build directory: pass an absolute path
+            os.environ["KV_BENCH_OUT"] = env["KV_BENCH_OUT"] = \
+                os.path.abspath(os.environ["KV_BENCH_OUT"])
     return simrun.run("skipopu_kv_bench", simrun.rtl(*RTL) + [wrapper], "kv.tb_kv_unit",
                       sim=sim, parameters=p, testcase=testcase, extra_env=env, seed=seed)
 

@@ -27,12 +27,14 @@ from cocotbext.axi import AxiBus, AxiLiteBus, AxiLiteMaster, AxiReadBus, AxiResp
 from cocotbext.axi.sparse_memory import SparseMemory
 
 from axi_models import ErrAxiRam, ErrAxiRamRead
+from hbm_model import HbmConfig, HbmMemory, HbmPort
 from model.core import CoreModel, SparseMem
 from model.isa import CoreConfig, Err, Op, assemble, disassemble
 from top.npe_programs import NPE_BENCH_KINDS, NpeGenerator, npe_bench
 from top.programs import Layout, ProgramGenerator, Stimulus, demo_program, matmul_bench
 
 CLK_NS = 4
+HBM_CLK_NS = 2
 
 # cocotbext-axi 0.1.28 uses Event.data, deprecated in cocotb 2.x
 warnings.filterwarnings("ignore", message="The data field will be removed")
@@ -65,8 +67,24 @@ class TB:
         self.log = logging.getLogger("cocotb.tb")
         self.log.setLevel(logging.INFO)
         cocotb.start_soon(Clock(dut.clk_i, CLK_NS, unit="ns").start())
+        # HBM clock domain: twice the core clock (450 / 225 MHz in the paper) for seed 1, a
+        # random ratio (HBM clock 0.65x..3x the core clock) for other seeds, or TOP_HBM_PS; the
+        # HBM models run on it at DATA_W/2 bits behind the chunk FIFOs. Tied low without
+        # HBM_ASYNC. TOP_HBM_MODEL=hbm puts the timing-aware HBM model (tb/hbm_model.py) on the
+        # HBM ports instead of zero-latency RAMs.
+        seed = cocotb.RANDOM_SEED
+        self.hbm_ps = int(os.environ.get("TOP_HBM_PS", "0")) or \
+            (HBM_CLK_NS * 1000 if seed == 1 else random.Random(seed).randrange(1334, 6154, 2))
+        self.hbm_model = os.environ.get("TOP_HBM_MODEL", "ram")
+        if cfg.HBM_ASYNC:
+            cocotb.start_soon(Clock(dut.hbm_clk_i, self.hbm_ps, unit="ps").start())
+            self.log.info("HBM clock %.3f ns (core %d ns), HBM models: %s", self.hbm_ps / 1000,
+                          CLK_NS, self.hbm_model)
+        else:
+            dut.hbm_clk_i.value = 0
 
         clk, rst = dut.clk_i, dut.rst_ni
+        hclk, hrst = (dut.hbm_clk_i, dut.hbm_rst_ni) if cfg.HBM_ASYNC else (clk, rst)
         # the bus models log their configuration and every burst at INFO
         for prefix in ["s_axil", "m_axi_insn", "m_axi_ddr"] + \
                 [f"m_axi_hbm{i}" for i in range(cfg.NUM_HBM)]:
@@ -79,10 +97,19 @@ class TB:
                                   reset_active_level=False, size=self.layout.mem_size(0),
                                   mem=self.ddr.mem)
         hbm_mem = SparseMemory(self.layout.mem_size(1))
-        self.hbm = [ErrAxiRam(AxiBus.from_prefix(dut, f"m_axi_hbm{i}"), clk, rst,
-                              reset_active_level=False, size=self.layout.mem_size(1),
-                              mem=hbm_mem)
-                    for i in range(cfg.NUM_HBM)]
+        if self.hbm_model == "hbm":
+            hbm_ns = self.hbm_ps / 1000 if cfg.HBM_ASYNC else CLK_NS
+            bb = cfg.DATA_W // (16 if cfg.HBM_ASYNC else 8)
+            shared = HbmMemory(size=self.layout.mem_size(1), backing=hbm_mem,
+                               cfg=HbmConfig(clk_ns=hbm_ns, beat_bytes=bb))
+            self.hbm = [HbmPort(AxiBus.from_prefix(dut, f"m_axi_hbm{i}"), hclk, hrst,
+                                reset_active_level=False, memory=shared, home_pc=i, seed=seed + i)
+                        for i in range(cfg.NUM_HBM)]
+        else:
+            self.hbm = [ErrAxiRam(AxiBus.from_prefix(dut, f"m_axi_hbm{i}"), hclk, hrst,
+                                  reset_active_level=False, size=self.layout.mem_size(1),
+                                  mem=hbm_mem)
+                        for i in range(cfg.NUM_HBM)]
         self.ports = [self.ddr] + self.hbm
         # the model persists across runs like the hardware (global buffer contents)
         ddr_m, hbm_m = SparseMem(), SparseMem()
@@ -94,7 +121,12 @@ class TB:
         """Random valid gaps on every channel a model drives (R, B of the slaves, AW/W/AR of
         the AXI-Lite master)."""
         chans = [self.insn.r_channel] if hasattr(self.insn, "r_channel") else []
-        for r in self.ports:
+        for k, r in enumerate(self.ports):
+            if isinstance(r, HbmPort):
+                on = seed is not None
+                r._pause.update(r=random_pause(seed + 50 + k, 0.3) if on else None,
+                                b=random_pause(seed + 70 + k, 0.3) if on else None)
+                continue
             chans += [r.read_if.r_channel, r.write_if.b_channel]
         chans += [self.axil.write_if.aw_channel, self.axil.write_if.w_channel,
                   self.axil.read_if.ar_channel]
@@ -105,7 +137,13 @@ class TB:
         """Random ready gaps on every channel a model receives (AR, AW, W of the slaves, B/R of
         the AXI-Lite master)."""
         chans = [self.insn.ar_channel] if hasattr(self.insn, "ar_channel") else []
-        for r in self.ports:
+        for k, r in enumerate(self.ports):
+            if isinstance(r, HbmPort):
+                on = seed is not None
+                r._pause.update(ar=random_pause(seed + 150 + k, 0.3) if on else None,
+                                aw=random_pause(seed + 170 + k, 0.3) if on else None,
+                                w=random_pause(seed + 190 + k, 0.3) if on else None)
+                continue
             chans += [r.read_if.ar_channel, r.write_if.aw_channel, r.write_if.w_channel]
         chans += [self.axil.write_if.b_channel, self.axil.read_if.r_channel]
         for i, ch in enumerate(chans):
@@ -113,8 +151,10 @@ class TB:
 
     async def reset(self):
         self.dut.rst_ni.value = 0
+        self.dut.hbm_rst_ni.value = 0
         await ClockCycles(self.dut.clk_i, 5)
         self.dut.rst_ni.value = 1
+        self.dut.hbm_rst_ni.value = 1
         await ClockCycles(self.dut.clk_i, 5)
 
     # -- CSR access ----------------------------------------------------------------------------

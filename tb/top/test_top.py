@@ -30,7 +30,7 @@ CONFIGS = {
     "narrow": CoreConfig(NUM_HBM=2, DATA_W=128, GBUF_DEPTH=1024, MAX_BURST=4, RD_FIFO_DEPTH=8,
                          WR_OUTSTANDING=2, MMAX=8),
     "wide": CoreConfig(NUM_HBM=3, DATA_W=512, GBUF_DEPTH=512, MAX_BURST=64, RD_FIFO_DEPTH=128,
-                       MMAX=16),
+                       MMAX=16, HBM_ASYNC=0),
 }
 
 
@@ -38,6 +38,15 @@ CONFIGS = {
 @pytest.mark.parametrize("cfg", list(CONFIGS))
 def test_top_verilator(cfg, seed):
     run_top("verilator", CONFIGS[cfg], seed=seed)
+
+
+@pytest.mark.parametrize("seed", [5, 6])
+def test_top_hbm_model(seed):
+    """Random programs and MATMULs with the timing-aware HBM model on the HBM ports, behind the
+    chunk FIFOs at a random HBM/core clock ratio (seeded), with pauses on every channel."""
+    run_top("verilator", CONFIGS["default"], seed=seed, programs=3, insns=40, extra_env={
+        "TOP_HBM_MODEL": "hbm", "TOP_MATMULS": "2", "TOP_BENCH": "none",
+        "COCOTB_TEST_FILTER": r"test_random_programs|test_matmul$|kind="})
 
 
 def test_top_icarus():
