@@ -37,12 +37,17 @@ def main() -> int:
     ap.add_argument("--data-w", type=int, default=CoreConfig.DATA_W)
     ap.add_argument("--gbuf-depth", type=int, default=CoreConfig.GBUF_DEPTH)
     ap.add_argument("--max-burst", type=int, default=CoreConfig.MAX_BURST)
+    ap.add_argument("--hbm-async", type=int, default=CoreConfig.HBM_ASYNC,
+                    help="1: HBM ports on their own 2x clock behind the chunk FIFOs; 0: core clock")
+    ap.add_argument("--hbm-model", choices=("ram", "hbm"), default="ram",
+                    help="HBM port models: zero-latency RAMs or the timing-aware HBM2 model")
     a = ap.parse_args()
     sim = a.sim or simrun.default_sim()
     waves = a.waves or simrun.waves_enabled()
     try:
         cfg = CoreConfig(NUM_HBM=a.num_hbm, DATA_W=a.data_w, GBUF_DEPTH=a.gbuf_depth,
-                         MAX_BURST=a.max_burst, RD_FIFO_DEPTH=max(64, a.max_burst))
+                         MAX_BURST=a.max_burst, RD_FIFO_DEPTH=max(64, a.max_burst),
+                         HBM_ASYNC=a.hbm_async)
     except ValueError as e:
         print(f"make sim: {e}", file=sys.stderr)
         return 2
@@ -54,7 +59,8 @@ def main() -> int:
     try:
         run_top(sim, cfg, testcase="run_main", seed=a.seed, programs=a.programs,
                 insns=a.insns, waves=waves, run_name="make_sim",
-                extra_env={"SKIPOPU_REPORT": str(report), "TOP_BENCH": a.bench or
+                extra_env={"SKIPOPU_REPORT": str(report), "TOP_HBM_MODEL": a.hbm_model,
+                           "TOP_BENCH": a.bench or
                            ("mm" if sim == "icarus" else "mm,npe"),
                            "TOP_NPE_ELEMENTS": str(a.npe_elements or
                                                    (2048 if sim == "icarus" else 20480))})

@@ -105,6 +105,8 @@ class TB:
             self.hbm = [HbmPort(AxiBus.from_prefix(dut, f"m_axi_hbm{i}"), hclk, hrst,
                                 reset_active_level=False, memory=shared, home_pc=i, seed=seed + i)
                         for i in range(cfg.NUM_HBM)]
+            for port in self.hbm:       # random extra latency on a fifth of the bursts
+                port.set_extra_latency(0.2, 40)
         else:
             self.hbm = [ErrAxiRam(AxiBus.from_prefix(dut, f"m_axi_hbm{i}"), hclk, hrst,
                                   reset_active_level=False, size=self.layout.mem_size(1),

@@ -37,10 +37,11 @@ CONFIGS = {
 @pytest.mark.parametrize("seed", [1, 2])
 @pytest.mark.parametrize("cfg", list(CONFIGS))
 def test_top_verilator(cfg, seed):
-    run_top("verilator", CONFIGS[cfg], seed=seed)
+    # run_main (the make sim job) with a shorter NPE benchmark than make sim's 20480 elements
+    run_top("verilator", CONFIGS[cfg], seed=seed, extra_env={"TOP_NPE_ELEMENTS": "2048"})
 
 
-@pytest.mark.parametrize("seed", [5, 6])
+@pytest.mark.parametrize("seed", [5])
 def test_top_hbm_model(seed):
     """Random programs and MATMULs with the timing-aware HBM model on the HBM ports, behind the
     chunk FIFOs at a random HBM/core clock ratio (seeded), with pauses on every channel."""
