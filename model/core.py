@@ -9,6 +9,10 @@ AXI error windows: ``errors`` holds ``(source, kind, lo, hi)`` tuples, meaning t
 beat whose address is in ``[lo, hi)`` gets an error response. ``source`` is ``"insn"`` for the
 instruction fetch port or a memory port number (0 = DDR, 1.. = HBM); ``kind`` is ``"r"`` or
 ``"w"``. A beat written with an error response leaves memory unchanged.
+
+Routing (docs/isa.md, revision 4): ``CoreModel.cnt`` is the CNT register (cleared at every
+start, set by ROUTE); dyn MATMUL/SWIGLU run CNT rows (none, without any memory traffic, when
+CNT = 0) and stop with DYN_LEN when CNT exceeds their bound.
 """
 
 from __future__ import annotations
@@ -19,8 +23,23 @@ import numpy as np
 
 from model.fp16 import fp16_add
 from model import npe as N
-from model.isa import INSN_BYTES, NPE_OPS, CoreConfig, Err, Insn, MMState, NpeState, Op
+from model.isa import (FLAG_COMPACT, FLAG_DYN, FLAG_FORCE, FLAG_STATS, INSN_BYTES, NPE_OPS,
+                       CoreConfig, Err, Insn, MMState, NpeState, Op)
 from model.pe import matmul
+
+
+def fp16_gt(a, b) -> np.ndarray:
+    """a > b on FP16 bit patterns as values: False if either is NaN, -0 == +0 (subnormals are
+    read as zero, DAZ)."""
+    a, b = (np.asarray(v, dtype=np.int64) & 0xFFFF for v in (a, b))
+
+    def key(v):
+        mag = np.where(v & 0x7C00, v & 0x7FFF, 0)               # DAZ
+        return np.where(v & 0x8000, -mag, mag)
+
+    nan = ((a & 0x7C00) == 0x7C00) & ((a & 0x3FF) != 0) | \
+        ((b & 0x7C00) == 0x7C00) & ((b & 0x3FF) != 0)
+    return ~nan & (key(a) > key(b))
 
 
 class SparseMem:
@@ -72,6 +91,7 @@ class CoreModel:
         self.gbuf_valid = np.zeros(cfg.GBUF_DEPTH, dtype=bool)
         # NPE statistics RAM (FP32 bits); None = never written (reading it is a program bug)
         self.stats: list[int | None] = [None] * cfg.NPE_ROWS
+        self.cnt = 0                          # CNT register (ROUTE), cleared at every start
 
     def _beat_err(self, source, kind, addr) -> bool:
         return any(s == source and k == kind and lo <= addr < hi
@@ -84,6 +104,7 @@ class CoreModel:
         res = RunResult(Err.NONE, 0, 0, [0] * np_, [0] * np_)
         self.mm = MMState()                   # MMCFG registers are cleared at every start
         self.npe = NpeState()                 # so are the NPECFG registers
+        self.cnt = 0                          # and CNT (executing rows of the last ROUTE)
         if (prog_len == 0 or prog_base % bb or prog_base >> cfg.ADDR_W
                 or prog_base + prog_len * INSN_BYTES > (1 << cfg.ADDR_W)):
             res.err = Err.BAD_PROG
@@ -111,6 +132,9 @@ class CoreModel:
                 res.retired += 1
                 continue
             if insn.op == Op.MATMUL:
+                if insn.flags & FLAG_DYN and self.cnt > insn.len:
+                    res.err, res.err_pc = Err.DYN_LEN, pc
+                    return res
                 if not self._matmul(insn, res, pc):
                     res.err, res.err_pc = Err.DMA_RD_AXI, pc
                     return res
@@ -122,9 +146,21 @@ class CoreModel:
                 res.retired += 1
                 continue
             if insn.op in NPE_OPS:
+                if insn.op == Op.SWIGLU and insn.flags & FLAG_DYN and \
+                        self.cnt > insn.f2 & 0xFFFF:
+                    res.err, res.err_pc = Err.DYN_LEN, pc
+                    return res
                 if not self._npe(insn, pc):
                     res.err, res.err_pc = Err.NPE_MASK, pc
                     return res
+                res.retired += 1
+                continue
+            if insn.op == Op.ROUTE:
+                self._route(insn, pc)
+                res.retired += 1
+                continue
+            if insn.op == Op.VSCAT:
+                self._vscat(insn, pc)
                 res.retired += 1
                 continue
             if insn.op == Op.VADD:
@@ -205,6 +241,10 @@ class CoreModel:
                                                                         "RMSSQ"))
             return True
         if op == Op.SWIGLU:
+            if insn.flags & FLAG_DYN:         # len = words per row, CNT rows (0: nothing)
+                m *= self.cnt
+                if m == 0:
+                    return True
             src = self._rows(insn.f1, m, 2, pc, "SWIGLU")
             self.gbuf[insn.f0:insn.f0 + m] = N.swiglu(src[:, :src.shape[1] // 2],
                                                       src[:, src.shape[1] // 2:])
@@ -217,12 +257,13 @@ class CoreModel:
             stat = insn.f1 >> 16
             w = self._rows(insn.f1 & 0xFFFF, 1, d, pc, "RMSNORM weight")[0]
             rows = [r for r in range(m) if mask >> r & 1]
-            for r in rows:
+            compact = bool(insn.flags & FLAG_COMPACT)
+            for j, r in enumerate(rows):
                 rv = self.stats[stat + r]
                 if rv is None:
                     raise ValueError(f"pc {pc}: RMSNORM row {r} has no statistics")
                 x = self._rows(src + r * d, 1, d, pc, "RMSNORM")
-                out = dst + r * d + np.arange(d)
+                out = dst + (j if compact else r) * d + np.arange(d)
                 self.gbuf[out] = N.rmsnorm_apply(x, np.array([rv]), w).reshape(d, -1)
                 self.gbuf_valid[out] = True
             return True
@@ -240,6 +281,42 @@ class CoreModel:
         self.gbuf_valid[out] = True
         return True
 
+    # -- routing ---------------------------------------------------------------------------------
+    def _route(self, insn: Insn, pc: int) -> None:
+        """ROUTE: mask word of the executing rows, CNT = their number (docs/isa.md)."""
+        m = insn.len
+        src, dst = insn.f0 & 0xFFFF, insn.f0 >> 16
+        pair, bias = insn.f1 & 0xFFFF, insn.f1 >> 16
+        if insn.flags & FLAG_FORCE:           # logits and bias are not read
+            ex = np.ones(m, dtype=bool)
+        else:
+            x = self._rows(src, m, 1, pc, "ROUTE logits")
+            b = self._rows(bias, 1, 1, pc, "ROUTE bias")[0]
+            a = fp16_add(x[:, 2 * pair], b[2 * pair])
+            c = fp16_add(x[:, 2 * pair + 1], b[2 * pair + 1])
+            ex = ~fp16_gt(c, a)
+        mask = sum(1 << i for i in np.flatnonzero(ex).tolist())
+        self.gbuf[dst] = np.frombuffer(mask.to_bytes(self.cfg.beat_bytes, "little"), dtype="<u2")
+        self.gbuf_valid[dst] = True
+        self.cnt = int(ex.sum())
+
+    def _vscat(self, insn: Insn, pc: int) -> None:
+        """VSCAT: x row m += y row j (j-th selected row) where the mask selects m; the other
+        rows are rewritten unchanged; statistics of all len rows with the flag."""
+        d, m = self.npe.d, insn.len
+        mask = self._mask(insn, pc)
+        x = self._rows(insn.f0, m, d, pc, "VSCAT x")
+        sel = [r for r in range(m) if mask >> r & 1]
+        if sel:
+            y = self._rows(insn.f1, len(sel), d, pc, "VSCAT y")
+            x[sel] = fp16_add(x[sel], y)
+        out = insn.f0 + np.arange(m * d)
+        self.gbuf[out] = x.reshape(m * d, -1)
+        self.gbuf_valid[out] = True
+        if insn.flags & FLAG_STATS:
+            r = self._stats_of(x)
+            self.stats[self.npe.snoop:self.npe.snoop + m] = r
+
     def weight_tile_words(self, int4: bool) -> int:
         return self.cfg.kdim // 4 if int4 else self.cfg.kdim
 
@@ -251,6 +328,10 @@ class CoreModel:
         bb = cfg.beat_bytes
         int4 = bool(insn.flags & 1)
         m, k, n = insn.len, mm.k, mm.n
+        if insn.flags & FLAG_DYN:             # M = CNT (checked <= len); 0: no traffic at all
+            m = self.cnt
+            if m == 0:
+                return True
         kt_n, nt_n = k // kd, n // nc
         src, dst = insn.f0 & 0xFFFF, insn.f0 >> 16
         rows = src + np.arange(m)[:, None] * kt_n + np.arange(kt_n)[None, :]

@@ -20,6 +20,7 @@ class Op(enum.IntEnum):
     LOAD = 0x10
     STORE = 0x11
     VADD = 0x20
+    VSCAT = 0x21
     MATMUL = 0x30
     MMCFG = 0x31
     NPECFG = 0x40
@@ -27,9 +28,23 @@ class Op(enum.IntEnum):
     RMSNORM = 0x42
     SWIGLU = 0x43
     ROPE = 0x44
+    ROUTE = 0x50
 
 
 NPE_OPS = (Op.RMSSQ, Op.RMSNORM, Op.SWIGLU, Op.ROPE)
+
+# flag bits (docs/isa.md)
+FLAG_INT4 = 1             # MATMUL: INT4 weights
+FLAG_STATS = 1            # LOAD, VADD, VSCAT: RMS statistics snoop
+FLAG_MASK = 1             # RMSNORM, ROPE: mask word
+FLAG_COMPACT = 2          # RMSNORM (with FLAG_MASK): j-th masked row to dst row j
+FLAG_FORCE = 1            # ROUTE: every row executes
+FLAG_DYN = 8              # MATMUL, SWIGLU: rows from the CNT register
+
+# the flag bits each opcode defines (any other set bit is RESERVED)
+KNOWN_FLAGS = {Op.LOAD: FLAG_STATS, Op.VADD: FLAG_STATS, Op.VSCAT: FLAG_STATS,
+               Op.MATMUL: FLAG_INT4 | FLAG_DYN, Op.RMSNORM: FLAG_MASK | FLAG_COMPACT,
+               Op.ROPE: FLAG_MASK, Op.SWIGLU: FLAG_DYN, Op.ROUTE: FLAG_FORCE}
 
 
 class Err(enum.IntEnum):
@@ -50,6 +65,8 @@ class Err(enum.IntEnum):
     MM_SHAPE = 14
     NPE_SHAPE = 15
     NPE_MASK = 16
+    ROUTE_SHAPE = 17
+    DYN_LEN = 18
 
 
 @dataclass(frozen=True)
@@ -172,9 +189,10 @@ class Insn:
 
     @classmethod
     def matmul(cls, port: int, m: int, src: int, dst: int, w_addr: int,
-               int4: bool = False) -> "Insn":
-        return cls(Op.MATMUL, port=port, flags=int(int4), len=m, f0=(dst << 16) | src,
-                   f1=w_addr & 0xFFFFFFFF, f2=w_addr >> 32)
+               int4: bool = False, dyn: bool = False) -> "Insn":
+        """dyn: M = CNT at run time, ``m`` is the bound the static checks use."""
+        return cls(Op.MATMUL, port=port, flags=int(int4) | (FLAG_DYN if dyn else 0), len=m,
+                   f0=(dst << 16) | src, f1=w_addr & 0xFFFFFFFF, f2=w_addr >> 32)
 
     @classmethod
     def npecfg(cls, d: int, eps: int, inv_d: int, hw: int = 0, snoop_base: int = 0) -> "Insn":
@@ -186,13 +204,32 @@ class Insn:
 
     @classmethod
     def rmsnorm(cls, m: int, dst: int, src: int, weight: int, stat: int,
-                mask: int | None = None) -> "Insn":
-        return cls(Op.RMSNORM, flags=int(mask is not None), len=m, f0=(dst << 16) | src,
-                   f1=(stat << 16) | weight, f2=mask or 0)
+                mask: int | None = None, compact: bool = False) -> "Insn":
+        """compact (needs a mask; without one check() says RESERVED): the j-th selected row
+        goes to dst row j."""
+        return cls(Op.RMSNORM, flags=int(mask is not None) | (FLAG_COMPACT if compact else 0),
+                   len=m, f0=(dst << 16) | src, f1=(stat << 16) | weight, f2=mask or 0)
 
     @classmethod
-    def swiglu(cls, n: int, dst: int, src: int) -> "Insn":
-        return cls(Op.SWIGLU, len=n, f0=dst, f1=src)
+    def swiglu(cls, n: int, dst: int, src: int, dyn_rows: int | None = None) -> "Insn":
+        """Static: ``n`` words. dyn_rows = Mmax: ``n`` = words per row R, CNT*R words run."""
+        if dyn_rows is None:
+            return cls(Op.SWIGLU, len=n, f0=dst, f1=src)
+        return cls(Op.SWIGLU, flags=FLAG_DYN, len=n, f0=dst, f1=src, f2=dyn_rows)
+
+    @classmethod
+    def route(cls, m: int, dst: int, src: int, bias: int, pair: int,
+              force: bool = False) -> "Insn":
+        """Mask word dst from the logits words src..src+m-1 (lanes 2*pair, 2*pair+1) plus the
+        bias word; force: every row executes (logits and bias not read)."""
+        return cls(Op.ROUTE, flags=int(force), len=m, f0=(dst << 16) | src,
+                   f1=(bias << 16) | pair)
+
+    @classmethod
+    def vscat(cls, m: int, x: int, y: int, mask: int, stats: bool = False) -> "Insn":
+        """x row r += y row j for the r-th row selected by the mask word (j-th set bit); the
+        other rows of x are rewritten unchanged; m rows of D words."""
+        return cls(Op.VSCAT, flags=int(stats), len=m, f0=x, f1=y, f2=mask)
 
     @classmethod
     def rope(cls, m: int, dst: int, src: int, rot: int, mask: int | None = None) -> "Insn":
@@ -296,19 +333,67 @@ class Insn:
             return Err.NONE
         if self.op in NPE_OPS:
             return self._check_npe(cfg, npe)
+        if self.op == Op.ROUTE:
+            return self._check_route(cfg)
+        if self.op == Op.VSCAT:
+            return self._check_vscat(cfg, npe)
         return Err.ILLEGAL_OP
+
+    def _check_route(self, cfg: CoreConfig) -> Err:
+        """ROUTE (revision 4). The checks do not depend on the force flag."""
+        if self.port or self.flags & ~FLAG_FORCE or self.f2:
+            return Err.RESERVED
+        n = self.len
+        if n == 0:
+            return Err.BAD_LEN
+        src, dst = self.f0 & 0xFFFF, self.f0 >> 16
+        pair, bias = self.f1 & 0xFFFF, self.f1 >> 16
+        if n > cfg.DATA_W or pair >= cfg.ncol // 2:
+            return Err.ROUTE_SHAPE
+        depth = cfg.GBUF_DEPTH
+        if src + n > depth or bias + 1 > depth or dst + 1 > depth:
+            return Err.GBUF_RANGE
+        if src <= dst < src + n or dst == bias:
+            return Err.OVERLAP
+        return Err.NONE
+
+    def _check_vscat(self, cfg: CoreConfig, npe: NpeState) -> Err:
+        """VSCAT (revision 4): x = f0, y = f1 (len*D words each), mask word f2."""
+        if self.port or self.flags & ~FLAG_STATS:
+            return Err.RESERVED
+        n = self.len
+        if n == 0:
+            return Err.BAD_LEN
+        d = npe.d
+        if d == 0 or n > cfg.DATA_W or (self.flags & FLAG_STATS
+                                        and npe.snoop + n > cfg.NPE_ROWS):
+            return Err.NPE_SHAPE
+        words, depth = n * d, cfg.GBUF_DEPTH
+        x, y, mask = self.f0, self.f1, self.f2
+        if x + words > depth or y + words > depth or mask + 1 > depth:
+            return Err.GBUF_RANGE
+        if x < y + words and y < x + words:
+            return Err.OVERLAP
+        if x <= mask < x + words or y <= mask < y + words:
+            return Err.OVERLAP
+        return Err.NONE
 
     def _check_npe(self, cfg: CoreConfig, npe: NpeState) -> Err:
         op, n = self.op, self.len
-        masked = bool(self.flags & 1)
+        masked = bool(self.flags & FLAG_MASK) and op != Op.SWIGLU
         may_mask = op in (Op.RMSNORM, Op.ROPE)
-        if (self.port or self.flags >> (1 if may_mask else 0)
-                or (op in (Op.RMSSQ, Op.SWIGLU) and self.f2)
+        dyn = op == Op.SWIGLU and bool(self.flags & FLAG_DYN)
+        if (self.port or self.flags & ~KNOWN_FLAGS.get(op, 0)
+                or (op == Op.RMSNORM and self.flags & FLAG_COMPACT and not masked)
+                or (op == Op.RMSSQ and self.f2)
+                or (op == Op.SWIGLU and (self.f2 >> 16 if dyn else self.f2))
                 or (op == Op.RMSSQ and self.f1 >> 16)
                 or (op == Op.SWIGLU and (self.f0 >> 16 or self.f1 >> 16))
                 or (op == Op.ROPE and self.f1 >> 16) or (may_mask and self.f2 >> 16)):
             return Err.RESERVED
-        if n == 0:
+        # dyn SWIGLU: len = R words per row, f2[15:0] = Mmax rows (both must be >= 1)
+        rows = self.f2 & 0xFFFF if dyn else 1
+        if n == 0 or rows == 0:
             return Err.BAD_LEN
         d, hw = npe.d, npe.hw
         if op != Op.SWIGLU and d == 0:
@@ -326,7 +411,7 @@ class Insn:
         if op == Op.RMSSQ:
             ranges = [(self.f0, n * d)]
         elif op == Op.SWIGLU:
-            ranges = [(self.f0, n), (self.f1, 2 * n)]
+            ranges = [(self.f0, n * rows), (self.f1, 2 * n * rows)]
         else:
             ranges = [(lo, n * d), (hi, n * d)]
             if op == Op.RMSNORM:
@@ -351,8 +436,8 @@ class Insn:
         return Err.NONE
 
     def _check_matmul(self, cfg: CoreConfig, mm: MMState) -> Err:
-        int4 = bool(self.flags & 1)
-        if self.flags >> 1:
+        int4 = bool(self.flags & FLAG_INT4)
+        if self.flags & ~KNOWN_FLAGS[Op.MATMUL]:
             return Err.RESERVED
         if self.len == 0:
             return Err.BAD_LEN
@@ -395,8 +480,10 @@ class Insn:
             s = f"mmcfg K={self.len}, N={self.f0}, scales=ddr:0x{self.f1:x}, group={self.f2}"
         elif op == Op.MATMUL:
             mem = "ddr" if self.port == 0 else f"hbm{self.port - 1}"
-            s = (f"matmul{'.int4' if self.flags & 1 else ''} gb:{self.f0 >> 16} <- "
-                 f"gb:{self.f0 & 0xFFFF} x {mem}:0x{self.mem_addr:x}, M={self.len}")
+            dyn = self.flags & FLAG_DYN
+            s = (f"matmul{'.int4' if self.flags & 1 else ''}{'.dyn' if dyn else ''} "
+                 f"gb:{self.f0 >> 16} <- gb:{self.f0 & 0xFFFF} x {mem}:0x{self.mem_addr:x}, "
+                 + (f"M=CNT<={self.len}" if dyn else f"M={self.len}"))
         elif op == Op.NPECFG:
             s = (f"npecfg D={self.len}, eps=0x{self.f0:08x}, inv_d=0x{self.f1:08x}, "
                  f"hw={self.f2 & 0xFFFF}, snoop_stat={self.f2 >> 16}")
@@ -405,18 +492,29 @@ class Insn:
         elif op == Op.RMSNORM:
             s = (f"rmsnorm gb:{self.f0 >> 16} <- gb:{self.f0 & 0xFFFF}, w=gb:{self.f1 & 0xFFFF}, "
                  f"stat:{self.f1 >> 16}, M={self.len}"
-                 + (f", mask=gb:{self.f2}" if self.flags & 1 else ""))
+                 + (f", mask=gb:{self.f2}" if self.flags & 1 else "")
+                 + (", compact" if self.flags & FLAG_COMPACT else ""))
         elif op == Op.SWIGLU:
-            s = f"swiglu gb:{self.f0} <- gb:{self.f1}, {self.len}"
+            if self.flags & FLAG_DYN:
+                s = (f"swiglu.dyn gb:{self.f0} <- gb:{self.f1}, R={self.len}, "
+                     f"rows=CNT<={self.f2 & 0xFFFF}")
+            else:
+                s = f"swiglu gb:{self.f0} <- gb:{self.f1}, {self.len}"
         elif op == Op.ROPE:
             s = (f"rope gb:{self.f0 >> 16} <- gb:{self.f0 & 0xFFFF}, rot=gb:{self.f1}, M={self.len}"
                  + (f", mask=gb:{self.f2}" if self.flags & 1 else ""))
+        elif op == Op.ROUTE:
+            s = (f"route gb:{self.f0 >> 16} <- gb:{self.f0 & 0xFFFF}, bias=gb:{self.f1 >> 16}, "
+                 f"pair={self.f1 & 0xFFFF}, M={self.len}"
+                 + (", force" if self.flags & FLAG_FORCE else ""))
+        elif op == Op.VSCAT:
+            s = f"vscat gb:{self.f0} += gb:{self.f1}, mask=gb:{self.f2}, M={self.len}"
         else:
             s = op.name.lower()
-        if op in (Op.LOAD, Op.VADD) and self.flags & 1:
+        if op in (Op.LOAD, Op.VADD, Op.VSCAT) and self.flags & 1:
             s += ", stats"
-        if (self.flags >> (1 if op in (Op.MATMUL, Op.LOAD, Op.VADD, Op.RMSNORM, Op.ROPE)
-                           else 0)) or \
+        if (self.flags & ~KNOWN_FLAGS.get(op, 0)) or \
+                (op == Op.RMSNORM and self.flags & FLAG_COMPACT and not self.flags & 1) or \
                 (op in (Op.NOP, Op.END) and self.encode() >> 8):
             s += f"  ; raw 0x{self.encode():032x}"
         return s

@@ -59,8 +59,13 @@ module skipopu_ctrl
   input  logic              dma_done_i,
   input  logic              dma_err_i,
 
-  // Vector unit
+  // Vector unit (VADD, VSCAT, ROUTE)
   output logic              vpu_valid_o,
+  output logic [1:0]        vpu_op_o,
+  output logic [GB_AW-1:0]  vpu_mask_o,
+  output logic [15:0]       vpu_pair_o,
+  output logic              vpu_force_o,
+  input  logic [15:0]       vpu_cnt_i,
   output logic [GB_AW-1:0]  vpu_dst_o,
   output logic [GB_AW-1:0]  vpu_src0_o,
   output logic [GB_AW-1:0]  vpu_src1_o,
@@ -96,6 +101,7 @@ module skipopu_ctrl
   output logic [GB_AW-1:0]  npe_aux_o,
   output logic [GB_AW-1:0]  npe_mask_o,
   output logic              npe_masked_o,
+  output logic              npe_compact_o,
   output logic [15:0]       npe_stat_o,
   output logic              snoop_start_o,  // LOAD/VADD with the statistics flag issued
   output logic              snoop_en_o,     // ... and still writing the buffer
@@ -123,11 +129,13 @@ module skipopu_ctrl
   // NPECFG registers (cleared at the start of every run)
   logic [15:0] npe_d_q, npe_hw_q, npe_snoop_q;
   logic [31:0] npe_eps_q, npe_inv_d_q;
-  logic        snoop_q;        // the LOAD/VADD in flight has the statistics flag
+  logic        snoop_q;        // the LOAD/VADD/VSCAT in flight has the statistics flag
+  logic        route_q;        // the VPU instruction in flight is a ROUTE (updates CNT)
+  logic [15:0] cnt_q;          // CNT: executing rows of the last ROUTE (docs/isa.md)
 
   // Decoder
   logic        is_nop, is_end, is_load, is_store, is_vadd, is_mmcfg, is_matmul;
-  logic        is_npecfg, is_npe, d_stats;
+  logic        is_npecfg, is_npe, d_stats, is_vscat, is_route, d_dyn, d_compact;
   npe_op_e     d_npe_op;
   logic [3:0]  d_port;
   logic [15:0] d_len;
@@ -153,6 +161,10 @@ module skipopu_ctrl
     .npe_snoop_i(npe_snoop_q),
     .is_npecfg_o(is_npecfg),
     .is_npe_o  (is_npe),
+    .is_vscat_o(is_vscat),
+    .is_route_o(is_route),
+    .dyn_o     (d_dyn),
+    .compact_o (d_compact),
     .npe_op_o  (d_npe_op),
     .stats_o   (d_stats),
     .is_mmcfg_o(is_mmcfg),
@@ -180,6 +192,16 @@ module skipopu_ctrl
 
   // Instruction issue in StExec; waits while the NPE statistics pipeline still drains (rows
   // snooped from the previous LOAD/VADD), so every instruction sees its results
+  // Dynamic length (MATMUL/SWIGLU flags[3]): CNT rows; CNT = 0 makes the instruction a no-op,
+  // CNT above the static bound (MATMUL len, SWIGLU f2[15:0]) is DYN_LEN
+  logic        dyn_mm, dyn_sw, dyn_skip, dyn_over;
+  logic [15:0] dyn_bound;
+  assign dyn_mm    = is_matmul && d_dyn;
+  assign dyn_sw    = is_npe && (d_npe_op == NpeSwiglu) && d_dyn;
+  assign dyn_bound = dyn_mm ? d_len : d_src1[15:0];
+  assign dyn_skip  = (dyn_mm || dyn_sw) && (cnt_q == '0);
+  assign dyn_over  = (dyn_mm || dyn_sw) && (cnt_q > dyn_bound);
+
   logic exec_fire;
   assign exec_fire = (state_q == StExec) && (pc_q != len_q) && insn_valid_i && !npe_busy_i;
   assign insn_ready_o = exec_fire;
@@ -204,6 +226,8 @@ module skipopu_ctrl
       npe_eps_q  <= '0;
       npe_inv_d_q <= '0;
       snoop_q    <= 1'b0;
+      route_q    <= 1'b0;
+      cnt_q      <= '0;
     end else begin
       if (state_q != StIdle) begin
         cycles_q <= cycles_q + 1'b1;
@@ -225,6 +249,7 @@ module skipopu_ctrl
             npe_snoop_q <= '0;
             npe_eps_q  <= '0;
             npe_inv_d_q <= '0;
+            cnt_q       <= '0;
             if (prog_ok) begin
               err_q   <= 8'(ErrNone);
               state_q <= StExec;
@@ -248,6 +273,13 @@ module skipopu_ctrl
               err_q    <= d_err;
               err_pc_q <= pc_q;
               state_q  <= StDrain;
+            end else if (dyn_over) begin
+              err_q    <= 8'(ErrDynLen);
+              err_pc_q <= pc_q;
+              state_q  <= StDrain;
+            end else if (dyn_skip) begin
+              retired_q <= retired_q + 1'b1;
+              pc_q      <= pc_q + 1'b1;
             end else if (is_end) begin
               retired_q <= retired_q + 1'b1;
               state_q   <= StDrain;
@@ -258,8 +290,9 @@ module skipopu_ctrl
               store_q <= is_store;
               snoop_q <= is_load && d_stats;
               state_q <= StWaitDma;
-            end else if (is_vadd) begin
-              snoop_q <= d_stats;
+            end else if (is_vadd || is_vscat || is_route) begin
+              snoop_q <= (is_vadd || is_vscat) && d_stats;
+              route_q <= is_route;
               state_q <= StWaitVpu;
             end else if (is_npecfg) begin
               npe_d_q     <= d_len;
@@ -298,6 +331,7 @@ module skipopu_ctrl
         end
         StWaitVpu: begin
           if (vpu_done_i) begin
+            if (route_q) cnt_q <= vpu_cnt_i;
             retired_q <= retired_q + 1'b1;
             pc_q      <= pc_q + 1'b1;
             state_q   <= StExec;
@@ -341,7 +375,8 @@ module skipopu_ctrl
   end
 
   logic legal_now;
-  assign legal_now = exec_fire && !insn_err_i && (d_err == 8'(ErrNone));
+  assign legal_now = exec_fire && !insn_err_i && (d_err == 8'(ErrNone)) && !dyn_over &&
+                     !dyn_skip;
 
   assign dma_valid_o    = legal_now && (is_load || is_store);
   assign dma_store_o    = is_store;
@@ -350,16 +385,24 @@ module skipopu_ctrl
   assign dma_gb_addr_o  = d_gb[GB_AW-1:0];
   assign dma_len_o      = d_len;
 
-  assign vpu_valid_o = legal_now && is_vadd;
+  assign vpu_valid_o = legal_now && (is_vadd || is_vscat || is_route);
+  assign vpu_op_o    = is_route ? 2'd2 : is_vscat ? 2'd1 : 2'd0;
+  // VSCAT: f0 = x (destination and source 0), f1 = y, f2 = mask; ROUTE: f0 = {dst, src},
+  // f1 = {bias, pair}
+  assign vpu_mask_o  = is_route ? d_gb[16 +: GB_AW] : d_src1[GB_AW-1:0];
+  assign vpu_pair_o  = d_src0[15:0];
+  assign vpu_force_o = insn_i[12];
   assign vpu_dst_o   = d_gb[GB_AW-1:0];
-  assign vpu_src0_o  = d_src0[GB_AW-1:0];
-  assign vpu_src1_o  = d_src1[GB_AW-1:0];
+  assign vpu_src0_o  = is_route ? d_gb[GB_AW-1:0] : is_vscat ? d_gb[GB_AW-1:0] :
+                       d_src0[GB_AW-1:0];
+  assign vpu_src1_o  = is_route ? d_src0[16 +: GB_AW] : is_vscat ? d_src0[GB_AW-1:0] :
+                       d_src1[GB_AW-1:0];
   assign vpu_len_o   = d_len;
 
   assign mm_start_o = legal_now && is_matmul;
   assign mm_int4_o  = insn_i[12];
   assign mm_port_o  = d_port;
-  assign mm_m_o     = d_len;
+  assign mm_m_o     = d_dyn ? cnt_q : d_len;
   assign mm_src_o   = d_gb[GB_AW-1:0];
   assign mm_dst_o   = d_gb[16 +: GB_AW];
   assign mm_waddr_o = d_mem[ADDR_W-1:0];
@@ -375,14 +418,16 @@ module skipopu_ctrl
   assign npe_snoop_base_o = npe_snoop_q;
   assign npe_valid_o      = legal_now && is_npe;
   assign npe_op_o         = d_npe_op;
-  assign npe_len_o        = d_len;
+  // dyn SWIGLU: CNT rows of len words (the decoder bounds Mmax * len by the buffer)
+  assign npe_len_o        = dyn_sw ? 16'(32'(cnt_q) * 32'(d_len)) : d_len;
   assign npe_dst_o        = (d_npe_op == NpeSwiglu) ? d_gb[GB_AW-1:0] : d_gb[16 +: GB_AW];
   assign npe_src_o        = (d_npe_op == NpeSwiglu) ? d_src0[GB_AW-1:0] : d_gb[GB_AW-1:0];
   assign npe_aux_o        = d_src0[GB_AW-1:0];
   assign npe_mask_o       = d_src1[GB_AW-1:0];
   assign npe_masked_o     = insn_i[12];
+  assign npe_compact_o    = d_compact && (d_npe_op == NpeRmsnorm);
   assign npe_stat_o       = (d_npe_op == NpeRmssq) ? d_src0[15:0] : d_src0[31:16];
-  assign snoop_start_o    = legal_now && (is_load || is_vadd) && d_stats;
+  assign snoop_start_o    = legal_now && (is_load || is_vadd || is_vscat) && d_stats;
   assign snoop_en_o       = snoop_q && (state_q == StWaitDma || state_q == StWaitVpu);
 
   assign fetch_start_o = (state_q == StIdle) && start_i && prog_ok;

@@ -38,6 +38,10 @@ module skipopu_decode
   output logic             is_matmul_o,
   output logic             is_npecfg_o,
   output logic             is_npe_o,     // RMSSQ, RMSNORM, SWIGLU, ROPE
+  output logic             is_vscat_o,
+  output logic             is_route_o,
+  output logic             dyn_o,        // MATMUL/SWIGLU: length from CNT
+  output logic             compact_o,    // RMSNORM masked: compact destination rows
   output npe_op_e          npe_op_o,
   output logic             stats_o,      // LOAD/VADD with the RMS statistics flag
   output logic [3:0]       port_o,
@@ -144,6 +148,8 @@ module skipopu_decode
   assign port_set = (insn.port != '0);
 
   assign stats_o   = insn.flags[0];
+  assign dyn_o     = insn.flags[3];
+  assign compact_o = insn.flags[1];
   assign snoop_bad = (npe_d_i == '0) || ((insn.len % npe_d_i) != '0) ||
                      ((32'(npe_snoop_i) + 32'(insn.len / npe_d_i)) > 32'(NPE_ROWS));
 
@@ -163,17 +169,29 @@ module skipopu_decode
   assign n_aux_hi   = {16'd0, insn.f1[31:16]};
   assign n_mask     = insn.f2;
   assign rows_d     = 34'(insn.len) * 34'(npe_d_i);
+  // SWIGLU words: len, or Mmax * R with the dyn flag (len = R words per row, f2[15:0] = Mmax)
+  logic        sw_dyn;
+  logic [33:0] sw_n;
+  assign sw_dyn = insn.flags[3];
+  assign sw_n   = sw_dyn ? 34'(insn.len) * 34'(insn.f2[15:0]) : 34'(insn.len);
   assign d_rem      = (npe_hw_i == '0) ? 16'd1 : (npe_d_i % npe_hw_i);
   assign n_aux_len  = 34'(npe_masked ? 16'(DATA_W) : insn.len) * 34'(npe_hw_i);
 
   assign npe_resv =
       port_set ||
       (op_rmssq && ((insn.flags != '0) || (insn.f2 != '0) || (insn.f1[31:16] != '0))) ||
-      (op_swiglu && ((insn.flags != '0) || (insn.f2 != '0) || (insn.f0[31:16] != '0) ||
-                     (insn.f1[31:16] != '0))) ||
-      (op_rmsnorm && ((insn.flags[3:1] != '0) || (insn.f2[31:16] != '0))) ||
+      (op_swiglu && ((insn.flags[2:0] != '0) || (sw_dyn ? (insn.f2[31:16] != '0) :
+                                                 (insn.f2 != '0)) ||
+                     (insn.f0[31:16] != '0) || (insn.f1[31:16] != '0))) ||
+      (op_rmsnorm && ((insn.flags[3:2] != '0) || (insn.flags[1] && !insn.flags[0]) ||
+                      (insn.f2[31:16] != '0))) ||
       (op_rope && ((insn.flags[3:1] != '0) || (insn.f2[31:16] != '0) ||
                    (insn.f1[31:16] != '0)));
+
+  // VSCAT: rows of D words, at most DATA_W rows (one mask word), statistics of len rows
+  logic vs_shape;
+  assign vs_shape = (npe_d_i == '0) || (32'(insn.len) > DATA_W) ||
+                    (insn.flags[0] && (32'(npe_snoop_i) + 32'(insn.len) > 32'(NPE_ROWS)));
 
   assign npe_shape =
       (op_rmssq && ((npe_d_i == '0) || (32'(insn.f1) + 32'(insn.len) > 32'(NPE_ROWS)))) ||
@@ -184,15 +202,14 @@ module skipopu_decode
 
   assign npe_range =
       (op_rmssq && rng_bad(insn.f0, rows_d)) ||
-      (op_swiglu && (rng_bad(insn.f0, 34'(insn.len)) || rng_bad(insn.f1, 34'(insn.len) << 1))) ||
+      (op_swiglu && (rng_bad(insn.f0, sw_n) || rng_bad(insn.f1, sw_n << 1))) ||
       (op_rmsnorm && (rng_bad(n_lo, rows_d) || rng_bad(n_hi, rows_d) ||
                       rng_bad(n_aux, 34'(npe_d_i)) || (npe_masked && rng_bad(n_mask, 34'd1)))) ||
       (op_rope && (rng_bad(n_lo, rows_d) || rng_bad(n_hi, rows_d) ||
                    rng_bad(insn.f1, n_aux_len) || (npe_masked && rng_bad(n_mask, 34'd1))));
 
   assign npe_overlap =
-      (op_swiglu && (insn.f0 != insn.f1) &&
-       meet(insn.f0, 34'(insn.len), insn.f1, 34'(insn.len) << 1)) ||
+      (op_swiglu && (insn.f0 != insn.f1) && meet(insn.f0, sw_n, insn.f1, sw_n << 1)) ||
       (op_rmsnorm && (((n_lo != n_hi) && meet(n_hi, rows_d, n_lo, rows_d)) ||
                       meet(n_hi, rows_d, n_aux, 34'(npe_d_i)) ||
                       (npe_masked && meet(n_hi, rows_d, n_mask, 34'd1)))) ||
@@ -210,6 +227,8 @@ module skipopu_decode
     is_matmul_o = 1'b0;
     is_npecfg_o = 1'b0;
     is_npe_o   = 1'b0;
+    is_vscat_o = 1'b0;
+    is_route_o = 1'b0;
     err_o      = 8'(ErrNone);
     unique case (insn.opcode)
       8'(OpNop), 8'(OpEnd): begin
@@ -262,7 +281,7 @@ module skipopu_decode
       end
       8'(OpMatmul): begin
         is_matmul_o = 1'b1;
-        if (insn.flags[3:1] != '0) begin
+        if (insn.flags[2:1] != '0) begin
           err_o = 8'(ErrReserved);
         end else if (insn.len == '0) begin
           err_o = 8'(ErrBadLen);
@@ -294,13 +313,45 @@ module skipopu_decode
         is_npe_o = 1'b1;
         if (npe_resv) begin
           err_o = 8'(ErrReserved);
-        end else if (insn.len == '0) begin
+        end else if (insn.len == '0 || (op_swiglu && sw_dyn && insn.f2[15:0] == '0)) begin
           err_o = 8'(ErrBadLen);
         end else if (npe_shape) begin
           err_o = 8'(ErrNpeShape);
         end else if (npe_range) begin
           err_o = 8'(ErrGbufRange);
         end else if (npe_overlap) begin
+          err_o = 8'(ErrOverlap);
+        end
+      end
+      8'(OpVscat): begin
+        is_vscat_o = 1'b1;
+        if (insn.flags[3:1] != '0 || port_set) begin
+          err_o = 8'(ErrReserved);
+        end else if (insn.len == '0) begin
+          err_o = 8'(ErrBadLen);
+        end else if (vs_shape) begin
+          err_o = 8'(ErrNpeShape);
+        end else if (rng_bad(insn.f0, rows_d) || rng_bad(insn.f1, rows_d) ||
+                     rng_bad(insn.f2, 34'd1)) begin
+          err_o = 8'(ErrGbufRange);
+        end else if (meet(insn.f0, rows_d, insn.f1, rows_d) ||
+                     meet(insn.f2, 34'd1, insn.f0, rows_d) ||
+                     meet(insn.f2, 34'd1, insn.f1, rows_d)) begin
+          err_o = 8'(ErrOverlap);
+        end
+      end
+      8'(OpRoute): begin
+        is_route_o = 1'b1;
+        if (insn.flags[3:1] != '0 || port_set || insn.f2 != '0) begin
+          err_o = 8'(ErrReserved);
+        end else if (insn.len == '0) begin
+          err_o = 8'(ErrBadLen);
+        end else if (32'(insn.len) > DATA_W || 32'(insn.f1[15:0]) >= DATA_W / 32) begin
+          err_o = 8'(ErrRouteShape);
+        end else if (rng_bad(n_lo, 34'(insn.len)) || rng_bad(n_aux_hi, 34'd1) ||
+                     rng_bad(n_hi, 34'd1)) begin
+          err_o = 8'(ErrGbufRange);
+        end else if (meet(n_hi, 34'd1, n_lo, 34'(insn.len)) || (n_hi == n_aux_hi)) begin
           err_o = 8'(ErrOverlap);
         end
       end

@@ -43,6 +43,7 @@ module skipopu_npe
   input  logic [AW-1:0]     cmd_aux_i,      // RMSNORM weight / ROPE table word address
   input  logic [AW-1:0]     cmd_mask_i,     // mask word address
   input  logic              cmd_masked_i,
+  input  logic              cmd_compact_i,  // RMSNORM masked: the j-th selected row to dst row j
   input  logic [SAW-1:0]    cmd_stat_i,     // statistics base row
   output logic              busy_o,         // engine or statistics pipeline active
   output logic              done_o,         // pulse: command finished (err_o valid)
@@ -79,7 +80,7 @@ module skipopu_npe
   npe_op_e         op_q;
   logic [15:0]     len_q;
   logic [AW-1:0]   dst_q, src_q, aux_q, mask_addr_q;
-  logic            masked_q;
+  logic            masked_q, compact_q;
   logic [SAW-1:0]  stat_q;
   logic [DATA_W-1:0] mask_q;
   logic            err_q;
@@ -90,6 +91,7 @@ module skipopu_npe
   logic [15:0]     word_q;       // word within the row (SWIGLU: output word index)
   logic [15:0]     hw_q;         // word within the head (ROPE)
   logic [AW-1:0]   rowbase_q;    // row_q * D
+  logic [AW-1:0]   cbase_q;      // nrows_q * D (compact destination row)
   logic [AW-1:0]   posbase_q;    // pos_q * HW
 
   // ---- mask helpers ------------------------------------------------------------------------
@@ -147,7 +149,8 @@ module skipopu_npe
   assign b_addr = (op_q == NpeSwiglu) ? src_q + (AW'(word_q) << 1) + 1'b1 :
                   (op_q == NpeRope)   ? aux_q + posbase_q + AW'(hw_q) :
                                         aux_q + AW'(word_q);           // RMSNORM weight
-  assign w_addr = (op_q == NpeSwiglu) ? dst_q + AW'(word_q) : dst_q + rowbase_q + AW'(word_q);
+  assign w_addr = (op_q == NpeSwiglu) ? dst_q + AW'(word_q) :
+                  dst_q + (compact_q ? cbase_q : rowbase_q) + AW'(word_q);
 
   assign re_a_o    = issue;
   assign raddr_a_o = a_addr;
@@ -167,6 +170,8 @@ module skipopu_npe
       aux_q       <= '0;
       mask_addr_q <= '0;
       masked_q    <= 1'b0;
+      compact_q   <= 1'b0;
+      cbase_q     <= '0;
       stat_q      <= '0;
       mask_q      <= '0;
       err_q       <= 1'b0;
@@ -188,6 +193,8 @@ module skipopu_npe
             aux_q       <= cmd_aux_i;
             mask_addr_q <= cmd_mask_i;
             masked_q    <= cmd_masked_i;
+            compact_q   <= cmd_masked_i && cmd_compact_i && (cmd_op_i == NpeRmsnorm);
+            cbase_q     <= '0;
             stat_q      <= cmd_stat_i;
             err_q       <= 1'b0;
             row_q       <= '0;
@@ -230,6 +237,7 @@ module skipopu_npe
           hw_q   <= (row_end || hw_q == cfg_hw_i - 16'd1) ? '0 : hw_q + 16'd1;
           if (row_end) begin
             nrows_q <= nrows_q + 16'd1;
+            cbase_q <= cbase_q + AW'(cfg_d_i);
             if (op_q == NpeRmsnorm && masked_q) begin
               row_q     <= 16'(next_row_sel);
               rowbase_q <= AW'(32'(next_row_sel) * 32'(cfg_d_i));

@@ -81,7 +81,7 @@ module skipopu_npe_rms
   logic [31:0]    acc_q [Lanes];
   logic [31:0]    tree_q [Levels + 1][Lanes];
   logic [Levels:0] tree_v_q;
-  logic [SAW-1:0] tree_row_q [Levels + 1];
+  logic [Levels:0][SAW-1:0] tree_row_q;   // packed (Icarus: docs/verification.md)
 
   for (genvar l = 0; l < Lanes; l++) begin : g_lane
     logic [31:0] x32, sq, acc_in, acc_d;
@@ -143,7 +143,7 @@ module skipopu_npe_rms
   // valid/row tags for the 2 + NpeRsqrtLat cycles after the tree
   localparam int TagLat = 2 + NpeRsqrtLat;
   logic [TagLat-1:0] tag_v_q;
-  logic [SAW-1:0] tag_row_q [TagLat];
+  logic [TagLat-1:0][SAW-1:0] tag_row_q;  // packed (Icarus: docs/verification.md)
   always_ff @(posedge clk_i or negedge rst_ni) begin
     if (!rst_ni) begin
       tag_v_q <= '0;

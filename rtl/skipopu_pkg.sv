@@ -30,13 +30,15 @@ package skipopu_pkg;
     OpLoad  = 8'h10,
     OpStore = 8'h11,
     OpVadd  = 8'h20,
+    OpVscat = 8'h21,
     OpMatmul = 8'h30,
     OpMmcfg = 8'h31,
     OpNpecfg = 8'h40,
     OpRmssq = 8'h41,
     OpRmsnorm = 8'h42,
     OpSwiglu = 8'h43,
-    OpRope  = 8'h44
+    OpRope  = 8'h44,
+    OpRoute = 8'h50
   } opcode_e;
 
   typedef struct packed {
@@ -72,7 +74,9 @@ package skipopu_pkg;
     ErrMmShape      = 8'd14,  // MATMUL dimensions: M > MMAX, K or N not a multiple of the
                               // array size, bad INT4 group size
     ErrNpeShape     = 8'd15,  // NPE row/statistics shape (docs/isa.md)
-    ErrNpeMask      = 8'd16   // ROPE mask with fewer set bits than rows
+    ErrNpeMask      = 8'd16,  // ROPE mask with fewer set bits than rows
+    ErrRouteShape   = 8'd17,  // ROUTE rows > DATA_W or router pair out of range
+    ErrDynLen       = 8'd18   // dynamic MATMUL/SWIGLU with CNT above its bound (run time)
   } err_e;
 
   // ---------------------------------------------------------------------------------------------

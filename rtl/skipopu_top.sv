@@ -246,7 +246,10 @@ module skipopu_top
 
   logic              vpu_valid, vpu_done, vpu_busy;
   logic [GB_AW-1:0]  vpu_dst, vpu_src0, vpu_src1;
-  logic [15:0]       vpu_len;
+  logic [15:0]       vpu_len, vpu_pair, vpu_cnt;
+  logic [1:0]        vpu_op;
+  logic [GB_AW-1:0]  vpu_mask;
+  logic              vpu_force, npe_compact;
 
   // NPE command and configuration
   localparam int SAW = $clog2(NPE_ROWS);
@@ -299,6 +302,11 @@ module skipopu_top
     .vpu_src0_o    (vpu_src0),
     .vpu_src1_o    (vpu_src1),
     .vpu_len_o     (vpu_len),
+    .vpu_op_o      (vpu_op),
+    .vpu_mask_o    (vpu_mask),
+    .vpu_pair_o    (vpu_pair),
+    .vpu_force_o   (vpu_force),
+    .vpu_cnt_i     (vpu_cnt),
     .vpu_done_i    (vpu_done),
     .mm_start_o    (mm_start),
     .mm_int4_o     (mm_int4),
@@ -326,6 +334,7 @@ module skipopu_top
     .npe_aux_o       (npe_aux),
     .npe_mask_o      (npe_mask),
     .npe_masked_o    (npe_masked),
+    .npe_compact_o   (npe_compact),
     .npe_stat_o      (npe_stat),
     .snoop_start_o   (snoop_start),
     .snoop_en_o      (snoop_en),
@@ -474,8 +483,14 @@ module skipopu_top
     .cmd_src0_i (vpu_src0),
     .cmd_src1_i (vpu_src1),
     .cmd_len_i  (vpu_len),
+    .cmd_op_i   (vpu_op),
+    .cmd_mask_i (vpu_mask),
+    .cmd_d_i    (npe_d),
+    .cmd_pair_i (vpu_pair),
+    .cmd_force_i(vpu_force),
     .busy_o     (vpu_busy),
     .done_o     (vpu_done),
+    .cnt_o      (vpu_cnt),
     .re_o       (vpu_re),
     .raddr0_o   (vpu_raddr0),
     .raddr1_o   (vpu_raddr1),
@@ -510,6 +525,7 @@ module skipopu_top
     .cmd_aux_i       (npe_aux),
     .cmd_mask_i      (npe_mask),
     .cmd_masked_i    (npe_masked),
+    .cmd_compact_i   (npe_compact),
     .cmd_stat_i      (SAW'(npe_stat)),
     .busy_o          (npe_busy),
     .done_o          (npe_done),

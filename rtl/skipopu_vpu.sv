@@ -1,12 +1,22 @@
-// Vector unit: element-wise FP16 add over global-buffer words, dst[i] = src0[i] + src1[i] for
-// i in [0, len), DATA_W/16 lanes per word, one word per cycle. Pipeline: read (1 cycle buffer
-// latency) -> add and register -> write. The decoder guarantees that the destination is either
-// identical to or disjoint from each source, so in-flight writes never feed later reads.
+// Vector unit: word-streaming FP16 operations on the global buffer, DATA_W/16 lanes per word,
+// one word per cycle. Pipeline: read (1 cycle buffer latency) -> add and register -> write.
+//
+//   VADD  dst[i] = src0[i] + src1[i] for i < len. The decoder guarantees that the destination is
+//         either identical to or disjoint from each source, so in-flight writes never feed later
+//         reads.
+//   VSCAT masked residual add over len rows of D words: the mask word (at cmd_mask_i) is read
+//         first; row m of x (src0 = dst) gets row j of y (src1) added when mask bit m is set, j
+//         the number of set bits below m, and is rewritten unchanged otherwise (every row is
+//         written, so the RMS statistics snoop sees all len rows in order).
+//   ROUTE router decision (docs/isa.md): for row m < len the logits word src0 + m and the bias
+//         word src1 are added lane-wise; lanes 2p, 2p+1 give a, c and row m executes unless
+//         c > a (FP16 compare; NaN and equal values execute), or always with force. After the
+//         last row the mask word is written to cmd_mask_i and cnt_o holds its popcount.
 
 module skipopu_vpu
   import skipopu_pkg::*;
 #(
-  // Word width in bits (multiple of 16)
+  // Word width in bits (multiple of 32)
   parameter int DATA_W = 256,
   // Global buffer address width
   parameter int AW = 12
@@ -15,12 +25,18 @@ module skipopu_vpu
   input  logic              rst_ni,
 
   input  logic              cmd_valid_i,    // start (only while idle)
+  input  logic [1:0]        cmd_op_i,       // 0 VADD, 1 VSCAT, 2 ROUTE
   input  logic [AW-1:0]     cmd_dst_i,
   input  logic [AW-1:0]     cmd_src0_i,
   input  logic [AW-1:0]     cmd_src1_i,
-  input  logic [15:0]       cmd_len_i,      // >= 1
+  input  logic [AW-1:0]     cmd_mask_i,     // VSCAT mask word / ROUTE destination mask word
+  input  logic [15:0]       cmd_len_i,      // >= 1: words (VADD) or rows (VSCAT, ROUTE)
+  input  logic [15:0]       cmd_d_i,        // VSCAT row length in words
+  input  logic [15:0]       cmd_pair_i,     // ROUTE lane pair p
+  input  logic              cmd_force_i,    // ROUTE: every row executes
   output logic              busy_o,
   output logic              done_o,         // pulse after the last write
+  output logic [15:0]       cnt_o,          // ROUTE: executing rows (valid from done_o on)
 
   // Global buffer ports
   output logic              re_o,
@@ -34,57 +50,166 @@ module skipopu_vpu
 );
 
   localparam int Lanes = DATA_W / 16;
+  localparam int IW = $clog2(DATA_W);
 
-  logic              active_q;
-  logic [15:0]       remaining_q;
-  logic [AW-1:0]     rd0_q, rd1_q, dst_q;
+  typedef enum logic [2:0] {StIdle, StMask, StMaskWait, StRun, StFlush, StRouteCnt,
+                            StRouteWr} state_e;
+  // Operations (plain constants: Icarus 11 mis-evaluates enum casts in case items)
+  localparam logic [1:0] VAdd = 2'd0;
+  localparam logic [1:0] VScat = 2'd1;
+  localparam logic [1:0] VRoute = 2'd2;
+
+  state_e            state_q;
+  logic [1:0]        op_q;
+  logic              force_q;
+  logic [16:0]       remaining_q;     // words still to read
+  logic [AW-1:0]     rd0_q, rd1_q, dst_q, mask_addr_q;
+  logic [15:0]       d_q, pair_q, w_q;
+  logic [IW:0]       m_q;             // current row (VSCAT, ROUTE)
+  logic [DATA_W-1:0] mask_q;          // VSCAT: the mask; ROUTE: the decisions so far
   logic              rvalid_q;        // read data valid this cycle
-  logic [AW-1:0]     rdst_q;          // destination of the word being read
+  logic              rsel_q;          // ... VSCAT: its row is selected
+  logic [IW:0]       rrow_q;          // ... ROUTE: its row
+  logic [AW-1:0]     rdst_q;          // ... its destination
   logic              wvalid_q;
   logic [AW-1:0]     wdst_q;
   logic [DATA_W-1:0] sum;
   logic [DATA_W-1:0] wdata_q;
+  logic [15:0]       cnt_q;
+
+  logic sel, row_last_word, reading;
+  assign sel           = mask_q[m_q[IW-1:0]];
+  assign row_last_word = (w_q == d_q - 16'd1);
+  assign reading       = (state_q == StRun) && (remaining_q != '0);
+
+  // FP16 "c > a" (IEEE: false when either is NaN; +0 and -0 are equal). One expression (Icarus
+  // 11 mis-evaluates multi-return functions in continuous assignments)
+  function automatic logic vpu_fp16_gt(logic [15:0] c, logic [15:0] a);
+    logic c_nan, a_nan, both_zero;
+    c_nan     = (c[14:10] == 5'h1F) && (c[9:0] != '0);
+    a_nan     = (a[14:10] == 5'h1F) && (a[9:0] != '0);
+    both_zero = (c[14:0] == '0) && (a[14:0] == '0);
+    return !c_nan && !a_nan && !both_zero &&
+           ((c[15] != a[15]) ? a[15] :
+            (c[15] ? (c[14:0] < a[14:0]) : (c[14:0] > a[14:0])));
+  endfunction
+
+  function automatic logic [15:0] vpu_popcount(logic [DATA_W-1:0] v);
+    logic [15:0] n;
+    n = '0;
+    for (int i = 0; i < DATA_W; i++) n = n + 16'(v[i]);
+    return n;
+  endfunction
+
+  // ROUTE: the lane pair of the word in the add stage (decided in the sequential block: Icarus
+  // 11 mis-evaluates functions in continuous assignments)
+  logic [15:0] lane_a, lane_c;
+  assign lane_a = sum[32*pair_q[IW-1:0] +: 16];
+  assign lane_c = sum[32*pair_q[IW-1:0] + 16 +: 16];
 
   // Read issue
-  assign re_o     = active_q;
+  assign re_o     = reading || (state_q == StMask);
   assign raddr0_o = rd0_q;
-  assign raddr1_o = rd1_q;
+  assign raddr1_o = (state_q == StMask) ? mask_addr_q : rd1_q;
 
   always_ff @(posedge clk_i or negedge rst_ni) begin
     if (!rst_ni) begin
-      active_q    <= 1'b0;
+      state_q     <= StIdle;
+      op_q        <= '0;
+      force_q     <= 1'b0;
       remaining_q <= '0;
       rd0_q       <= '0;
       rd1_q       <= '0;
       dst_q       <= '0;
+      mask_addr_q <= '0;
+      d_q         <= '0;
+      pair_q      <= '0;
+      w_q         <= '0;
+      m_q         <= '0;
+      mask_q      <= '0;
       rvalid_q    <= 1'b0;
+      rsel_q      <= 1'b0;
+      rrow_q      <= '0;
       rdst_q      <= '0;
       wvalid_q    <= 1'b0;
       wdst_q      <= '0;
       wdata_q     <= '0;
+      cnt_q       <= '0;
     end else begin
-      rvalid_q <= active_q;
+      // pipeline: read -> add -> write
+      rvalid_q <= reading;
+      rsel_q   <= sel;
+      rrow_q   <= m_q;
       rdst_q   <= dst_q;
-      wvalid_q <= rvalid_q;
+      wvalid_q <= rvalid_q && (op_q != VRoute);
       wdst_q   <= rdst_q;
       if (rvalid_q) begin
-        wdata_q <= sum;
-      end
-      if (cmd_valid_i && !busy_o) begin
-        active_q    <= 1'b1;
-        remaining_q <= cmd_len_i;
-        rd0_q       <= cmd_src0_i;
-        rd1_q       <= cmd_src1_i;
-        dst_q       <= cmd_dst_i;
-      end else if (active_q) begin
-        rd0_q       <= rd0_q + 1'b1;
-        rd1_q       <= rd1_q + 1'b1;
-        dst_q       <= dst_q + 1'b1;
-        remaining_q <= remaining_q - 1'b1;
-        if (remaining_q == 16'd1) begin
-          active_q <= 1'b0;
+        wdata_q <= (op_q == VScat && !rsel_q) ? rdata0_i : sum;
+        if (op_q == VRoute) begin
+          mask_q[rrow_q[IW-1:0]] <= force_q || !vpu_fp16_gt(lane_c, lane_a);
         end
       end
+      unique case (state_q)
+        StIdle: begin
+          if (cmd_valid_i) begin
+            op_q        <= cmd_op_i;
+            force_q     <= cmd_force_i;
+            rd0_q       <= cmd_src0_i;
+            rd1_q       <= cmd_src1_i;
+            dst_q       <= cmd_dst_i;
+            mask_addr_q <= cmd_mask_i;
+            d_q         <= (cmd_op_i == VScat) ? cmd_d_i : 16'd1;
+            pair_q      <= cmd_pair_i;
+            w_q         <= '0;
+            m_q         <= '0;
+            remaining_q <= (cmd_op_i == VScat) ? 17'(32'(cmd_len_i) * 32'(cmd_d_i)) :
+                                                     17'(cmd_len_i);
+            if (cmd_op_i == VRoute) mask_q <= '0;
+            state_q     <= (cmd_op_i == VScat) ? StMask : StRun;
+          end
+        end
+        StMask:     state_q <= StMaskWait;
+        StMaskWait: begin
+          // rdata1_i holds the mask word; rows >= len never come up
+          mask_q  <= rdata1_i;
+          state_q <= StRun;
+        end
+        StRun: begin
+          if (reading) begin
+            remaining_q <= remaining_q - 1'b1;
+            unique case (op_q)
+              VAdd: begin
+                rd0_q <= rd0_q + 1'b1;
+                rd1_q <= rd1_q + 1'b1;
+                dst_q <= dst_q + 1'b1;
+              end
+              VScat: begin
+                rd0_q <= rd0_q + 1'b1;
+                dst_q <= dst_q + 1'b1;
+                if (sel) rd1_q <= rd1_q + 1'b1;
+                w_q <= row_last_word ? '0 : w_q + 16'd1;
+                if (row_last_word) m_q <= m_q + 1'b1;
+              end
+              default: begin       // ROUTE: logits rows, the bias word stays
+                rd0_q <= rd0_q + 1'b1;
+                m_q   <= m_q + 1'b1;
+              end
+            endcase
+          end else begin
+            state_q <= StFlush;
+          end
+        end
+        StFlush: begin
+          // the last word is in the add stage (rvalid_q) or being written (wvalid_q)
+          if (!rvalid_q) state_q <= (op_q == VRoute) ? StRouteCnt : StIdle;
+        end
+        StRouteCnt: begin
+          cnt_q   <= vpu_popcount(mask_q);
+          state_q <= StRouteWr;
+        end
+        StRouteWr: state_q <= StIdle;
+        default: state_q <= StIdle;
+      endcase
     end
   end
 
@@ -96,10 +221,19 @@ module skipopu_vpu
     );
   end
 
-  assign we_o    = wvalid_q;
-  assign waddr_o = wdst_q;
-  assign wdata_o = wdata_q;
-  assign busy_o  = active_q || rvalid_q || wvalid_q;
-  assign done_o  = wvalid_q && !rvalid_q;
+  logic route_we;
+  assign route_we = (state_q == StRouteWr);
+  assign we_o    = wvalid_q || route_we;
+  assign waddr_o = route_we ? mask_addr_q : wdst_q;
+  assign wdata_o = route_we ? mask_q : wdata_q;
+  assign busy_o  = (state_q != StIdle) || wvalid_q;
+  // VADD/VSCAT: with the last write (the first StFlush cycle); ROUTE: with the mask write
+  assign done_o  = ((state_q == StFlush) && !rvalid_q && wvalid_q) || route_we;
+  assign cnt_o   = cnt_q;
+
+  // The pair index and the row counter are range-checked by the decoder (p < DATA_W/32,
+  // rows <= DATA_W); their high bits are never needed
+  logic unused;
+  assign unused = ^{pair_q[15:IW], rrow_q[IW]};
 
 endmodule

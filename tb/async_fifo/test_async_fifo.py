@@ -33,7 +33,9 @@ def run_fifo(sim: str, cfg: tuple, items: int, seed: int = 1, ratios=None):
                seed=seed)
 
 
-@pytest.mark.parametrize("cfg", CONFIGS)
+# make test: the smallest FIFO and the HBM R-beat width; the other two with make test-long
+@pytest.mark.parametrize("cfg", [c if c in ("w8_d4_s2", "w291_d32_s3") else
+                                 pytest.param(c, marks=pytest.mark.slow) for c in CONFIGS])
 def test_async_fifo_verilator(cfg):
     run_fifo("verilator", CONFIGS[cfg], 300)
 

@@ -39,7 +39,11 @@ def run(engine: str, sim: str, cfg: str, seed: int = 1, cmds: int | None = None)
                parameters=params, extra_env=env, seed=seed)
 
 
-@pytest.mark.parametrize("cfg", BOTH + VERILATOR_ONLY)
+# make test: the extreme widths and burst lengths on Verilator (all four BOTH configs run on
+# Icarus); every config with make test-long
+@pytest.mark.parametrize("cfg", [c if c in ("w64_b4", "w256_b16") + tuple(VERILATOR_ONLY) else
+                                 pytest.param(c, marks=pytest.mark.slow)
+                                 for c in BOTH + VERILATOR_ONLY])
 @pytest.mark.parametrize("engine", ["rd", "wr"])
 def test_axi_verilator(engine, cfg):
     run(engine, "verilator", cfg)

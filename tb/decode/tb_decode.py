@@ -36,11 +36,17 @@ class TB:
         if want == Err.NONE:
             flags = [int(d.is_nop_o.value), int(d.is_end_o.value), int(d.is_load_o.value),
                      int(d.is_store_o.value), int(d.is_vadd_o.value), int(d.is_mmcfg_o.value),
-                     int(d.is_matmul_o.value), int(d.is_npecfg_o.value), int(d.is_npe_o.value)]
+                     int(d.is_matmul_o.value), int(d.is_npecfg_o.value), int(d.is_npe_o.value),
+                     int(d.is_vscat_o.value), int(d.is_route_o.value)]
             exp = [insn.op == o for o in (Op.NOP, Op.END, Op.LOAD, Op.STORE, Op.VADD, Op.MMCFG,
                                           Op.MATMUL, Op.NPECFG)]
             exp.append(insn.op in (Op.RMSSQ, Op.RMSNORM, Op.SWIGLU, Op.ROPE))
+            exp += [insn.op == Op.VSCAT, insn.op == Op.ROUTE]
             assert flags == [int(x) for x in exp], f"{insn}: class flags {flags}"
+            # legal instructions set flags[3] only as MATMUL/SWIGLU dyn, flags[1] only as
+            # RMSNORM compact
+            assert int(d.dyn_o.value) == (insn.flags >> 3) & 1, f"{insn}: dyn_o"
+            assert int(d.compact_o.value) == (insn.flags >> 1) & 1, f"{insn}: compact_o"
             assert int(d.port_o.value) == insn.port
             assert int(d.len_o.value) == insn.len
             assert int(d.gb_addr_o.value) == insn.f0
@@ -78,9 +84,9 @@ def matmul_insn(rng: random.Random, cfg: CoreConfig, mm: MMState) -> Insn:
     addr = rng.choice([0, cfg.beat_bytes * rng.randrange(1 << 20), top - cfg.beat_bytes,
                        cfg.beat_bytes * rng.randrange(1 << 20) + 4, rng.getrandbits(40)])
     i = Insn.matmul(rng.choice([0, 1, cfg.NUM_HBM, cfg.NUM_HBM + 1]), m, src & 0xFFFF,
-                    dst & 0xFFFF, addr, int4=rng.random() < 0.5)
+                    dst & 0xFFFF, addr, int4=rng.random() < 0.5, dyn=rng.random() < 0.3)
     if rng.random() < 0.05:
-        i.flags |= 2
+        i.flags |= rng.choice([2, 4])
     return i
 
 
@@ -114,13 +120,27 @@ def npe_insn(rng: random.Random, cfg: CoreConfig, npe: NpeState) -> Insn:
     stat = rng.choice([0, rng.randrange(cfg.NPE_ROWS), cfg.NPE_ROWS - m, cfg.NPE_ROWS - m + 1,
                        0xFFFF]) & 0xFFFF
     masked = rng.random() < 0.5
+    compact = rng.random() < 0.3
+    if compact and rng.random() < 0.8:
+        masked = True
     if op == Op.NPECFG:
         i = Insn.npecfg(m, rng.getrandbits(32), rng.getrandbits(32), rng.getrandbits(16),
                         rng.getrandbits(16))
     elif op == Op.RMSSQ:
         i = Insn.rmssq(m, rng.choice([src, gb(span) | rng.choice([0, 1 << 20])]), stat)
     elif op == Op.RMSNORM:
-        i = Insn.rmsnorm(m, dst, src, aux, stat, mask if masked else None)
+        i = Insn.rmsnorm(m, dst, src, aux, stat, mask if masked else None, compact=compact)
+    elif op == Op.SWIGLU and rng.random() < 0.4:
+        # dyn: len = R words per row, Mmax rows; ranges of Mmax*R and 2*Mmax*R words
+        r = rng.choice([0, 1, 2, rng.randint(1, 16), rng.randint(1, 16), rng.randint(1, 300)])
+        rows = rng.choice([0, 1, 2, rng.randint(1, 64), rng.randint(1, 64), cfg.MMAX,
+                           rng.randrange(1 << 16)])
+        n = r * rows
+        d2 = rng.choice([gb(n), depth - n, depth - n + 1, rng.randrange(max(depth - 3 * n, 1))
+                         ]) & 0xFFFF
+        s2 = rng.choice([d2, gb(2 * n), depth - 2 * n, depth - 2 * n + 1,
+                         (d2 + rng.randint(-2 * n, n)) & 0xFFFF, (d2 + n) & 0xFFFF]) & 0xFFFF
+        i = Insn.swiglu(r, d2, s2, dyn_rows=rows)
     elif op == Op.SWIGLU:
         s2 = rng.choice([dst, gb(2 * m), (dst + rng.randint(-2 * m, 2 * m)) & 0xFFFF])
         i = Insn.swiglu(m, dst, s2)
@@ -136,6 +156,67 @@ def npe_insn(rng: random.Random, cfg: CoreConfig, npe: NpeState) -> Insn:
     return i
 
 
+def route_insn(rng: random.Random, cfg: CoreConfig) -> Insn:
+    """ROUTE around its shape (rows, router pair), range and overlap boundaries."""
+    depth = cfg.GBUF_DEPTH
+    m = rng.choice([0, 1, 2, rng.randint(1, 40), cfg.DATA_W, cfg.DATA_W + 1,
+                    rng.randrange(1 << 16)])
+    src = rng.choice([0, rng.randrange(depth), depth - m, depth - m + 1,
+                      rng.randrange(1 << 16)]) & 0xFFFF
+    dst = rng.choice([src, src + m, src + m - 1, src - 1, rng.randrange(depth), depth - 1,
+                      depth, rng.randrange(1 << 16)]) & 0xFFFF
+    bias = rng.choice([dst, src, (src + m - 1) & 0xFFFF, rng.randrange(depth), depth - 1, depth,
+                       0xFFFF]) & 0xFFFF
+    pair = rng.choice([0, 1, cfg.ncol // 2 - 1, cfg.ncol // 2, rng.randrange(1 << 16)])
+    if rng.random() < 0.3:          # mostly legal: logits, then bias and mask words
+        m = rng.randint(1, cfg.DATA_W)
+        src = rng.randrange(depth - m - 1)
+        dst, bias = rng.sample([src + m, src + m + 1, rng.randrange(src + 1)], 2)
+        pair = rng.randrange(cfg.ncol // 2)
+    i = Insn.route(m, dst, src, bias, pair, force=rng.random() < 0.3)
+    r = rng.random()
+    if r < 0.05:
+        i.port = rng.randint(1, 15)
+    elif r < 0.1:
+        i.flags |= rng.choice([2, 4, 8])
+    elif r < 0.15:
+        i.f2 = 1 << rng.randrange(32)
+    return i
+
+
+def vscat_insn(rng: random.Random, cfg: CoreConfig, npe: NpeState) -> Insn:
+    """VSCAT around its shape (D, rows, statistics rows), range and overlap boundaries; x, y
+    and mask are full 32-bit word addresses."""
+    depth, d = cfg.GBUF_DEPTH, max(npe.d, 1)
+    m = rng.choice([0, 1, 2, rng.randint(1, 40), cfg.DATA_W, cfg.DATA_W + 1,
+                    cfg.NPE_ROWS - npe.snoop, cfg.NPE_ROWS - npe.snoop + 1, depth // d,
+                    depth // d + 1])
+    m = min(max(m, 0), 0xFFFF)
+    span = m * d
+    m32 = 0xFFFFFFFF
+
+    def gb(n):
+        return rng.choice([0, rng.randrange(depth), depth - n, depth - n + 1,
+                           rng.randrange(1 << 16), rng.getrandbits(32)]) & m32
+
+    x = gb(span)
+    y = rng.choice([gb(span), x + span, x - span, x + rng.randint(-span, span), x]) & m32
+    mask = rng.choice([gb(1), x, x + span - 1, x + span, y, y + span - 1, y + span, depth - 1,
+                       depth]) & m32
+    if rng.random() < 0.3 and 2 * d + 1 <= depth:      # mostly legal: x, y, mask in a row
+        m = rng.randint(1, min(cfg.DATA_W, (depth - 1) // (2 * d)))
+        span = m * d
+        x = rng.randrange(depth - 2 * span)
+        y, mask = x + span, x + 2 * span
+    i = Insn.vscat(m, x, y, mask, stats=rng.random() < 0.5)
+    r = rng.random()
+    if r < 0.05:
+        i.port = rng.randint(1, 15)
+    elif r < 0.1:
+        i.flags |= rng.choice([2, 4, 8])
+    return i
+
+
 def random_insn(rng: random.Random, cfg: CoreConfig, mm: MMState, npe: NpeState) -> Insn:
     """Instructions near every legality boundary, plus fully random words."""
     bb = cfg.beat_bytes
@@ -146,6 +227,8 @@ def random_insn(rng: random.Random, cfg: CoreConfig, mm: MMState, npe: NpeState)
         return npe_insn(rng, cfg, npe)
     if r < 0.5:
         return matmul_insn(rng, cfg, mm)
+    if r < 0.62:
+        return route_insn(rng, cfg) if r < 0.56 else vscat_insn(rng, cfg, npe)
     if r < 0.45:
         return Insn(Op.MMCFG, port=rng.choice([0, 0, 1]), flags=rng.choice([0, 0, 2]),
                     len=mm.k, f0=mm.n, f1=mm.scale, f2=mm.group | rng.choice([0, 0, 1 << 16]))
@@ -188,6 +271,6 @@ async def test_decode(dut):
     dut._log.info("checked per model verdict: %s", {e.name: n for e, n in tb.checked.items()})
     missing = [e.name for e in (Err.NONE, Err.ILLEGAL_OP, Err.RESERVED, Err.BAD_LEN,
                                 Err.BAD_PORT, Err.GBUF_RANGE, Err.MEM_ALIGN, Err.MEM_RANGE,
-                                Err.OVERLAP, Err.MM_SHAPE, Err.NPE_SHAPE)
+                                Err.OVERLAP, Err.MM_SHAPE, Err.NPE_SHAPE, Err.ROUTE_SHAPE)
                if tb.checked[e] == 0]
     assert not missing, f"stimulus never produced {missing}"

@@ -14,7 +14,9 @@ PARAMS = [
 ]
 
 
-@pytest.mark.parametrize("sim,steps,pi", [("verilator", 40, i) for i in range(len(PARAMS))] +
+@pytest.mark.parametrize("sim,steps,pi", [
+    ("verilator", 40, i) if i in (1, 2) else
+    pytest.param("verilator", 40, i, marks=pytest.mark.slow) for i in range(len(PARAMS))] +
                          [("icarus", 6, 0), ("icarus", 6, 1)])
 def test_kv_sched(sim, steps, pi):
     p = PARAMS[pi]

@@ -59,13 +59,13 @@ def run(sim: str, cfg: str, cdc: bool, testcase: str, steps: int = 8, seed: int 
 
 
 @pytest.mark.parametrize("cfg,cdc,core_ps,hbm_ps", [
-    ("p4", False, 4444, 4444), ("p4", True, 4444, 2222), ("p2", True, 3000, 4100),
-    ("u280", True, 4444, 2222)])
+    pytest.param("p4", False, 4444, 4444, marks=pytest.mark.slow), ("p4", True, 4444, 2222),
+    ("p2", True, 3000, 4100), pytest.param("u280", True, 4444, 2222, marks=pytest.mark.slow)])
 def test_kv_unit(cfg, cdc, core_ps, hbm_ps):
     run("verilator", cfg, cdc, "test_kv_unit", steps=16, core_ps=core_ps, hbm_ps=hbm_ps)
 
 
-@pytest.mark.parametrize("cdc", [False, True])
+@pytest.mark.parametrize("cdc", [pytest.param(False, marks=pytest.mark.slow), True])
 def test_kv_errors(cdc):
     run("verilator", "p4", cdc, "test_kv_errors")
 

@@ -34,8 +34,9 @@ CONFIGS = {
 }
 
 
-@pytest.mark.parametrize("seed", [1, 2])
-@pytest.mark.parametrize("cfg", list(CONFIGS))
+@pytest.mark.parametrize("cfg,seed", [(c, s) if (c, s) != ("wide", 2) else
+                                      pytest.param(c, s, marks=pytest.mark.slow)
+                                      for c in CONFIGS for s in (1, 2)])
 def test_top_verilator(cfg, seed):
     # run_main (the make sim job) with a shorter NPE benchmark than make sim's 20480 elements
     run_top("verilator", CONFIGS[cfg], seed=seed, extra_env={"TOP_NPE_ELEMENTS": "2048"})
@@ -50,15 +51,23 @@ def test_top_hbm_model(seed):
         "COCOTB_TEST_FILTER": r"test_random_programs|test_matmul$|kind="})
 
 
+@pytest.mark.parametrize("cfg", ["default", "narrow"])
+def test_top_mlp(cfg):
+    """The compiled MLP-only SkipGPT-Llama forward through the core (tb_top.py test_mlp)."""
+    run_top("verilator", CONFIGS[cfg], seed=3, extra_env={"COCOTB_TEST_FILTER": "test_mlp"})
+
+
 def test_top_icarus():
     """The Icarus subset: CSRs, one random program per pause setting, a MATMUL program, an NPE
-    program, four fault kinds and the demo job."""
+    program, a one-layer compiled MLP forward, four fault kinds and the demo job."""
     kinds = "|".join(str(ProgramGenerator.ERROR_KINDS.index(k))
                      for k in ("illegal_op", "fetch_axi", "dma_rd_axi", "mm_axi"))
     run_top("icarus", CONFIGS["narrow"], programs=1, insns=12, seed=3, extra_env={
         "TOP_MATMULS": "1", "TOP_NPES": "1", "TOP_NPE_BLOCKS": "4", "TOP_BENCH": "mm",
+        "TOP_MLP_LAYERS": "1", "TOP_MLP_TOKENS": "8",
         "COCOTB_TEST_FILTER":
-            rf"test_csr|test_random_programs|test_matmul|test_npe$|kind=({kinds})$|run_main"})
+            rf"test_csr|test_random_programs|test_matmul|test_npe$|test_mlp|kind=({kinds})$|"
+            rf"run_main"})
 
 
 @pytest.mark.slow
