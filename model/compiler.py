@@ -134,6 +134,7 @@ class CompiledProgram:
     tensors: dict[str, Tensor]
     hidden_addr: int
     masks_addr: int
+    layer_addrs: list[int] = field(default_factory=list)          # trace_layers outputs
     matrix_ports: dict[str, int] = field(default_factory=dict)    # matrix -> HBM port
     group_of: dict[str, int] = field(default_factory=dict)        # matrix -> INT4 group
 
@@ -284,8 +285,10 @@ def _gbuf_plan(m: int, d_words: int, f_words: int, layers: int):
 
 
 def compile_mlp(weights: LlamaWeights, token_ids, core: CoreConfig | None = None,
-                variant: str = "fused") -> CompiledProgram:
+                variant: str = "fused", trace_layers: bool = False) -> CompiledProgram:
     """Compile the MLP-only forward of ``token_ids`` (one batch of M rows) for ``core``.
+    ``trace_layers`` also stores every layer's output rows (``layer_addrs[l]``, M rows of D
+    words on DDR) for layer-by-layer checking.
     Raises ValueError listing every problem (shapes, limits, missing tensors, buffer or
     address space overflow)."""
     core = core or CoreConfig()
@@ -352,14 +355,20 @@ def compile_mlp(weights: LlamaWeights, token_ids, core: CoreConfig | None = None
                      Insn.mmcfg(cfg.ffn, cfg.d, t[p + "down.scale"].addr, groups[p + "down"]),
                      Insn.matmul(dn_t.port, m, gu, h, dn_t.addr, int4=True, dyn=True),
                      Insn.vscat(m, x, h, mk + l, stats=fused)]
+            if trace_layers:
+                prog.append(Insn.store(0, t[f"out.layer{l}"].addr, x, m * dw))
+                prog[-1].comment = f"layer {l}: output rows (trace)"
         prog += [Insn.store(0, t["out.hidden"].addr, x, m * dw),
                  Insn.store(0, t["out.masks"].addr, mk, L), Insn.end()]
         return prog
 
-    n_insn = 2 + L * (11 if variant == "fused" else 12) + 3
+    n_insn = 2 + L * ((11 if variant == "fused" else 12) + int(trace_layers)) + 3
     tensors: dict[str, Tensor] = {}
     a = _align(PROG_BASE + n_insn * 16, DATA_ALIGN)
-    for name, data in ddr + [("out.hidden", bytes(m * dw * bb)), ("out.masks", bytes(L * bb))]:
+    outs = [("out.hidden", bytes(m * dw * bb)), ("out.masks", bytes(L * bb))]
+    if trace_layers:
+        outs += [(f"out.layer{l}", bytes(m * dw * bb)) for l in range(L)]
+    for name, data in ddr + outs:
         tensors[name] = Tensor(0, a, len(data))
         a = _align(a + len(data), bb)
     nxt = {p: (p - 1) * HBM_PC_BYTES for p in range(1, core.NUM_HBM + 1)}
@@ -388,6 +397,8 @@ def compile_mlp(weights: LlamaWeights, token_ids, core: CoreConfig | None = None
                            prog_base=PROG_BASE, images=images, gbuf=gb, tensors=tensors,
                            hidden_addr=tensors["out.hidden"].addr,
                            masks_addr=tensors["out.masks"].addr,
+                           layer_addrs=[tensors[f"out.layer{l}"].addr for l in range(L)]
+                           if trace_layers else [],
                            matrix_ports={n: p for n, p, _ in hbm}, group_of=groups)
 
 

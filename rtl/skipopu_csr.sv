@@ -51,6 +51,7 @@ module skipopu_csr
   input  logic [31:0]               err_pc_i,
   input  logic [63:0]               cycles_i,
   input  logic [31:0]               insn_count_i,
+  input  logic [4*32-1:0]           perf_i,      // PE, MATMUL, NPE busy, NPE stall cycles
   input  logic [(NUM_HBM+1)*64-1:0] rd_bytes_i,  // per port, DDR first
   input  logic [(NUM_HBM+1)*64-1:0] wr_bytes_i
 );
@@ -189,6 +190,10 @@ module skipopu_csr
       CsrCyclesLo:  rd_data = cycles_i[31:0];
       CsrCyclesHi:  rd_data = cycles_hi_shadow_q;
       CsrInsnCount: rd_data = insn_count_i;
+      CsrPeCycles:  rd_data = perf_i[31:0];
+      CsrMmCycles:  rd_data = perf_i[63:32];
+      CsrNpeCycles: rd_data = perf_i[95:64];
+      CsrNpeStall:  rd_data = perf_i[127:96];
       default: begin
         if (rd_addr >= CsrBytesBase && 32'(rd_port) < NumPorts) begin
           unique case (rd_word)

@@ -37,6 +37,8 @@ module skipopu_ctrl
   output logic [31:0]       err_pc_o,
   output logic [63:0]       cycles_o,
   output logic [31:0]       insn_count_o,
+  output logic [4*32-1:0]   perf_o,        // PE, MATMUL, NPE busy, NPE stall cycles of the run
+  input  logic              pe_active_i,   // an activation word enters the PE array
 
   // Fetch unit
   output logic              fetch_start_o,
@@ -122,6 +124,7 @@ module skipopu_ctrl
   logic [31:0] err_pc_q;
   logic [63:0] cycles_q;
   logic [31:0] retired_q;
+  logic [31:0] pe_cyc_q, mm_cyc_q, npe_cyc_q, npe_stall_q;
   logic        store_q;
   // MMCFG registers (cleared at the start of every run)
   logic [15:0] mm_k_q, mm_group_q;
@@ -215,6 +218,10 @@ module skipopu_ctrl
       err_pc_q  <= '0;
       cycles_q  <= '0;
       retired_q <= '0;
+      pe_cyc_q  <= '0;
+      mm_cyc_q  <= '0;
+      npe_cyc_q <= '0;
+      npe_stall_q <= '0;
       store_q   <= 1'b0;
       mm_k_q    <= '0;
       mm_n_q    <= '0;
@@ -231,6 +238,12 @@ module skipopu_ctrl
     end else begin
       if (state_q != StIdle) begin
         cycles_q <= cycles_q + 1'b1;
+        if (pe_active_i) pe_cyc_q <= pe_cyc_q + 1'b1;
+        if (state_q == StWaitMm) mm_cyc_q <= mm_cyc_q + 1'b1;
+        if (state_q == StWaitNpe || npe_busy_i) npe_cyc_q <= npe_cyc_q + 1'b1;
+        if (state_q == StExec && pc_q != len_q && insn_valid_i && npe_busy_i) begin
+          npe_stall_q <= npe_stall_q + 1'b1;
+        end
       end
       unique case (state_q)
         StIdle: begin
@@ -240,6 +253,10 @@ module skipopu_ctrl
             err_pc_q  <= '0;
             cycles_q  <= 64'd1;
             retired_q <= '0;
+            pe_cyc_q  <= '0;
+            mm_cyc_q  <= '0;
+            npe_cyc_q <= '0;
+            npe_stall_q <= '0;
             mm_k_q    <= '0;
             mm_n_q    <= '0;
             mm_scale_q <= '0;
@@ -442,6 +459,7 @@ module skipopu_ctrl
   assign err_pc_o     = err_pc_q;
   assign cycles_o     = cycles_q;
   assign insn_count_o = retired_q;
+  assign perf_o       = {npe_stall_q, npe_cyc_q, mm_cyc_q, pe_cyc_q};
 
   // High operand bits are range-checked by the decoder and not needed beyond it.
   logic unused_hi;

@@ -50,6 +50,7 @@ module skipopu_mm #(
   input  logic [ADDR_W-1:0] scale_i,
   input  logic [15:0]       group_i,
   output logic              busy_o,
+  output logic              pe_active_o, // an activation word enters the PE array
   output logic              done_o,      // pulse
   output logic              err_o,       // with done_o: a weight/scale read failed
 
@@ -304,6 +305,7 @@ module skipopu_mm #(
   assign first_in_group = (gpos == '0);
   assign last_in_group  = (gpos == gk_q - 16'd1);
   assign first_group    = (out_kt_q < gk_q);
+  assign pe_active_o    = rvalid_q;
   assign tile_done      = arr_valid_out && (32'(mr_q) == 32'(m_q) - 1);
   assign release_bank   = tile_done ? (out_bank ? 2'b10 : 2'b01) : 2'b00;
 

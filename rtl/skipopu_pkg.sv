@@ -98,6 +98,10 @@ package skipopu_pkg;
   localparam logic [11:0] CsrCyclesLo  = 12'h040;  // RO  busy cycles [31:0] (latches Hi)
   localparam logic [11:0] CsrCyclesHi  = 12'h044;  // RO  latched busy cycles [63:32]
   localparam logic [11:0] CsrInsnCount = 12'h048;  // RO  instructions retired
+  localparam logic [11:0] CsrPeCycles  = 12'h04C;  // RO  cycles a word entered the PE array
+  localparam logic [11:0] CsrMmCycles  = 12'h050;  // RO  cycles a MATMUL was executing
+  localparam logic [11:0] CsrNpeCycles = 12'h054;  // RO  cycles the NPE was busy
+  localparam logic [11:0] CsrNpeStall  = 12'h058;  // RO  cycles issue waited for the NPE
   localparam logic [11:0] CsrBytesBase = 12'h100;  // RO  per port p (0 = DDR, 1.. = HBM):
                                                    //     +16p: rd lo (latches rd hi, wr lo/hi)
                                                    //     +16p+4: rd hi, +8: wr lo, +12: wr hi

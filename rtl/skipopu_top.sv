@@ -170,6 +170,8 @@ module skipopu_top
   logic [31:0]       err_pc;
   logic [63:0]       cycles;
   logic [31:0]       insn_count;
+  logic [4*32-1:0]   perf;
+  logic              mm_pe_active;
   logic [NP*64-1:0]  rd_bytes, wr_bytes;
 
   skipopu_csr #(
@@ -208,6 +210,7 @@ module skipopu_top
     .err_pc_i    (err_pc),
     .cycles_i    (cycles),
     .insn_count_i(insn_count),
+    .perf_i      (perf),
     .rd_bytes_i  (rd_bytes),
     .wr_bytes_i  (wr_bytes)
   );
@@ -280,6 +283,8 @@ module skipopu_top
     .err_pc_o      (err_pc),
     .cycles_o      (cycles),
     .insn_count_o  (insn_count),
+    .perf_o        (perf),
+    .pe_active_i   (mm_pe_active),
     .fetch_start_o (fetch_start),
     .fetch_base_o  (fetch_base),
     .fetch_len_o   (fetch_len),
@@ -366,6 +371,7 @@ module skipopu_top
     .scale_i     (mm_scale),
     .group_i     (mm_group),
     .busy_o      (mm_busy),
+    .pe_active_o (mm_pe_active),
     .done_o      (mm_done),
     .err_o       (mm_err),
     .dma_valid_o (mm_dma_valid),

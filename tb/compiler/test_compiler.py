@@ -760,3 +760,26 @@ def test_compiled_program_api(tiny):
     out = run_model(c)
     assert out.hidden.shape == (4, tiny.cfg.d) and out.hidden.dtype == np.float16
     assert out.masks.shape == (tiny.cfg.layers, 4) and out.masks.dtype == bool
+
+
+def test_trace_layers_store_every_layer_output():
+    """trace_layers adds one STORE per layer: the traced rows of layer l equal the input of
+    layer l+1's rows as the untraced program leaves them at the end (last layer = the final
+    hidden rows), and tracing changes no result."""
+    from model.compiler import compile_mlp, load_memories, run_model
+    from model.core import CoreModel
+    from model.llama import LlamaConfig, make_model
+    w = make_model(LlamaConfig.tiny(seed=3))
+    toks = np.arange(16) % w.cfg.vocab
+    plain = run_model(compile_mlp(w, toks))
+    c = compile_mlp(w, toks, trace_layers=True)
+    assert len(c.layer_addrs) == w.cfg.layers
+    mems = load_memories(c)
+    res = CoreModel(c.core, mems).run(c.prog_base, len(c.program))
+    assert res.err.name == "NONE"
+    n = len(plain.hidden_bits.tobytes())
+    last = mems[0].read(c.layer_addrs[-1], n)
+    assert last == plain.hidden_bits.astype("<u2").tobytes()
+    assert mems[0].read(c.hidden_addr, n) == last
+    traced = [mems[0].read(a, n) for a in c.layer_addrs]
+    assert len(set(traced)) == len(traced), "every layer changes some executing row"

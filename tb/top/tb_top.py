@@ -46,6 +46,7 @@ CSR_CTRL, CSR_STATUS, CSR_ERR_CODE, CSR_ERR_PC = 0x010, 0x014, 0x018, 0x01C
 CSR_PROG_LO, CSR_PROG_HI, CSR_PROG_LEN = 0x020, 0x024, 0x028
 CSR_IRQ_EN, CSR_IRQ_STATUS = 0x030, 0x034
 CSR_CYCLES_LO, CSR_CYCLES_HI, CSR_INSN_COUNT = 0x040, 0x044, 0x048
+CSR_PE_CYCLES, CSR_MM_CYCLES, CSR_NPE_CYCLES, CSR_NPE_STALL = 0x04C, 0x050, 0x054, 0x058
 CSR_BYTES = 0x100
 RW_CSRS = (CSR_PROG_LO, CSR_PROG_HI, CSR_PROG_LEN)
 
@@ -326,7 +327,8 @@ async def test_csr(dut):
     assert await tb.csr_read(CSR_IRQ_EN) == 3
     mapped = {CSR_ID, CSR_VERSION, CSR_CONFIG, CSR_CTRL, CSR_STATUS, CSR_ERR_CODE, CSR_ERR_PC,
               CSR_PROG_LO, CSR_PROG_HI, CSR_PROG_LEN, CSR_IRQ_EN, CSR_IRQ_STATUS,
-              CSR_CYCLES_LO, CSR_CYCLES_HI, CSR_INSN_COUNT}
+              CSR_CYCLES_LO, CSR_CYCLES_HI, CSR_INSN_COUNT, CSR_PE_CYCLES, CSR_MM_CYCLES,
+              CSR_NPE_CYCLES, CSR_NPE_STALL}
     mapped |= {CSR_BYTES + 4 * i for i in range(4 * (cfg.NUM_HBM + 1))}
     writable = {CSR_CTRL, CSR_PROG_LO, CSR_PROG_HI, CSR_PROG_LEN, CSR_IRQ_EN, CSR_IRQ_STATUS}
     for addr in range(0, 0x1000, 4):
@@ -439,9 +441,9 @@ async def test_npe_error(dut, kind):
 async def test_mlp(dut):
     """The compiled MLP-only SkipGPT-Llama forward (model/compiler.py) end to end: router
     MATMUL, ROUTE, compact RMSNORM, dynamic gate/up MATMUL, SWIGLU and down MATMUL, VSCAT
-    residual add with the statistics snoop, over every layer; final hidden rows and every
-    layer's routing mask compared with model/core.py, plus the whole memory windows and byte
-    counters (tb.run). Fused (statistics snooped from VSCAT) and row-wise (RMSSQ passes)
+    residual add with the statistics snoop, over every layer; every layer's output rows (traced
+    with a STORE per layer), the final hidden rows and every layer's routing mask compared with
+    model/core.py, plus the whole memory windows and byte counters (tb.run). Fused (statistics snooped from VSCAT) and row-wise (RMSSQ passes)
     variants."""
     from model.compiler import compile_mlp
     from model.llama import LlamaConfig, make_model
@@ -456,14 +458,16 @@ async def test_mlp(dut):
     tokens = rng.integers(0, lcfg.vocab, m)
     cycles = {}
     for variant in ("fused", "rowwise"):
-        c = compile_mlp(weights, tokens, core=cfg, variant=variant)
+        c = compile_mlp(weights, tokens, core=cfg, variant=variant, trace_layers=True)
         stim = Stimulus(prog=c.program, prog_base=c.prog_base, prog_len=len(c.program),
                         init=[(p, a, d) for p, lst in c.images.items() for a, d in lst],
                         name=f"mlp[{variant}]")
         r = await tb.run(stim, progress=True)
         d_words = lcfg.d * 2 // cfg.beat_bytes
-        for what, addr, n in (("hidden rows", c.hidden_addr, m * d_words * cfg.beat_bytes),
-                              ("routing masks", c.masks_addr, lcfg.layers * cfg.beat_bytes)):
+        rows = m * d_words * cfg.beat_bytes
+        for what, addr, n in [("hidden rows", c.hidden_addr, rows),
+                              ("routing masks", c.masks_addr, lcfg.layers * cfg.beat_bytes)] + \
+                [(f"layer {l} output rows", a, rows) for l, a in enumerate(c.layer_addrs)]:
             got = tb.ports[0].read(addr, n)
             exp = tb.model_mems[0].read(addr, n)
             assert got == exp, f"mlp[{variant}]: {what} at 0x{addr:x} differ from the model"
@@ -471,6 +475,21 @@ async def test_mlp(dut):
             c.masks_addr + l * cfg.beat_bytes, cfg.beat_bytes), "little") >> t) & 1)
             for t in range(m)] for l in range(lcfg.layers)])
         cycles[variant] = r["cycles"]
+        # performance counters: PE-active cycles are exact (every activation word enters the
+        # array once per (column tile, row tile)); the others are bounded by the run
+        pe, mmc, npe, stall = [await tb.csr_read(a) for a in (
+            CSR_PE_CYCLES, CSR_MM_CYCLES, CSR_NPE_CYCLES, CSR_NPE_STALL)]
+        kd = cfg.kdim
+        cnt = masks.sum(axis=1)
+        want_pe = sum(m * (lcfg.d // kd) * (cfg.ncol // kd) +
+                      int(cnt[l]) * ((lcfg.d // kd) * (2 * lcfg.ffn // kd) +
+                                     (lcfg.ffn // kd) * (lcfg.d // kd))
+                      for l in range(lcfg.layers))
+        assert pe == want_pe, f"mlp[{variant}]: PE_CYCLES {pe}, expected {want_pe}"
+        assert pe < mmc < r["cycles"] and 0 < npe < r["cycles"] and stall < r["cycles"], \
+            (pe, mmc, npe, stall, r["cycles"])
+        tb.log.info("mlp[%s]: PE active %d cycles (%.1f%% of the run), MATMUL %d, NPE busy %d, "
+                    "NPE stall %d", variant, pe, 100 * pe / r["cycles"], mmc, npe, stall)
         tb.log.info("mlp[%s]: %d layers x %d tokens, %d insns, %d cycles, MLP executed by "
                     "%.1f%% of token-layers (per layer %s)", variant, lcfg.layers, m,
                     r["insns"], r["cycles"], 100 * masks.mean(),
