@@ -54,7 +54,8 @@ def test_top_hbm_model(seed):
 @pytest.mark.parametrize("cfg", ["default", "narrow"])
 def test_top_mlp(cfg):
     """The compiled MLP-only SkipGPT-Llama forward through the core (tb_top.py test_mlp)."""
-    run_top("verilator", CONFIGS[cfg], seed=3, extra_env={"COCOTB_TEST_FILTER": "test_mlp"})
+    run_top("verilator", CONFIGS[cfg], seed=3, extra_env={"COCOTB_TEST_FILTER": "test_mlp",
+                                                         "TOP_MLP": "1"})
 
 
 def test_top_icarus():
@@ -64,7 +65,7 @@ def test_top_icarus():
                      for k in ("illegal_op", "fetch_axi", "dma_rd_axi", "mm_axi"))
     run_top("icarus", CONFIGS["narrow"], programs=1, insns=12, seed=3, extra_env={
         "TOP_MATMULS": "1", "TOP_NPES": "1", "TOP_NPE_BLOCKS": "4", "TOP_BENCH": "mm",
-        "TOP_MLP_LAYERS": "1", "TOP_MLP_TOKENS": "8",
+        "TOP_MLP": "1", "TOP_MLP_LAYERS": "1", "TOP_MLP_TOKENS": "8",
         "COCOTB_TEST_FILTER":
             rf"test_csr|test_random_programs|test_matmul|test_npe$|test_mlp|kind=({kinds})$|"
             rf"run_main"})
