@@ -410,8 +410,7 @@ module skipopu_ctrl
   assign vpu_pair_o  = d_src0[15:0];
   assign vpu_force_o = insn_i[12];
   assign vpu_dst_o   = d_gb[GB_AW-1:0];
-  assign vpu_src0_o  = is_route ? d_gb[GB_AW-1:0] : is_vscat ? d_gb[GB_AW-1:0] :
-                       d_src0[GB_AW-1:0];
+  assign vpu_src0_o  = (is_route || is_vscat) ? d_gb[GB_AW-1:0] : d_src0[GB_AW-1:0];
   assign vpu_src1_o  = is_route ? d_src0[16 +: GB_AW] : is_vscat ? d_src0[GB_AW-1:0] :
                        d_src1[GB_AW-1:0];
   assign vpu_len_o   = d_len;

@@ -561,6 +561,13 @@ class HbmPort:
         low (backpressure), ``r``/``b`` hold back a response that is ready (idle cycles)."""
         self._pause.update(ar=ar, aw=aw, w=w, r=r, b=b)
 
+    def set_pause_generator(self, channel: str, gen=None) -> None:
+        """Set (or clear with None) the pause generator of one channel ("ar", "aw", "w", "r"
+        or "b") and leave the others as they are."""
+        if channel not in self._pause:
+            raise ValueError(f"unknown channel {channel!r}")
+        self._pause[channel] = gen
+
     def set_extra_latency(self, probability: float, max_cycles: int) -> None:
         """With ``probability`` per burst, delay its response by 1..max_cycles more cycles."""
         self.extra_latency = (probability, max_cycles)

@@ -127,9 +127,9 @@ class TB:
         chans = [self.insn.r_channel] if hasattr(self.insn, "r_channel") else []
         for k, r in enumerate(self.ports):
             if isinstance(r, HbmPort):
-                on = seed is not None
-                r._pause.update(r=random_pause(seed + 50 + k, 0.3) if on else None,
-                                b=random_pause(seed + 70 + k, 0.3) if on else None)
+                for ch, off in (("r", 50), ("b", 70)):
+                    r.set_pause_generator(ch, None if seed is None else
+                                          random_pause(seed + off + k, 0.3))
                 continue
             chans += [r.read_if.r_channel, r.write_if.b_channel]
         chans += [self.axil.write_if.aw_channel, self.axil.write_if.w_channel,
@@ -143,10 +143,9 @@ class TB:
         chans = [self.insn.ar_channel] if hasattr(self.insn, "ar_channel") else []
         for k, r in enumerate(self.ports):
             if isinstance(r, HbmPort):
-                on = seed is not None
-                r._pause.update(ar=random_pause(seed + 150 + k, 0.3) if on else None,
-                                aw=random_pause(seed + 170 + k, 0.3) if on else None,
-                                w=random_pause(seed + 190 + k, 0.3) if on else None)
+                for ch, off in (("ar", 150), ("aw", 170), ("w", 190)):
+                    r.set_pause_generator(ch, None if seed is None else
+                                          random_pause(seed + off + k, 0.3))
                 continue
             chans += [r.read_if.ar_channel, r.write_if.aw_channel, r.write_if.w_channel]
         chans += [self.axil.write_if.b_channel, self.axil.read_if.r_channel]
