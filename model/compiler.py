@@ -9,14 +9,18 @@ layer is
     x[t] += MLP(RMSNorm(x[t], mlp_norm))     for the tokens t the router executes
 
 with the routing, the normalisation of the selected rows and the MLP running on the core
-(ROUTE, RMSNORM masked + compact, dyn MATMUL/SWIGLU on CNT rows, VSCAT; docs/isa.md revision
-4). Two variants of the same program:
+(ROUTE, dyn MATMUL/SWIGLU on CNT rows, VSCAT; docs/isa.md revisions 4 and 5). Three variants
+of the same program:
 
-* ``"fused"``: the RMS statistics are snooped from the LOAD of x and from each layer's VSCAT
-  (the decoupled mode of the paper, 3.1);
+* ``"fused"`` (paper 3.1, Alg. 1): the RMS statistics are snooped from the LOAD of x and from
+  each layer's VSCAT, and the normalisation of the selected rows is fused into the gate/up
+  MATMUL (MMNORM + MATMUL norm flag: the rows are normalised on their way into the PE array
+  and written back for the later column tiles);
+* ``"decoupled"``: the same statistics, but the normalisation is its own pass (RMSNORM
+  masked + compact) before a plain dyn MATMUL;
 * ``"rowwise"``: the paper's row-wise baseline, an RMSSQ pass over x before every RMSNORM.
 
-Both give bit-identical outputs; their cycle counts differ (the RTL's business).
+All give bit-identical outputs; their cycle counts differ (the RTL's business).
 
 ``run_model`` executes a ``CompiledProgram`` on ``model.core.CoreModel`` (the bit-accurate
 architectural model) and decodes the outputs: the final hidden rows [M, d] (FP16) and the
@@ -31,7 +35,8 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from model.core import CoreModel, RunResult, SparseMem
-from model.isa import CoreConfig, Err, Insn, MMState, NpeState, Op, assemble, disassemble
+from model.isa import (CoreConfig, Err, Insn, MMState, NormState, NpeState, assemble,
+                       config_after, disassemble)
 from model.llama import LayerWeights, LlamaConfig, LlamaWeights, QWeight, Router
 
 PROG_BASE = 0x1000                 # DDR byte address of the program
@@ -40,7 +45,7 @@ HBM_PC_BYTES = 256 << 20           # HBM port p's matrices start in pseudo-chann
                                    # (docs/memory-map.md: one flat HBM space, 256 MB channels)
 PAIR_ATTN, PAIR_MLP = 0, 1         # router pairs: logits columns (0, 1) and (2, 3)
 STAT_BASE = 0                      # statistics rows of x (snoop base and RMSNORM sb)
-VARIANTS = ("fused", "rowwise")
+VARIANTS = ("fused", "decoupled", "rowwise")
 
 
 def f32bits(v: float) -> int:
@@ -331,12 +336,13 @@ def compile_mlp(weights: LlamaWeights, token_ids, core: CoreConfig | None = None
             groups[key] = g
 
     def emit(t: dict[str, Tensor]) -> list[Insn]:
-        fused = variant == "fused"
+        snoop = variant != "rowwise"          # statistics snooped from LOAD / VSCAT
+        fused = variant == "fused"            # normalisation fused into the gate/up MATMUL
         x, h, gu = gb["X"][0], gb["H"][0], gb["GU"][0]
         lg, bias, nw, mk = gb["LOGITS"][0], gb["BIAS"][0], gb["NORMW"][0], gb["MASKS"][0]
         prog = [Insn.npecfg(dw, f32bits(cfg.eps), f32bits(1.0 / cfg.d), 0, STAT_BASE),
-                Insn.load(0, t["x"].addr, x, m * dw, stats=fused)]
-        prog[-1].comment = "x = embeddings" + (" (+ statistics)" if fused else "")
+                Insn.load(0, t["x"].addr, x, m * dw, stats=snoop)]
+        prog[-1].comment = "x = embeddings" + (" (+ statistics)" if snoop else "")
         for l in range(L):
             p = f"layers.{l}."
             gu_t, dn_t = t[p + "gate_up"], t[p + "down"]
@@ -345,16 +351,20 @@ def compile_mlp(weights: LlamaWeights, token_ids, core: CoreConfig | None = None
                      Insn.load(0, t[p + "params"].addr, bias, 1 + dw),
                      Insn.route(m, mk + l, lg, bias, PAIR_MLP)]
             prog[-3].comment = f"layer {l}: router logits"
-            if not fused:
+            if not snoop:
                 prog.append(Insn.rmssq(m, x, STAT_BASE))
-            prog += [Insn.rmsnorm(m, h, x, nw, STAT_BASE, mask=mk + l, compact=True),
-                     Insn.mmcfg(cfg.d, 2 * cfg.ffn, t[p + "gate_up.scale"].addr,
+            if fused:       # Alg. 1: the selected rows are normalised on their way into the
+                prog.append(Insn.mmnorm(m, x, nw, STAT_BASE, mk + l))   # PE array
+            else:
+                prog.append(Insn.rmsnorm(m, h, x, nw, STAT_BASE, mask=mk + l, compact=True))
+            prog += [Insn.mmcfg(cfg.d, 2 * cfg.ffn, t[p + "gate_up.scale"].addr,
                                 groups[p + "gate_up"]),
-                     Insn.matmul(gu_t.port, m, h, gu, gu_t.addr, int4=True, dyn=True),
+                     Insn.matmul(gu_t.port, m, h, gu, gu_t.addr, int4=True, dyn=True,
+                                 norm=fused),
                      Insn.swiglu(fw, gu, gu, dyn_rows=m),
                      Insn.mmcfg(cfg.ffn, cfg.d, t[p + "down.scale"].addr, groups[p + "down"]),
                      Insn.matmul(dn_t.port, m, gu, h, dn_t.addr, int4=True, dyn=True),
-                     Insn.vscat(m, x, h, mk + l, stats=fused)]
+                     Insn.vscat(m, x, h, mk + l, stats=snoop)]
             if trace_layers:
                 prog.append(Insn.store(0, t[f"out.layer{l}"].addr, x, m * dw))
                 prog[-1].comment = f"layer {l}: output rows (trace)"
@@ -362,7 +372,7 @@ def compile_mlp(weights: LlamaWeights, token_ids, core: CoreConfig | None = None
                  Insn.store(0, t["out.masks"].addr, mk, L), Insn.end()]
         return prog
 
-    n_insn = 2 + L * ((11 if variant == "fused" else 12) + int(trace_layers)) + 3
+    n_insn = 2 + L * ((12 if variant == "rowwise" else 11) + int(trace_layers)) + 3
     tensors: dict[str, Tensor] = {}
     a = _align(PROG_BASE + n_insn * 16, DATA_ALIGN)
     outs = [("out.hidden", bytes(m * dw * bb)), ("out.masks", bytes(L * bb))]
@@ -405,15 +415,12 @@ def compile_mlp(weights: LlamaWeights, token_ids, core: CoreConfig | None = None
 def _static_check(prog: list[Insn], core: CoreConfig) -> None:
     """Every instruction legal in program order (MMCFG/NPECFG state tracked): a compiler bug
     otherwise."""
-    mm, npe = MMState(), NpeState()
+    mm, npe, norm = MMState(), NpeState(), NormState()
     for pc, i in enumerate(prog):
-        e = i.check(core, mm, npe)
+        e = i.check(core, mm, npe, norm)
         if e != Err.NONE:
             raise ValueError(f"internal compiler error: pc {pc} `{i}` fails with {e.name}")
-        if i.op == Op.MMCFG:
-            mm = MMState(k=i.len, n=i.f0, scale=i.f1, group=i.f2 & 0xFFFF)
-        elif i.op == Op.NPECFG:
-            npe = NpeState(d=i.len, eps=i.f0, inv_d=i.f1, hw=i.f2 & 0xFFFF, snoop=i.f2 >> 16)
+        mm, npe, norm = config_after(i, mm, npe, norm)
 
 
 # ------------------------------------------------------------------------------------------

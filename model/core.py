@@ -23,8 +23,9 @@ import numpy as np
 
 from model.fp16 import fp16_add
 from model import npe as N
-from model.isa import (FLAG_COMPACT, FLAG_DYN, FLAG_FORCE, FLAG_STATS, INSN_BYTES, NPE_OPS,
-                       CoreConfig, Err, Insn, MMState, NpeState, Op)
+from model.isa import (FLAG_COMPACT, FLAG_DYN, FLAG_FORCE, FLAG_NORM, FLAG_STATS, INSN_BYTES,
+                       NPE_OPS, CoreConfig, Err, Insn, MMState, NormState, NpeState, Op,
+                       config_after)
 from model.pe import matmul
 
 
@@ -104,6 +105,7 @@ class CoreModel:
         res = RunResult(Err.NONE, 0, 0, [0] * np_, [0] * np_)
         self.mm = MMState()                   # MMCFG registers are cleared at every start
         self.npe = NpeState()                 # so are the NPECFG registers
+        self.norm = NormState()               # and the MMNORM registers
         self.cnt = 0                          # and CNT (executing rows of the last ROUTE)
         if (prog_len == 0 or prog_base % bb or prog_base >> cfg.ADDR_W
                 or prog_base + prog_len * INSN_BYTES > (1 << cfg.ADDR_W)):
@@ -116,7 +118,7 @@ class CoreModel:
                 res.err, res.err_pc = Err.FETCH_AXI, pc
                 return res
             insn = Insn.from_bytes(ddr.read(addr, INSN_BYTES))
-            err = insn.check(cfg, self.mm, self.npe)
+            err = insn.check(cfg, self.mm, self.npe, self.norm)
             if err != Err.NONE:
                 res.err, res.err_pc = err, pc
                 return res
@@ -127,22 +129,18 @@ class CoreModel:
             if insn.op == Op.NOP:
                 res.retired += 1
                 continue
-            if insn.op == Op.MMCFG:
-                self.mm = MMState(k=insn.len, n=insn.f0, scale=insn.f1, group=insn.f2 & 0xFFFF)
+            if insn.op in (Op.MMCFG, Op.NPECFG, Op.MMNORM):
+                self.mm, self.npe, self.norm = config_after(insn, self.mm, self.npe, self.norm)
                 res.retired += 1
                 continue
             if insn.op == Op.MATMUL:
                 if insn.flags & FLAG_DYN and self.cnt > insn.len:
                     res.err, res.err_pc = Err.DYN_LEN, pc
                     return res
-                if not self._matmul(insn, res, pc):
-                    res.err, res.err_pc = Err.DMA_RD_AXI, pc
+                err = self._matmul(insn, res, pc)
+                if err != Err.NONE:
+                    res.err, res.err_pc = err, pc
                     return res
-                res.retired += 1
-                continue
-            if insn.op == Op.NPECFG:
-                self.npe = NpeState(d=insn.len, eps=insn.f0, inv_d=insn.f1, hw=insn.f2 & 0xFFFF,
-                                    snoop=insn.f2 >> 16)
                 res.retired += 1
                 continue
             if insn.op in NPE_OPS:
@@ -320,9 +318,32 @@ class CoreModel:
     def weight_tile_words(self, int4: bool) -> int:
         return self.cfg.kdim // 4 if int4 else self.cfg.kdim
 
-    def _matmul(self, insn: Insn, res: RunResult, pc: int) -> bool:
+    def _fused_norm(self, m: int, pc: int) -> np.ndarray | None:
+        """MATMUL norm flag: the RMSNorm of the first m rows the MMNORM mask selects (among the
+        first n residual rows), [m, D words, lanes]; None if the mask selects fewer than m
+        rows (NPE_MASK)."""
+        nr, d = self.norm, self.npe.d
+        if not self.gbuf_valid[nr.mask]:
+            raise ValueError(f"pc {pc}: MATMUL norm mask word uninitialised")
+        mask = int.from_bytes(self.gbuf[nr.mask].astype("<u2").tobytes(), "little")
+        rows = [r for r in range(nr.n) if mask >> r & 1][:m]
+        if len(rows) < m:
+            return None
+        w = self._rows(nr.w, 1, d, pc, "MATMUL norm weight")[0]
+        out = []
+        for r in rows:
+            rv = self.stats[nr.stat + r]
+            if rv is None:
+                raise ValueError(f"pc {pc}: MATMUL norm row {r} has no statistics")
+            x = self._rows(nr.x + r * d, 1, d, pc, "MATMUL norm residual")
+            out.append(N.rmsnorm_apply(x, np.array([rv]), w).reshape(d, -1))
+        return np.stack(out)
+
+    def _matmul(self, insn: Insn, res: RunResult, pc: int) -> Err:
         """Y = X . W on the PE-array model, with the engine's memory traffic and its stop at
-        the first failing weight/scale read (n-tiles finished before it are written)."""
+        the first failing weight/scale read (n-tiles finished before it are written).
+        Norm flag: X is the fused RMSNorm of the selected residual rows, written to the X
+        region word by word as the first column tile's row tiles run (docs/isa.md)."""
         cfg, mm = self.cfg, self.mm
         kd = nc = cfg.kdim
         bb = cfg.beat_bytes
@@ -331,13 +352,20 @@ class CoreModel:
         if insn.flags & FLAG_DYN:             # M = CNT (checked <= len); 0: no traffic at all
             m = self.cnt
             if m == 0:
-                return True
+                return Err.NONE
         kt_n, nt_n = k // kd, n // nc
         src, dst = insn.f0 & 0xFFFF, insn.f0 >> 16
         rows = src + np.arange(m)[:, None] * kt_n + np.arange(kt_n)[None, :]
-        if not self.gbuf_valid[rows].all():
-            raise ValueError(f"pc {pc}: MATMUL reads uninitialised buffer words")
-        x = self.gbuf[rows].reshape(m, k).astype(np.int64)
+        hn = None
+        if insn.flags & FLAG_NORM:
+            hn = self._fused_norm(m, pc)
+            if hn is None:
+                return Err.NPE_MASK
+            x = hn.reshape(m, k).astype(np.int64)
+        else:
+            if not self.gbuf_valid[rows].all():
+                raise ValueError(f"pc {pc}: MATMUL reads uninitialised buffer words")
+            x = self.gbuf[rows].reshape(m, k).astype(np.int64)
         # weights: tile (nt, kt) at waddr + (nt * kt_n + kt) * tile bytes
         tb = cfg.weight_tile_bytes(int4)
         mem = self.mems[insn.port]
@@ -365,13 +393,16 @@ class CoreModel:
                 a0 = insn.mem_addr + (nt * kt_n + kt) * tb
                 res.rd_bytes[insn.port] += tb
                 if any(self._beat_err(insn.port, "r", a0 + i * bb) for i in range(tb // bb)):
-                    return False
+                    return Err.DMA_RD_AXI
                 if int4 and kt % gk == 0:
                     sa = mm.scale + ((kt // gk) * n + nt * nc) * 2
                     res.rd_bytes[0] += bb
                     if self._beat_err(0, "r", sa):
-                        return False
+                        return Err.DMA_RD_AXI
+                if hn is not None and nt == 0:   # this row tile ran: its X words are written
+                    self.gbuf[rows[:, kt]] = hn[:, kt]
+                    self.gbuf_valid[rows[:, kt]] = True
             out = dst + np.arange(m) * nt_n + nt
             self.gbuf[out] = y[:, nt * nc:(nt + 1) * nc]
             self.gbuf_valid[out] = True
-        return True
+        return Err.NONE

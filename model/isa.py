@@ -23,6 +23,7 @@ class Op(enum.IntEnum):
     VSCAT = 0x21
     MATMUL = 0x30
     MMCFG = 0x31
+    MMNORM = 0x32
     NPECFG = 0x40
     RMSSQ = 0x41
     RMSNORM = 0x42
@@ -40,10 +41,12 @@ FLAG_MASK = 1             # RMSNORM, ROPE: mask word
 FLAG_COMPACT = 2          # RMSNORM (with FLAG_MASK): j-th masked row to dst row j
 FLAG_FORCE = 1            # ROUTE: every row executes
 FLAG_DYN = 8              # MATMUL, SWIGLU: rows from the CNT register
+FLAG_NORM = 2             # MATMUL (with FLAG_DYN): X = RMSNorm of the MMNORM rows (fused)
 
 # the flag bits each opcode defines (any other set bit is RESERVED)
 KNOWN_FLAGS = {Op.LOAD: FLAG_STATS, Op.VADD: FLAG_STATS, Op.VSCAT: FLAG_STATS,
-               Op.MATMUL: FLAG_INT4 | FLAG_DYN, Op.RMSNORM: FLAG_MASK | FLAG_COMPACT,
+               Op.MATMUL: FLAG_INT4 | FLAG_NORM | FLAG_DYN,
+               Op.RMSNORM: FLAG_MASK | FLAG_COMPACT,
                Op.ROPE: FLAG_MASK, Op.SWIGLU: FLAG_DYN, Op.ROUTE: FLAG_FORCE}
 
 
@@ -145,6 +148,19 @@ class MMState:
 
 
 @dataclass
+class NormState:
+    """MMNORM registers (all zero after reset and at every start): the fused normalisation of a
+    MATMUL with the norm flag. n = residual rows (mask bits >= n are ignored), x = residual
+    base word, w = RMSNorm weight word (D words), stat = statistics base row, mask = mask
+    word address."""
+    n: int = 0
+    x: int = 0
+    w: int = 0
+    stat: int = 0
+    mask: int = 0
+
+
+@dataclass
 class NpeState:
     """NPECFG registers (all zero after reset and at every start): D = row length in buffer
     words, eps and inv_d FP32 bit patterns, hw = ROPE words per head, snoop = statistics base
@@ -189,10 +205,20 @@ class Insn:
 
     @classmethod
     def matmul(cls, port: int, m: int, src: int, dst: int, w_addr: int,
-               int4: bool = False, dyn: bool = False) -> "Insn":
-        """dyn: M = CNT at run time, ``m`` is the bound the static checks use."""
-        return cls(Op.MATMUL, port=port, flags=int(int4) | (FLAG_DYN if dyn else 0), len=m,
+               int4: bool = False, dyn: bool = False, norm: bool = False) -> "Insn":
+        """dyn: M = CNT at run time, ``m`` is the bound the static checks use. norm (implies
+        dyn): X rows 0..CNT-1 at ``src`` are first produced by the fused RMSNorm of the rows
+        the MMNORM registers select (docs/isa.md, revision 5)."""
+        flags = int(int4) | (FLAG_DYN if dyn or norm else 0) | (FLAG_NORM if norm else 0)
+        return cls(Op.MATMUL, port=port, flags=flags, len=m,
                    f0=(dst << 16) | src, f1=w_addr & 0xFFFFFFFF, f2=w_addr >> 32)
+
+    @classmethod
+    def mmnorm(cls, n: int, x: int, weight: int, stat: int, mask: int) -> "Insn":
+        """MMNORM registers for the next MATMULs with the norm flag: the residual rows
+        x..x+n*D (D = NPECFG), the mask word selecting the executing rows among the first n,
+        the RMSNorm weight (D words) and the statistics base row."""
+        return cls(Op.MMNORM, len=n, f0=(weight << 16) | x, f1=(stat << 16) | mask)
 
     @classmethod
     def npecfg(cls, d: int, eps: int, inv_d: int, hw: int = 0, snoop_base: int = 0) -> "Insn":
@@ -273,7 +299,7 @@ class Insn:
 
     # -- legality (same order as rtl/skipopu_decode.sv) ----------------------------------------
     def check(self, cfg: CoreConfig, mm: MMState | None = None,
-              npe: NpeState | None = None) -> Err:
+              npe: NpeState | None = None, norm: NormState | None = None) -> Err:
         def gb_ok(base):
             return base + self.len <= cfg.GBUF_DEPTH
 
@@ -323,8 +349,12 @@ class Insn:
             if self.flags or self.port or self.f2 >> 16:
                 return Err.RESERVED
             return Err.NONE
+        if self.op == Op.MMNORM:
+            if self.flags or self.port or self.f2:
+                return Err.RESERVED
+            return Err.NONE
         if self.op == Op.MATMUL:
-            return self._check_matmul(cfg, mm or MMState())
+            return self._check_matmul(cfg, mm or MMState(), npe, norm or NormState())
         if self.op == Op.NPECFG:
             if self.flags or self.port:
                 return Err.RESERVED
@@ -435,11 +465,13 @@ class Insn:
                 return Err.OVERLAP
         return Err.NONE
 
-    def _check_matmul(self, cfg: CoreConfig, mm: MMState) -> Err:
+    def _check_matmul(self, cfg: CoreConfig, mm: MMState, npe: NpeState,
+                      norm: NormState) -> Err:
         int4 = bool(self.flags & FLAG_INT4)
-        if self.flags & ~KNOWN_FLAGS[Op.MATMUL]:
+        fused = bool(self.flags & FLAG_NORM)
+        if self.flags & ~KNOWN_FLAGS[Op.MATMUL] or (fused and not self.flags & FLAG_DYN):
             return Err.RESERVED
-        if self.len == 0:
+        if self.len == 0 or (fused and norm.n == 0):
             return Err.BAD_LEN
         if self.port > cfg.NUM_HBM:
             return Err.BAD_PORT
@@ -449,11 +481,29 @@ class Insn:
                 or mm.n >> 16 or (int4 and (g < kd or g & (g - 1) or g > mm.k
                                             or mm.k % g))):
             return Err.MM_SHAPE
+        d = npe.d
+        if fused and (d == 0 or d * kd != mm.k or norm.n > cfg.DATA_W
+                      or norm.stat + norm.n > cfg.NPE_ROWS):
+            return Err.NPE_SHAPE
         src, dst = self.f0 & 0xFFFF, self.f0 >> 16
         src_n, dst_n = self.len * (mm.k // kd), self.len * (mm.n // nc)
-        if src + src_n > cfg.GBUF_DEPTH or dst + dst_n > cfg.GBUF_DEPTH:
+        depth = cfg.GBUF_DEPTH
+        if src + src_n > depth or dst + dst_n > depth:
             return Err.GBUF_RANGE
-        if src < dst + dst_n and dst < src + src_n:
+        res, wgt, msk = (norm.x, norm.n * d), (norm.w, d), (norm.mask, 1)
+        if fused and any(a + k > depth for a, k in (res, wgt, msk)):
+            return Err.GBUF_RANGE
+
+        def meet(a, b):
+            return a[0] < b[0] + b[1] and b[0] < a[0] + a[1]
+
+        h, y = (src, src_n), (dst, dst_n)
+        if meet(h, y):
+            return Err.OVERLAP
+        # fused: the normalised rows (X) replace the residual in place or lie apart from it;
+        # neither X nor Y may touch the weight or the mask, Y not the residual
+        if fused and ((src != norm.x and meet(h, res)) or meet(h, wgt) or meet(h, msk)
+                      or meet(y, res) or meet(y, wgt) or meet(y, msk)):
             return Err.OVERLAP
         bb = cfg.beat_bytes
         if self.mem_addr % bb or (int4 and mm.scale % bb):
@@ -481,9 +531,13 @@ class Insn:
         elif op == Op.MATMUL:
             mem = "ddr" if self.port == 0 else f"hbm{self.port - 1}"
             dyn = self.flags & FLAG_DYN
-            s = (f"matmul{'.int4' if self.flags & 1 else ''}{'.dyn' if dyn else ''} "
+            nrm = ".norm" if self.flags & FLAG_NORM else ""
+            s = (f"matmul{'.int4' if self.flags & 1 else ''}{'.dyn' if dyn else ''}{nrm} "
                  f"gb:{self.f0 >> 16} <- gb:{self.f0 & 0xFFFF} x {mem}:0x{self.mem_addr:x}, "
                  + (f"M=CNT<={self.len}" if dyn else f"M={self.len}"))
+        elif op == Op.MMNORM:
+            s = (f"mmnorm x=gb:{self.f0 & 0xFFFF}, w=gb:{self.f0 >> 16}, "
+                 f"stat:{self.f1 >> 16}, mask=gb:{self.f1 & 0xFFFF}, M={self.len}")
         elif op == Op.NPECFG:
             s = (f"npecfg D={self.len}, eps=0x{self.f0:08x}, inv_d=0x{self.f1:08x}, "
                  f"hw={self.f2 & 0xFFFF}, snoop_stat={self.f2 >> 16}")
@@ -515,9 +569,25 @@ class Insn:
             s += ", stats"
         if (self.flags & ~KNOWN_FLAGS.get(op, 0)) or \
                 (op == Op.RMSNORM and self.flags & FLAG_COMPACT and not self.flags & 1) or \
+                (op == Op.MATMUL and self.flags & FLAG_NORM and not self.flags & FLAG_DYN) or \
                 (op in (Op.NOP, Op.END) and self.encode() >> 8):
             s += f"  ; raw 0x{self.encode():032x}"
         return s
+
+
+def config_after(insn: Insn, mm: MMState, npe: NpeState,
+                 norm: NormState) -> tuple[MMState, NpeState, NormState]:
+    """The configuration registers after a legal ``insn`` (MMCFG, NPECFG and MMNORM write
+    theirs; every other instruction leaves them)."""
+    if insn.op == Op.MMCFG:
+        mm = MMState(k=insn.len, n=insn.f0, scale=insn.f1, group=insn.f2 & 0xFFFF)
+    elif insn.op == Op.NPECFG:
+        npe = NpeState(d=insn.len, eps=insn.f0, inv_d=insn.f1, hw=insn.f2 & 0xFFFF,
+                       snoop=insn.f2 >> 16)
+    elif insn.op == Op.MMNORM:
+        norm = NormState(n=insn.len, x=insn.f0 & 0xFFFF, w=insn.f0 >> 16, stat=insn.f1 >> 16,
+                         mask=insn.f1 & 0xFFFF)
+    return mm, npe, norm
 
 
 def assemble(prog: list[Insn]) -> bytes:

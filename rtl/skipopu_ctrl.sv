@@ -76,6 +76,8 @@ module skipopu_ctrl
 
   // MATMUL engine
   output logic              mm_start_o,
+  output logic              mm_norm_o,     // norm flag: X comes from the NPE (fused RMSNorm)
+  output logic              mm_abort_o,    // the fused normalisation's mask check failed
   output logic              mm_int4_o,
   output logic [3:0]        mm_port_o,
   output logic [15:0]       mm_m_o,
@@ -105,6 +107,15 @@ module skipopu_ctrl
   output logic              npe_masked_o,
   output logic              npe_compact_o,
   output logic [15:0]       npe_stat_o,
+  // Fused MATMUL normalisation (MATMUL norm flag, MMNORM registers)
+  output logic              npe_mmx_start_o,
+  output logic [GB_AW-1:0]  npe_mmx_x_o,
+  output logic [GB_AW-1:0]  npe_mmx_w_o,
+  output logic [15:0]       npe_mmx_stat_o,
+  output logic [GB_AW-1:0]  npe_mmx_mask_o,
+  output logic [15:0]       npe_mmx_n_o,
+  output logic [15:0]       npe_mmx_cnt_o,
+  output logic              npe_mmx_stop_o,
   output logic              snoop_start_o,  // LOAD/VADD with the statistics flag issued
   output logic              snoop_en_o,     // ... and still writing the buffer
   input  logic              npe_busy_i,
@@ -129,6 +140,9 @@ module skipopu_ctrl
   // MMCFG registers (cleared at the start of every run)
   logic [15:0] mm_k_q, mm_group_q;
   logic [31:0] mm_n_q, mm_scale_q;
+  // MMNORM registers (cleared at the start of every run)
+  logic [15:0] mn_n_q, mn_x_q, mn_w_q, mn_stat_q, mn_mask_q;
+  logic        mm_norm_q;      // the MATMUL in flight has the norm flag
   // NPECFG registers (cleared at the start of every run)
   logic [15:0] npe_d_q, npe_hw_q, npe_snoop_q;
   logic [31:0] npe_eps_q, npe_inv_d_q;
@@ -137,7 +151,7 @@ module skipopu_ctrl
   logic [15:0] cnt_q;          // CNT: executing rows of the last ROUTE (docs/isa.md)
 
   // Decoder
-  logic        is_nop, is_end, is_load, is_store, is_vadd, is_mmcfg, is_matmul;
+  logic        is_nop, is_end, is_load, is_store, is_vadd, is_mmcfg, is_mmnorm, is_matmul;
   logic        is_npecfg, is_npe, d_stats, is_vscat, is_route, d_dyn, d_compact;
   npe_op_e     d_npe_op;
   logic [3:0]  d_port;
@@ -162,6 +176,11 @@ module skipopu_ctrl
     .npe_d_i   (npe_d_q),
     .npe_hw_i  (npe_hw_q),
     .npe_snoop_i(npe_snoop_q),
+    .mn_n_i    (mn_n_q),
+    .mn_x_i    (mn_x_q),
+    .mn_w_i    (mn_w_q),
+    .mn_stat_i (mn_stat_q),
+    .mn_mask_i (mn_mask_q),
     .is_npecfg_o(is_npecfg),
     .is_npe_o  (is_npe),
     .is_vscat_o(is_vscat),
@@ -171,6 +190,7 @@ module skipopu_ctrl
     .npe_op_o  (d_npe_op),
     .stats_o   (d_stats),
     .is_mmcfg_o(is_mmcfg),
+    .is_mmnorm_o(is_mmnorm),
     .is_matmul_o(is_matmul),
     .is_nop_o  (is_nop),
     .is_end_o  (is_end),
@@ -227,6 +247,12 @@ module skipopu_ctrl
       mm_n_q    <= '0;
       mm_scale_q <= '0;
       mm_group_q <= '0;
+      mn_n_q     <= '0;
+      mn_x_q     <= '0;
+      mn_w_q     <= '0;
+      mn_stat_q  <= '0;
+      mn_mask_q  <= '0;
+      mm_norm_q  <= 1'b0;
       npe_d_q    <= '0;
       npe_hw_q   <= '0;
       npe_snoop_q <= '0;
@@ -261,6 +287,11 @@ module skipopu_ctrl
             mm_n_q    <= '0;
             mm_scale_q <= '0;
             mm_group_q <= '0;
+            mn_n_q     <= '0;
+            mn_x_q     <= '0;
+            mn_w_q     <= '0;
+            mn_stat_q  <= '0;
+            mn_mask_q  <= '0;
             npe_d_q    <= '0;
             npe_hw_q   <= '0;
             npe_snoop_q <= '0;
@@ -328,8 +359,17 @@ module skipopu_ctrl
               mm_group_q <= d_src1[15:0];
               retired_q  <= retired_q + 1'b1;
               pc_q       <= pc_q + 1'b1;
+            end else if (is_mmnorm) begin
+              mn_n_q    <= d_len;
+              mn_x_q    <= d_gb[15:0];
+              mn_w_q    <= d_gb[31:16];
+              mn_stat_q <= d_src0[31:16];
+              mn_mask_q <= d_src0[15:0];
+              retired_q <= retired_q + 1'b1;
+              pc_q      <= pc_q + 1'b1;
             end else if (is_matmul) begin
-              state_q <= StWaitMm;
+              mm_norm_q <= d_compact;
+              state_q   <= StWaitMm;
             end
           end
         end
@@ -368,7 +408,13 @@ module skipopu_ctrl
           end
         end
         StWaitMm: begin
-          if (mm_done_i) begin
+          // norm flag: the NPE reads the mask word first; too few selected rows = NPE_MASK
+          // (the MATMUL is aborted before it moves anything)
+          if (mm_norm_q && npe_done_i && npe_err_i) begin
+            err_q    <= 8'(ErrNpeMask);
+            err_pc_q <= pc_q;
+            state_q  <= StDrain;
+          end else if (mm_done_i) begin
             if (mm_err_i) begin
               err_q    <= 8'(ErrDmaRdAxi);
               err_pc_q <= pc_q;
@@ -416,6 +462,18 @@ module skipopu_ctrl
   assign vpu_len_o   = d_len;
 
   assign mm_start_o = legal_now && is_matmul;
+  assign mm_norm_o  = d_compact;
+  assign mm_abort_o = (state_q == StWaitMm) && mm_norm_q && npe_done_i && npe_err_i;
+
+  // Fused normalisation: X (MATMUL src) = the normalised rows, CNT of them
+  assign npe_mmx_start_o = legal_now && is_matmul && d_compact;
+  assign npe_mmx_x_o     = mn_x_q[GB_AW-1:0];
+  assign npe_mmx_w_o     = mn_w_q[GB_AW-1:0];
+  assign npe_mmx_stat_o  = mn_stat_q;
+  assign npe_mmx_mask_o  = mn_mask_q[GB_AW-1:0];
+  assign npe_mmx_n_o     = mn_n_q;
+  assign npe_mmx_cnt_o   = cnt_q;
+  assign npe_mmx_stop_o  = (state_q == StWaitMm) && mm_done_i;
   assign mm_int4_o  = insn_i[12];
   assign mm_port_o  = d_port;
   assign mm_m_o     = d_dyn ? cnt_q : d_len;
@@ -462,7 +520,9 @@ module skipopu_ctrl
 
   // High operand bits are range-checked by the decoder and not needed beyond it.
   logic unused_hi;
+  logic [31:0] mn_addr_hi;      // MMNORM word addresses are range-checked by the decoder too
+  assign mn_addr_hi = {16'd0, mn_x_q | mn_w_q | mn_mask_q} >> GB_AW;
   assign unused_hi = ^{d_gb[31:GB_AW], d_src0[31:GB_AW], d_src1[31:GB_AW], d_mem[63:ADDR_W],
-                      mm_n_q[31:16]};
+                      mm_n_q[31:16], mn_addr_hi};
 
 endmodule

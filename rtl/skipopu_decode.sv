@@ -28,6 +28,13 @@ module skipopu_decode
   input  logic [15:0]      npe_d_i,
   input  logic [15:0]      npe_hw_i,
   input  logic [15:0]      npe_snoop_i,
+  // Fused MATMUL normalisation (MMNORM registers): residual rows, residual base, weight,
+  // statistics base, mask word
+  input  logic [15:0]      mn_n_i,
+  input  logic [15:0]      mn_x_i,
+  input  logic [15:0]      mn_w_i,
+  input  logic [15:0]      mn_stat_i,
+  input  logic [15:0]      mn_mask_i,
 
   output logic             is_nop_o,
   output logic             is_end_o,
@@ -35,13 +42,15 @@ module skipopu_decode
   output logic             is_store_o,
   output logic             is_vadd_o,
   output logic             is_mmcfg_o,
+  output logic             is_mmnorm_o,
   output logic             is_matmul_o,
   output logic             is_npecfg_o,
   output logic             is_npe_o,     // RMSSQ, RMSNORM, SWIGLU, ROPE
   output logic             is_vscat_o,
   output logic             is_route_o,
   output logic             dyn_o,        // MATMUL/SWIGLU: length from CNT
-  output logic             compact_o,    // RMSNORM masked: compact destination rows
+  output logic             compact_o,    // RMSNORM masked: compact destination rows;
+                                         // MATMUL: norm (fused RMSNorm of the MMNORM rows)
   output npe_op_e          npe_op_o,
   output logic             stats_o,      // LOAD/VADD with the RMS statistics flag
   output logic [3:0]       port_o,
@@ -129,6 +138,7 @@ module skipopu_decode
   end
 
   // ---- NPE: statistics flag and NPE instruction checks (model/isa.py: _check_npe) -----------
+  // (the helpers below also serve the fused MATMUL checks)
   function automatic logic rng_bad(logic [31:0] base, logic [33:0] n);
     return (34'(base) + n) > 34'(GBUF_DEPTH);
   endfunction
@@ -217,6 +227,32 @@ module skipopu_decode
                    meet(n_hi, rows_d, insn.f1, n_aux_len) ||
                    (npe_masked && meet(n_hi, rows_d, n_mask, 34'd1))));
 
+  // ---- MATMUL norm flag (revision 5): the fused normalisation's shape, ranges, overlaps ----
+  // X = [src, src_n) normalised rows, Y = [dst, dst_n), R = residual n*D words at x,
+  // W = weight D words, K = mask word
+  logic        mm_norm, mn_shape, mn_range, mn_overlap;
+  logic [33:0] mn_rows, mm_src_n34, mm_dst_n34;
+  logic [31:0] mn_x, mn_w, mn_mask, mm_src32, mm_dst32;
+  assign mm_norm    = insn.flags[1];
+  assign mn_rows    = 34'(mn_n_i) * 34'(npe_d_i);
+  assign mn_x       = {16'd0, mn_x_i};
+  assign mn_w       = {16'd0, mn_w_i};
+  assign mn_mask    = {16'd0, mn_mask_i};
+  assign mm_src32   = {16'd0, src_w};
+  assign mm_dst32   = {16'd0, dst_w};
+  assign mm_src_n34 = 34'(src_n);
+  assign mm_dst_n34 = 34'(dst_n);
+  assign mn_shape   = (npe_d_i == '0) || ((32'(npe_d_i) << KShift) != 32'(mm_k_i)) ||
+                      (32'(mn_n_i) > DATA_W) || (32'(mn_stat_i) + 32'(mn_n_i) > 32'(NPE_ROWS));
+  assign mn_range   = rng_bad(mn_x, mn_rows) || rng_bad(mn_w, 34'(npe_d_i)) ||
+                      rng_bad(mn_mask, 34'd1);
+  assign mn_overlap = ((mm_src32 != mn_x) && meet(mm_src32, mm_src_n34, mn_x, mn_rows)) ||
+                      meet(mm_src32, mm_src_n34, mn_w, 34'(npe_d_i)) ||
+                      meet(mm_src32, mm_src_n34, mn_mask, 34'd1) ||
+                      meet(mm_dst32, mm_dst_n34, mn_x, mn_rows) ||
+                      meet(mm_dst32, mm_dst_n34, mn_w, 34'(npe_d_i)) ||
+                      meet(mm_dst32, mm_dst_n34, mn_mask, 34'd1);
+
   always_comb begin
     is_nop_o   = 1'b0;
     is_end_o   = 1'b0;
@@ -224,6 +260,7 @@ module skipopu_decode
     is_store_o = 1'b0;
     is_vadd_o  = 1'b0;
     is_mmcfg_o = 1'b0;
+    is_mmnorm_o = 1'b0;
     is_matmul_o = 1'b0;
     is_npecfg_o = 1'b0;
     is_npe_o   = 1'b0;
@@ -279,20 +316,30 @@ module skipopu_decode
           err_o = 8'(ErrReserved);
         end
       end
+      8'(OpMmnorm): begin
+        is_mmnorm_o = 1'b1;
+        if (insn.flags != '0 || insn.port != '0 || insn.f2 != '0) begin
+          err_o = 8'(ErrReserved);
+        end
+      end
       8'(OpMatmul): begin
         is_matmul_o = 1'b1;
-        if (insn.flags[2:1] != '0) begin
+        if (insn.flags[2] || (mm_norm && !insn.flags[3])) begin
           err_o = 8'(ErrReserved);
-        end else if (insn.len == '0) begin
+        end else if (insn.len == '0 || (mm_norm && mn_n_i == '0)) begin
           err_o = 8'(ErrBadLen);
         end else if (32'(insn.port) > NUM_HBM) begin
           err_o = 8'(ErrBadPort);
         end else if (shape_bad) begin
           err_o = 8'(ErrMmShape);
+        end else if (mm_norm && mn_shape) begin
+          err_o = 8'(ErrNpeShape);
         end else if (src_n > 32'(GBUF_DEPTH) || dst_n > 32'(GBUF_DEPTH) ||
-                     src_end > 17'(GBUF_DEPTH) || dst_end > 17'(GBUF_DEPTH)) begin
+                     src_end > 17'(GBUF_DEPTH) || dst_end > 17'(GBUF_DEPTH) ||
+                     (mm_norm && mn_range)) begin
           err_o = 8'(ErrGbufRange);
-        end else if ((17'(src_w) < dst_end) && (17'(dst_w) < src_end)) begin
+        end else if (((17'(src_w) < dst_end) && (17'(dst_w) < src_end)) ||
+                     (mm_norm && mn_overlap)) begin
           err_o = 8'(ErrOverlap);
         end else if (mem_misaligned || (mm_int4 && mm_scale_i[BeatShift-1:0] != '0)) begin
           err_o = 8'(ErrMemAlign);

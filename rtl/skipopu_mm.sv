@@ -22,9 +22,16 @@
 //           rounds the M sums to FP16 and writes them to Y.
 // A failed weight/scale read stops the loader; tiles loaded before it are finished (and the
 // column tiles they complete are written), then the engine reports the error.
+// Norm flag (fused RMSNorm, paper 3.1 / Alg. 1): the engine holds (no weight request) until
+// go_i (the NPE has checked the mask) or abort_i; then the first column tile's activation
+// words are requested from the NPE instead of the buffer (norm_issue_o), which normalises
+// them, writes them to X and returns them NpeNormLat cycles later on npe_x_i; the later column
+// tiles read X from the buffer as usual, after the last normalised word has been written.
 // Bit-exact with model/pe.py:matmul. KDIM = NCOL = DATA_W / 16.
 
-module skipopu_mm #(
+module skipopu_mm
+  import skipopu_pkg::*;
+#(
   // Data width of the buffer and memory ports (array size KDIM = NCOL = DATA_W / 16)
   parameter int DATA_W = 256,
   // AXI address width
@@ -49,6 +56,11 @@ module skipopu_mm #(
   input  logic [15:0]       n_i,
   input  logic [ADDR_W-1:0] scale_i,
   input  logic [15:0]       group_i,
+  input  logic              norm_i,      // with start_i: X from the NPE (fused RMSNorm)
+  input  logic              go_i,        // norm: the NPE serves normalised words
+  input  logic              abort_i,     // norm: the NPE's mask check failed, stop idle
+  output logic              norm_issue_o,// norm: the NPE's next normalised word is taken
+  input  logic [DATA_W-1:0] npe_x_i,     // ... and arrives NpeNormLat cycles later
   output logic              busy_o,
   output logic              pe_active_o, // an activation word enters the PE array
   output logic              done_o,      // pulse
@@ -88,6 +100,7 @@ module skipopu_mm #(
   // Command registers
   // ---------------------------------------------------------------------------------------------
   logic              active_q, int4_q, ld_err_q;
+  logic              norm_q, hold_q;                 // norm flag; waiting for go_i
   logic [3:0]        port_q;
   logic [15:0]       m_q, kt_n_q, nt_n_q, gk_q;
   logic [3:0]        gshift_q;                       // log2(gk_q)
@@ -119,7 +132,8 @@ module skipopu_mm #(
   assign s_addr = scale_q + ((ADDR_W'(ld_kt_q >> gshift_q) * ADDR_W'(n_q) +
                               (ADDR_W'(ld_nt_q) << KShift)) << 1);
 
-  assign dma_valid_o = ((ld_state_q == LdReqW) && bank_free) || (ld_state_q == LdReqS);
+  assign dma_valid_o = ((ld_state_q == LdReqW) && bank_free && !hold_q) ||
+                       (ld_state_q == LdReqS);
   assign dma_port_o  = (ld_state_q == LdReqS) ? 4'd0 : port_q;
   assign dma_addr_o  = (ld_state_q == LdReqS) ? s_addr : w_addr;
   assign dma_len_o   = (ld_state_q == LdReqS) ? 16'd1 :
@@ -148,7 +162,7 @@ module skipopu_mm #(
       unique case (ld_state_q)
         LdIdle: ;
         LdReqW: begin
-          if (bank_free) begin
+          if (bank_free && !hold_q) begin
             ld_state_q <= LdWaitW;
           end
           wi_q <= '0;
@@ -186,6 +200,9 @@ module skipopu_mm #(
           ld_kt_q <= ld_kt_q + 16'd1;
         end
         ld_state_q <= (j_ld_q + 32'd1 == total_q) ? LdStop : LdReqW;
+      end
+      if (abort_i) begin
+        ld_state_q <= LdIdle;
       end
       if (start_fire) begin
         ld_state_q <= LdReqW;
@@ -235,10 +252,18 @@ module skipopu_mm #(
   assign in_bank = j_in_q[0];
   // a column tile starts only when its PSUM bank is not being written out (never the case
   // in practice: the previous column tile's rows take at least as long as the write-out)
-  assign in_ok   = active_q && (j_in_q < limit_q) && loaded_q[in_bank] &&
-                   ((in_kt_q != '0) || !(ywrite_q && (y_nt_q[0] == in_nt_q[0])));
+  // norm: column tile 0 takes its words from the NPE; later column tiles read X only after
+  // the last normalised word has been written (nv_q empty)
+  logic          norm_phase, norm_busy;
+  logic [NpeNormLat-1:0] nv_q, nb_q;                  // normalised words in flight, bank
+  assign norm_phase = norm_q && (in_nt_q == '0);
+  assign norm_busy  = |nv_q;
+  assign in_ok   = active_q && !hold_q && (j_in_q < limit_q) && loaded_q[in_bank] &&
+                   ((in_kt_q != '0) || !(ywrite_q && (y_nt_q[0] == in_nt_q[0]))) &&
+                   (norm_phase || !norm_busy);
   assign issue   = in_ok && (32'(mi_q) < 32'(m_q));
-  assign re_o    = issue;
+  assign re_o    = issue && !norm_phase;
+  assign norm_issue_o = issue && norm_phase;
   assign raddr_o = src_q + GB_AW'(32'(mi_q) * 32'(kt_n_q) + 32'(in_kt_q));
 
   always_ff @(posedge clk_i or negedge rst_ni) begin
@@ -249,8 +274,12 @@ module skipopu_mm #(
       mi_q      <= '0;
       rvalid_q  <= 1'b0;
       in_bank_q <= 1'b0;
+      nv_q      <= '0;
+      nb_q      <= '0;
     end else begin
-      rvalid_q  <= issue;
+      nv_q      <= {nv_q[NpeNormLat-2:0], norm_issue_o};
+      nb_q      <= {nb_q[NpeNormLat-2:0], in_bank};
+      rvalid_q  <= issue && !norm_phase;
       in_bank_q <= in_bank;
       if (start_fire) begin
         j_in_q  <= '0;
@@ -274,8 +303,14 @@ module skipopu_mm #(
     end
   end
 
-  logic arr_valid_out;
+  logic arr_valid_out, arr_valid_in, arr_bank;
   logic [Ncol*32-1:0] arr_y;
+  logic [DATA_W-1:0]  arr_x;
+
+  // the two operand sources never deliver in the same cycle (norm_busy above)
+  assign arr_valid_in = rvalid_q || nv_q[NpeNormLat-1];
+  assign arr_bank     = nv_q[NpeNormLat-1] ? nb_q[NpeNormLat-1] : in_bank_q;
+  assign arr_x        = nv_q[NpeNormLat-1] ? npe_x_i : rdata_i;
 
   skipopu_pe_array #(
     .KDIM(Kdim),
@@ -284,9 +319,9 @@ module skipopu_mm #(
     .clk_i,
     .rst_ni,
     .int4_i (int4_q),
-    .w_i    (w_q[in_bank_q]),
-    .valid_i(rvalid_q),
-    .x_i    (rdata_i),
+    .w_i    (w_q[arr_bank]),
+    .valid_i(arr_valid_in),
+    .x_i    (arr_x),
     .valid_o(arr_valid_out),
     .y_o    (arr_y)
   );
@@ -305,7 +340,7 @@ module skipopu_mm #(
   assign first_in_group = (gpos == '0);
   assign last_in_group  = (gpos == gk_q - 16'd1);
   assign first_group    = (out_kt_q < gk_q);
-  assign pe_active_o    = rvalid_q;
+  assign pe_active_o    = arr_valid_in;
   assign tile_done      = arr_valid_out && (32'(mr_q) == 32'(m_q) - 1);
   assign release_bank   = tile_done ? (out_bank ? 2'b10 : 2'b01) : 2'b00;
 
@@ -313,6 +348,8 @@ module skipopu_mm #(
     if (!rst_ni) begin
       active_q <= 1'b0;
       int4_q   <= 1'b0;
+      norm_q   <= 1'b0;
+      hold_q   <= 1'b0;
       port_q   <= '0;
       m_q      <= '0;
       kt_n_q   <= '0;
@@ -333,9 +370,14 @@ module skipopu_mm #(
       yi_q     <= '0;
       ywrite_q <= 1'b0;
     end else begin
+      if (hold_q && go_i) begin
+        hold_q <= 1'b0;
+      end
       if (start_fire) begin
         active_q <= 1'b1;
         int4_q   <= int4_i;
+        norm_q   <= norm_i;
+        hold_q   <= norm_i;
         port_q   <= port_i;
         m_q      <= m_i;
         kt_n_q   <= k_i >> KShift;
@@ -379,8 +421,9 @@ module skipopu_mm #(
           ywrite_q <= 1'b0;
         end
       end
-      if (done_o) begin
+      if (done_o || abort_i) begin
         active_q <= 1'b0;
+        hold_q   <= 1'b0;
       end
     end
   end

@@ -9,6 +9,12 @@
 //            at rot + p * HW + (j mod HW); p(m) = m or the index of the m-th set mask bit
 // The statistics unit also snoops the buffer write port (snoop_en_i) so a LOAD or VADD that
 // produces a row block leaves its RMS statistics behind (the decoupled, fused mode).
+// Fused MATMUL normalisation (MATMUL norm flag, paper 3.1 / Alg. 1): after mmx_start_i the
+// engine reads the mask word, checks that it selects at least cnt rows among the first n
+// (else done_o with err_o), then serves the MATMUL: for every mmx_issue_i it normalises word
+// kt of the j-th selected residual row (j inner, kt outer: the MATMUL's operand order) and
+// delivers it NpeNormLat cycles later on wdata_o, written to X row j word kt at the same time,
+// until mmx_stop_i.
 // Bit-exact with model/npe.py. Reads are issued back to back; results are written a fixed
 // latency later (no stalls: the engine owns the buffer ports while it runs).
 
@@ -45,6 +51,19 @@ module skipopu_npe
   input  logic              cmd_masked_i,
   input  logic              cmd_compact_i,  // RMSNORM masked: the j-th selected row to dst row j
   input  logic [SAW-1:0]    cmd_stat_i,     // statistics base row
+
+  // Fused MATMUL normalisation (only while idle to start)
+  input  logic              mmx_start_i,
+  input  logic [AW-1:0]     mmx_x_i,        // residual rows (D words each)
+  input  logic [AW-1:0]     mmx_w_i,        // RMSNorm weight (D words)
+  input  logic [SAW-1:0]    mmx_stat_i,     // statistics base row
+  input  logic [AW-1:0]     mmx_mask_i,     // mask word
+  input  logic [15:0]       mmx_n_i,        // rows the mask may select (>= 1)
+  input  logic [15:0]       mmx_cnt_i,      // rows to normalise (CNT, >= 1)
+  input  logic [AW-1:0]     mmx_dst_i,      // X: normalised row j at dst + j * D
+  output logic              mmx_ready_o,    // mask checked, serving issues
+  input  logic              mmx_issue_i,    // the MATMUL takes the next word
+  input  logic              mmx_stop_i,     // the MATMUL is done
   output logic              busy_o,         // engine or statistics pipeline active
   output logic              done_o,         // pulse: command finished (err_o valid)
   output logic              err_o,          // ROPE mask with fewer than len set bits
@@ -70,17 +89,19 @@ module skipopu_npe
   localparam int Lanes = DATA_W / 16;
   localparam int IW = $clog2(DATA_W);           // mask bit index width
   // Result latency (cycles after the read data arrive) per operation
-  localparam int LatShort = 3;                  // RMSNORM, ROPE
+  localparam int LatShort = NpeNormLat - 1;     // RMSNORM, ROPE (issue to tok_v_q index)
   localparam int LatSwiglu = NpeExpLat + 1 + NpeRecipLat + 3;
   localparam int TokDepth = LatSwiglu + 1;
 
-  typedef enum logic [2:0] {StIdle, StMask, StMaskWait, StRun, StDrain, StDone} state_e;
+  typedef enum logic [2:0] {StIdle, StMask, StMaskWait, StRun, StMmx, StDrain, StDone} state_e;
 
   state_e          state_q;
   npe_op_e         op_q;
   logic [15:0]     len_q;
   logic [AW-1:0]   dst_q, src_q, aux_q, mask_addr_q;
-  logic            masked_q, compact_q;
+  logic            masked_q, compact_q, mmx_q;
+  logic [15:0]     cnt_q, j_q;   // fused MATMUL normalisation: rows, selected row index
+  logic [15:0]     first_q;      // ... first selected row
   logic [SAW-1:0]  stat_q;
   logic [DATA_W-1:0] mask_q;
   logic            err_q;
@@ -130,7 +151,10 @@ module skipopu_npe
   assign first_lim = next_set(mask_lim, '0);
 
   // ---- issue -------------------------------------------------------------------------------
-  logic issue, row_end, last_issue;
+  logic issue, row_end, last_issue, mmx_go, rd_issue, mmx_pass_end;
+  assign mmx_go       = (state_q == StMmx) && mmx_issue_i;
+  assign rd_issue     = issue || mmx_go;
+  assign mmx_pass_end = (j_q == cnt_q - 16'd1);
   logic [15:0] words_per_row;
   assign issue = (state_q == StRun);
   assign words_per_row = (op_q == NpeSwiglu) ? len_q : cfg_d_i;
@@ -152,9 +176,9 @@ module skipopu_npe
   assign w_addr = (op_q == NpeSwiglu) ? dst_q + AW'(word_q) :
                   dst_q + (compact_q ? cbase_q : rowbase_q) + AW'(word_q);
 
-  assign re_a_o    = issue;
+  assign re_a_o    = rd_issue;
   assign raddr_a_o = a_addr;
-  assign re_b_o    = issue || (state_q == StMask);
+  assign re_b_o    = rd_issue || (state_q == StMask);
   assign raddr_b_o = (state_q == StMask) ? mask_addr_q : b_addr;
 
   // ---- control FSM ---------------------------------------------------------------------------
@@ -171,6 +195,10 @@ module skipopu_npe
       mask_addr_q <= '0;
       masked_q    <= 1'b0;
       compact_q   <= 1'b0;
+      mmx_q       <= 1'b0;
+      cnt_q       <= '0;
+      j_q         <= '0;
+      first_q     <= '0;
       cbase_q     <= '0;
       stat_q      <= '0;
       mask_q      <= '0;
@@ -185,7 +213,29 @@ module skipopu_npe
     end else begin
       unique case (state_q)
         StIdle: begin
-          if (cmd_valid_i) begin
+          if (mmx_start_i) begin
+            op_q        <= NpeRmsnorm;
+            len_q       <= mmx_n_i;
+            dst_q       <= mmx_dst_i;
+            src_q       <= mmx_x_i;
+            aux_q       <= mmx_w_i;
+            mask_addr_q <= mmx_mask_i;
+            masked_q    <= 1'b1;
+            compact_q   <= 1'b1;
+            mmx_q       <= 1'b1;
+            cnt_q       <= mmx_cnt_i;
+            j_q         <= '0;
+            cbase_q     <= '0;
+            stat_q      <= mmx_stat_i;
+            err_q       <= 1'b0;
+            row_q       <= '0;
+            nrows_q     <= '0;
+            word_q      <= '0;
+            rowbase_q   <= '0;
+            mask_q      <= '1;
+            state_q     <= StMask;
+          end else if (cmd_valid_i) begin
+            mmx_q       <= 1'b0;
             op_q        <= cmd_op_i;
             len_q       <= cmd_len_i;
             dst_q       <= cmd_dst_i;
@@ -220,6 +270,17 @@ module skipopu_npe
               pos_q     <= first_rd;
               posbase_q <= AW'(32'(first_rd) * 32'(cfg_hw_i));
               state_q   <= StRun;
+            end
+          end else if (mmx_q) begin
+            mask_q <= mask_lim;
+            if (popcount(mask_lim) < (IW + 1)'(cnt_q)) begin
+              err_q   <= 1'b1;
+              state_q <= StDone;
+            end else begin
+              row_q     <= 16'(first_lim);
+              first_q   <= 16'(first_lim);
+              rowbase_q <= AW'(32'(first_lim) * 32'(cfg_d_i));
+              state_q   <= StMmx;
             end
           end else begin
             mask_q <= mask_lim;
@@ -257,6 +318,25 @@ module skipopu_npe
           end
           if (last_issue) state_q <= StDrain;
         end
+        StMmx: begin
+          // word kt = word_q of the j-th selected row; the next issue takes row j + 1, or
+          // word kt + 1 of the first selected row after the last one
+          if (mmx_go) begin
+            if (mmx_pass_end) begin
+              j_q       <= '0;
+              cbase_q   <= '0;
+              row_q     <= first_q;
+              rowbase_q <= AW'(32'(first_q) * 32'(cfg_d_i));
+              word_q    <= word_q + 16'd1;
+            end else begin
+              j_q       <= j_q + 16'd1;
+              cbase_q   <= cbase_q + AW'(cfg_d_i);
+              row_q     <= 16'(next_row_sel);
+              rowbase_q <= AW'(32'(next_row_sel) * 32'(cfg_d_i));
+            end
+          end
+          if (mmx_stop_i) state_q <= StDrain;
+        end
         StDrain: if (!tok_busy && !rd_valid && !rms_busy) state_q <= StDone;
         StDone:  state_q <= StIdle;
         default: state_q <= StIdle;
@@ -268,7 +348,7 @@ module skipopu_npe
   logic [TokDepth-1:0] tok_v_q;
   logic [AW-1:0]       tok_a_q [TokDepth];
   logic                tok_new;
-  assign tok_new = issue && (op_q != NpeRmssq);
+  assign tok_new = rd_issue && (op_q != NpeRmssq);
   always_ff @(posedge clk_i or negedge rst_ni) begin
     if (!rst_ni) begin
       tok_v_q <= '0;
@@ -288,7 +368,7 @@ module skipopu_npe
   logic [DATA_W-1:0] opa, opb;
   always_ff @(posedge clk_i or negedge rst_ni) begin
     if (!rst_ni) op_valid_q <= 1'b0;
-    else         op_valid_q <= issue;
+    else         op_valid_q <= rd_issue;
   end
   assign opa = op_valid_q ? rdata_a_i : '0;
   assign opb = op_valid_q ? rdata_b_i : '0;
@@ -447,6 +527,7 @@ module skipopu_npe
   assign wdata_o = is_swiglu ? y_swiglu : is_rope ? y_rope : y_norm;
 
   assign busy_o = (state_q != StIdle) || rd_valid || rms_busy;
+  assign mmx_ready_o = (state_q == StMmx);
   assign done_o = (state_q == StDone);
   assign err_o  = err_q;
 

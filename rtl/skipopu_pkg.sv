@@ -33,6 +33,7 @@ package skipopu_pkg;
     OpVscat = 8'h21,
     OpMatmul = 8'h30,
     OpMmcfg = 8'h31,
+    OpMmnorm = 8'h32,
     OpNpecfg = 8'h40,
     OpRmssq = 8'h41,
     OpRmsnorm = 8'h42,
@@ -150,6 +151,10 @@ package skipopu_pkg;
            (h[14:10] == 5'h1F) ? ((h[9:0] == '0) ? {h[15], 8'hFF, 23'd0} : 32'h7FC0_0000) :
                                  {h[15], 8'(h[14:10]) + 8'd112, h[9:0], 13'd0};
   endfunction
+
+  // Fused MATMUL normalisation (MATMUL norm flag): cycles from the MATMUL's request of a word
+  // to the normalised word at the NPE's output (buffer read, x * r, fp16, * w, fp16)
+  localparam int NpeNormLat = 4;
 
   // NPE unit pipeline latencies in cycles (input to registered output)
   // BEGIN GENERATED (tools/gen_npe_tables.py): model/npe_units.py LATENCY

@@ -235,6 +235,7 @@ module skipopu_top
   logic [DATA_W-1:0] strm_data;
 
   logic              mm_start, mm_int4, mm_busy, mm_done, mm_err;
+  logic              mm_norm, mm_abort, mm_norm_issue;
   logic [3:0]        mm_port;
   logic [15:0]       mm_m, mm_k, mm_n, mm_group;
   logic [GB_AW-1:0]  mm_src, mm_dst;
@@ -262,6 +263,10 @@ module skipopu_top
   npe_op_e           npe_op;
   logic [GB_AW-1:0]  npe_dst, npe_src, npe_aux, npe_mask;
   logic              snoop_start, snoop_en;
+  // Fused MATMUL normalisation (MATMUL norm flag)
+  logic              mmx_start, mmx_ready, mmx_stop;
+  logic [GB_AW-1:0]  mmx_x, mmx_w, mmx_mask;
+  logic [15:0]       mmx_stat, mmx_n, mmx_cnt;
 
   skipopu_ctrl #(
     .NUM_HBM   (NUM_HBM),
@@ -314,6 +319,8 @@ module skipopu_top
     .vpu_cnt_i     (vpu_cnt),
     .vpu_done_i    (vpu_done),
     .mm_start_o    (mm_start),
+    .mm_norm_o     (mm_norm),
+    .mm_abort_o    (mm_abort),
     .mm_int4_o     (mm_int4),
     .mm_port_o     (mm_port),
     .mm_m_o        (mm_m),
@@ -341,6 +348,14 @@ module skipopu_top
     .npe_masked_o    (npe_masked),
     .npe_compact_o   (npe_compact),
     .npe_stat_o      (npe_stat),
+    .npe_mmx_start_o (mmx_start),
+    .npe_mmx_x_o     (mmx_x),
+    .npe_mmx_w_o     (mmx_w),
+    .npe_mmx_stat_o  (mmx_stat),
+    .npe_mmx_mask_o  (mmx_mask),
+    .npe_mmx_n_o     (mmx_n),
+    .npe_mmx_cnt_o   (mmx_cnt),
+    .npe_mmx_stop_o  (mmx_stop),
     .snoop_start_o   (snoop_start),
     .snoop_en_o      (snoop_en),
     .npe_busy_i      (npe_busy),
@@ -370,6 +385,11 @@ module skipopu_top
     .n_i         (mm_n),
     .scale_i     (mm_scale),
     .group_i     (mm_group),
+    .norm_i      (mm_norm),
+    .go_i        (mmx_ready),
+    .abort_i     (mm_abort),
+    .norm_issue_o(mm_norm_issue),
+    .npe_x_i     (npe_wdata),
     .busy_o      (mm_busy),
     .pe_active_o (mm_pe_active),
     .done_o      (mm_done),
@@ -462,6 +482,19 @@ module skipopu_top
   assign gb_re_b    = vpu_re || npe_re_b;
   assign gb_raddr_b = vpu_re ? vpu_raddr1 : npe_raddr_b;
 
+  // pragma translate_off
+  // Simulation-only check: the engines never write the buffer in the same cycle (the sequencer
+  // runs one instruction at a time; a fused MATMUL's normalised words precede its Y rows)
+  always @(posedge clk_i or negedge rst_ni) begin
+    if (!rst_ni) begin
+      // nothing to check in reset
+    end else begin
+      assert ((32'(dma_gb_we) + 32'(vpu_we) + 32'(mm_we) + 32'(npe_we)) <= 1)
+        else $error("global buffer write port: two writers in one cycle");
+    end
+  end
+  // pragma translate_on
+
   skipopu_gbuf #(
     .DATA_W(DATA_W),
     .DEPTH (GBUF_DEPTH)
@@ -533,6 +566,17 @@ module skipopu_top
     .cmd_masked_i    (npe_masked),
     .cmd_compact_i   (npe_compact),
     .cmd_stat_i      (SAW'(npe_stat)),
+    .mmx_start_i     (mmx_start),
+    .mmx_x_i         (mmx_x),
+    .mmx_w_i         (mmx_w),
+    .mmx_stat_i      (SAW'(mmx_stat)),
+    .mmx_mask_i      (mmx_mask),
+    .mmx_n_i         (mmx_n),
+    .mmx_cnt_i       (mmx_cnt),
+    .mmx_dst_i       (mm_src),
+    .mmx_ready_o     (mmx_ready),
+    .mmx_issue_i     (mm_norm_issue),
+    .mmx_stop_i      (mmx_stop),
     .busy_o          (npe_busy),
     .done_o          (npe_done),
     .err_o           (npe_err),
@@ -893,7 +937,7 @@ module skipopu_top
   // The statistics row fields are 16 bits in the ISA; the RAM uses the low SAW bits (the decoder
   // range-checks them against NPE_ROWS)
   logic unused_npe;
-  assign unused_npe = ^{npe_snoop_base, npe_stat};
+  assign unused_npe = ^{npe_snoop_base, npe_stat, mmx_stat};
   assign unused_busy = ^{dma_busy, vpu_busy};
 
 endmodule

@@ -213,8 +213,11 @@ def test_matmul_dyn_checks():
     mm = MMState(k=64, n=32, scale=0, group=32)
     ok = Insn.matmul(1, CFG.MMAX, 0, 1000, 0, int4=True, dyn=True)
     assert ok.check(CFG, mm) == Err.NONE
-    for extra in (2, 4):
-        assert replace(ok, flags=ok.flags | extra).check(CFG, mm) == Err.RESERVED
+    assert replace(ok, flags=ok.flags | 4).check(CFG, mm) == Err.RESERVED
+    # flags[1] is the norm flag of revision 5 (tb/compiler/test_mmnorm.py); without MMNORM
+    # registers (n = 0) it is a BAD_LEN, without dyn a RESERVED
+    assert replace(ok, flags=ok.flags | 2).check(CFG, mm) == Err.BAD_LEN
+    assert replace(ok, flags=(ok.flags | 2) & ~8).check(CFG, mm) == Err.RESERVED
     assert replace(ok, len=CFG.MMAX + 1).check(CFG, mm) == Err.MM_SHAPE   # the bound is len
     assert replace(ok, len=0).check(CFG, mm) == Err.BAD_LEN
     assert replace(ok, f0=(DEPTH - CFG.MMAX * 2 + 1) << 16).check(CFG, mm) == Err.GBUF_RANGE
@@ -566,15 +569,20 @@ def test_other_core_configs(tiny, core):
 def test_rowwise_bit_identical(tiny):
     toks = prompt_tokens(tiny.cfg, 24, seed=4)
     fused = compile_mlp(tiny, toks)
+    dec = compile_mlp(tiny, toks, variant="decoupled")
     row = compile_mlp(tiny, toks, variant="rowwise")
-    a, b = run_model(fused), run_model(row)
-    assert (a.hidden_bits == b.hidden_bits).all() and (a.masks == b.masks).all()
-    assert a.result.rd_bytes == b.result.rd_bytes and a.result.wr_bytes == b.result.wr_bytes
+    a, b, c = run_model(fused), run_model(row), run_model(dec)
+    for o in (b, c):
+        assert (a.hidden_bits == o.hidden_bits).all() and (a.masks == o.masks).all()
+        assert a.result.rd_bytes == o.result.rd_bytes and a.result.wr_bytes == o.result.wr_bytes
     ops = lambda c: [i.op for i in c.program]                          # noqa: E731
     assert ops(row).count(Op.RMSSQ) == tiny.cfg.layers and Op.RMSSQ not in ops(fused)
-    assert len(row.program) == len(fused.program) + tiny.cfg.layers
-    stats = [i for i in fused.program if i.op in (Op.LOAD, Op.VSCAT) and i.flags & 1]
-    assert len(stats) == 1 + tiny.cfg.layers
+    assert Op.RMSNORM not in ops(fused) and ops(dec).count(Op.RMSNORM) == tiny.cfg.layers
+    assert len(row.program) == len(fused.program) + tiny.cfg.layers == \
+        len(dec.program) + tiny.cfg.layers
+    for p in (fused, dec):
+        stats = [i for i in p.program if i.op in (Op.LOAD, Op.VSCAT) and i.flags & 1]
+        assert len(stats) == 1 + tiny.cfg.layers
     assert not any(i.op in (Op.LOAD, Op.VSCAT) and i.flags & 1 for i in row.program)
 
 
@@ -585,7 +593,7 @@ def test_all_skip_leaves_x_and_moves_no_weights(tiny):
     w = replace(tiny, layers=tuple(replace(lw, router_mlp=Router(lw.router_mlp.weight, big))
                                    for lw in tiny.layers))
     toks = prompt_tokens(tiny.cfg, 20, seed=5)
-    for variant in ("fused", "rowwise"):
+    for variant in ("fused", "decoupled", "rowwise"):
         c = compile_mlp(w, toks, variant=variant)
         out = run_model(c)
         assert not out.masks.any() and out.core.cnt == 0
@@ -690,9 +698,14 @@ def test_program_shape(tiny):
     for i, ins in enumerate(prog):
         if ins.op == Op.MATMUL:
             assert prog[i - 1].op == Op.MMCFG
-    per = [Op.MMCFG, Op.MATMUL, Op.LOAD, Op.ROUTE, Op.RMSNORM, Op.MMCFG, Op.MATMUL, Op.SWIGLU,
+    per = [Op.MMCFG, Op.MATMUL, Op.LOAD, Op.ROUTE, Op.MMNORM, Op.MMCFG, Op.MATMUL, Op.SWIGLU,
            Op.MMCFG, Op.MATMUL, Op.VSCAT]
     assert [i.op for i in prog[2:-3]] == per * cfg.layers
+    dec = compile_mlp(tiny, prompt_tokens(cfg, 16), variant="decoupled").program
+    per[4] = Op.RMSNORM
+    assert [i.op for i in dec[2:-3]] == per * cfg.layers
+    norm = [i for i in prog if i.op == Op.MATMUL and i.flags & 2]
+    assert len(norm) == cfg.layers and all(i.flags == 1 | 2 | 8 for i in norm)
     routes = [i for i in prog if i.op == Op.ROUTE]
     assert all(r.f1 & 0xFFFF == 1 and not r.flags for r in routes)   # MLP pair, no force
     dyn = [i for i in prog if i.op in (Op.MATMUL, Op.SWIGLU) and i.flags & 8]
@@ -783,3 +796,14 @@ def test_trace_layers_store_every_layer_output():
     assert mems[0].read(c.hidden_addr, n) == last
     traced = [mems[0].read(a, n) for a in c.layer_addrs]
     assert len(set(traced)) == len(traced), "every layer changes some executing row"
+
+
+def test_decode_steps_equal_the_batch(tiny):
+    """MLP-only layers couple no tokens, so a one-token program (the shape of a decode step)
+    gives, bit for bit, the row that token gets in a batched prefill, with the same routing."""
+    toks = prompt_tokens(tiny.cfg, 6, seed=8)
+    batch = run_model(compile_mlp(tiny, toks))
+    for i, t in enumerate(toks):
+        one = run_model(compile_mlp(tiny, toks[i:i + 1]))
+        assert (one.hidden_bits[0] == batch.hidden_bits[i]).all()
+        assert (one.masks[:, 0] == batch.masks[:, i]).all()

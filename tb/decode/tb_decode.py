@@ -9,7 +9,7 @@ import random
 import cocotb
 from cocotb.triggers import Timer
 
-from model.isa import CoreConfig, Err, Insn, MMState, NpeState, Op
+from model.isa import CoreConfig, Err, Insn, MMState, NormState, NpeState, Op
 
 
 class TB:
@@ -17,8 +17,9 @@ class TB:
         self.dut = dut
         self.cfg = cfg
         self.checked = {e: 0 for e in Err}
+        self.norm_checked = {e: 0 for e in Err}         # MATMUL with the norm flag
 
-    async def check(self, insn: Insn, mm: MMState, npe: NpeState):
+    async def check(self, insn: Insn, mm: MMState, npe: NpeState, norm: NormState):
         self.dut.insn_i.value = insn.encode()
         self.dut.mm_k_i.value = mm.k
         self.dut.mm_n_i.value = mm.n
@@ -27,9 +28,11 @@ class TB:
         self.dut.npe_d_i.value = npe.d
         self.dut.npe_hw_i.value = npe.hw
         self.dut.npe_snoop_i.value = npe.snoop
+        for f in ("n", "x", "w", "stat", "mask"):
+            getattr(self.dut, f"mn_{f}_i").value = getattr(norm, f)
         await Timer(1, "ns")
         d = self.dut
-        want = insn.check(self.cfg, mm, npe)
+        want = insn.check(self.cfg, mm, npe, norm)
         got = int(d.err_o.value)
         assert got == want, f"{insn} ({insn.encode():032x}): err {got}, model {want!r}"
         self.checked[want] += 1
@@ -37,14 +40,15 @@ class TB:
             flags = [int(d.is_nop_o.value), int(d.is_end_o.value), int(d.is_load_o.value),
                      int(d.is_store_o.value), int(d.is_vadd_o.value), int(d.is_mmcfg_o.value),
                      int(d.is_matmul_o.value), int(d.is_npecfg_o.value), int(d.is_npe_o.value),
-                     int(d.is_vscat_o.value), int(d.is_route_o.value)]
+                     int(d.is_vscat_o.value), int(d.is_route_o.value),
+                     int(d.is_mmnorm_o.value)]
             exp = [insn.op == o for o in (Op.NOP, Op.END, Op.LOAD, Op.STORE, Op.VADD, Op.MMCFG,
                                           Op.MATMUL, Op.NPECFG)]
             exp.append(insn.op in (Op.RMSSQ, Op.RMSNORM, Op.SWIGLU, Op.ROPE))
-            exp += [insn.op == Op.VSCAT, insn.op == Op.ROUTE]
+            exp += [insn.op == Op.VSCAT, insn.op == Op.ROUTE, insn.op == Op.MMNORM]
             assert flags == [int(x) for x in exp], f"{insn}: class flags {flags}"
             # legal instructions set flags[3] only as MATMUL/SWIGLU dyn, flags[1] only as
-            # RMSNORM compact
+            # RMSNORM compact or MATMUL norm
             assert int(d.dyn_o.value) == (insn.flags >> 3) & 1, f"{insn}: dyn_o"
             assert int(d.compact_o.value) == (insn.flags >> 1) & 1, f"{insn}: compact_o"
             assert int(d.port_o.value) == insn.port
@@ -84,10 +88,47 @@ def matmul_insn(rng: random.Random, cfg: CoreConfig, mm: MMState) -> Insn:
     addr = rng.choice([0, cfg.beat_bytes * rng.randrange(1 << 20), top - cfg.beat_bytes,
                        cfg.beat_bytes * rng.randrange(1 << 20) + 4, rng.getrandbits(40)])
     i = Insn.matmul(rng.choice([0, 1, cfg.NUM_HBM, cfg.NUM_HBM + 1]), m, src & 0xFFFF,
-                    dst & 0xFFFF, addr, int4=rng.random() < 0.5, dyn=rng.random() < 0.3)
+                    dst & 0xFFFF, addr, int4=rng.random() < 0.5, dyn=rng.random() < 0.3,
+                    norm=rng.random() < 0.3)
     if rng.random() < 0.05:
         i.flags |= rng.choice([2, 4])
+    elif rng.random() < 0.03:
+        i.flags &= ~8                                                  # norm without dyn
     return i
+
+
+def random_norm(rng: random.Random, cfg: CoreConfig, mm: MMState, npe: NpeState,
+                insn: Insn) -> NormState:
+    """MMNORM register values around the fused MATMUL's boundaries: rows (0, one mask word,
+    statistics rows), the residual/weight/mask ranges and their overlaps with X and Y."""
+    depth, kd = cfg.GBUF_DEPTH, cfg.kdim
+    d = max(npe.d, 1)
+    n = rng.choice([0, 1, rng.randint(1, 40), insn.len, cfg.DATA_W, cfg.DATA_W + 1,
+                    rng.randrange(1 << 16)]) & 0xFFFF
+    span = n * d
+    src, dst = insn.f0 & 0xFFFF, insn.f0 >> 16
+    src_n, dst_n = insn.len * max(mm.k // kd, 1), insn.len * max(mm.n // kd, 1)
+
+    def near(base, size):
+        return rng.choice([base, base + size, base + size - 1, base - 1, base - span,
+                           base - span + 1])
+
+    x = rng.choice([src, rng.randrange(depth), depth - span, depth - span + 1, near(src, src_n),
+                    near(dst, dst_n), rng.randrange(1 << 16)])
+    w = rng.choice([rng.randrange(depth), depth - d, depth - d + 1, near(src, src_n),
+                    near(dst, dst_n), x + span, rng.randrange(1 << 16)])
+    mask = rng.choice([rng.randrange(depth), depth - 1, depth, near(src, src_n),
+                       near(dst, dst_n), x + span, rng.randrange(1 << 16)])
+    stat = rng.choice([0, rng.randrange(cfg.NPE_ROWS), cfg.NPE_ROWS - n, cfg.NPE_ROWS - n + 1,
+                       rng.randrange(1 << 16)])
+    if rng.random() < 0.3 and 2 * span + d + 1 <= depth:  # mostly legal: above X and Y
+        lo = max(src + src_n, dst + dst_n)
+        if lo + span + d + 1 <= depth:
+            x = rng.choice([lo, src])
+            w = lo + span
+            mask = w + d
+            stat = rng.randrange(max(cfg.NPE_ROWS - n, 0) + 1)
+    return NormState(n, x & 0xFFFF, w & 0xFFFF, stat & 0xFFFF, mask & 0xFFFF)
 
 
 def random_npe_state(rng: random.Random, cfg: CoreConfig) -> NpeState:
@@ -227,6 +268,10 @@ def random_insn(rng: random.Random, cfg: CoreConfig, mm: MMState, npe: NpeState)
         return npe_insn(rng, cfg, npe)
     if r < 0.5:
         return matmul_insn(rng, cfg, mm)
+    if r < 0.53:
+        return Insn(Op.MMNORM, port=rng.choice([0, 0, 0, 1]), flags=rng.choice([0, 0, 0, 2]),
+                    len=rng.getrandbits(16), f0=rng.getrandbits(32), f1=rng.getrandbits(32),
+                    f2=rng.choice([0, 0, 0, 1 << rng.randrange(32)]))
     if r < 0.62:
         return route_insn(rng, cfg) if r < 0.56 else vscat_insn(rng, cfg, npe)
     if r < 0.45:
@@ -267,10 +312,31 @@ async def test_decode(dut):
     for _ in range(int(os.environ.get("DECODE_VECTORS", "20000"))):
         mm = random_mm(rng, cfg)
         npe = random_npe_state(rng, cfg)
-        await tb.check(random_insn(rng, cfg, mm, npe), mm, npe)
+        insn = random_insn(rng, cfg, mm, npe)
+        if rng.random() < 0.04:         # a legal fused MATMUL shape, MMNORM near its limits
+            kd = cfg.kdim
+            mm = MMState(kd * rng.choice([1, 2, 4]), kd * rng.choice([1, 2]), 0, kd)
+            m = rng.randint(1, min(cfg.MMAX, 16))
+            src = rng.randrange(cfg.GBUF_DEPTH // 4)
+            insn = Insn.matmul(1, m, src, src + m * mm.k // kd, 0, int4=rng.random() < 0.5,
+                               norm=True)
+        if insn.op == Op.MATMUL and insn.flags & 2:
+            if rng.random() < 0.5:      # D consistent with K, so the later checks are reached
+                npe = NpeState(mm.k // cfg.kdim, npe.eps, npe.inv_d, npe.hw, npe.snoop)
+            norm = random_norm(rng, cfg, mm, npe, insn)
+            tb.norm_checked[insn.check(cfg, mm, npe, norm)] += 1
+        else:
+            norm = NormState(*(rng.getrandbits(16) for _ in range(5)))
+        await tb.check(insn, mm, npe, norm)
     dut._log.info("checked per model verdict: %s", {e.name: n for e, n in tb.checked.items()})
     missing = [e.name for e in (Err.NONE, Err.ILLEGAL_OP, Err.RESERVED, Err.BAD_LEN,
                                 Err.BAD_PORT, Err.GBUF_RANGE, Err.MEM_ALIGN, Err.MEM_RANGE,
                                 Err.OVERLAP, Err.MM_SHAPE, Err.NPE_SHAPE, Err.ROUTE_SHAPE)
                if tb.checked[e] == 0]
     assert not missing, f"stimulus never produced {missing}"
+    dut._log.info("MATMUL norm per verdict: %s",
+                  {e.name: n for e, n in tb.norm_checked.items() if n})
+    missing = [e.name for e in (Err.NONE, Err.RESERVED, Err.BAD_LEN, Err.NPE_SHAPE,
+                                Err.GBUF_RANGE, Err.OVERLAP) if tb.norm_checked[e] == 0]
+    if int(os.environ.get("DECODE_VECTORS", "20000")) >= 3000:
+        assert not missing, f"MATMUL norm stimulus never produced {missing}"

@@ -169,9 +169,75 @@ class NpeGenerator:
         prog += [Insn.rope(m, y, x, rot, mk), self._store(y, m * d)]
         return prog
 
+    def mmnorm(self, fault: str | None = None) -> tuple[list[Insn], list[tuple]]:
+        """A MATMUL with the norm flag (ISA revision 5): residual rows with snooped statistics,
+        a mask word selecting at least CNT of its first n rows (more rows, and bits >= n, are
+        ignored), CNT set by a forced ROUTE, FP16 or INT4 weights on a random port; X in place
+        on the residual or apart; the X and Y regions (with their untouched rows) stored.
+        fault: ``mask`` (too few selected rows: NPE_MASK), ``axi`` (an error on one weight or
+        scale beat: DMA_RD_AXI), ``dyn`` (CNT above the bound: DYN_LEN). Returns (program,
+        model error windows)."""
+        cfg, rng, g = self.cfg, self.rng, self.g
+        kd, bb = cfg.kdim, cfg.beat_bytes
+        d, nt = rng.randint(1, 3), rng.randint(1, 3)
+        k, n_dim = d * kd, nt * kd
+        int4 = rng.random() < 0.5
+        group = kd * (2 if d % 2 == 0 and rng.random() < 0.5 else 1) if int4 else 0
+        n = rng.randint(1, min(10, cfg.MMAX, cfg.DATA_W, cfg.NPE_ROWS))
+        if fault == "dyn":                                             # CNT > bound >= 1
+            n = max(n, 2)
+            c = rng.randint(2, n)
+            bound = rng.randint(1, c - 1)
+        else:
+            c = rng.randint(1, n)
+            bound = rng.randint(c, min(cfg.MMAX, n + 2))
+        inplace = rng.random() < 0.3 and bound <= n
+        stat = rng.randint(0, cfg.NPE_ROWS - n)
+        sizes = [n * d, d, 1, 1, bound * nt] + ([] if inplace else [bound * d])
+        addrs = self._alloc(sizes)
+        if addrs is None:
+            return [], []
+        res, w, mk, scratch, y = addrs[:5]
+        x = res if inplace else addrs[5]
+        sel = rng.sample(range(n), rng.randint(c, n))
+        if fault == "mask":
+            sel = sel[:c - 1]
+        bits = sum(1 << i for i in sel)
+        bits |= rng.getrandbits(cfg.DATA_W) & ~((1 << n) - 1)            # ignored (>= n)
+        prog = [self._npecfg(d, snoop=stat), self._load(res, n * d, rng.random() < 0.8, True),
+                self._load(w, d, True)]
+        a = self._const(self._mask_word(bits))
+        g.valid[mk] = True
+        prog.append(Insn.load(0, a, mk, 1))
+        if not inplace:
+            prog.append(self._load(x, bound * d, False))               # rows >= CNT keep these
+        prog.append(self._load(y, bound * nt, False))
+        g.valid[scratch] = True
+        prog.append(Insn.route(c, scratch, res, w, 0, force=True))       # CNT = c
+        wport = rng.randint(0, cfg.NUM_HBM)
+        wbytes = nt * d * cfg.weight_tile_bytes(int4)
+        waddr = g._clean_addr(wport, wbytes)
+        saddr = g._clean_addr(0, (k // group) * n_dim * 2) if int4 else 0
+        mmi = Insn.matmul(wport, bound, x, y, waddr, int4=int4, norm=True)
+        prog += [Insn.mmcfg(k, n_dim, saddr, group), Insn.mmnorm(n, res, w, stat, mk), mmi,
+                 self._store(x, bound * d), self._store(y, bound * nt)]
+        errors = []
+        if fault == "axi":
+            if int4 and rng.random() < 0.3:
+                a = saddr + bb * rng.randrange((k // group) * n_dim * 2 // bb)
+                errors = [(0, "r", a, a + bb)]
+            else:
+                a = waddr + bb * rng.randrange(wbytes // bb)
+                errors = [(wport, "r", a, a + bb)]
+        return prog, errors
+
     def block(self, kinds: str = "rmsnorm,swiglu,rope") -> list[Insn]:
         """One random block of one of the given kinds (comma-separated)."""
         allowed = kinds.split(",")
+        if "mmnorm" in allowed:
+            if self.rng.random() < 1 / len(allowed):
+                return self.mmnorm()[0]
+            allowed = [a for a in allowed if a != "mmnorm"] or ["rmsnorm"]
         weights = {"rmsnorm": 0.4, "swiglu": 0.3, "rope": 0.3}
         k = self.rng.choices(allowed, [weights[a] for a in allowed])[0]
         return getattr(self, k)()
@@ -190,13 +256,21 @@ class NpeGenerator:
                         expect_err=err, name=name)
 
     # -- faults --------------------------------------------------------------------------------
-    ERROR_KINDS = ("npe_shape", "npe_mask", "npe_overlap", "npe_range")
+    ERROR_KINDS = ("npe_shape", "npe_mask", "npe_overlap", "npe_range", "mmnorm_mask",
+                   "mmnorm_axi", "mmnorm_dyn")
 
     def error_program(self, kind: str) -> Stimulus:
         cfg, rng = self.cfg, self.rng
         head = self.block()
         lanes = self.lanes
-        if kind == "npe_shape":
+        errors: list[tuple] = []
+        if kind.startswith("mmnorm_"):
+            bad: list[Insn] = []
+            while not bad:
+                bad, errors = self.mmnorm(kind.removeprefix("mmnorm_"))
+            err = {"mmnorm_mask": Err.NPE_MASK, "mmnorm_axi": Err.DMA_RD_AXI,
+                   "mmnorm_dyn": Err.DYN_LEN}[kind]
+        elif kind == "npe_shape":
             bad = rng.choice([
                 [self._npecfg(3), Insn.load(0, self.g.layout.ddr_data, 0, 4, stats=True)],
                 [self._npecfg(1), Insn.rmssq(4, 0, cfg.NPE_ROWS - 2)],
@@ -223,7 +297,9 @@ class NpeGenerator:
             err = Err.GBUF_RANGE
         prog = head + bad + self.block() + [Insn.end()]
         del lanes
-        return self._stim(prog, kind, err)
+        stim = self._stim(prog, kind, err)
+        stim.errors = errors
+        return stim
 
 
 # ------------------------------------------------------------------------------------------

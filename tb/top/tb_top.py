@@ -406,8 +406,8 @@ async def test_error(dut, kind):
 @cocotb.test()
 async def test_npe(dut):
     """NPE programs (RMSNORM with fused or row-wise statistics, masked or not; SWIGLU; ROPE with
-    contiguous or mask-selected positions), every result word stored and checked against
-    model/npe.py through model/core.py."""
+    contiguous or mask-selected positions; MATMUL with the fused normalisation, revision 5),
+    every result word stored and checked against model/npe.py through model/core.py."""
     cfg = config_from_env()
     tb = TB(dut, cfg)
     seed = _seed()
@@ -417,7 +417,8 @@ async def test_npe(dut):
     for i in range(int(os.environ.get("TOP_NPES", "2"))):
         ng = NpeGenerator(ProgramGenerator(cfg, seed * 31 + i))
         stim = ng.program(int(os.environ.get("TOP_NPE_BLOCKS", "6")), name=f"npe[{i}]",
-                          kinds=os.environ.get("TOP_NPE_KINDS", "rmsnorm,swiglu,rope"))
+                          kinds=os.environ.get("TOP_NPE_KINDS",
+                                               "rmsnorm,swiglu,rope,mmnorm"))
         r = await tb.run(stim)
         tb.log.info("%s: %d insns, %d cycles", stim.name, r["insns"], r["cycles"])
 
@@ -425,7 +426,8 @@ async def test_npe(dut):
 @cocotb.test()
 @cocotb.parametrize(kind=list(NpeGenerator.ERROR_KINDS))
 async def test_npe_error(dut, kind):
-    """NPE faults (shape, mask, overlap, range) stop with the model's error code and pc."""
+    """NPE faults (shape, mask, overlap, range; fused MATMUL mask, weight AXI error, CNT above
+    the bound) stop with the model's error code and pc."""
     cfg = config_from_env()
     tb = TB(dut, cfg)
     seed = _seed()
@@ -442,8 +444,10 @@ async def test_mlp(dut):
     MATMUL, ROUTE, compact RMSNORM, dynamic gate/up MATMUL, SWIGLU and down MATMUL, VSCAT
     residual add with the statistics snoop, over every layer; every layer's output rows (traced
     with a STORE per layer), the final hidden rows and every layer's routing mask compared with
-    model/core.py, plus the whole memory windows and byte counters (tb.run). Fused (statistics snooped from VSCAT) and row-wise (RMSSQ passes)
-    variants."""
+    model/core.py, plus the whole memory windows and byte counters (tb.run). Three variants
+    (model/compiler.py): fused (statistics snooped from LOAD/VSCAT, normalisation fused into
+    the gate/up MATMUL), decoupled (the same statistics, a separate RMSNORM pass) and the
+    row-wise baseline (RMSSQ + RMSNORM passes)."""
     from model.compiler import compile_mlp
     from model.llama import LlamaConfig, make_model
     cfg = config_from_env()
@@ -456,8 +460,14 @@ async def test_mlp(dut):
     m = min(int(os.environ.get("TOP_MLP_TOKENS", "16")), cfg.MMAX)
     tokens = rng.integers(0, lcfg.vocab, m)
     cycles = {}
-    for variant in ("fused", "rowwise"):
-        c = compile_mlp(weights, tokens, core=cfg, variant=variant, trace_layers=True)
+    runs = [(v, tokens) for v in
+            os.environ.get("TOP_MLP_VARIANTS", "fused,decoupled,rowwise").split(",")]
+    if os.environ.get("TOP_MLP_DECODE", "0") == "1":
+        runs.append(("decode", tokens[:1]))     # a decode-shaped step: one new token, fused
+    for variant, toks in runs:
+        m = len(toks)
+        c = compile_mlp(weights, toks, core=cfg, trace_layers=True,
+                        variant="fused" if variant == "decode" else variant)
         stim = Stimulus(prog=c.program, prog_base=c.prog_base, prog_len=len(c.program),
                         init=[(p, a, d) for p, lst in c.images.items() for a, d in lst],
                         name=f"mlp[{variant}]")
@@ -493,9 +503,11 @@ async def test_mlp(dut):
                     "%.1f%% of token-layers (per layer %s)", variant, lcfg.layers, m,
                     r["insns"], r["cycles"], 100 * masks.mean(),
                     ",".join(str(int(x)) for x in masks.sum(axis=1)))
-    tb.log.info("RMSNorm+router+FFN block: fused %d cycles, row-wise baseline %d cycles "
-                "(%.1f%% saved)", cycles["fused"], cycles["rowwise"],
-                100 * (1 - cycles["fused"] / cycles["rowwise"]))
+    if "rowwise" in cycles:
+        for v in [v for v in cycles if v != "decode"]:
+            tb.log.info("RMSNorm+router+FFN block: %s %d cycles, row-wise baseline %d cycles "
+                        "(%.1f%% saved)", v, cycles[v], cycles["rowwise"],
+                        100 * (1 - cycles[v] / cycles["rowwise"]))
 
 
 @cocotb.test()

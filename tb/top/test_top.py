@@ -53,9 +53,11 @@ def test_top_hbm_model(seed):
 
 @pytest.mark.parametrize("cfg", ["default", "narrow"])
 def test_top_mlp(cfg):
-    """The compiled MLP-only SkipGPT-Llama forward through the core (tb_top.py test_mlp)."""
-    run_top("verilator", CONFIGS[cfg], seed=3, extra_env={"COCOTB_TEST_FILTER": "test_mlp",
-                                                         "TOP_MLP": "1"})
+    """The compiled MLP-only SkipGPT-Llama forward through the core (tb_top.py test_mlp): three
+    variants; on the narrow configuration also a one-token (decode-shaped) program."""
+    run_top("verilator", CONFIGS[cfg], seed=3, extra_env={
+        "COCOTB_TEST_FILTER": "test_mlp", "TOP_MLP": "1",
+        "TOP_MLP_DECODE": "1" if cfg == "narrow" else "0"})
 
 
 def test_top_icarus():
