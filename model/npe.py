@@ -116,49 +116,91 @@ def rot_table(positions: np.ndarray, head_dim: int, base: float = 10000.0) -> np
 
 
 # ------------------------------------------------------------------------------------------
-# online softmax features (FlashAttention update), per score tile
+# online softmax features (FlashAttention update), per score tile; RTL rtl/skipopu_npe_smax.sv,
+# decisions in docs/softmax.md
 # ------------------------------------------------------------------------------------------
 NEG_INF32 = 0xFF800000
+NEG_INF16 = 0xFC00
 
 
 def fmax32(a, b):
-    """max of FP32 bit patterns (no NaNs expected; -0 == +0 keeps a)."""
+    """max of FP32 bit patterns in the order of their values (sign-magnitude keys); the core's
+    only NaN after widening, the canonical 0x7FC00000, orders above +Inf. Ties (equal bits, or
+    -0 against +0) keep a."""
     a = np.asarray(a, dtype=np.int64)
     b = np.asarray(b, dtype=np.int64)
     key = lambda v: np.where(v >> 31, -(v & 0x7FFFFFFF), v & 0x7FFFFFFF)  # noqa: E731
     return np.where(key(b) > key(a), b, a)
 
 
+def lane_tree_max(v: np.ndarray) -> np.ndarray:
+    """Max over the last axis (a power of two) by a pairwise tree, lane 2i against lane 2i+1
+    level by level (fmax32: ties keep the lower lane), as the RTL comparator tree does."""
+    while v.shape[-1] > 1:
+        v = fmax32(v[..., 0::2], v[..., 1::2])
+    return v
+
+
+def softmax_live(s16, valid=None) -> np.ndarray:
+    """Lanes that take part in the softmax: valid (the lane-valid mask, e.g. causal) and not an
+    FP16 -Inf score. Dead lanes are ignored by the max, add exactly 0 to the sum and give
+    P = 0."""
+    s16 = np.asarray(s16, dtype=np.int64)
+    live = (s16 & 0xFFFF) != NEG_INF16
+    return live if valid is None else live & np.asarray(valid, dtype=bool)
+
+
+def softmax_update(m32, l32, s16, valid=None, first=None):
+    """One tile of the FlashAttention update for N rows at once: features (m, l) [N] FP32, one
+    score tile s16 [N, lanes] each (valid [N, lanes] lane mask, first [N]: the row starts here,
+    the stored features are replaced by (-Inf, +0)). Hardware order (rtl/skipopu_npe_smax.sv):
+        tm = tree max of the live scores (dead lanes = -Inf)
+        m' = fmax32(m, tm)                       (a tie keeps m)
+        e  = exp(s + (-m')) for live lanes, +0 for dead lanes
+        l' = l * exp(m + (-m')) + tree sum of e
+    A tile without a live lane leaves (m, l) unchanged (after the first-flag restart).
+    Returns (m', l')."""
+    m = np.asarray(m32, dtype=np.int64)
+    l = np.asarray(l32, dtype=np.int64)
+    if first is not None:
+        first = np.asarray(first, dtype=bool)
+        m = np.where(first, NEG_INF32, m)
+        l = np.where(first, 0, l)
+    s16 = np.asarray(s16, dtype=np.int64)
+    s = w32(s16)
+    live = softmax_live(s16, valid)
+    tm = lane_tree_max(np.where(live, s, NEG_INF32))[:, 0]
+    m2 = fmax32(m, tm)
+    neg = m2 ^ SIGN32
+    e = np.where(live, U.exp(add(s, neg[:, None])), 0)
+    corr = U.exp(add(m, neg))
+    l2 = add(mul(l, corr), lane_tree_sum(e)[:, 0])
+    any_live = live.any(axis=1)
+    return np.where(any_live, m2, m), np.where(any_live, l2, l)
+
+
 def softmax_features(s16: np.ndarray, lanes: int, valid: np.ndarray | None = None):
     """Online softmax features of score rows s16 [M, T*lanes], updated tile by tile (one tile =
-    one buffer word): for tile j, tm = max of its valid scores, m' = max(m, tm),
-    l' = l * exp(m - m') + sum_lanes exp(s - m') (tree sum). Masked (invalid, e.g. causal)
-    scores count as -inf. Returns (m, l) FP32 per row."""
-    s = w32(s16).reshape(s16.shape[0], -1, lanes)
-    if valid is not None:
-        s = np.where(np.asarray(valid).reshape(s.shape), s, NEG_INF32)
-    m = np.full(s.shape[0], NEG_INF32, dtype=np.int64)
-    l = np.zeros(s.shape[0], dtype=np.int64)
+    one buffer word) from (m, l) = (-Inf, +0) with softmax_update. Returns (m, l) FP32 per row;
+    a row without a live score keeps (-Inf, +0)."""
+    s16 = np.asarray(s16, dtype=np.int64)
+    rows = s16.shape[0]
+    s = s16.reshape(rows, -1, lanes)
+    v = None if valid is None else np.asarray(valid, dtype=bool).reshape(s.shape)
+    m = np.full(rows, NEG_INF32, dtype=np.int64)
+    l = np.zeros(rows, dtype=np.int64)
     for j in range(s.shape[1]):
-        t = s[:, j]
-        tm = t[:, 0]
-        for i in range(1, lanes):
-            tm = fmax32(tm, t[:, i])
-        m2 = fmax32(m, tm)
-        e = U.exp(add(t, m2[:, None] ^ SIGN32))
-        corr = U.exp(add(m, m2 ^ SIGN32))
-        corr = np.where(m == NEG_INF32, 0, corr)
-        l = add(mul(l, corr), lane_tree_sum(e)[:, 0])
-        m = m2
+        m, l = softmax_update(m, l, s[:, j], None if v is None else v[:, j])
     return m, l
 
 
 def softmax_normalize(s16: np.ndarray, m32: np.ndarray, l32: np.ndarray, lanes: int,
                       valid: np.ndarray | None = None) -> np.ndarray:
-    """P = fp16(exp(s - m) * recip(l)) per element (applied while P streams into P.V)."""
+    """P = fp16(exp(s + (-m)) * recip(l)) per element (applied while P streams into P.V), +0 for
+    dead lanes (softmax_live); s16 [M, N], m32/l32 [M]. recip(l) is computed per word in the
+    RTL, which gives the same bits as once per row."""
+    s16 = np.asarray(s16, dtype=np.int64)
     s = w32(s16)
     e = U.exp(add(s, np.asarray(m32, dtype=np.int64)[:, None] ^ SIGN32))
     p = n16(mul(e, U.recip(np.asarray(l32, dtype=np.int64))[:, None]))
-    if valid is not None:
-        p = np.where(valid, p, 0)
-    return p
+    return np.where(softmax_live(s16, valid), p, 0)
