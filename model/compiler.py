@@ -35,8 +35,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from model.core import CoreModel, RunResult, SparseMem
-from model.isa import (CoreConfig, Err, Insn, MMState, NormState, NpeState, assemble,
-                       config_after, disassemble)
+from model.isa import CoreConfig, Err, Insn, Regs, assemble, config_after, disassemble
 from model.llama import LayerWeights, LlamaConfig, LlamaWeights, QWeight, Router
 
 PROG_BASE = 0x1000                 # DDR byte address of the program
@@ -415,12 +414,12 @@ def compile_mlp(weights: LlamaWeights, token_ids, core: CoreConfig | None = None
 def _static_check(prog: list[Insn], core: CoreConfig) -> None:
     """Every instruction legal in program order (MMCFG/NPECFG state tracked): a compiler bug
     otherwise."""
-    mm, npe, norm = MMState(), NpeState(), NormState()
+    regs = Regs()
     for pc, i in enumerate(prog):
-        e = i.check(core, mm, npe, norm)
+        e = regs.check(i, core)
         if e != Err.NONE:
             raise ValueError(f"internal compiler error: pc {pc} `{i}` fails with {e.name}")
-        mm, npe, norm = config_after(i, mm, npe, norm)
+        regs = config_after(i, regs)
 
 
 # ------------------------------------------------------------------------------------------

@@ -24,8 +24,9 @@ import numpy as np
 from model.fp16 import fp16_add
 from model import npe as N
 from model.isa import (FLAG_COMPACT, FLAG_DYN, FLAG_FORCE, FLAG_NORM, FLAG_STATS, INSN_BYTES,
-                       NPE_OPS, CoreConfig, Err, Insn, MMState, NormState, NpeState, Op,
+                       NPE_OPS, CONFIG_OPS, REV6_OPS, CoreConfig, Err, Insn, Op, Regs,
                        config_after)
+from model.core_attn import AttnUnit
 from model.pe import matmul
 
 
@@ -81,9 +82,10 @@ class RunResult:
     rd_bytes: list[int]
     wr_bytes: list[int]
     trace: list[str] = field(default_factory=list)
+    kv: dict = field(default_factory=dict)     # revision 6: KV unit word/round counters
 
 
-class CoreModel:
+class CoreModel(AttnUnit):
     def __init__(self, cfg: CoreConfig, mems: dict[int, object], errors=()):
         self.cfg = cfg
         self.mems = mems                      # port -> memory; port 0 = DDR
@@ -93,6 +95,15 @@ class CoreModel:
         # NPE statistics RAM (FP32 bits); None = never written (reading it is a program bug)
         self.stats: list[int | None] = [None] * cfg.NPE_ROWS
         self.cnt = 0                          # CNT register (ROUTE), cleared at every start
+        self.regs = Regs()
+        self._attn_reset()                    # KV staging buffer, softmax features (kept)
+
+    # the configuration registers by name
+    mm = property(lambda self: self.regs.mm)
+    npe = property(lambda self: self.regs.npe)
+    norm = property(lambda self: self.regs.norm)
+    kv = property(lambda self: self.regs.kv)
+    att = property(lambda self: self.regs.att)
 
     def _beat_err(self, source, kind, addr) -> bool:
         return any(s == source and k == kind and lo <= addr < hi
@@ -103,9 +114,10 @@ class CoreModel:
         bb = cfg.beat_bytes
         np_ = cfg.NUM_HBM + 1
         res = RunResult(Err.NONE, 0, 0, [0] * np_, [0] * np_)
-        self.mm = MMState()                   # MMCFG registers are cleared at every start
-        self.npe = NpeState()                 # so are the NPECFG registers
-        self.norm = NormState()               # and the MMNORM registers
+        self.regs = Regs()                    # configuration registers: cleared at every start
+        self.session = None                   # KV read session: a KVLD of layer 0 starts it
+        self.kv_counts = dict.fromkeys(self.kv_counts, 0)
+        res.kv = self.kv_counts
         self.cnt = 0                          # and CNT (executing rows of the last ROUTE)
         if (prog_len == 0 or prog_base % bb or prog_base >> cfg.ADDR_W
                 or prog_base + prog_len * INSN_BYTES > (1 << cfg.ADDR_W)):
@@ -118,7 +130,7 @@ class CoreModel:
                 res.err, res.err_pc = Err.FETCH_AXI, pc
                 return res
             insn = Insn.from_bytes(ddr.read(addr, INSN_BYTES))
-            err = insn.check(cfg, self.mm, self.npe, self.norm)
+            err = self.regs.check(insn, cfg)
             if err != Err.NONE:
                 res.err, res.err_pc = err, pc
                 return res
@@ -129,8 +141,8 @@ class CoreModel:
             if insn.op == Op.NOP:
                 res.retired += 1
                 continue
-            if insn.op in (Op.MMCFG, Op.NPECFG, Op.MMNORM):
-                self.mm, self.npe, self.norm = config_after(insn, self.mm, self.npe, self.norm)
+            if insn.op in CONFIG_OPS:
+                self.regs = config_after(insn, self.regs)
                 res.retired += 1
                 continue
             if insn.op == Op.MATMUL:
@@ -138,6 +150,14 @@ class CoreModel:
                     res.err, res.err_pc = Err.DYN_LEN, pc
                     return res
                 err = self._matmul(insn, res, pc)
+                if err != Err.NONE:
+                    res.err, res.err_pc = err, pc
+                    return res
+                res.retired += 1
+                continue
+            if insn.op in REV6_OPS or (insn.op == Op.ROPE and cfg.ISA_REV >= 6):
+                err = self._rope6(insn, pc) if insn.op == Op.ROPE else \
+                    self.exec_rev6(insn, res, pc)
                 if err != Err.NONE:
                     res.err, res.err_pc = err, pc
                     return res

@@ -9,7 +9,7 @@ Mirrors ``rtl/skipopu_pkg.sv`` and ``rtl/skipopu_decode.sv``; the format is docu
 from __future__ import annotations
 
 import enum
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 INSN_BYTES = 16
 
@@ -19,17 +19,27 @@ class Op(enum.IntEnum):
     END = 0x01
     LOAD = 0x10
     STORE = 0x11
+    KVST = 0x12
+    KVLD = 0x13
+    KVCFG = 0x14
+    KVRD = 0x15
     VADD = 0x20
     VSCAT = 0x21
     MATMUL = 0x30
     MMCFG = 0x31
     MMNORM = 0x32
+    ATTCFG = 0x33
+    QK = 0x34
+    PV = 0x35
     NPECFG = 0x40
     RMSSQ = 0x41
     RMSNORM = 0x42
     SWIGLU = 0x43
     ROPE = 0x44
+    SMNORM = 0x45
+    SMFEAT = 0x46
     ROUTE = 0x50
+    ARGMAX = 0x51
 
 
 NPE_OPS = (Op.RMSSQ, Op.RMSNORM, Op.SWIGLU, Op.ROPE)
@@ -42,12 +52,26 @@ FLAG_COMPACT = 2          # RMSNORM (with FLAG_MASK): j-th masked row to dst row
 FLAG_FORCE = 1            # ROUTE: every row executes
 FLAG_DYN = 8              # MATMUL, SWIGLU: rows from the CNT register
 FLAG_NORM = 2             # MATMUL (with FLAG_DYN): X = RMSNorm of the MMNORM rows (fused)
+# revision 6 (docs/isa.md: attention, KV)
+FLAG_INTERLEAVED = 1      # KVCFG: interleaved KV mapping (ablation)
+FLAG_KVBUF = 2            # KVCFG: invariance buffer enabled
+FLAG_PUT = 1              # KVST: also write the entry into the KV staging buffer
+FLAG_ALL = 2              # KVST: every row writes (mask not read)
+FLAG_NOHIST = 4           # KVST: rank base 0 (history word not read)
+FLAG_ATTEND = 1           # KVLD: the current token attends at this layer
+FLAG_CAUSAL = 1           # ATTCFG: causal lane masks (prefill)
+FLAG_NOFEAT = 2           # QK: no softmax feature update (the row-wise baseline)
 
 # the flag bits each opcode defines (any other set bit is RESERVED)
 KNOWN_FLAGS = {Op.LOAD: FLAG_STATS, Op.VADD: FLAG_STATS, Op.VSCAT: FLAG_STATS,
                Op.MATMUL: FLAG_INT4 | FLAG_NORM | FLAG_DYN,
                Op.RMSNORM: FLAG_MASK | FLAG_COMPACT,
-               Op.ROPE: FLAG_MASK, Op.SWIGLU: FLAG_DYN, Op.ROUTE: FLAG_FORCE}
+               Op.ROPE: FLAG_MASK, Op.SWIGLU: FLAG_DYN, Op.ROUTE: FLAG_FORCE,
+               Op.KVCFG: FLAG_INTERLEAVED | FLAG_KVBUF,
+               Op.KVST: FLAG_PUT | FLAG_ALL | FLAG_NOHIST,
+               Op.KVLD: FLAG_ATTEND | FLAG_DYN, Op.ATTCFG: FLAG_CAUSAL,
+               Op.QK: FLAG_NOFEAT | FLAG_DYN, Op.SMNORM: FLAG_DYN, Op.SMFEAT: FLAG_DYN,
+               Op.PV: FLAG_DYN}
 
 
 class Err(enum.IntEnum):
@@ -70,6 +94,10 @@ class Err(enum.IntEnum):
     NPE_MASK = 16
     ROUTE_SHAPE = 17
     DYN_LEN = 18
+    KV_SHAPE = 19
+    KV_RANK = 20
+    ATT_SHAPE = 21
+    KV_SEQ = 22
 
 
 @dataclass(frozen=True)
@@ -86,9 +114,23 @@ class CoreConfig:
     MMAX: int = 64
     NPE_ROWS: int = 256
     HBM_ASYNC: int = 1          # HBM ports on their own clock at DATA_W/2 (docs/memory-map.md)
+    # revision 6 (attention, KV; docs/isa.md). Model-only until the RTL has them (params()).
+    KV_PORTS: int = 0           # HBM ports holding the KV cache (0: the largest power of 2
+                                # <= NUM_HBM); KV port p = HBM port p, region in its PC
+    KV_TOKENS: int = 64         # KV staging buffer entries (tokens of one attention)
+    KV_ENTRY_MAX: int = 16      # words per KV entry at most
+    KV_BUF_CAP: int = 64        # invariance buffer entries
+    KV_BUF_RD: int = 2          # invariance buffer read ports
+    KV_BUF_WR: int = 2          # invariance buffer write ports
+    SMAX_ROWS: int = 256        # softmax feature rows
+    ISA_REV: int = 5            # the instruction set the checks and the model follow: 5 = what
+                                # the RTL implements today; 6 adds KV and attention (ahead of
+                                # the RTL: compiler and model tests)
 
     def __post_init__(self):
         problems = []
+        if self.KV_PORTS == 0 and 1 <= self.NUM_HBM <= 15:
+            object.__setattr__(self, "KV_PORTS", 1 << (self.NUM_HBM.bit_length() - 1))
         if not 1 <= self.NUM_HBM <= 15:
             problems.append(f"NUM_HBM={self.NUM_HBM} not in 1..15")
         if self.DATA_W not in (128, 256, 512):
@@ -114,6 +156,23 @@ class CoreConfig:
         if self.HBM_ASYNC and self.MAX_BURST > 128:
             problems.append("MAX_BURST must be <= 128 with HBM_ASYNC (HBM bursts are twice as "
                             "long)")
+        kp, lanes = self.KV_PORTS, self.DATA_W // 16
+        if kp < 1 or kp & (kp - 1) or kp > self.NUM_HBM:
+            problems.append(f"KV_PORTS={kp} is not a power of 2 in 1..NUM_HBM")
+        for name in ("KV_TOKENS", "KV_ENTRY_MAX", "KV_BUF_CAP", "SMAX_ROWS"):
+            v = getattr(self, name)
+            if v < 2 or v & (v - 1):
+                problems.append(f"{name}={v} is not a power of 2 >= 2")
+        if self.KV_TOKENS % lanes or self.KV_TOKENS % max(kp, 1) or \
+                self.KV_TOKENS > self.DATA_W:
+            problems.append(f"KV_TOKENS={self.KV_TOKENS} must be a multiple of DATA_W/16 and "
+                            "of KV_PORTS, and <= DATA_W (one mask word)")
+        if self.ISA_REV not in (5, 6):
+            problems.append(f"ISA_REV={self.ISA_REV} not 5 or 6")
+        if not 1 <= self.KV_BUF_RD or not 1 <= self.KV_BUF_WR or \
+                kp + self.KV_BUF_RD > lanes:
+            problems.append("KV_BUF_RD, KV_BUF_WR must be >= 1 and KV_PORTS + KV_BUF_RD <= "
+                            "DATA_W/16")
         if problems:
             raise ValueError("bad core configuration: " + "; ".join(problems))
 
@@ -135,7 +194,18 @@ class CoreConfig:
         return self.kdim * self.ncol * (4 if int4 else 16) // 8
 
     def params(self) -> dict:
+        """The parameters of skipopu_top (the revision-6 ones join when their RTL does)."""
+        return {k: getattr(self, k) for k in self.__dataclass_fields__
+                if k not in MODEL_ONLY_PARAMS}
+
+    def all_params(self) -> dict:
         return {k: getattr(self, k) for k in self.__dataclass_fields__}
+
+
+MODEL_ONLY_PARAMS = ("KV_PORTS", "KV_TOKENS", "KV_ENTRY_MAX", "KV_BUF_CAP", "KV_BUF_RD",
+                     "KV_BUF_WR", "SMAX_ROWS", "ISA_REV")
+REV6_OPS = frozenset((Op.KVST, Op.KVLD, Op.KVCFG, Op.KVRD, Op.ATTCFG, Op.QK, Op.PV, Op.SMNORM,
+                      Op.SMFEAT, Op.ARGMAX))
 
 
 @dataclass
@@ -158,6 +228,31 @@ class NormState:
     w: int = 0
     stat: int = 0
     mask: int = 0
+
+
+@dataclass
+class KvState:
+    """KVCFG registers (zero after reset and at every start): e = entry words, off = byte
+    offset of the KV region in each KV port's pseudo-channel, layers, mapping and buffer."""
+    e: int = 0
+    off: int = 0
+    layers: int = 0
+    interleaved: bool = False
+    buf: bool = False
+
+
+@dataclass
+class AttState:
+    """ATTCFG registers (zero after reset and at every start): nk = keys in the KV staging
+    buffer, heads, kv heads, hw = words per head, qs = Q row stride (words), sbase = DDR byte
+    address of the score area, causal lane masks."""
+    nk: int = 0
+    h: int = 0
+    kvh: int = 0
+    hw: int = 0
+    qs: int = 0
+    sbase: int = 0
+    causal: bool = False
 
 
 @dataclass
@@ -220,6 +315,70 @@ class Insn:
         the RMSNorm weight (D words) and the statistics base row."""
         return cls(Op.MMNORM, len=n, f0=(weight << 16) | x, f1=(stat << 16) | mask)
 
+    # -- revision 6: KV and attention (docs/isa.md) -------------------------------------------
+    @classmethod
+    def kvcfg(cls, e: int, off: int, layers: int, interleaved: bool = False,
+              buf: bool = False) -> "Insn":
+        return cls(Op.KVCFG, flags=(FLAG_INTERLEAVED if interleaved else 0)
+                   | (FLAG_KVBUF if buf else 0), len=e, f0=off, f1=layers)
+
+    @classmethod
+    def kvst(cls, n: int, src: int, layer: int, mask: int = 0, hist: int = 0, pos0: int = 0,
+             stride: int = 0, put: bool = False, all_rows: bool = False,
+             nohist: bool = False) -> "Insn":
+        """Mask-driven KV store of the writers among n rows (entry j at src + j*stride)."""
+        flags = (FLAG_PUT if put else 0) | (FLAG_ALL if all_rows else 0) | \
+            (FLAG_NOHIST if nohist else 0)
+        return cls(Op.KVST, flags=flags, len=n, f0=(mask << 16) | src,
+                   f1=(stride << 24) | (layer << 16) | hist, f2=pos0)
+
+    @classmethod
+    def kvld(cls, t: int, exec_word: int, next_word: int, layer: int, attend: bool = True,
+             dyn: bool = False) -> "Insn":
+        """One layer of a decode step's KV reads (T preceding tokens) into the staging
+        buffer; dyn: attend = (CNT != 0)."""
+        flags = FLAG_DYN if dyn else (FLAG_ATTEND if attend else 0)
+        return cls(Op.KVLD, flags=flags, len=t, f0=(next_word << 16) | exec_word, f1=layer)
+
+    @classmethod
+    def kvrd(cls, n: int, dst: int, a0: int = 0) -> "Insn":
+        return cls(Op.KVRD, len=n, f0=dst, f1=a0)
+
+    @classmethod
+    def attcfg(cls, nk: int, h: int, kvh: int, hw: int, qs: int, sbase: int,
+               causal: bool = False) -> "Insn":
+        return cls(Op.ATTCFG, flags=FLAG_CAUSAL if causal else 0, len=nk, f0=sbase,
+                   f1=(qs << 24) | (hw << 16) | (kvh << 8) | h)
+
+    @classmethod
+    def qk(cls, mq: int, q: int, fbase: int = 0, mask: int = 0, j0: int = 0, g0: int = 0,
+           ng: int = 0, dyn: bool = False, nofeat: bool = False) -> "Insn":
+        flags = (FLAG_DYN if dyn else 0) | (FLAG_NOFEAT if nofeat else 0)
+        return cls(Op.QK, flags=flags, len=mq, f0=(mask << 16) | q,
+                   f1=(ng << 24) | (g0 << 16) | fbase, f2=j0)
+
+    @classmethod
+    def smnorm(cls, mq: int, dst: int, fbase: int = 0, mask: int = 0, j0: int = 0, g0: int = 0,
+               ng: int = 0, dyn: bool = False) -> "Insn":
+        return cls(Op.SMNORM, flags=FLAG_DYN if dyn else 0, len=mq, f0=(mask << 16) | dst,
+                   f1=(ng << 24) | (g0 << 16) | fbase, f2=j0)
+
+    @classmethod
+    def smfeat(cls, mq: int, fbase: int = 0, mask: int = 0, j0: int = 0, g0: int = 0,
+               ng: int = 0, dyn: bool = False) -> "Insn":
+        return cls(Op.SMFEAT, flags=FLAG_DYN if dyn else 0, len=mq, f0=mask << 16,
+                   f1=(ng << 24) | (g0 << 16) | fbase, f2=j0)
+
+    @classmethod
+    def pv(cls, mq: int, p: int, o: int, os_: int, j0: int = 0, g0: int = 0, ng: int = 0,
+           dyn: bool = False) -> "Insn":
+        return cls(Op.PV, flags=FLAG_DYN if dyn else 0, len=mq, f0=(o << 16) | p,
+                   f1=(ng << 24) | (g0 << 16) | os_, f2=j0)
+
+    @classmethod
+    def argmax(cls, n: int, dst: int, src: int) -> "Insn":
+        return cls(Op.ARGMAX, len=n, f0=(dst << 16) | src)
+
     @classmethod
     def npecfg(cls, d: int, eps: int, inv_d: int, hw: int = 0, snoop_base: int = 0) -> "Insn":
         return cls(Op.NPECFG, len=d, f0=eps, f1=inv_d, f2=(snoop_base << 16) | hw)
@@ -258,8 +417,12 @@ class Insn:
         return cls(Op.VSCAT, flags=int(stats), len=m, f0=x, f1=y, f2=mask)
 
     @classmethod
-    def rope(cls, m: int, dst: int, src: int, rot: int, mask: int | None = None) -> "Insn":
-        return cls(Op.ROPE, flags=int(mask is not None), len=m, f0=(dst << 16) | src, f1=rot,
+    def rope(cls, m: int, dst: int, src: int, rot: int, mask: int | None = None,
+             words: int = 0, stride: int = 0, dyn: bool = False) -> "Insn":
+        """Revision 6: ``words`` (0 = D) rotated per row, rows ``stride`` words apart (0 =
+        words); dyn: CNT rows (len is the bound)."""
+        return cls(Op.ROPE, flags=int(mask is not None) | (FLAG_DYN if dyn else 0), len=m,
+                   f0=(dst << 16) | src, f1=(stride << 24) | (words << 16) | rot,
                    f2=mask or 0)
 
     @classmethod
@@ -299,7 +462,15 @@ class Insn:
 
     # -- legality (same order as rtl/skipopu_decode.sv) ----------------------------------------
     def check(self, cfg: CoreConfig, mm: MMState | None = None,
-              npe: NpeState | None = None, norm: NormState | None = None) -> Err:
+              npe: NpeState | None = None, norm: NormState | None = None,
+              kv: KvState | None = None, att: AttState | None = None) -> Err:
+        if self.op in REV6_OPS:
+            if cfg.ISA_REV < 6:
+                return Err.ILLEGAL_OP
+            return self._check_rev6(cfg, npe or NpeState(), kv or KvState(), att or AttState())
+        if self.op == Op.ROPE and cfg.ISA_REV >= 6:
+            return self._check_rope6(cfg, npe or NpeState())
+
         def gb_ok(base):
             return base + self.len <= cfg.GBUF_DEPTH
 
@@ -368,6 +539,162 @@ class Insn:
         if self.op == Op.VSCAT:
             return self._check_vscat(cfg, npe)
         return Err.ILLEGAL_OP
+
+    # -- revision 6 ------------------------------------------------------------------------
+    def _check_rope6(self, cfg: CoreConfig, npe: NpeState) -> Err:
+        """ROPE with the revision-6 fields: f1 = {stride[31:24], words[23:16], table[15:0]};
+        flags[3] dyn (CNT rows, len the bound)."""
+        n = self.len
+        masked = bool(self.flags & FLAG_MASK)
+        if self.port or self.flags & ~(FLAG_MASK | FLAG_DYN) or self.f2 >> 16:
+            return Err.RESERVED
+        if n == 0:
+            return Err.BAD_LEN
+        d, hw = npe.d, npe.hw
+        w = (self.f1 >> 16) & 0xFF or d
+        st = self.f1 >> 24 or w
+        if w == 0 or hw == 0 or w % hw or st < w or (masked and n > cfg.DATA_W):
+            return Err.NPE_SHAPE
+        lo, hi, rot = self.f0 & 0xFFFF, self.f0 >> 16, self.f1 & 0xFFFF
+        span = (n - 1) * st + w
+        ranges = [(lo, span), (hi, span), (rot, (cfg.DATA_W if masked else n) * hw)]
+        if masked:
+            ranges.append((self.f2, 1))
+        if any(a + k > cfg.GBUF_DEPTH for a, k in ranges):
+            return Err.GBUF_RANGE
+
+        def meet(a, b):
+            return a[0] < b[0] + b[1] and b[0] < a[0] + a[1]
+
+        if (lo != hi and meet(ranges[0], ranges[1])) or \
+                any(meet(ranges[1], r) for r in ranges[2:]):
+            return Err.OVERLAP
+        return Err.NONE
+
+    def _check_rev6(self, cfg: CoreConfig, npe: NpeState, kv: KvState, att: AttState) -> Err:
+        op, n, depth = self.op, self.len, cfg.GBUF_DEPTH
+        bb, kp = cfg.beat_bytes, cfg.KV_PORTS
+        if self.port or self.flags & ~KNOWN_FLAGS.get(op, 0):
+            return Err.RESERVED
+        if op == Op.KVCFG:
+            if self.f1 >> 8 or self.f2:
+                return Err.RESERVED
+            if n == 0 or self.f1 == 0:
+                return Err.BAD_LEN
+            inter = bool(self.flags & FLAG_INTERLEAVED)
+            if n & (n - 1) or n > cfg.KV_ENTRY_MAX or (inter and n % kp):
+                return Err.KV_SHAPE
+            if self.f0 % 4096:
+                return Err.MEM_ALIGN
+            region = self.f1 * (cfg.KV_TOKENS // kp) * n * bb
+            if self.f0 + region > 1 << 28 or \
+                    ((kp - 1) << 28) + self.f0 + region > 1 << cfg.ADDR_W:
+                return Err.MEM_RANGE
+            return Err.NONE
+        if op == Op.ATTCFG:
+            if self.f2:
+                return Err.RESERVED
+            return Err.NONE
+        if op == Op.KVST:
+            if self.f2 >> 16:
+                return Err.RESERVED
+            if n == 0:
+                return Err.BAD_LEN
+            e, layer = kv.e, (self.f1 >> 16) & 0xFF
+            st = self.f1 >> 24
+            if e == 0 or n > cfg.DATA_W or layer >= kv.layers or (st and st < e) or \
+                    (self.f2 & 0xFFFF) + n > cfg.KV_TOKENS:
+                return Err.KV_SHAPE
+            st = st or e
+            src, mask, hist = self.f0 & 0xFFFF, self.f0 >> 16, self.f1 & 0xFFFF
+            if src + (n - 1) * st + e > depth or \
+                    (not self.flags & FLAG_ALL and mask + 1 > depth) or \
+                    (not self.flags & FLAG_NOHIST and hist + 1 > depth):
+                return Err.GBUF_RANGE
+            return Err.NONE
+        if op == Op.KVLD:
+            if (self.flags & FLAG_ATTEND and self.flags & FLAG_DYN) or self.f1 >> 8 or self.f2:
+                return Err.RESERVED
+            if n == 0:
+                return Err.BAD_LEN
+            layer = self.f1 & 0xFF
+            if kv.e == 0 or n >= cfg.KV_TOKENS or layer >= kv.layers:
+                return Err.KV_SHAPE
+            ex, nx = self.f0 & 0xFFFF, self.f0 >> 16
+            if ex + 1 > depth or (layer + 1 < kv.layers and nx + 1 > depth):
+                return Err.GBUF_RANGE
+            return Err.NONE
+        if op == Op.KVRD:
+            if self.f1 >> 16 or self.f2:
+                return Err.RESERVED
+            if n == 0:
+                return Err.BAD_LEN
+            a0 = self.f1 & 0xFFFF
+            if kv.e == 0 or a0 + n > cfg.KV_TOKENS:
+                return Err.KV_SHAPE
+            if self.f0 + n * kv.e > depth:
+                return Err.GBUF_RANGE
+            return Err.NONE
+        if op == Op.ARGMAX:
+            if self.f1 or self.f2:
+                return Err.RESERVED
+            if n == 0:
+                return Err.BAD_LEN
+            if n * cfg.DATA_W // 16 > 65536:
+                return Err.ROUTE_SHAPE
+            src, dst = self.f0 & 0xFFFF, self.f0 >> 16
+            if src + n > depth or dst + 1 > depth:
+                return Err.GBUF_RANGE
+            if src <= dst < src + n:
+                return Err.OVERLAP
+            return Err.NONE
+        # QK, SMNORM, SMFEAT, PV
+        if self.f2 >> 16 or (op == Op.SMFEAT and self.f0 & 0xFFFF):
+            return Err.RESERVED
+        if n == 0:
+            return Err.BAD_LEN
+        g0, ng = (self.f1 >> 16) & 0xFF, self.f1 >> 24
+        j0 = self.f2 & 0xFFFF
+        h, kvh, hw = att.h, att.kvh, att.hw
+        rep = h // kvh if kvh and h % kvh == 0 else 0
+        groups = ng or kvh
+        feat_rows = groups * rep * n
+        fbase = self.f1 & 0xFFFF
+        feat = op != Op.PV and not (op == Op.QK and self.flags & FLAG_NOFEAT)
+        if (h == 0 or hw == 0 or rep == 0 or rep & (rep - 1) or att.nk == 0
+                or att.nk > cfg.KV_TOKENS or att.qs < h * hw or kv.e == 0
+                or 2 * kvh * hw > kv.e or g0 + groups > kvh or rep * n > cfg.MMAX
+                or (feat and fbase + feat_rows > cfg.SMAX_ROWS)
+                or (op != Op.PV and att.causal and j0 + n > cfg.DATA_W)
+                or (op == Op.PV and (self.f1 & 0xFFFF) < h * hw)):
+            return Err.ATT_SHAPE
+        nt = -(-att.nk // cfg.ncol)
+        words = nt * feat_rows                          # score / P words
+        causal = att.causal and op != Op.PV
+        mask = self.f0 >> 16
+        if op == Op.QK:
+            q = self.f0 & 0xFFFF
+            if q + (j0 + n - 1) * att.qs + h * hw > depth or (causal and mask + 1 > depth):
+                return Err.GBUF_RANGE
+        elif op in (Op.SMNORM, Op.SMFEAT):
+            dst = self.f0 & 0xFFFF
+            if (op == Op.SMNORM and dst + words > depth) or (causal and mask + 1 > depth):
+                return Err.GBUF_RANGE
+            if op == Op.SMNORM and causal and dst <= mask < dst + words:
+                return Err.OVERLAP
+        else:                                           # PV
+            pb, ob, os_ = self.f0 & 0xFFFF, self.f0 >> 16, self.f1 & 0xFFFF
+            o_n = (j0 + n - 1) * os_ + h * hw
+            if pb + words > depth or ob + o_n > depth:
+                return Err.GBUF_RANGE
+            if pb < ob + o_n and ob < pb + words:
+                return Err.OVERLAP
+            return Err.NONE
+        if att.sbase % bb:
+            return Err.MEM_ALIGN
+        if att.sbase + words * bb > 1 << cfg.ADDR_W:
+            return Err.MEM_RANGE
+        return Err.NONE
 
     def _check_route(self, cfg: CoreConfig) -> Err:
         """ROUTE (revision 4). The checks do not depend on the force flag."""
@@ -535,6 +862,42 @@ class Insn:
             s = (f"matmul{'.int4' if self.flags & 1 else ''}{'.dyn' if dyn else ''}{nrm} "
                  f"gb:{self.f0 >> 16} <- gb:{self.f0 & 0xFFFF} x {mem}:0x{self.mem_addr:x}, "
                  + (f"M=CNT<={self.len}" if dyn else f"M={self.len}"))
+        elif op == Op.KVCFG:
+            s = (f"kvcfg E={self.len}, off=0x{self.f0:x}, L={self.f1 & 0xFF}"
+                 + (", interleaved" if self.flags & FLAG_INTERLEAVED else "")
+                 + (", buffer" if self.flags & FLAG_KVBUF else ""))
+        elif op == Op.KVST:
+            fl = self.flags
+            s = (f"kvst{'.put' if fl & FLAG_PUT else ''} gb:{self.f0 & 0xFFFF}, "
+                 f"layer={(self.f1 >> 16) & 0xFF}, "
+                 + ("all" if fl & FLAG_ALL else f"mask=gb:{self.f0 >> 16}")
+                 + (", rank0" if fl & FLAG_NOHIST else f", hist=gb:{self.f1 & 0xFFFF}")
+                 + f", pos0={self.f2 & 0xFFFF}, stride={self.f1 >> 24}, M={self.len}")
+        elif op == Op.KVLD:
+            att = "CNT" if self.flags & FLAG_DYN else str(self.flags & FLAG_ATTEND)
+            s = (f"kvld T={self.len}, exec=gb:{self.f0 & 0xFFFF}, next=gb:{self.f0 >> 16}, "
+                 f"layer={self.f1 & 0xFF}, attend={att}")
+        elif op == Op.KVRD:
+            s = f"kvrd gb:{self.f0} <- kvsb:{self.f1 & 0xFFFF}, {self.len}"
+        elif op == Op.ATTCFG:
+            f1 = self.f1
+            s = (f"attcfg NK={self.len}, H={f1 & 0xFF}, KVH={(f1 >> 8) & 0xFF}, "
+                 f"HW={(f1 >> 16) & 0xFF}, QS={f1 >> 24}, scores=ddr:0x{self.f0:x}"
+                 + (", causal" if self.flags & FLAG_CAUSAL else ""))
+        elif op in (Op.QK, Op.SMNORM, Op.SMFEAT, Op.PV):
+            name = {Op.QK: "qk", Op.SMNORM: "smnorm", Op.SMFEAT: "smfeat", Op.PV: "pv"}[op]
+            name += ".dyn" if self.flags & FLAG_DYN else ""
+            name += ".nofeat" if op == Op.QK and self.flags & FLAG_NOFEAT else ""
+            lo, hi, f1 = self.f0 & 0xFFFF, self.f0 >> 16, self.f1
+            g = f"groups={(f1 >> 16) & 0xFF}+{f1 >> 24 or 'all'}"
+            if op == Op.PV:
+                s = f"{name} gb:{hi} <- gb:{lo}, OS={f1 & 0xFFFF}, {g}"
+            else:
+                arg = {Op.QK: f"q=gb:{lo}", Op.SMNORM: f"gb:{lo}", Op.SMFEAT: "-"}[op]
+                s = f"{name} {arg}, feat={f1 & 0xFFFF}, mask=gb:{hi}, {g}"
+            s += f", j0={self.f2 & 0xFFFF}, M={'CNT<=' if self.flags & FLAG_DYN else ''}{self.len}"
+        elif op == Op.ARGMAX:
+            s = f"argmax gb:{self.f0 >> 16} <- gb:{self.f0 & 0xFFFF}, {self.len}"
         elif op == Op.MMNORM:
             s = (f"mmnorm x=gb:{self.f0 & 0xFFFF}, w=gb:{self.f0 >> 16}, "
                  f"stat:{self.f1 >> 16}, mask=gb:{self.f1 & 0xFFFF}, M={self.len}")
@@ -555,8 +918,12 @@ class Insn:
             else:
                 s = f"swiglu gb:{self.f0} <- gb:{self.f1}, {self.len}"
         elif op == Op.ROPE:
-            s = (f"rope gb:{self.f0 >> 16} <- gb:{self.f0 & 0xFFFF}, rot=gb:{self.f1}, M={self.len}"
-                 + (f", mask=gb:{self.f2}" if self.flags & 1 else ""))
+            dyn = self.flags & FLAG_DYN
+            s = (f"rope{'.dyn' if dyn else ''} gb:{self.f0 >> 16} <- gb:{self.f0 & 0xFFFF}, "
+                 f"rot=gb:{self.f1 & 0xFFFF}, M={'CNT<=' if dyn else ''}{self.len}"
+                 + (f", mask=gb:{self.f2}" if self.flags & 1 else "")
+                 + (f", words={(self.f1 >> 16) & 0xFF}, stride={self.f1 >> 24}"
+                    if self.f1 >> 16 else ""))
         elif op == Op.ROUTE:
             s = (f"route gb:{self.f0 >> 16} <- gb:{self.f0 & 0xFFFF}, bias=gb:{self.f1 >> 16}, "
                  f"pair={self.f1 & 0xFFFF}, M={self.len}"
@@ -567,7 +934,8 @@ class Insn:
             s = op.name.lower()
         if op in (Op.LOAD, Op.VADD, Op.VSCAT) and self.flags & 1:
             s += ", stats"
-        if (self.flags & ~KNOWN_FLAGS.get(op, 0)) or \
+        if (self.flags & ~KNOWN_FLAGS.get(op, 0)
+                and not (op == Op.ROPE and self.flags & ~FLAG_MASK == FLAG_DYN)) or \
                 (op == Op.RMSNORM and self.flags & FLAG_COMPACT and not self.flags & 1) or \
                 (op == Op.MATMUL and self.flags & FLAG_NORM and not self.flags & FLAG_DYN) or \
                 (op in (Op.NOP, Op.END) and self.encode() >> 8):
@@ -575,19 +943,44 @@ class Insn:
         return s
 
 
-def config_after(insn: Insn, mm: MMState, npe: NpeState,
-                 norm: NormState) -> tuple[MMState, NpeState, NormState]:
-    """The configuration registers after a legal ``insn`` (MMCFG, NPECFG and MMNORM write
-    theirs; every other instruction leaves them)."""
+@dataclass
+class Regs:
+    """Every configuration register set (all zero after reset and at every start)."""
+    mm: MMState = field(default_factory=MMState)
+    npe: NpeState = field(default_factory=NpeState)
+    norm: NormState = field(default_factory=NormState)
+    kv: KvState = field(default_factory=KvState)
+    att: AttState = field(default_factory=AttState)
+
+    def check(self, insn: "Insn", cfg: CoreConfig) -> Err:
+        return insn.check(cfg, self.mm, self.npe, self.norm, self.kv, self.att)
+
+
+def config_after(insn: Insn, regs: Regs) -> Regs:
+    """The configuration registers after a legal ``insn`` (MMCFG, NPECFG, MMNORM, KVCFG and
+    ATTCFG write theirs; every other instruction leaves them)."""
     if insn.op == Op.MMCFG:
-        mm = MMState(k=insn.len, n=insn.f0, scale=insn.f1, group=insn.f2 & 0xFFFF)
-    elif insn.op == Op.NPECFG:
-        npe = NpeState(d=insn.len, eps=insn.f0, inv_d=insn.f1, hw=insn.f2 & 0xFFFF,
-                       snoop=insn.f2 >> 16)
-    elif insn.op == Op.MMNORM:
-        norm = NormState(n=insn.len, x=insn.f0 & 0xFFFF, w=insn.f0 >> 16, stat=insn.f1 >> 16,
-                         mask=insn.f1 & 0xFFFF)
-    return mm, npe, norm
+        return replace(regs, mm=MMState(k=insn.len, n=insn.f0, scale=insn.f1,
+                                        group=insn.f2 & 0xFFFF))
+    if insn.op == Op.NPECFG:
+        return replace(regs, npe=NpeState(d=insn.len, eps=insn.f0, inv_d=insn.f1,
+                                          hw=insn.f2 & 0xFFFF, snoop=insn.f2 >> 16))
+    if insn.op == Op.MMNORM:
+        return replace(regs, norm=NormState(n=insn.len, x=insn.f0 & 0xFFFF, w=insn.f0 >> 16,
+                                            stat=insn.f1 >> 16, mask=insn.f1 & 0xFFFF))
+    if insn.op == Op.KVCFG:
+        return replace(regs, kv=KvState(e=insn.len, off=insn.f0, layers=insn.f1 & 0xFF,
+                                        interleaved=bool(insn.flags & FLAG_INTERLEAVED),
+                                        buf=bool(insn.flags & FLAG_KVBUF)))
+    if insn.op == Op.ATTCFG:
+        f1 = insn.f1
+        return replace(regs, att=AttState(nk=insn.len, h=f1 & 0xFF, kvh=(f1 >> 8) & 0xFF,
+                                          hw=(f1 >> 16) & 0xFF, qs=f1 >> 24, sbase=insn.f0,
+                                          causal=bool(insn.flags & FLAG_CAUSAL)))
+    return regs
+
+
+CONFIG_OPS = (Op.MMCFG, Op.NPECFG, Op.MMNORM, Op.KVCFG, Op.ATTCFG)
 
 
 def assemble(prog: list[Insn]) -> bytes:

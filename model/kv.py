@@ -185,79 +185,135 @@ class KvScheduler:
         self.mode = mode
 
     def schedule(self, exec_: np.ndarray, cur: np.ndarray) -> list[LayerSchedule]:
+        """The schedule of one decode step: a ``KvSession`` fed one layer command per layer
+        (what the core's KVLD instructions send to the RTL unit)."""
         e = check_masks(exec_)
         n_l, n_t = e.shape
-        src = source_layers(e, self.mode)
-        w = writes(e, self.mode)
-        ranks = [self.map.ranks(w[l]) for l in range(n_l)]
+        if self.mode != "reuse":
+            e = np.ones_like(e)               # every preceding token wrote at every layer
+        sess = KvSession(self.map, self.buf)
+        out = []
+        for l in range(n_l):
+            nxt = l + 1 < n_l
+            s = sess.layer(l, n_t, e[l], e[l + 1] if nxt else np.zeros(n_t, bool), nxt,
+                           bool(cur[l]))
+            if s is not None:
+                out.append(s)
+        return out
+
+
+class KvSession:
+    """The KV read scheduler of one decode step as the RTL unit sees it: one command per layer
+    (layers 0, 1, ... in order), each naming the T preceding tokens' write masks at this layer
+    (``exec_l``) and at the next (``exec_next``, finalised when those tokens ran: the
+    look-ahead of paper 4.4.2) and whether the current token attends. Between commands it keeps
+    every token's source entry (layer, port, index in the port region), the invariance buffer's
+    contents, slots and free list, and its validity. PartialSkip/dense: pass all-ones masks
+    (every token wrote at every layer; nothing is reused).
+
+    ``layer`` returns the layer's ``LayerSchedule`` (rules in ``KvScheduler``) or None when the
+    current token does not attend (the buffer is then invalidated; the source entries are still
+    updated)."""
+
+    def __init__(self, kvmap: KvMap, buf: BufferConfig = BufferConfig()):
+        self.map = kvmap
+        self.buf = buf if kvmap.mapping == "token" else replace(buf, enabled=False)
+        self.start()
+
+    def start(self) -> None:
+        """A new decode step: nothing held, buffer invalid, no source entries."""
+        self.next_layer = 0
+        self.src: dict[int, tuple[int, int, int]] = {}   # token -> (layer, port, hslot)
+        self._invalidate()
+        self.valid = False
+
+    def _invalidate(self) -> None:
+        self.buffer: set[int] = set()      # tokens whose entry the buffer holds for this layer
+        self.slot: dict[int, int] = {}     # token -> buffer slot of its held entry
+        self.fresh, self.freeq = 0, deque()
+
+    def layer(self, l: int, tokens: int, exec_l, exec_next, has_next: bool,
+              attend: bool) -> LayerSchedule | None:
+        if l != self.next_layer:
+            raise ValueError(f"layer {l} out of order (expected {self.next_layer})")
+        self.next_layer += 1
+        n_t = tokens
+        e_l = np.asarray(exec_l, dtype=bool)[:n_t]
+        e_n = np.asarray(exec_next, dtype=bool)[:n_t] if has_next else np.zeros(n_t, bool)
+        if l == 0 and not e_l.all():
+            raise ValueError("layer 0 must execute attention for every token (docs/kv.md)")
         P = self.map.ports
         inter = self.map.mapping == "interleaved"
+        ranks = self.map.ranks(e_l)
+        for t in np.flatnonzero(e_l):
+            r = int(ranks[t])
+            self.src[int(t)] = (l, 0 if inter else r % P, int(t) if inter else r // P)
+        if not attend:
+            self.valid = False
+            self._invalidate()
+            return None
+        case = 1 if (self.valid and self.buf.enabled) else 2
+        if case == 2:
+            self._invalidate()
         cap = self.buf.capacity
-        out = []
-        buffer: set[int] = set()          # tokens whose entry the buffer holds for this layer
-        slot: dict[int, int] = {}         # token -> buffer slot of its held entry
-        fresh, freeq = 0, deque()         # slot allocator
-        valid = False
-        for l in range(n_l):
-            if not cur[l]:
-                valid, buffer, slot, fresh, freeq = False, set(), {}, 0, deque()
-                continue
-            case = 1 if (valid and self.buf.enabled) else 2
-            if case == 2:
-                buffer, slot, fresh, freeq = set(), {}, 0, deque()
-            nxt = l + 1 < n_l
-            reused_next = (~e[l + 1]) if nxt and self.mode == "reuse" else np.zeros(n_t, bool)
-            budget = cap - len(buffer)
-            new = 0
-            held_next: set[int] = set()
-            new_slot: dict[int, int] = {}
-            buf_q, hbm_q = [], []
-            for t in range(n_t):
-                s = int(src[l, t])
-                in_buf = case == 1 and t in buffer
-                keep = False
-                if self.buf.enabled and reused_next[t]:
-                    if in_buf:
-                        held_next.add(t)
-                        new_slot[t] = slot[t]
-                    elif new < budget:
-                        held_next.add(t)
-                        keep = True
-                        new += 1
-                        if fresh < cap:
-                            new_slot[t], fresh = fresh, fresh + 1
-                        else:
-                            new_slot[t] = freeq.popleft()
-                if in_buf and t not in held_next:
-                    freeq.append(slot[t])       # evicted after its read at l
+        reused_next = ~e_n if has_next else np.zeros(n_t, bool)
+        budget = cap - len(self.buffer)
+        new = 0
+        held_next: set[int] = set()
+        new_slot: dict[int, int] = {}
+        buf_q, hbm_q = [], []
+        for t in range(n_t):
+            s, port, hs = self.src[t]
+            in_buf = case == 1 and t in self.buffer
+            keep = False
+            if self.buf.enabled and reused_next[t]:
                 if in_buf:
-                    buf_q.append(Fetch(t, s, "buf", 0, False, slot[t]))
-                else:
-                    port = 0 if inter else int(ranks[s][t]) % P
-                    hs = t if inter else int(ranks[s][t]) // P
-                    hbm_q.append(Fetch(t, s, "hbm", port, keep,
-                                       new_slot[t] if keep else -1, hs))
-            rounds = []
-            while buf_q or hbm_q:
-                rnd = []
-                for i in range(min(self.buf.read_ports, len(buf_q))):
-                    f = buf_q.pop(0)
-                    f.port = i
-                    rnd.append(f)
-                used, writes_ = set(), 0
-                while hbm_q:
-                    f = hbm_q[0]
-                    if f.port in used or len(used) >= P or \
-                            (f.keep and writes_ >= self.buf.write_ports):
-                        break
-                    used.add(f.port)
-                    writes_ += f.keep
-                    rnd.append(hbm_q.pop(0))
-                rounds.append(rnd)
-            out.append(LayerSchedule(l, case, rounds))
-            buffer, slot = held_next, new_slot
-            valid = True
-        return out
+                    held_next.add(t)
+                    new_slot[t] = self.slot[t]
+                elif new < budget:
+                    held_next.add(t)
+                    keep = True
+                    new += 1
+                    if self.fresh < cap:
+                        new_slot[t], self.fresh = self.fresh, self.fresh + 1
+                    else:
+                        new_slot[t] = self.freeq.popleft()
+            if in_buf and t not in held_next:
+                self.freeq.append(self.slot[t])       # evicted after its read at l
+            if in_buf:
+                buf_q.append(Fetch(t, s, "buf", 0, False, self.slot[t]))
+            else:
+                hbm_q.append(Fetch(t, s, "hbm", port, keep, new_slot[t] if keep else -1, hs))
+        rounds = []
+        while buf_q or hbm_q:
+            rnd = []
+            for i in range(min(self.buf.read_ports, len(buf_q))):
+                f = buf_q.pop(0)
+                f.port = i
+                rnd.append(f)
+            used, writes_ = set(), 0
+            while hbm_q:
+                f = hbm_q[0]
+                if f.port in used or len(used) >= P or \
+                        (f.keep and writes_ >= self.buf.write_ports):
+                    break
+                used.add(f.port)
+                writes_ += f.keep
+                rnd.append(hbm_q.pop(0))
+            rounds.append(rnd)
+        self.buffer, self.slot = held_next, new_slot
+        self.valid = True
+        return LayerSchedule(l, case, rounds)
+
+
+def arrival_order(sched: LayerSchedule, ports: int) -> list[Fetch]:
+    """The fetches of a layer in the order their entries are numbered when they arrive (the
+    KV staging buffer's entry index, docs/attention-plan.md 5.3): round by round, within a
+    round by lane: HBM port p = lane p, buffer read port i = lane ports + i."""
+    out = []
+    for rnd in sched.rounds:
+        out += sorted(rnd, key=lambda f: f.port if f.source == "hbm" else ports + f.port)
+    return out
 
 
 def schedule_stats(scheds: list[LayerSchedule]) -> dict:

@@ -195,9 +195,12 @@ class TB:
             await RisingEdge(d.clk_i)
         await ClockCycles(d.clk_i, 4)
         if d.busy_o.value:
-            rd = d.u_unit.u_rd
-            state = {n: str(getattr(rd, n).value) for n in (
-                "cur_valid_q", "lclose_q", "rf_valid", "out_valid_q", "port_busy")}
+            try:                    # internal signals are VPI-visible only with SIM_PUBLIC=1
+                rd = d.u_unit.u_rd
+                state = {n: str(getattr(rd, n).value) for n in (
+                    "cur_valid_q", "lclose_q", "rf_valid", "out_valid_q", "port_busy")}
+            except AttributeError:
+                state = {"internals": "not visible (rerun with SIM_PUBLIC=1)"}
             state["cmd_ready"] = str(d.cmd_ready_o.value)
             raise AssertionError(f"unit still busy after the last expected beat: {state}")
         hbm = sum(1 for s in sch for r in s.rounds for f in r if f.source == "hbm")

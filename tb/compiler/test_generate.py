@@ -1,0 +1,248 @@
+"""ISA revision 6 and the whole-model host compiler (model/generate.py), model only, no
+simulator: prefill + decode with attention on model/core.py against the float64 reference
+(model/llama.py) in every KV mode and mapping; the KV cache in HBM against the float K/V; the
+revision-6 checks at their boundaries; configuration errors."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+import numpy as np
+import pytest
+
+from model import kv as K
+from model.compiler import prompt_tokens
+from model.generate import (compile_images, decode_program, model_runner, prefill_program,
+                            run_generate)
+from model.isa import (AttState, CoreConfig, Err, Insn, KvState, NpeState, Op, Regs,
+                       config_after)
+from model.llama import LlamaConfig, decode_float, forward_float, make_model
+
+CORE = CoreConfig(ISA_REV=6)
+
+
+@pytest.fixture(scope="module")
+def tiny():
+    return make_model(LlamaConfig.tiny())
+
+
+def _f(bits) -> np.ndarray:
+    return np.asarray(bits, dtype=np.uint16).view(np.float16).astype(np.float64)
+
+
+def _rel(a, b) -> float:
+    return float(np.linalg.norm(a - b) / max(np.linalg.norm(b), 1e-30))
+
+
+def _reference(w, gen, mode):
+    ea, em = gen.exec_masks()
+    seq = np.concatenate([gen.prompt, gen.tokens[:-1]])
+    kw = {} if mode == "dense" else {"masks": (ea, em)}
+    return forward_float(w, seq, mode, **kw), ea, em
+
+
+def _check_against_float(w, img, gen, mode):
+    ref, ea, em = _reference(w, gen, mode)
+    n_p = len(gen.prompt)
+    # every step's final rows and (trace) every layer's output rows
+    hid = np.concatenate([_f(s.hidden) for s in gen.steps])
+    assert _rel(hid, ref.hidden[-1]) < 2e-2
+    for l in range(w.cfg.layers if gen.steps[0].layers else 0):
+        lay = np.concatenate([_f(s.layers[l]) for s in gen.steps])
+        assert _rel(lay, ref.hidden[l + 1]) < 2e-2, f"layer {l}"
+    # greedy tokens: equal wherever the float top-2 gap is clear
+    for i, tok in enumerate(gen.tokens):
+        lg = ref.logits[n_p - 1 + i]
+        top = np.sort(lg)[-2:]
+        if top[1] - top[0] > 5e-2 * max(abs(top[1]), 1.0):
+            assert tok == int(np.argmax(lg)), f"token {i}"
+    # routing: the float routers on the float activations (free-running) agree
+    free = decode_float(w, gen.prompt, len(gen.tokens), mode)
+    if mode != "dense":
+        assert (free.exec_attn == ea).mean() >= 0.9 and (free.exec_mlp == em).mean() >= 0.9
+    return ref, ea
+
+
+@pytest.mark.parametrize("mode", ["reuse", "partial", "dense"])
+def test_generate_vs_float(tiny, mode):
+    img = compile_images(tiny, CORE, mode=mode)
+    gen = run_generate(img, prompt_tokens(tiny.cfg, 8, seed=1), 4, trace=True)
+    ref, ea = _check_against_float(tiny, img, gen, mode)
+    assert len(gen.tokens) == 4 and all(0 <= t < tiny.cfg.vocab for t in gen.tokens)
+    # KV storage: the writes the core made are the mode's semantics
+    st = K.storage(ea, mode if mode != "dense" else "dense", tiny.cfg.kv_entry_bytes)
+    written = sum(s.result.wr_bytes[1:] and sum(s.result.wr_bytes[1:]) for s in gen.steps)
+    assert written == st["bytes"]
+    if mode == "reuse":
+        assert st["saved"] > 0.1
+
+
+def _hbm_entries(img, mems, gen, mode):
+    """(layer, token) -> K [kvh, hd], V from the KV region via KvMap.locate."""
+    cfg, core = img.cfg, img.core
+    ea, _ = gen.exec_masks()
+    w = K.writes(ea, "reuse" if mode == "reuse" else "partial")
+    bb = core.beat_bytes
+    e = 2 * cfg.kv_dim // (core.DATA_W // 16)
+    kmap = K.KvMap(core.KV_PORTS, e * bb, core.KV_TOKENS, cfg.layers, img.mapping,
+                   tuple((p << 28) + img.kv_off for p in range(core.KV_PORTS)))
+    out = {}
+    for l in range(cfg.layers):
+        for t in np.flatnonzero(w[l]):
+            raw = b"".join(mems[p + 1].read(a, n) for p, a, n in kmap.locate(w, l, t))
+            v = _f(np.frombuffer(raw, dtype="<u2")).reshape(2, cfg.kv_heads, cfg.head_dim)
+            out[l, t] = v
+    return out
+
+
+@pytest.mark.parametrize("mode,mapping,buffer", [("reuse", "token", True),
+                                                 ("reuse", "interleaved", False),
+                                                 ("reuse", "token", False),
+                                                 ("partial", "token", True)])
+def test_kv_cache_vs_float(tiny, mode, mapping, buffer):
+    """Every KV entry in HBM, found with KvMap.locate from the masks, is the float K (after
+    RoPE) and V of its (layer, token); decode reads count what the schedule says."""
+    img = compile_images(tiny, CORE, mode=mode, mapping=mapping, buffer=buffer)
+    mems, run = model_runner(img)
+    gen = run_generate(img, prompt_tokens(tiny.cfg, 6, seed=2), 4, run=run, ddr=mems[0])
+    ref, ea = _check_against_float(tiny, img, gen, mode)[:2]
+    ents = _hbm_entries(img, mems, gen, mode)
+    assert len(ents) == int(K.writes(ea, mode).sum())
+    for (l, t), v in ents.items():
+        assert _rel(v[0], ref.k[l, t]) < 2e-2 and _rel(v[1], ref.v[l, t]) < 2e-2, (l, t)
+    # decode steps: the KV unit counters equal the schedule of model/kv.py
+    e = 2 * tiny.cfg.kv_dim // 16
+    sch = K.KvScheduler(K.KvMap(CORE.KV_PORTS, e * 32, CORE.KV_TOKENS, tiny.cfg.layers,
+                                mapping), K.BufferConfig(CORE.KV_BUF_CAP, CORE.KV_BUF_RD,
+                                                         CORE.KV_BUF_WR, buffer), mode)
+    n_p = len(gen.prompt)
+    for i, s in enumerate(gen.steps[1:]):
+        pos = n_p + i
+        st = K.schedule_stats(sch.schedule(ea[:, :pos], ea[:, pos]))
+        assert s.result.kv["hbm_words"] == st["hbm_reads"] * e
+        assert s.result.kv["buf_words"] == st["buf_reads"] * e
+        assert s.result.kv["rounds"] == st["rounds"]
+    if buffer and mode == "reuse":
+        assert sum(s.result.kv["buf_words"] for s in gen.steps) > 0
+
+
+def test_mappings_and_buffer_agree(tiny):
+    """Token-wise with or without the invariance buffer and interleaved read the same entries
+    (in other orders: the softmax tile order differs, so only the float bounds are shared) and
+    the prefill, whose keys are in natural order, is bit-identical."""
+    pr = prompt_tokens(tiny.cfg, 8, seed=3)
+    gens = [run_generate(compile_images(tiny, CORE, mapping=mp, buffer=b), pr, 3)
+            for mp, b in (("token", True), ("token", False), ("interleaved", False))]
+    for g in gens[1:]:
+        assert (g.steps[0].hidden == gens[0].steps[0].hidden).all()
+        for a, b in zip(g.steps, gens[0].steps):
+            assert _rel(_f(a.hidden), _f(b.hidden)) < 1e-2
+
+
+def test_default_preset_prefill_and_one_step():
+    w = make_model(LlamaConfig.default())
+    img = compile_images(w, CORE, mode="reuse")
+    gen = run_generate(img, prompt_tokens(w.cfg, 8, seed=4), 2)
+    ref, ea, em = _reference(w, gen, "reuse")
+    hid = np.concatenate([_f(s.hidden) for s in gen.steps])
+    assert _rel(hid, ref.hidden[-1]) < 2e-2
+
+
+def test_program_errors(tiny):
+    img = compile_images(tiny, CORE)
+    with pytest.raises(ValueError, match="exceed max_seq"):
+        prefill_program(img, np.zeros(40, dtype=np.int64))
+    with pytest.raises(ValueError, match="token ids"):
+        prefill_program(img, np.array([tiny.cfg.vocab]))
+    with pytest.raises(ValueError, match="ISA_REV=6"):
+        compile_images(tiny, CoreConfig())
+    with pytest.raises(ValueError, match="mode"):
+        compile_images(tiny, CORE, mode="sparse")
+    with pytest.raises(ValueError, match="exceed max_seq"):
+        decode_program(img, 1, tiny.cfg.max_seq, [0] * tiny.cfg.layers)
+    small = replace(CORE, GBUF_DEPTH=512)
+    with pytest.raises(ValueError, match="global buffer overflow"):
+        prefill_program(compile_images(tiny, small), prompt_tokens(tiny.cfg, 30))
+
+
+# ------------------------------------------------------------------------------------------
+# revision-6 checks
+# ------------------------------------------------------------------------------------------
+def test_rev5_rejects_rev6():
+    for op in (Op.KVST, Op.KVLD, Op.KVCFG, Op.KVRD, Op.ATTCFG, Op.QK, Op.PV, Op.SMNORM,
+               Op.SMFEAT, Op.ARGMAX):
+        assert Insn(op, len=1).check(CoreConfig()) == Err.ILLEGAL_OP
+    # the ROPE fields of revision 6 are reserved in revision 5
+    r = Insn.rope(2, 0, 0, 100, words=1)
+    assert r.check(CoreConfig(), npe=NpeState(d=2, hw=1)) == Err.RESERVED
+    assert r.check(CORE, npe=NpeState(d=2, hw=1)) == Err.NONE
+
+
+def test_kvcfg_kvst_kvld_checks():
+    kp = CORE.KV_PORTS
+    assert Insn.kvcfg(4, 0x40000, 4).check(CORE) == Err.NONE
+    assert replace(Insn.kvcfg(4, 0x40000, 4), f2=1).check(CORE) == Err.RESERVED
+    assert Insn.kvcfg(0, 0, 4).check(CORE) == Err.BAD_LEN
+    assert Insn.kvcfg(4, 0, 0).check(CORE) == Err.BAD_LEN
+    assert Insn.kvcfg(3, 0, 4).check(CORE) == Err.KV_SHAPE
+    assert Insn.kvcfg(CORE.KV_ENTRY_MAX * 2, 0, 4).check(CORE) == Err.KV_SHAPE
+    assert Insn.kvcfg(2, 0, 4, interleaved=True).check(CORE) == \
+        (Err.KV_SHAPE if 2 % kp else Err.NONE)
+    assert Insn.kvcfg(4, 0x40010, 4).check(CORE) == Err.MEM_ALIGN
+    assert Insn.kvcfg(16, (1 << 28) - 4096, 4).check(CORE) == Err.MEM_RANGE
+    kv = KvState(e=4, off=0x40000, layers=4)
+    ok = Insn.kvst(8, 100, 3, mask=200, hist=201, pos0=0, stride=8, put=True)
+    assert ok.check(CORE, kv=kv) == Err.NONE
+    assert ok.check(CORE) == Err.KV_SHAPE                               # no KVCFG
+    assert replace(ok, f1=ok.f1 & ~(0xFF << 16) | (4 << 16)).check(CORE, kv=kv) == \
+        Err.KV_SHAPE                                                    # layer >= L
+    assert replace(ok, f1=(ok.f1 & 0xFFFFFF) | (3 << 24)).check(CORE, kv=kv) == Err.KV_SHAPE
+    assert replace(ok, f2=CORE.KV_TOKENS - 7).check(CORE, kv=kv) == Err.KV_SHAPE
+    assert replace(ok, f0=(200 << 16) | (CORE.GBUF_DEPTH - 59)).check(CORE, kv=kv) == \
+        Err.GBUF_RANGE
+    assert replace(ok, flags=8).check(CORE, kv=kv) == Err.RESERVED
+    ld = Insn.kvld(10, 300, 301, 2)
+    assert ld.check(CORE, kv=kv) == Err.NONE
+    assert replace(ld, flags=1 | 8).check(CORE, kv=kv) == Err.RESERVED
+    assert Insn.kvld(CORE.KV_TOKENS, 300, 301, 2).check(CORE, kv=kv) == Err.KV_SHAPE
+    assert Insn.kvld(10, 300, CORE.GBUF_DEPTH, 3).check(CORE, kv=kv) == Err.NONE  # last layer
+    assert Insn.kvld(10, 300, CORE.GBUF_DEPTH, 2).check(CORE, kv=kv) == Err.GBUF_RANGE
+
+
+def test_attention_checks():
+    kv = KvState(e=4, off=0, layers=4)
+    att = AttState(nk=16, h=4, kvh=2, hw=1, qs=8, sbase=0x8000, causal=True)
+    qk = Insn.qk(8, 0, 0, 500, dyn=True)
+    assert qk.check(CORE, kv=kv, att=att) == Err.NONE
+    for bad in (replace(att, h=0), replace(att, h=6), replace(att, nk=CORE.KV_TOKENS + 1),
+                replace(att, qs=3), replace(att, kvh=4, h=4)):
+        assert qk.check(CORE, kv=kv, att=bad) in (Err.ATT_SHAPE,), bad
+    assert qk.check(CORE, kv=KvState(), att=att) == Err.ATT_SHAPE
+    assert replace(qk, f2=1 << 16).check(CORE, kv=kv, att=att) == Err.RESERVED
+    assert Insn.qk(8, CORE.GBUF_DEPTH - 59, 0, 500).check(CORE, kv=kv, att=att) == \
+        Err.GBUF_RANGE
+    assert qk.check(CORE, kv=kv, att=replace(att, sbase=0x8004)) == Err.MEM_ALIGN
+    sm = Insn.smnorm(8, 600, 0, 500, dyn=True)
+    assert sm.check(CORE, kv=kv, att=att) == Err.NONE
+    assert Insn.smnorm(8, 495, 0, 500).check(CORE, kv=kv, att=att) == Err.OVERLAP
+    pv = Insn.pv(8, 600, 700, 4, dyn=True)
+    assert pv.check(CORE, kv=kv, att=att) == Err.NONE
+    assert Insn.pv(8, 600, 700, 3).check(CORE, kv=kv, att=att) == Err.ATT_SHAPE
+    assert Insn.pv(8, 600, 610, 4).check(CORE, kv=kv, att=att) == Err.OVERLAP
+    am = Insn.argmax(4, 10, 0)
+    assert am.check(CORE) == Err.NONE and Insn.argmax(4, 2, 0).check(CORE) == Err.OVERLAP
+    regs = config_after(Insn.attcfg(16, 4, 2, 1, 8, 0x8000, causal=True), Regs())
+    assert regs.att == att
+
+
+def test_argmax_semantics():
+    """First maximum; -0 == +0; NaN below everything; DAZ."""
+    from model.core import CoreModel, SparseMem
+    core = CoreModel(CORE, {p: SparseMem() for p in range(CORE.NUM_HBM + 1)})
+    vals = np.array([np.nan, -1.0, 3.0, 3.0, -0.0, 2.0] + [0.0] * 10, dtype=np.float16)
+    for v, want in ((vals, 2), (np.full(16, np.nan, dtype=np.float16), 0),
+                    (np.array([-0.0, 0.0] + [-1.0] * 14, dtype=np.float16), 0)):
+        core.gbuf[0] = v.view(np.uint16)
+        core.gbuf_valid[0] = True
+        assert core._argmax(Insn.argmax(1, 5, 0), 0) == Err.NONE
+        assert int(core.gbuf[5][0]) == want and core.gbuf[5][1] == v.view(np.uint16)[want]
