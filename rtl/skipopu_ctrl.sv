@@ -152,7 +152,7 @@ module skipopu_ctrl
 
   // Decoder
   logic        is_nop, is_end, is_load, is_store, is_vadd, is_mmcfg, is_mmnorm, is_matmul;
-  logic        is_npecfg, is_npe, d_stats, is_vscat, is_route, d_dyn, d_compact;
+  logic        is_npecfg, is_npe, d_stats, is_vscat, is_route, d_dyn, d_compact, is_rev6;
   npe_op_e     d_npe_op;
   logic [3:0]  d_port;
   logic [15:0] d_len;
@@ -181,6 +181,19 @@ module skipopu_ctrl
     .mn_w_i    (mn_w_q),
     .mn_stat_i (mn_stat_q),
     .mn_mask_i (mn_mask_q),
+    // revision 6 is not executed by this sequencer yet (decoder ISA_REV = 5: its opcodes are
+    // ILLEGAL_OP); the KVCFG/ATTCFG registers arrive with their execution units
+    .kv_e_i     ('0),
+    .kv_off_i   ('0),
+    .kv_layers_i('0),
+    .att_nk_i   ('0),
+    .att_h_i    ('0),
+    .att_kvh_i  ('0),
+    .att_hw_i   ('0),
+    .att_qs_i   ('0),
+    .att_sbase_i('0),
+    .att_causal_i(1'b0),
+    .is_rev6_o  (is_rev6),
     .is_npecfg_o(is_npecfg),
     .is_npe_o  (is_npe),
     .is_vscat_o(is_vscat),
@@ -523,6 +536,6 @@ module skipopu_ctrl
   logic [31:0] mn_addr_hi;      // MMNORM word addresses are range-checked by the decoder too
   assign mn_addr_hi = {16'd0, mn_x_q | mn_w_q | mn_mask_q} >> GB_AW;
   assign unused_hi = ^{d_gb[31:GB_AW], d_src0[31:GB_AW], d_src1[31:GB_AW], d_mem[63:ADDR_W],
-                      mm_n_q[31:16], mn_addr_hi};
+                      mm_n_q[31:16], mn_addr_hi, is_rev6};
 
 endmodule

@@ -16,7 +16,18 @@ module skipopu_decode
   // Largest MATMUL M (rows held in PSUM)
   parameter int MMAX = 64,
   // NPE statistics RAM rows
-  parameter int NPE_ROWS = 256
+  parameter int NPE_ROWS = 256,
+  // Instruction-set revision accepted: 5, or 6 (KV and attention, docs/isa.md; its execution
+  // units land step by step, docs/attention-plan.md)
+  parameter int ISA_REV = 5,
+  // Revision 6: HBM ports holding the KV cache (a power of 2)
+  parameter int KV_PORTS = 4,
+  // Revision 6: KV staging buffer entries (a power of 2)
+  parameter int KV_TOKENS = 64,
+  // Revision 6: largest KV entry in words (a power of 2)
+  parameter int KV_ENTRY_MAX = 16,
+  // Revision 6: softmax feature rows
+  parameter int SMAX_ROWS = 256
 ) (
   input  logic [InsnW-1:0] insn_i,
   // MATMUL configuration (MMCFG registers)
@@ -35,6 +46,18 @@ module skipopu_decode
   input  logic [15:0]      mn_w_i,
   input  logic [15:0]      mn_stat_i,
   input  logic [15:0]      mn_mask_i,
+  // Revision 6: KVCFG registers (entry words, region offset, layers) and ATTCFG registers
+  // (keys, heads, KV heads, words per head, Q row stride, score area, causal)
+  input  logic [15:0]      kv_e_i,
+  input  logic [31:0]      kv_off_i,
+  input  logic [7:0]       kv_layers_i,
+  input  logic [15:0]      att_nk_i,
+  input  logic [7:0]       att_h_i,
+  input  logic [7:0]       att_kvh_i,
+  input  logic [7:0]       att_hw_i,
+  input  logic [7:0]       att_qs_i,
+  input  logic [31:0]      att_sbase_i,
+  input  logic             att_causal_i,
 
   output logic             is_nop_o,
   output logic             is_end_o,
@@ -48,6 +71,7 @@ module skipopu_decode
   output logic             is_npe_o,     // RMSSQ, RMSNORM, SWIGLU, ROPE
   output logic             is_vscat_o,
   output logic             is_route_o,
+  output logic             is_rev6_o,    // KVCFG/KVST/KVLD/KVRD/ATTCFG/QK/SMNORM/SMFEAT/PV/ARGMAX
   output logic             dyn_o,        // MATMUL/SWIGLU: length from CNT
   output logic             compact_o,    // RMSNORM masked: compact destination rows;
                                          // MATMUL: norm (fused RMSNorm of the MMNORM rows)
@@ -253,6 +277,149 @@ module skipopu_decode
                       meet(mm_dst32, mm_dst_n34, mn_w, 34'(npe_d_i)) ||
                       meet(mm_dst32, mm_dst_n34, mn_mask, 34'd1);
 
+  // ---- revision 6: KV and attention (model/isa.py: _check_rev6, _check_rope6) ------------
+  localparam int Ncol = DATA_W / 16;
+  localparam int NcolShift = $clog2(Ncol);
+  localparam int KvPortShift = $clog2(KV_PORTS);
+  localparam int KvSlots = KV_TOKENS / KV_PORTS;
+
+  // words-per-row helpers of the revision-6 ops (each signal driven once, Icarus rule)
+  logic [15:0] r6_lo, r6_hi, r6_f1lo;
+  logic [7:0]  r6_layer, r6_stride8, r6_g0, r6_ng;
+  assign r6_lo      = insn.f0[15:0];
+  assign r6_hi      = insn.f0[31:16];
+  assign r6_f1lo    = insn.f1[15:0];
+  assign r6_layer   = insn.f1[23:16];
+  assign r6_stride8 = insn.f1[31:24];
+  assign r6_g0      = insn.f1[23:16];
+  assign r6_ng      = insn.f1[31:24];
+
+  // KVCFG
+  logic        kc_rsv, kc_len, kc_shape, kc_align, kc_range;
+  logic [63:0] kc_region;
+  assign kc_rsv    = port_set || (insn.flags[3:2] != '0) || (insn.f1[31:8] != '0) ||
+                     (insn.f2 != '0);
+  assign kc_len    = (insn.len == '0) || (insn.f1[7:0] == '0);
+  assign kc_shape  = ((insn.len & (insn.len - 16'd1)) != '0) || (32'(insn.len) > KV_ENTRY_MAX) ||
+                     (insn.flags[0] && ((32'(insn.len) % KV_PORTS) != 0));
+  assign kc_align  = (insn.f0[11:0] != '0);
+  assign kc_region = 64'(insn.f1[7:0]) * 64'(KvSlots) * 64'(insn.len) * 64'(BeatBytes);
+  assign kc_range  = (64'(insn.f0) + kc_region > (64'd1 << 28)) ||
+                     ((64'(KV_PORTS - 1) << 28) + 64'(insn.f0) + kc_region > (64'd1 << ADDR_W));
+
+  // KVST
+  logic        ks_rsv, ks_shape, ks_range;
+  logic [15:0] ks_stride;
+  assign ks_stride = (r6_stride8 != '0) ? 16'(r6_stride8) : kv_e_i;
+  assign ks_rsv    = port_set || insn.flags[3] || (insn.f2[31:16] != '0);
+  assign ks_shape  = (kv_e_i == '0) || (32'(insn.len) > DATA_W) || (r6_layer >= kv_layers_i) ||
+                     ((r6_stride8 != '0) && (16'(r6_stride8) < kv_e_i)) ||
+                     (32'(insn.f2[15:0]) + 32'(insn.len) > KV_TOKENS);
+  assign ks_range  = rng_bad({16'd0, r6_lo}, 34'(insn.len - 16'd1) * 34'(ks_stride) +
+                                             34'(kv_e_i)) ||
+                     (!insn.flags[1] && rng_bad({16'd0, r6_hi}, 34'd1)) ||
+                     (!insn.flags[2] && rng_bad({16'd0, r6_f1lo}, 34'd1));
+
+  // KVLD
+  logic        kl_rsv, kl_shape, kl_range;
+  assign kl_rsv   = port_set || (insn.flags[2:1] != '0) || (insn.flags[0] && insn.flags[3]) ||
+                    (insn.f1[31:8] != '0) || (insn.f2 != '0);
+  assign kl_shape = (kv_e_i == '0) || (32'(insn.len) >= KV_TOKENS) ||
+                    (insn.f1[7:0] >= kv_layers_i);
+  assign kl_range = rng_bad({16'd0, r6_lo}, 34'd1) ||
+                    ((9'(insn.f1[7:0]) + 9'd1 < 9'(kv_layers_i)) && rng_bad({16'd0, r6_hi}, 34'd1));
+
+  // KVRD
+  logic        kr_rsv, kr_shape, kr_range;
+  assign kr_rsv   = port_set || (insn.flags != '0) || (insn.f1[31:16] != '0) || (insn.f2 != '0);
+  assign kr_shape = (kv_e_i == '0) || (32'(r6_f1lo) + 32'(insn.len) > KV_TOKENS);
+  assign kr_range = rng_bad(insn.f0, 34'(insn.len) * 34'(kv_e_i));
+
+  // ARGMAX
+  logic        am_rsv, am_shape, am_range, am_overlap;
+  assign am_rsv     = port_set || (insn.flags != '0) || (insn.f1 != '0) || (insn.f2 != '0);
+  assign am_shape   = (32'(insn.len) * Ncol > 65536);
+  assign am_range   = rng_bad({16'd0, r6_lo}, 34'(insn.len)) || rng_bad({16'd0, r6_hi}, 34'd1);
+  assign am_overlap = (r6_lo <= r6_hi) && (17'(r6_hi) < 17'(r6_lo) + 17'(insn.len));
+
+  // QK / SMNORM / SMFEAT / PV
+  // rep = H / KVH when KVH divides H with a power-of-2 quotient (else 0)
+  function automatic logic [8:0] att_rep(logic [7:0] h, logic [7:0] kvh);
+    logic [8:0] r;
+    r = '0;
+    for (int sh = 7; sh >= 0; sh--) begin
+      if (kvh != '0 && (16'(kvh) << sh) == 16'(h)) r = 9'(1) << sh;
+    end
+    return r;
+  endfunction
+
+  logic        op_qk, op_smn, op_smf, op_pv, at_feat, at_rsv, at_shape, at_range, at_overlap;
+  logic        at_align, at_mrange, at_causal;
+  logic [8:0]  at_rep;
+  logic [7:0]  at_groups;
+  logic [33:0] at_rows, at_words, at_q_end, at_o_n;
+  logic [15:0] at_nt;
+  assign op_qk      = (insn.opcode == 8'(OpQk));
+  assign op_smn     = (insn.opcode == 8'(OpSmnorm));
+  assign op_smf     = (insn.opcode == 8'(OpSmfeat));
+  assign op_pv      = (insn.opcode == 8'(OpPv));
+  assign at_rep     = att_rep(att_h_i, att_kvh_i);
+  assign at_groups  = (r6_ng != '0) ? r6_ng : att_kvh_i;
+  assign at_rows    = 34'(at_groups) * 34'(at_rep) * 34'(insn.len);
+  assign at_nt      = 16'((32'(att_nk_i) + Ncol - 1) >> NcolShift);
+  assign at_words   = 34'(at_nt) * at_rows;
+  assign at_feat    = !op_pv && !(op_qk && insn.flags[1]);
+  assign at_causal  = att_causal_i && !op_pv;
+  assign at_rsv     = port_set || (op_qk ? ((insn.flags & 4'b0101) != '0) :
+                                           (insn.flags[2:0] != '0)) ||
+                      (insn.f2[31:16] != '0) || (op_smf && (r6_lo != '0));
+  assign at_shape   = (att_h_i == '0) || (att_hw_i == '0) || (at_rep == '0) ||
+                      (att_nk_i == '0) || (32'(att_nk_i) > KV_TOKENS) ||
+                      (16'(att_qs_i) < 16'(att_h_i) * 16'(att_hw_i)) || (kv_e_i == '0) ||
+                      (32'(att_kvh_i) * 32'(att_hw_i) * 2 > 32'(kv_e_i)) ||
+                      (9'(r6_g0) + 9'(at_groups) > 9'(att_kvh_i)) ||
+                      (32'(at_rep) * 32'(insn.len) > MMAX) ||
+                      (at_feat && (34'(r6_f1lo) + at_rows > 34'(SMAX_ROWS))) ||
+                      (!op_pv && att_causal_i && (32'(insn.f2[15:0]) + 32'(insn.len) > DATA_W)) ||
+                      (op_pv && (r6_f1lo < 16'(att_h_i) * 16'(att_hw_i)));
+  assign at_q_end   = (34'(insn.f2[15:0]) + 34'(insn.len) - 34'd1) * 34'(att_qs_i) +
+                      34'(att_h_i) * 34'(att_hw_i);
+  assign at_o_n     = (34'(insn.f2[15:0]) + 34'(insn.len) - 34'd1) * 34'(r6_f1lo) +
+                      34'(att_h_i) * 34'(att_hw_i);
+  assign at_range   = op_qk ? (rng_bad({16'd0, r6_lo}, at_q_end) ||
+                               (at_causal && rng_bad({16'd0, r6_hi}, 34'd1))) :
+                      op_pv ? (rng_bad({16'd0, r6_lo}, at_words) ||
+                               rng_bad({16'd0, r6_hi}, at_o_n)) :
+                              ((op_smn && rng_bad({16'd0, r6_lo}, at_words)) ||
+                               (at_causal && rng_bad({16'd0, r6_hi}, 34'd1)));
+  assign at_overlap = op_pv ? meet({16'd0, r6_lo}, at_words, {16'd0, r6_hi}, at_o_n) :
+                      (op_smn && at_causal && meet({16'd0, r6_lo}, at_words, {16'd0, r6_hi},
+                                                   34'd1));
+  assign at_align   = !op_pv && (att_sbase_i[BeatShift-1:0] != '0);
+  assign at_mrange  = !op_pv && ((64'(att_sbase_i) + (64'(at_words) << BeatShift)) >
+                                 (64'd1 << ADDR_W));
+
+  // ROPE (revision 6 fields): f1 = {stride, words, table}, flags[3] = dyn
+  logic        rp6_rsv, rp6_shape, rp6_range, rp6_overlap;
+  logic [15:0] rp6_w, rp6_st, rp6_wrem;
+  logic [33:0] rp6_span, rp6_tab;
+  assign rp6_w       = (insn.f1[23:16] != '0) ? 16'(insn.f1[23:16]) : npe_d_i;
+  assign rp6_st      = (insn.f1[31:24] != '0) ? 16'(insn.f1[31:24]) : rp6_w;
+  assign rp6_wrem    = (npe_hw_i == '0) ? 16'd1 : (rp6_w % npe_hw_i);
+  assign rp6_span    = 34'(insn.len - 16'd1) * 34'(rp6_st) + 34'(rp6_w);
+  assign rp6_tab     = 34'(npe_masked ? 16'(DATA_W) : insn.len) * 34'(npe_hw_i);
+  assign rp6_rsv     = port_set || (insn.flags[2:1] != '0) || (insn.f2[31:16] != '0);
+  assign rp6_shape   = (rp6_w == '0) || (npe_hw_i == '0) || (rp6_wrem != '0) ||
+                       (rp6_st < rp6_w) || (npe_masked && 32'(insn.len) > DATA_W);
+  assign rp6_range   = rng_bad(n_lo, rp6_span) || rng_bad(n_hi, rp6_span) ||
+                       rng_bad(n_aux, rp6_tab) || (npe_masked && rng_bad(n_mask, 34'd1));
+  assign rp6_overlap = ((n_lo != n_hi) && meet(n_hi, rp6_span, n_lo, rp6_span)) ||
+                       meet(n_hi, rp6_span, n_aux, rp6_tab) ||
+                       (npe_masked && meet(n_hi, rp6_span, n_mask, 34'd1));
+
+  logic unused_rev6;
+  assign unused_rev6 = ^{kv_off_i, KvPortShift[0]};
+
   always_comb begin
     is_nop_o   = 1'b0;
     is_end_o   = 1'b0;
@@ -266,6 +433,7 @@ module skipopu_decode
     is_npe_o   = 1'b0;
     is_vscat_o = 1'b0;
     is_route_o = 1'b0;
+    is_rev6_o  = 1'b0;
     err_o      = 8'(ErrNone);
     unique case (insn.opcode)
       8'(OpNop), 8'(OpEnd): begin
@@ -356,7 +524,77 @@ module skipopu_decode
           err_o = 8'(ErrBadLen);
         end
       end
-      8'(OpRmssq), 8'(OpRmsnorm), 8'(OpSwiglu), 8'(OpRope): begin
+      8'(OpRope): begin
+        is_npe_o = 1'b1;
+        if (ISA_REV < 6) begin
+          if (npe_resv) begin
+            err_o = 8'(ErrReserved);
+          end else if (insn.len == '0) begin
+            err_o = 8'(ErrBadLen);
+          end else if (npe_shape) begin
+            err_o = 8'(ErrNpeShape);
+          end else if (npe_range) begin
+            err_o = 8'(ErrGbufRange);
+          end else if (npe_overlap) begin
+            err_o = 8'(ErrOverlap);
+          end
+        end else if (rp6_rsv) begin
+          err_o = 8'(ErrReserved);
+        end else if (insn.len == '0) begin
+          err_o = 8'(ErrBadLen);
+        end else if (rp6_shape) begin
+          err_o = 8'(ErrNpeShape);
+        end else if (rp6_range) begin
+          err_o = 8'(ErrGbufRange);
+        end else if (rp6_overlap) begin
+          err_o = 8'(ErrOverlap);
+        end
+      end
+      8'(OpKvcfg), 8'(OpKvst), 8'(OpKvld), 8'(OpKvrd), 8'(OpAttcfg), 8'(OpArgmax),
+      8'(OpQk), 8'(OpSmnorm), 8'(OpSmfeat), 8'(OpPv): begin
+        is_rev6_o = (ISA_REV >= 6);
+        if (ISA_REV < 6) begin
+          err_o = 8'(ErrIllegalOp);
+        end else if (insn.opcode == 8'(OpKvcfg)) begin
+          if (kc_rsv) err_o = 8'(ErrReserved);
+          else if (kc_len) err_o = 8'(ErrBadLen);
+          else if (kc_shape) err_o = 8'(ErrKvShape);
+          else if (kc_align) err_o = 8'(ErrMemAlign);
+          else if (kc_range) err_o = 8'(ErrMemRange);
+        end else if (insn.opcode == 8'(OpAttcfg)) begin
+          if (port_set || (insn.flags[3:1] != '0) || (insn.f2 != '0)) err_o = 8'(ErrReserved);
+        end else if (insn.opcode == 8'(OpKvst)) begin
+          if (ks_rsv) err_o = 8'(ErrReserved);
+          else if (insn.len == '0) err_o = 8'(ErrBadLen);
+          else if (ks_shape) err_o = 8'(ErrKvShape);
+          else if (ks_range) err_o = 8'(ErrGbufRange);
+        end else if (insn.opcode == 8'(OpKvld)) begin
+          if (kl_rsv) err_o = 8'(ErrReserved);
+          else if (insn.len == '0) err_o = 8'(ErrBadLen);
+          else if (kl_shape) err_o = 8'(ErrKvShape);
+          else if (kl_range) err_o = 8'(ErrGbufRange);
+        end else if (insn.opcode == 8'(OpKvrd)) begin
+          if (kr_rsv) err_o = 8'(ErrReserved);
+          else if (insn.len == '0) err_o = 8'(ErrBadLen);
+          else if (kr_shape) err_o = 8'(ErrKvShape);
+          else if (kr_range) err_o = 8'(ErrGbufRange);
+        end else if (insn.opcode == 8'(OpArgmax)) begin
+          if (am_rsv) err_o = 8'(ErrReserved);
+          else if (insn.len == '0) err_o = 8'(ErrBadLen);
+          else if (am_shape) err_o = 8'(ErrRouteShape);
+          else if (am_range) err_o = 8'(ErrGbufRange);
+          else if (am_overlap) err_o = 8'(ErrOverlap);
+        end else begin
+          if (at_rsv) err_o = 8'(ErrReserved);
+          else if (insn.len == '0) err_o = 8'(ErrBadLen);
+          else if (at_shape) err_o = 8'(ErrAttShape);
+          else if (at_range) err_o = 8'(ErrGbufRange);
+          else if (at_overlap) err_o = 8'(ErrOverlap);
+          else if (at_align) err_o = 8'(ErrMemAlign);
+          else if (at_mrange) err_o = 8'(ErrMemRange);
+        end
+      end
+      8'(OpRmssq), 8'(OpRmsnorm), 8'(OpSwiglu): begin
         is_npe_o = 1'b1;
         if (npe_resv) begin
           err_o = 8'(ErrReserved);

@@ -29,17 +29,27 @@ package skipopu_pkg;
     OpEnd   = 8'h01,
     OpLoad  = 8'h10,
     OpStore = 8'h11,
+    OpKvst  = 8'h12,
+    OpKvld  = 8'h13,
+    OpKvcfg = 8'h14,
+    OpKvrd  = 8'h15,
     OpVadd  = 8'h20,
     OpVscat = 8'h21,
     OpMatmul = 8'h30,
     OpMmcfg = 8'h31,
     OpMmnorm = 8'h32,
+    OpAttcfg = 8'h33,
+    OpQk    = 8'h34,
+    OpPv    = 8'h35,
     OpNpecfg = 8'h40,
     OpRmssq = 8'h41,
     OpRmsnorm = 8'h42,
     OpSwiglu = 8'h43,
     OpRope  = 8'h44,
-    OpRoute = 8'h50
+    OpSmnorm = 8'h45,
+    OpSmfeat = 8'h46,
+    OpRoute = 8'h50,
+    OpArgmax = 8'h51
   } opcode_e;
 
   typedef struct packed {
@@ -77,7 +87,11 @@ package skipopu_pkg;
     ErrNpeShape     = 8'd15,  // NPE row/statistics shape (docs/isa.md)
     ErrNpeMask      = 8'd16,  // ROPE mask with fewer set bits than rows
     ErrRouteShape   = 8'd17,  // ROUTE rows > DATA_W or router pair out of range
-    ErrDynLen       = 8'd18   // dynamic MATMUL/SWIGLU with CNT above its bound (run time)
+    ErrDynLen       = 8'd18,  // dynamic MATMUL/SWIGLU with CNT above its bound (run time)
+    ErrKvShape      = 8'd19,  // revision 6: KV entry / layer / token shape
+    ErrKvRank       = 8'd20,  // revision 6: KVST ranks beyond the KV region (run time)
+    ErrAttShape     = 8'd21,  // revision 6: attention shape (heads, keys, rows)
+    ErrKvSeq        = 8'd22   // revision 6: KVLD layers out of order (run time)
   } err_e;
 
   // ---------------------------------------------------------------------------------------------

@@ -9,7 +9,8 @@ import random
 import cocotb
 from cocotb.triggers import Timer
 
-from model.isa import CoreConfig, Err, Insn, MMState, NormState, NpeState, Op
+from model.isa import (REV6_OPS, AttState, CoreConfig, Err, Insn, KvState, MMState,
+                       NormState, NpeState, Op)
 
 
 class TB:
@@ -18,8 +19,11 @@ class TB:
         self.cfg = cfg
         self.checked = {e: 0 for e in Err}
         self.norm_checked = {e: 0 for e in Err}         # MATMUL with the norm flag
+        self.rev6_legal: dict = {}                      # legal revision-6 ops seen
 
-    async def check(self, insn: Insn, mm: MMState, npe: NpeState, norm: NormState):
+    async def check(self, insn: Insn, mm: MMState, npe: NpeState, norm: NormState,
+                    kv: KvState | None = None, att: AttState | None = None):
+        kv, att = kv or KvState(), att or AttState()
         self.dut.insn_i.value = insn.encode()
         self.dut.mm_k_i.value = mm.k
         self.dut.mm_n_i.value = mm.n
@@ -30,9 +34,13 @@ class TB:
         self.dut.npe_snoop_i.value = npe.snoop
         for f in ("n", "x", "w", "stat", "mask"):
             getattr(self.dut, f"mn_{f}_i").value = getattr(norm, f)
-        await Timer(1, "ns")
         d = self.dut
-        want = insn.check(self.cfg, mm, npe, norm)
+        d.kv_e_i.value, d.kv_off_i.value, d.kv_layers_i.value = kv.e, kv.off, kv.layers
+        d.att_nk_i.value, d.att_h_i.value, d.att_kvh_i.value = att.nk, att.h, att.kvh
+        d.att_hw_i.value, d.att_qs_i.value = att.hw, att.qs
+        d.att_sbase_i.value, d.att_causal_i.value = att.sbase, int(att.causal)
+        await Timer(1, "ns")
+        want = insn.check(self.cfg, mm, npe, norm, kv, att)
         got = int(d.err_o.value)
         assert got == want, f"{insn} ({insn.encode():032x}): err {got}, model {want!r}"
         self.checked[want] += 1
@@ -41,16 +49,19 @@ class TB:
                      int(d.is_store_o.value), int(d.is_vadd_o.value), int(d.is_mmcfg_o.value),
                      int(d.is_matmul_o.value), int(d.is_npecfg_o.value), int(d.is_npe_o.value),
                      int(d.is_vscat_o.value), int(d.is_route_o.value),
-                     int(d.is_mmnorm_o.value)]
+                     int(d.is_mmnorm_o.value), int(d.is_rev6_o.value)]
             exp = [insn.op == o for o in (Op.NOP, Op.END, Op.LOAD, Op.STORE, Op.VADD, Op.MMCFG,
                                           Op.MATMUL, Op.NPECFG)]
             exp.append(insn.op in (Op.RMSSQ, Op.RMSNORM, Op.SWIGLU, Op.ROPE))
-            exp += [insn.op == Op.VSCAT, insn.op == Op.ROUTE, insn.op == Op.MMNORM]
+            exp += [insn.op == Op.VSCAT, insn.op == Op.ROUTE, insn.op == Op.MMNORM,
+                    insn.op in REV6_OPS]
             assert flags == [int(x) for x in exp], f"{insn}: class flags {flags}"
             # legal instructions set flags[3] only as MATMUL/SWIGLU dyn, flags[1] only as
             # RMSNORM compact or MATMUL norm
             assert int(d.dyn_o.value) == (insn.flags >> 3) & 1, f"{insn}: dyn_o"
             assert int(d.compact_o.value) == (insn.flags >> 1) & 1, f"{insn}: compact_o"
+            if insn.op in REV6_OPS:
+                self.rev6_legal[insn.op] = self.rev6_legal.get(insn.op, 0) + 1
             assert int(d.port_o.value) == insn.port
             assert int(d.len_o.value) == insn.len
             assert int(d.gb_addr_o.value) == insn.f0
@@ -258,6 +269,106 @@ def vscat_insn(rng: random.Random, cfg: CoreConfig, npe: NpeState) -> Insn:
     return i
 
 
+# -- revision 6 ---------------------------------------------------------------------------
+def random_kv(rng: random.Random, cfg: CoreConfig) -> KvState:
+    e = rng.choice([0, 1, 2, 4, 4, 8, 16, 3, cfg.KV_ENTRY_MAX, 2 * cfg.KV_ENTRY_MAX])
+    return KvState(e, rng.choice([0, 0x40000, rng.getrandbits(32)]),
+                   rng.choice([0, 1, 4, 4, 8, 255]), rng.random() < 0.3, rng.random() < 0.5)
+
+
+def random_att(rng: random.Random, cfg: CoreConfig, kv: KvState) -> AttState:
+    kvh = rng.choice([0, 1, 2, 2, 4, 3])
+    rep = rng.choice([1, 2, 2, 4, 3])
+    hw = rng.choice([0, 1, 1, 2, 3])
+    h = (kvh * rep) & 0xFF if rng.random() < 0.9 else rng.randrange(256)
+    nk = rng.choice([0, 1, 8, 33, cfg.KV_TOKENS, cfg.KV_TOKENS + 1])
+    qs = rng.choice([h * hw, h * hw + 4, max(h * hw - 1, 0), rng.randrange(256)]) & 0xFF
+    sbase = rng.choice([0x8000, 0x8000 + 4, (1 << cfg.ADDR_W) - 64 * cfg.beat_bytes])
+    return AttState(nk, h, kvh, hw, qs, sbase & 0xFFFFFFFF, rng.random() < 0.5)
+
+
+def rev6_insn(rng: random.Random, cfg: CoreConfig, kv: KvState, att: AttState) -> Insn:
+    """Revision-6 instructions around their shape, range and overlap boundaries."""
+    depth = cfg.GBUF_DEPTH
+    op = rng.choice([Op.KVCFG, Op.KVST, Op.KVST, Op.KVLD, Op.KVRD, Op.ATTCFG, Op.QK, Op.QK,
+                     Op.SMNORM, Op.SMFEAT, Op.PV, Op.PV, Op.ARGMAX, Op.ROPE])
+
+    def gb(n=1):
+        return rng.choice([0, rng.randrange(depth), depth - n, depth - n + 1,
+                           rng.randrange(1 << 16)]) & 0xFFFF
+
+    e = max(kv.e, 1)
+    if op == Op.KVCFG:
+        i = Insn.kvcfg(rng.choice([0, 1, 2, 3, 4, 16, 32]),
+                       rng.choice([0, 0x40000, 0x40010, (1 << 28) - 4096, rng.getrandbits(32)]),
+                       rng.choice([0, 1, 4, 8, 255]), rng.random() < 0.3, rng.random() < 0.5)
+    elif op == Op.KVST:
+        n = rng.choice([0, 1, 8, rng.randint(1, 40), cfg.DATA_W, cfg.DATA_W + 1])
+        st = rng.choice([0, 0, e, e + 4, max(e - 1, 1)])
+        span = (max(n, 1) - 1) * (st or e) + e
+        i = Insn.kvst(n, gb(span), rng.choice([0, max(kv.layers - 1, 0), kv.layers,
+                                                 rng.randrange(256)]) & 0xFF,
+                      mask=gb(), hist=gb(), stride=st & 0xFF,
+                      pos0=rng.choice([0, cfg.KV_TOKENS - n, cfg.KV_TOKENS - n + 1,
+                                       rng.randrange(1 << 16)]) & 0xFFFF,
+                      put=rng.random() < 0.5, all_rows=rng.random() < 0.3,
+                      nohist=rng.random() < 0.3)
+    elif op == Op.KVLD:
+        i = Insn.kvld(rng.choice([0, 1, cfg.KV_TOKENS - 1, cfg.KV_TOKENS, rng.randrange(1 << 16)]),
+                      gb(), gb(), rng.choice([0, max(kv.layers - 1, 0), kv.layers]) & 0xFF,
+                      attend=rng.random() < 0.5, dyn=rng.random() < 0.3)
+    elif op == Op.KVRD:
+        n = rng.choice([0, 1, 4, cfg.KV_TOKENS])
+        i = Insn.kvrd(n, gb(n * e), rng.choice([0, cfg.KV_TOKENS - n, cfg.KV_TOKENS - n + 1]))
+    elif op == Op.ATTCFG:
+        i = Insn.attcfg(rng.randrange(1 << 16), rng.randrange(256), rng.randrange(256),
+                        rng.randrange(256), rng.randrange(256), rng.getrandbits(32),
+                        rng.random() < 0.5)
+    elif op == Op.ARGMAX:
+        n = rng.choice([0, 1, 4, 4096, 4097, rng.randrange(1 << 16)])
+        src = gb(n)
+        i = Insn.argmax(n, rng.choice([gb(), src, (src + n) & 0xFFFF, (src + n - 1) & 0xFFFF]),
+                        src)
+    elif op == Op.ROPE:
+        w = rng.choice([0, 1, 2, 3, 4])
+        st = rng.choice([0, w, w + 1, max(w - 1, 0)])
+        n = rng.choice([0, 1, 4, cfg.DATA_W + 1])
+        src = gb(n * max(st, 1))
+        dst = rng.choice([src, gb(), (src + 1) & 0xFFFF])
+        i = Insn.rope(n, dst, src, gb(cfg.DATA_W * 2), gb() if rng.random() < 0.5 else None,
+                      words=w, stride=st, dyn=rng.random() < 0.5)
+    else:
+        rep = att.h // att.kvh if att.kvh and att.h % att.kvh == 0 else 1
+        n = rng.choice([0, 1, 2, 8, max(cfg.MMAX // max(rep, 1), 1),
+                        max(cfg.MMAX // max(rep, 1), 1) + 1])
+        nt = -(-max(att.nk, 1) // cfg.ncol)
+        words = nt * max(att.kvh, 1) * rep * max(n, 1)
+        j0 = rng.choice([0, 0, 1, cfg.DATA_W - n, cfg.DATA_W - n + 1]) & 0xFFFF
+        ng = rng.choice([0, 0, 1, 2])
+        g0 = rng.choice([0, 0, 1])
+        fb = rng.choice([0, cfg.SMAX_ROWS - words // nt, rng.randrange(1 << 16)]) & 0xFFFF
+        a = gb(words)
+        b = rng.choice([gb(), (a + words) & 0xFFFF, (a + words - 1) & 0xFFFF, a])
+        dyn = rng.random() < 0.5
+        if op == Op.QK:
+            i = Insn.qk(n, a, fb, b, j0, g0, ng, dyn, nofeat=rng.random() < 0.3)
+        elif op == Op.SMNORM:
+            i = Insn.smnorm(n, a, fb, b, j0, g0, ng, dyn)
+        elif op == Op.SMFEAT:
+            i = Insn.smfeat(n, fb, b, j0, g0, ng, dyn)
+        else:
+            os_ = rng.choice([att.h * att.hw, att.h * att.hw + 1, max(att.h * att.hw - 1, 0)])
+            i = Insn.pv(n, a, b, os_ & 0xFFFF, j0, g0, ng, dyn)
+    r = rng.random()
+    if r < 0.05:
+        i.port = rng.randint(1, 15)
+    elif r < 0.1:
+        i.flags |= 1 << rng.randrange(4)
+    elif r < 0.14:
+        i.f2 |= 1 << rng.randrange(16, 32)
+    return i
+
+
 def random_insn(rng: random.Random, cfg: CoreConfig, mm: MMState, npe: NpeState) -> Insn:
     """Instructions near every legality boundary, plus fully random words."""
     bb = cfg.beat_bytes
@@ -327,7 +438,18 @@ async def test_decode(dut):
             tb.norm_checked[insn.check(cfg, mm, npe, norm)] += 1
         else:
             norm = NormState(*(rng.getrandbits(16) for _ in range(5)))
-        await tb.check(insn, mm, npe, norm)
+        kv = att = None
+        if cfg.ISA_REV >= 6 and rng.random() < 0.45:
+            kv = random_kv(rng, cfg)
+            att = random_att(rng, cfg, kv)
+            if rng.random() < 0.3:      # a consistent attention shape: the later checks count
+                kvh, rep, hw = rng.choice([1, 2]), rng.choice([1, 2]), rng.choice([1, 2])
+                kv = KvState(min(cfg.KV_ENTRY_MAX, 1 << (2 * kvh * hw - 1).bit_length()),
+                             0x40000, 4)
+                att = AttState(rng.randint(1, cfg.KV_TOKENS), kvh * rep, kvh, hw,
+                               kvh * rep * hw, 0x8000, rng.random() < 0.5)
+            insn = rev6_insn(rng, cfg, kv, att)
+        await tb.check(insn, mm, npe, norm, kv, att)
     dut._log.info("checked per model verdict: %s", {e.name: n for e, n in tb.checked.items()})
     missing = [e.name for e in (Err.NONE, Err.ILLEGAL_OP, Err.RESERVED, Err.BAD_LEN,
                                 Err.BAD_PORT, Err.GBUF_RANGE, Err.MEM_ALIGN, Err.MEM_RANGE,
@@ -340,3 +462,8 @@ async def test_decode(dut):
                                 Err.GBUF_RANGE, Err.OVERLAP) if tb.norm_checked[e] == 0]
     if int(os.environ.get("DECODE_VECTORS", "20000")) >= 3000:
         assert not missing, f"MATMUL norm stimulus never produced {missing}"
+    if cfg.ISA_REV >= 6:
+        dut._log.info("revision 6 legal: %s", {Op(k).name: n for k, n in tb.rev6_legal.items()})
+        missing = [e.name for e in (Err.KV_SHAPE, Err.ATT_SHAPE) if tb.checked[e] == 0]
+        missing += [o.name for o in REV6_OPS if tb.rev6_legal.get(o, 0) == 0]
+        assert not missing, f"revision-6 stimulus never produced {missing}"

@@ -8,7 +8,9 @@ from model.isa import CoreConfig
 from tb import simrun
 
 CFGS = [CoreConfig(), CoreConfig(NUM_HBM=2, DATA_W=128, ADDR_W=33, GBUF_DEPTH=1024, MMAX=8,
-                                   NPE_ROWS=64)]
+                                   NPE_ROWS=64),
+        CoreConfig(ISA_REV=6), CoreConfig(NUM_HBM=2, DATA_W=128, ADDR_W=33, GBUF_DEPTH=1024,
+                                          MMAX=8, NPE_ROWS=64, ISA_REV=6, SMAX_ROWS=64)]
 
 
 @pytest.mark.parametrize("sim,vectors", [("verilator", 20000), ("icarus", 3000)])
@@ -16,7 +18,8 @@ CFGS = [CoreConfig(), CoreConfig(NUM_HBM=2, DATA_W=128, ADDR_W=33, GBUF_DEPTH=10
 def test_decode(sim, vectors, cfg):
     c = CFGS[cfg]
     params = {k: getattr(c, k) for k in ("NUM_HBM", "DATA_W", "GBUF_DEPTH", "ADDR_W", "MMAX",
-                                             "NPE_ROWS")}
+                                             "NPE_ROWS", "ISA_REV", "KV_PORTS", "KV_TOKENS",
+                                             "KV_ENTRY_MAX", "SMAX_ROWS")}
     simrun.run("skipopu_decode", simrun.rtl("skipopu_decode"), "decode.tb_decode", sim=sim,
-               parameters=params, extra_env={"SKIPOPU_CFG": json.dumps(c.params()),
+               parameters=params, extra_env={"SKIPOPU_CFG": json.dumps(c.all_params()),
                                              "DECODE_VECTORS": str(vectors)})
