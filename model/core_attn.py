@@ -183,7 +183,7 @@ class AttnUnit:
     def _kv_operand(self, part: int, g: int, nk_pad: int) -> np.ndarray:
         """K (part 0) or V (part 1) of KV head g for keys 0..nk_pad-1 from the KVSB, FP16 bits
         [keys, head_dim]; keys >= NK (and words never written) read as +0."""
-        att, kv = self.att, self.kv
+        att = self.att
         w0 = part * att.kvh * att.hw + g * att.hw
         out = np.zeros((nk_pad, att.hw, self.cfg.DATA_W // 16), dtype=np.int64)
         nk = att.nk
@@ -192,7 +192,6 @@ class AttnUnit:
             raise ValueError(f"attention reads KV staging buffer entry {bad[0]} (word "
                              f"{w0 + bad[1]}) never written")
         out[:nk] = self.kvsb[:nk, w0:w0 + att.hw]
-        del kv
         return out.reshape(nk_pad, -1)
 
     def _score_addr(self, nt: int, r: int, rows: int) -> int:
@@ -362,5 +361,3 @@ class AttnUnit:
             return self._argmax(insn, pc)
         raise AssertionError(op)
 
-
-__all__ = ["AttnUnit", "FLAG_ATTEND", "PC_SHIFT"]

@@ -27,10 +27,11 @@ import numpy as np
 
 from model import npe as N
 from model.compiler import (DATA_ALIGN, HBM_PC_BYTES, PAIR_ATTN, PAIR_MLP, PROG_BASE, Tensor,
-                            _align, _bits16, f32bits, interleave_columns, pack_fp16_weight,
-                            pack_int4_weight, router_bias_word, router_weight)
+                            _align, _bits16, _static_check, f32bits, interleave_columns,
+                            pack_fp16_weight, pack_int4_weight, router_bias_word,
+                            router_weight)
 from model.core import CoreModel, SparseMem
-from model.isa import CoreConfig, Err, Insn, Regs, assemble, config_after
+from model.isa import CoreConfig, Err, Insn, assemble
 from model.llama import LlamaConfig, LlamaWeights, QWeight
 
 MODES = ("reuse", "partial", "dense")
@@ -171,7 +172,6 @@ def compile_images(weights: LlamaWeights, core: CoreConfig | None = None, mode: 
     bb = core.beat_bytes
     tensors: dict[str, Tensor] = {}
     a = _align(PROG_BASE + max_prog * 16, DATA_ALIGN)
-    rs = cfg.d // lanes + e
     mmax = min(core.DATA_W, core.KV_TOKENS, core.NPE_ROWS, core.MMAX)
     nt = -(-core.KV_TOKENS // nc)
     step_areas = [("step.x", mmax * (cfg.d // lanes) * bb), ("step.hist", cfg.layers * bb),
@@ -179,7 +179,6 @@ def compile_images(weights: LlamaWeights, core: CoreConfig | None = None, mode: 
                   ("out.logits", cfg.vocab * 2), ("out.hidden", mmax * cfg.d * 2),
                   ("out.masks", 2 * cfg.layers * bb),
                   ("out.trace", cfg.layers * mmax * cfg.d * 2)]
-    del rs
     for name, data in ddr:
         tensors[name] = Tensor(0, a, len(data))
         a = _align(a + len(data), bb)
@@ -347,15 +346,6 @@ def _program(img: ModelImage, m: int, pos0: int, x_addr: int, hist_addr: int | N
         raise AssertionError(f"program of {len(prog)} instructions > {img.max_prog} reserved")
     _static_check(prog, core)
     return prog, gb
-
-
-def _static_check(prog: list[Insn], core: CoreConfig) -> None:
-    regs = Regs()
-    for pc, i in enumerate(prog):
-        e = regs.check(i, core)
-        if e != Err.NONE:
-            raise ValueError(f"internal compiler error: pc {pc} `{i}` fails with {e.name}")
-        regs = config_after(i, regs)
 
 
 def _check_step(img: ModelImage, m: int, pos0: int) -> None:
