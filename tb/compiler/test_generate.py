@@ -139,6 +139,7 @@ def test_mappings_and_buffer_agree(tiny):
             assert _rel(_f(a.hidden), _f(b.hidden)) < 1e-2
 
 
+@pytest.mark.slow
 def test_default_preset_prefill_and_one_step():
     w = make_model(LlamaConfig.default())
     img = compile_images(w, CORE, mode="reuse")
