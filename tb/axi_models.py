@@ -10,6 +10,12 @@ window leaves memory unchanged; a beat read inside a read-error window returns z
   write-only master; then only that interface exists.
 * :class:`ErrAxiRamRead` / :class:`ErrAxiRamWrite`: single-direction RAMs (e.g. an instruction
   port sharing another RAM's ``mem``).
+* :class:`FastAxiRam`, :class:`FastAxiRamRead`, :class:`FastAxiRamWrite`: drop-in replacements of
+  the three above (same constructor arguments, error windows, ``read_if.ar_channel`` ... pause
+  hooks) with one coroutine per RAM instead of one per channel plus one per direction, which
+  sleeps while nothing is outstanding. Without pause generators they reproduce cocotbext-axi's
+  AxiRam cycle for cycle (its channel queues of two, its read-ahead of one beat, the order in
+  which it reads and writes memory), so core cycle counts stay those of the AxiRam.
 * :class:`AxiBurstMonitor`: checks every AR or AW burst (INCR, full size, aligned, at most
   ``max_burst`` beats, no 4 KB crossing) and that a pending request stays stable.
 * :func:`random_pause`: a pause generator for ``set_pause_generator``.
@@ -18,9 +24,10 @@ window leaves memory unchanged; a beat read inside a read-error window returns z
 from __future__ import annotations
 
 import random
+from collections import deque
 
 import cocotb
-from cocotb.triggers import RisingEdge
+from cocotb.triggers import Event, RisingEdge
 from cocotbext.axi import AxiRam
 from cocotbext.axi.axi_ram import AxiRamRead, AxiRamWrite
 from cocotbext.axi.memory import Memory
@@ -136,6 +143,472 @@ class ErrAxiRamWrite(_ErrWrite):
 
     def clear_errors(self):
         self.errors.windows.clear()
+
+
+# ------------------------------------------------------------------------------------------------
+# Lean RAM models
+# ------------------------------------------------------------------------------------------------
+
+def _reader(sig):
+    """A fast integer getter for ``sig`` (the raw GPI call where this cocotb has it; signed on
+    some simulators, so only below 32 bits)."""
+    h = getattr(sig, "_handle", None)
+    if h is not None and len(sig) < 32 and hasattr(h, "get_signal_val_long"):
+        return h.get_signal_val_long
+    if h is not None and hasattr(h, "get_signal_val_binstr"):
+        get = h.get_signal_val_binstr
+        return lambda: int(get(), 2)
+    return lambda: int(sig.value)
+
+
+class PauseHook:
+    """Stands where cocotbext-axi has a channel object (``ram.read_if.r_channel`` ...): it only
+    holds that channel's pause generator. A sink (AR, AW, W) draws once per cycle it is awake
+    and holds its ready low on True; a source (R, B) draws when it could start a beat and holds
+    it back on True."""
+
+    def __init__(self):
+        self.gen = None
+
+    def set_pause_generator(self, generator=None):
+        self.gen = generator
+
+    def clear_pause_generator(self):
+        self.gen = None
+
+
+class _Side:
+    """``read_if`` / ``write_if`` of a :class:`FastAxiRam`: its pause hooks and error windows."""
+
+    def __init__(self, *channels):
+        for ch in channels:
+            setattr(self, f"{ch}_channel", PauseHook())
+        self.errors = _Windows()
+
+
+class FastAxiRam(Memory):
+    """AXI4 RAM slave with read and write error windows, one coroutine per RAM.
+
+    Same constructor and error API as :class:`ErrAxiRam` (``bus.read`` or ``bus.write`` may be
+    None). Behaviour per clock edge, as cocotbext-axi's AxiRam (AxiSlaveRead/Write with their
+    channel sinks and sources) without pauses:
+
+    * AR, AW, W: a queue of two behind each ready (ready = fewer than two queued); W beats are
+      taken before their AW too.
+    * reads: one burst at a time is turned into R beats, each beat's data read from memory one
+      beat ahead of the two-beat R queue; writes: one burst at a time takes its W beats from
+      the queue and writes them to memory, then queues its B (two at most).
+    * R and B: a beat is driven from its queue at the edge after it was queued, held until
+      ready.
+
+    Errors: a read beat whose word touches a read window returns zeros with SLVERR; a write
+    beat's byte run inside a write window is dropped (and the rest of that beat) and the burst
+    answers SLVERR, as ErrAxiRam does. Pause generators on the hooks ``read_if.ar_channel``,
+    ``read_if.r_channel``, ``write_if.aw_channel``, ``w_channel``, ``b_channel``
+    (:class:`PauseHook`).
+
+    While no burst is outstanding and AR/AW/W valid are low the coroutine does not wake on the
+    clock; a rising valid (watched by one small coroutine per valid) or a reset change wakes it.
+    """
+
+    def __init__(self, bus, clock, reset=None, reset_active_level=True, size=2**64, mem=None,
+                 **kwargs):
+        super().__init__(size, mem, **kwargs)
+        self.clock = clock
+        self.reset = reset
+        self.reset_active_level = int(bool(reset_active_level))
+        self.rd = bus.read
+        self.wr = bus.write
+        self.read_if = _Side("ar", "r") if self.rd is not None else None
+        self.write_if = _Side("aw", "w", "b") if self.wr is not None else None
+        self.cycles = 0            # edges the coroutine was awake for (out of reset)
+        self.sleeps = 0
+        self._in_reset = reset is not None
+        self._asleep = False
+        self._wake = Event()
+        self._init_signals()
+        self._step, self._reset = self._make_step()
+        self._tasks = [cocotb.start_soon(self._run())]
+        valids = []
+        if self.rd is not None:
+            valids.append(self.rd.ar.arvalid)
+        if self.wr is not None:
+            valids += [self.wr.aw.awvalid, self.wr.w.wvalid]
+        self._tasks += [cocotb.start_soon(self._watch(v)) for v in valids]
+        if reset is not None:
+            self._tasks.append(cocotb.start_soon(self._watch_reset()))
+
+    # -- error API (ErrAxiRam) ------------------------------------------------------------------
+    def add_read_error(self, lo: int, hi: int):
+        self.read_if.errors.windows.append((lo, hi))
+
+    def add_write_error(self, lo: int, hi: int):
+        self.write_if.errors.windows.append((lo, hi))
+
+    def clear_read_errors(self):
+        if self.read_if is not None:
+            self.read_if.errors.windows.clear()
+
+    def clear_write_errors(self):
+        if self.write_if is not None:
+            self.write_if.errors.windows.clear()
+
+    def clear_errors(self):
+        self.clear_read_errors()
+        self.clear_write_errors()
+
+    def read_error_at(self, addr: int, length: int = 1) -> bool:
+        return self.read_if is not None and self.read_if.errors.hit(addr % self.size, length)
+
+    def write_error_at(self, addr: int, length: int = 1) -> bool:
+        return self.write_if is not None and self.write_if.errors.hit(addr % self.size, length)
+
+    @property
+    def read_error_hits(self) -> int:
+        return self.read_if.errors.hits if self.read_if is not None else 0
+
+    @property
+    def write_error_hits(self) -> int:
+        return self.write_if.errors.hits if self.write_if is not None else 0
+
+    def stop(self):
+        for t in self._tasks:
+            t.cancel()
+        self._tasks.clear()
+
+    # -- engine ---------------------------------------------------------------------------------
+    def _init_signals(self):
+        """Reset values as cocotbext-axi drives them: readies and valids low, R/B payload X."""
+        try:
+            from cocotb.types import LogicArray
+        except ImportError:          # pragma: no cover
+            LogicArray = None
+        for ch, ready, valid, payload in (
+                [] if self.rd is None else [(self.rd.ar, "arready", None, ()),
+                                            (self.rd.r, None, "rvalid",
+                                             ("rid", "rdata", "rresp", "rlast", "ruser"))]) + (
+                [] if self.wr is None else [(self.wr.aw, "awready", None, ()),
+                                            (self.wr.w, "wready", None, ()),
+                                            (self.wr.b, None, "bvalid", ("bid", "bresp",
+                                                                         "buser"))]):
+            if ready is not None:
+                getattr(ch, ready).setimmediatevalue(0)
+            if valid is not None:
+                getattr(ch, valid).setimmediatevalue(0)
+            for name in payload:
+                sig = getattr(ch, name, None)
+                if sig is not None and LogicArray is not None:
+                    sig.setimmediatevalue(LogicArray("x" * len(sig)))
+
+    async def _watch(self, valid):
+        edge = RisingEdge(valid)
+        while True:
+            await edge
+            if self._asleep:
+                self._wake.set()
+
+    async def _watch_reset(self):
+        # as cocotbext-axi's Reset: in reset from the start, then the level after each change
+        while True:
+            await self.reset.value_change
+            try:
+                level = int(self.reset.value)
+            except ValueError:
+                continue
+            in_reset = level == self.reset_active_level
+            if in_reset and not self._in_reset:
+                self._reset()
+            self._in_reset = in_reset
+            self._wake.set()
+
+    async def _run(self):
+        edge = RisingEdge(self.clock)
+        step = self._step
+        while True:
+            await edge
+            if step():
+                # idle: sleep until a valid rises or the reset changes
+                self._wake.clear()
+                self._asleep = True
+                self.sleeps += 1
+                await self._wake.wait()
+                self._asleep = False
+
+    def _make_step(self):
+        """The per-edge function ``step()`` (True when the RAM is idle and may sleep) and
+        ``reset()`` (drop everything, readies and valids low)."""
+        rd, wr = self.rd, self.wr
+        size = self.size
+        mem_read, mem_write = self.read, self.write
+        st = {"ar_rdy": False, "r_drv": False, "aw_rdy": False, "w_rdy": False,
+              "b_drv": False, "r_tag": None, "b_tag": None}   # last driven R/B fields
+        arq, rq, awq, wq, bq = deque(), deque(), deque(), deque(), deque()
+        cur_r = [None]       # [arid, addr, num_bytes, beats left, burst, wrap lo, wrap hi]
+        pend_r = [None]      # beat read ahead, waiting for room in the R queue
+        cur_w = [None]       # [awid, addr, num_bytes, beats, n, burst, lo, hi, bresp]
+
+        def opt(ch, name):
+            sig = getattr(ch, name, None)
+            return None if sig is None else _reader(sig)
+
+        if rd is not None:
+            ar, r = rd.ar, rd.r
+            lanes = len(r.rdata) // 8
+            max_size = (lanes - 1).bit_length()
+            arvalid, arready = _reader(ar.arvalid), ar.arready
+            ar_f = (_reader(ar.araddr), opt(ar, "arid"), opt(ar, "arlen"), opt(ar, "arsize"),
+                    opt(ar, "arburst"))
+            rvalid, rready, rdata = r.rvalid, _reader(r.rready), r.rdata
+            rid, rresp, rlast = getattr(r, "rid", None), getattr(r, "rresp", None), r.rlast
+            for name in ("ruser",):
+                if hasattr(r, name):
+                    getattr(r, name).value = 0
+            ar_p, r_p = self.read_if.ar_channel, self.read_if.r_channel
+            rerr = self.read_if.errors
+        else:
+            arvalid = None
+        if wr is not None:
+            aw, w, b = wr.aw, wr.w, wr.b
+            wlanes = len(w.wdata) // 8
+            wmax_size = (wlanes - 1).bit_length()
+            strb_mask = (1 << wlanes) - 1
+            awvalid, awready = _reader(aw.awvalid), aw.awready
+            aw_f = (_reader(aw.awaddr), opt(aw, "awid"), opt(aw, "awlen"), opt(aw, "awsize"),
+                    opt(aw, "awburst"))
+            wvalid, wready = _reader(w.wvalid), w.wready
+            wdata, wlast, wstrb = _reader(w.wdata), _reader(w.wlast), opt(w, "wstrb")
+            bvalid, bready = b.bvalid, _reader(b.bready)
+            bid, bresp = getattr(b, "bid", None), getattr(b, "bresp", None)
+            if hasattr(b, "buser"):
+                b.buser.value = 0
+            aw_p, w_p, b_p = self.write_if.aw_channel, self.write_if.w_channel, \
+                self.write_if.b_channel
+            werr = self.write_if.errors
+        else:
+            awvalid = wvalid = None
+
+        def burst_of(fields, ch, maxsz, nlanes):
+            """(id, aligned addr, num_bytes, beats, burst, wrap lo, wrap hi) of an AR/AW."""
+            addr_g, id_g, len_g, size_g, burst_g = fields
+            addr = addr_g()
+            bid_ = id_g() if id_g is not None else 0
+            length = (len_g() if len_g is not None else 0) + 1
+            sz = size_g() if size_g is not None else maxsz
+            burst = burst_g() if burst_g is not None else 1
+            num_bytes = 1 << sz
+            assert 0 < num_bytes <= nlanes, f"{ch} size {sz} wider than the bus"
+            aligned = (addr // num_bytes) * num_bytes
+            total = num_bytes * length
+            lo = hi = 0
+            if burst == 2:                               # WRAP
+                lo = (addr // total) * total
+                hi = lo + total
+            elif burst == 1:                             # INCR: no 4 KB crossing
+                assert 0x1000 - (aligned & 0xfff) >= total, \
+                    f"{ch} 0x{addr:x} + {length} x {num_bytes} B crosses a 4 KB boundary"
+            return [bid_, aligned, num_bytes, length, burst, lo, hi]
+
+        def next_addr(c, i_addr, i_nb, i_burst, i_lo, i_hi):
+            if c[i_burst] != 0:                          # not FIXED
+                a = c[i_addr] + c[i_nb]
+                if c[i_burst] == 2 and a == c[i_hi]:
+                    a = c[i_lo]
+                c[i_addr] = a
+
+        def read_process():
+            # cocotbext AxiSlaveRead._process_read: take an AR, then per beat read the word
+            # and wait for room in the R queue
+            while True:
+                if pend_r[0] is None:
+                    c = cur_r[0]
+                    if c is None:
+                        if not arq:
+                            return
+                        c = cur_r[0] = arq.popleft()
+                    a = (c[1] // lanes) * lanes
+                    if rerr.windows and rerr.hit(a % size, lanes):
+                        rerr.hits += 1
+                        data, resp = 0, 2
+                    else:
+                        data, resp = int.from_bytes(mem_read(a % size, lanes), "little"), 0
+                    c[3] -= 1
+                    pend_r[0] = (c[0], data, resp, c[3] == 0)
+                    next_addr(c, 1, 2, 4, 5, 6)
+                    if c[3] == 0:
+                        cur_r[0] = None
+                if len(rq) >= 2:
+                    return
+                rq.append(pend_r[0])
+                pend_r[0] = None
+
+        def write_process():
+            # cocotbext AxiSlaveWrite._process_write: take an AW, its W beats, then send B
+            while True:
+                c = cur_w[0]
+                if c is None:
+                    if not awq:
+                        return
+                    c = cur_w[0] = awq.popleft() + [0, 0]        # + [beats done, bresp]
+                if c[7] < c[3]:
+                    if not wq:
+                        return
+                    data, strb, last = wq.popleft()
+                    word = (c[1] // wlanes) * wlanes
+                    i = 0
+                    while i < wlanes:                            # runs of enabled bytes
+                        if strb >> i & 1:
+                            j = i
+                            while j < wlanes and strb >> j & 1:
+                                j += 1
+                            a = word + i
+                            if werr.windows and werr.hit(a % size, j - i):
+                                werr.hits += 1
+                                c[8] = 2
+                                break
+                            mem_write(a % size, data[i:j])
+                            i = j
+                        else:
+                            i += 1
+                    assert last == (c[7] == c[3] - 1), \
+                        f"wlast={last} on beat {c[7] + 1} of {c[3]}"
+                    c[7] += 1
+                    next_addr(c, 1, 2, 4, 5, 6)
+                    continue
+                if len(bq) >= 2:
+                    return
+                bq.append((c[0], c[8]))
+                cur_w[0] = None
+
+        def reset():
+            for q in (arq, rq, awq, wq, bq):
+                q.clear()
+            cur_r[0] = pend_r[0] = cur_w[0] = None
+            if rd is not None:
+                arready.value = 0
+                rvalid.value = 0
+            if wr is not None:
+                awready.value = 0
+                wready.value = 0
+                bvalid.value = 0
+            st.update(ar_rdy=False, r_drv=False, aw_rdy=False, w_rdy=False, b_drv=False)
+
+        def step():
+            if self._in_reset:
+                return True                 # sleeps until the reset changes
+            self.cycles += 1
+            if rd is not None:
+                # AR sink
+                if st["ar_rdy"] and arvalid():
+                    arq.append(burst_of(ar_f, "AR", max_size, lanes))
+                p = ar_p.gen
+                rdy = len(arq) < 2 and not (p is not None and next(p))
+                if rdy != st["ar_rdy"]:
+                    arready.value = int(rdy)
+                    st["ar_rdy"] = rdy
+                # R source
+                if not st["r_drv"] or rready():
+                    p = r_p.gen
+                    if rq and not (p is not None and next(p)):
+                        beat = rq.popleft()
+                        rdata.value = beat[1]
+                        tag = (beat[0], beat[2], beat[3])        # (rid, rresp, rlast)
+                        if tag != st["r_tag"]:
+                            old = st["r_tag"] or (None, None, None)
+                            if rid is not None and tag[0] != old[0]:
+                                rid.value = tag[0]
+                            if rresp is not None and tag[1] != old[1]:
+                                rresp.value = tag[1]
+                            if tag[2] != old[2]:
+                                rlast.value = int(tag[2])
+                            st["r_tag"] = tag
+                        if not st["r_drv"]:
+                            rvalid.value = 1
+                            st["r_drv"] = True
+                    elif st["r_drv"]:
+                        rvalid.value = 0
+                        st["r_drv"] = False
+            if wr is not None:
+                # AW sink
+                if st["aw_rdy"] and awvalid():
+                    awq.append(burst_of(aw_f, "AW", wmax_size, wlanes))
+                p = aw_p.gen
+                rdy = len(awq) < 2 and not (p is not None and next(p))
+                if rdy != st["aw_rdy"]:
+                    awready.value = int(rdy)
+                    st["aw_rdy"] = rdy
+                # W sink
+                if st["w_rdy"] and wvalid():
+                    wq.append((wdata().to_bytes(wlanes, "little"),
+                               wstrb() if wstrb is not None else strb_mask, wlast()))
+                p = w_p.gen
+                rdy = len(wq) < 2 and not (p is not None and next(p))
+                if rdy != st["w_rdy"]:
+                    wready.value = int(rdy)
+                    st["w_rdy"] = rdy
+                # B source
+                if not st["b_drv"] or bready():
+                    p = b_p.gen
+                    if bq and not (p is not None and next(p)):
+                        tag = bq.popleft()                       # (bid, bresp)
+                        if tag != st["b_tag"]:
+                            old = st["b_tag"] or (None, None)
+                            if bid is not None and tag[0] != old[0]:
+                                bid.value = tag[0]
+                            if bresp is not None and tag[1] != old[1]:
+                                bresp.value = tag[1]
+                            st["b_tag"] = tag
+                        if not st["b_drv"]:
+                            bvalid.value = 1
+                            st["b_drv"] = True
+                    elif st["b_drv"]:
+                        bvalid.value = 0
+                        st["b_drv"] = False
+                write_process()
+            if rd is not None:
+                read_process()
+            # idle: nothing queued or driven, no valid up
+            return not (arq or rq or awq or wq or bq or st["r_drv"] or st["b_drv"] or
+                        cur_r[0] or pend_r[0] or cur_w[0]) and \
+                not (arvalid is not None and arvalid()) and \
+                not (awvalid is not None and (awvalid() or wvalid()))
+
+        return step, reset
+
+
+class FastAxiRamRead(FastAxiRam):
+    """Read-only :class:`FastAxiRam` on an ``AxiReadBus`` (as :class:`ErrAxiRamRead`): pause
+    hooks ``ar_channel`` / ``r_channel`` and ``errors`` on the object itself."""
+
+    def __init__(self, bus, clock, reset=None, reset_active_level=True, size=2**64, mem=None,
+                 **kwargs):
+        super().__init__(_Bus(read=bus), clock, reset, reset_active_level, size, mem, **kwargs)
+        self.ar_channel = self.read_if.ar_channel
+        self.r_channel = self.read_if.r_channel
+        self.errors = self.read_if.errors
+
+    def clear_errors(self):
+        self.errors.windows.clear()
+
+
+class FastAxiRamWrite(FastAxiRam):
+    """Write-only :class:`FastAxiRam` on an ``AxiWriteBus`` (as :class:`ErrAxiRamWrite`)."""
+
+    def __init__(self, bus, clock, reset=None, reset_active_level=True, size=2**64, mem=None,
+                 **kwargs):
+        super().__init__(_Bus(write=bus), clock, reset, reset_active_level, size, mem, **kwargs)
+        self.aw_channel = self.write_if.aw_channel
+        self.w_channel = self.write_if.w_channel
+        self.b_channel = self.write_if.b_channel
+        self.errors = self.write_if.errors
+
+    def clear_errors(self):
+        self.errors.windows.clear()
+
+
+class _Bus:
+    def __init__(self, read=None, write=None):
+        self.read = read
+        self.write = write
 
 
 def random_pause(seed, p: float):

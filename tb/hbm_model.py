@@ -15,11 +15,17 @@ Structure (docs/hbm-model.md has the numbers, their sources and the calibration)
   ``write(addr, data)``; cocotbext-axi ``SparseMemory`` by default or e.g. ``model.core.SparseMem``)
   and one :class:`HbmChannel` per pseudo-channel, so ports reaching the same pseudo-channel
   contend for its banks and data bus, as behind the U280 switch.
-* :class:`HbmPort`: the AXI4 slave on one master (``AxiBus.from_prefix(dut, prefix)``). One
-  per-cycle coroutine samples the handshakes of all five channels and drives the next values;
+* :class:`HbmPort`: the AXI4 slave on one master (``AxiBus.from_prefix(dut, prefix)``). Its
+  per-cycle step samples the handshakes of all five channels and drives the next values;
   timing is computed per burst, the per-beat work is one ``rdata`` write or one ``wdata`` read.
   Responses (R and B) return in acceptance order whatever their ID, which AXI allows. Accesses
   outside the port's home pseudo-channel pay the lateral switch latency.
+* One coroutine per memory and clock (:class:`_Ticker`) steps all its ports at every edge, in
+  construction order. A port with nothing outstanding and AR/AW valid low *sleeps*: it is not
+  stepped (only its two valids are read) until a valid rises; when every port sleeps the
+  coroutine itself awaits a valid (or reset) change instead of the clock and counts the edges it
+  skipped from the simulation time. Timing, refresh and pause draws are those of a port stepped
+  on every edge (``sleep=False``), checked cycle for cycle by ``tb/hbm`` ``test_sleep_exact``.
 
 Error injection follows :class:`axi_models.ErrAxiRam`: [lo, hi) byte windows (addresses modulo the
 memory size) per port; a read beat inside a read window returns zeros with SLVERR, a write beat
@@ -39,7 +45,8 @@ from dataclasses import dataclass, field, replace
 from typing import Callable, Iterator, Protocol
 
 import cocotb
-from cocotb.triggers import RisingEdge
+from cocotb.simtime import get_sim_time
+from cocotb.triggers import Event, RisingEdge
 
 OKAY, SLVERR = 0, 2
 INCR = 1
@@ -382,6 +389,15 @@ class HbmMemory:
         self.mem: Backing = backing if backing is not None else SparseMemory(size)
         self.cfg = cfg or HbmConfig()
         self.channels: dict[int, HbmChannel] = {}
+        self.tickers: dict[object, _Ticker] = {}      # one per port clock
+
+    def ticker(self, clock) -> "_Ticker":
+        """The coroutine that steps this memory's ports on ``clock`` (created on first use)."""
+        key = getattr(clock, "_path", None) or id(clock)
+        t = self.tickers.get(key)
+        if t is None:
+            t = self.tickers[key] = _Ticker(clock, lambda: self.tickers.pop(key, None))
+        return t
 
     def channel(self, pc: int) -> HbmChannel:
         ch = self.channels.get(pc)
@@ -443,8 +459,10 @@ class PortStats:
     r_beats: int = 0
     w_beats: int = 0
     lateral: int = 0               # bursts outside the home pseudo-channel
-    cycles: int = 0                # clock edges seen out of reset
+    cycles: int = 0                # clock edges seen out of reset (slept ones included)
     model_s: float = 0.0           # wall time inside the per-cycle body
+    sleeps: int = 0                # idle periods the port slept through
+    slept: int = 0                 # clock edges it was not stepped on
     read_latency: list[int] = field(default_factory=list)   # AR accept -> first R beat
 
 
@@ -455,11 +473,16 @@ class HbmPort:
     direction may be None. ``home_pc`` is the port's own pseudo-channel. ``reset`` is sampled on
     its edges; while active the port drops every transaction and drives its valids/readies low.
     ``log_latency`` records every read's first-beat latency in ``stats.read_latency``.
+
+    ``sleep`` (default on): with no burst outstanding and AR/AW valid low the port is not stepped
+    until a valid rises (see :class:`_Ticker`); what it computes is the same as with
+    ``sleep=False``, which steps it on every edge.
     """
 
     def __init__(self, bus, clock, reset=None, reset_active_level: bool = True, *,
                  memory: HbmMemory | None = None, home_pc: int = 0, port_id: int | None = None,
-                 seed: int = 0, log_latency: bool = False, check_protocol: bool = True):
+                 seed: int = 0, log_latency: bool = False, check_protocol: bool = True,
+                 sleep: bool = True):
         self.log = logging.getLogger("cocotb.hbm")
         self.memory = memory or HbmMemory()
         self.cfg = self.memory.cfg
@@ -483,6 +506,8 @@ class HbmPort:
         self.stats = PortStats()
         self.cycle = 0
         self._in_reset = False
+        self.sleep = sleep
+        self._asleep: tuple[int, int] | None = None   # (ticker edge, cycle) when it fell asleep
 
         self.rd = bus.read
         self.wr = bus.write
@@ -504,17 +529,23 @@ class HbmPort:
             self._full_strb = (1 << self.bb) - 1
         self._clear()
         self._drive_idle()
-        self._tasks = [cocotb.start_soon(self._run())]
+        self._step, self._poll = self._make_step()
+        self._tasks = []
         if reset is not None:
             self._tasks.append(cocotb.start_soon(self._watch_reset()))
+        self._ticker: _Ticker | None = self.memory.ticker(clock)
+        self._ticker.add(self)
 
     # -- public API (ErrAxiRam-compatible where it overlaps) --------------------------------
 
     def stop(self) -> None:
-        """Stop the port's coroutines (e.g. to put a fresh model on the same bus)."""
+        """Stop the port (e.g. to put a fresh model on the same bus)."""
         for task in self._tasks:
             task.cancel()
         self._tasks.clear()
+        if self._ticker is not None:
+            self._ticker.remove(self)
+            self._ticker = None
 
     def read(self, addr: int, n: int) -> bytes:
         return self.memory.read(addr, n)
@@ -559,6 +590,8 @@ class HbmPort:
     def set_pause_generators(self, ar=None, aw=None, w=None, r=None, b=None) -> None:
         """Generators yielding True for a cycle of pause: ``ar``/``aw``/``w`` hold the ready
         low (backpressure), ``r``/``b`` hold back a response that is ready (idle cycles)."""
+        if self._ticker is not None:
+            self._ticker.catch_up()
         self._pause.update(ar=ar, aw=aw, w=w, r=r, b=b)
 
     def set_pause_generator(self, channel: str, gen=None) -> None:
@@ -566,6 +599,8 @@ class HbmPort:
         or "b") and leave the others as they are."""
         if channel not in self._pause:
             raise ValueError(f"unknown channel {channel!r}")
+        if self._ticker is not None:
+            self._ticker.catch_up()
         self._pause[channel] = gen
 
     def set_extra_latency(self, probability: float, max_cycles: int) -> None:
@@ -651,6 +686,37 @@ class HbmPort:
                 self._drive_idle()
             await self.reset.value_change
 
+    def _wakers(self) -> list:
+        """Triggers that end a sleep: AR/AW valid rising (a port sleeps with both low) and
+        reset changes."""
+        out = []
+        if self.rd is not None:
+            out.append(RisingEdge(self.rd.ar.arvalid))
+        if self.wr is not None:
+            out.append(RisingEdge(self.wr.aw.awvalid))
+        if self.reset is not None:
+            out.append(self.reset.value_change)
+        return out
+
+    def _skip_pauses(self, m: int) -> None:
+        """The AR/AW pause draws of ``m`` idle edges (a stepped idle port draws them on every
+        edge) and the readies the last draws give."""
+        for ch, bus in (("ar", self.rd), ("aw", self.wr)):
+            p = self._pause[ch]
+            if p is None or bus is None or m <= 0:
+                continue
+            v = False
+            for _ in range(m):
+                v = next(p)
+            rdy = not v
+            if ch == "ar":
+                if rdy != self._ar_rdy:
+                    bus.ar.arready.value = int(rdy)
+                    self._ar_rdy = rdy
+            elif rdy != self._aw_rdy:
+                bus.aw.awready.value = int(rdy)
+                self._aw_rdy = rdy
+
     def _burst_req(self, sigs, write: bool) -> _Burst:
         addr_s, len_s, id_s, size_s, burst_s = sigs
         addr = addr_s()
@@ -730,13 +796,16 @@ class HbmPort:
             if any(bad):
                 b.bad = bad
 
-    async def _run(self) -> None:
-        edge = RisingEdge(self.clock)
+    def _make_step(self):
+        """The per-edge functions ``step()`` (sample the handshakes of the edge, drive the next
+        cycle, fall asleep when idle) and ``poll()`` (for a sleeping port: wake and step if an
+        AR/AW valid is up or the reset changed, else only the AR/AW pause draws)."""
         perf = time.perf_counter
         st = self.stats
         rd, wr = self.rd, self.wr
         pause = self._pause
         bb = self.bb
+        arvalid = awvalid = None
         if rd is not None:
             arvalid, arready = _reader(rd.ar.arvalid), rd.ar.arready
             rvalid, rready, rdata, rlast = rd.r.rvalid, _reader(rd.r.rready), rd.r.rdata, rd.r.rlast
@@ -749,10 +818,10 @@ class HbmPort:
             bid = getattr(wr.b, "bid", None)
             bresp = getattr(wr.b, "bresp", None)
         cfg = self.cfg
-        while True:
-            await edge
+
+        def step() -> None:
             if self._in_reset:
-                continue
+                return
             t0 = perf()
             self.cycle = c = self.cycle + 1
             st.cycles += 1
@@ -841,6 +910,34 @@ class HbmPort:
                         self._b_drv = vld
                     self._b_vld = vld
             st.model_s += perf() - t0
+            # ---- idle: sleep until an AR/AW valid rises --------------------------------------
+            if self.sleep and not (self._rq or self._wq or self._bq) and \
+                    not (arvalid is not None and arvalid()) and \
+                    not (awvalid is not None and awvalid()):
+                self._asleep = (self._ticker.edges, c)
+                st.sleeps += 1
+
+        def poll() -> None:
+            if self._in_reset or (arvalid is not None and arvalid()) or \
+                    (awvalid is not None and awvalid()):
+                e0, c0 = self._asleep
+                self._asleep = None
+                m = self._ticker.edges - e0 - 1           # edges it was not stepped on
+                self.cycle = c0 + m
+                st.cycles += m
+                st.slept += m
+                step()
+            elif pause["ar"] is not None or pause["aw"] is not None:
+                self._skip_pauses(1)
+
+        return step, poll
+
+    def cycles_now(self) -> int:
+        """``stats.cycles`` up to the current edge (a sleeping port adds the edges it slept
+        through when it wakes)."""
+        if self._asleep is None or self._ticker is None:
+            return self.stats.cycles
+        return self.stats.cycles + self._ticker.edges_now() - self._asleep[0]
 
     @property
     def beats(self) -> int:
@@ -850,5 +947,140 @@ class HbmPort:
         s = self.stats
         bps = self.beats / s.model_s if s.model_s else 0.0
         return (f"port {self.port_id}: {s.ar} AR, {s.aw} AW, {s.r_beats} R + {s.w_beats} W beats "
-                f"in {s.cycles} cycles, {s.lateral} lateral bursts; model {s.model_s:.2f} s "
+                f"in {self.cycles_now()} cycles ({s.slept} slept in {s.sleeps} sleeps), "
+                f"{s.lateral} lateral bursts; model {s.model_s:.2f} s "
                 f"({bps:,.0f} beats/s of model time)")
+
+
+class _Ticker:
+    """Steps the ports of one :class:`HbmMemory` on one clock: one coroutine instead of one per
+    port, the ports in construction order at every edge (the order their own coroutines had),
+    so that ports sharing a pseudo-channel are scheduled in the same order whichever of them
+    slept.
+
+    A sleeping port is only polled (its AR/AW valids read, its AR/AW pause generators drawn).
+    When every port has slept for ``IDLE_MIN`` edges at a regular clock period, the ticker stops
+    awaiting the clock: it awaits a rise of any port's AR/AW valid or a reset change (or a new
+    port; small watcher coroutines, one per signal, set an event),
+    then counts the edges it skipped as (time elapsed) // period, makes each port's pause draws
+    for them, and resumes at the next edge. A first edge after that which is not where the period
+    puts it (the clock changed while asleep) is counted in ``mismatches`` (edge count rounded)
+    and ends this ticker's sleeping.
+    """
+
+    IDLE_MIN = 4
+
+    def __init__(self, clock, on_empty: Callable[[], object]):
+        self.clock = clock
+        self.ports: list[HbmPort] = []
+        self.edges = 0                    # clock edges since the ticker started
+        self.sleep = True
+        self.mismatches = 0
+        self.sleeps = 0
+        self._on_empty = on_empty
+        self._kick = Event()
+        self._watchers: dict[HbmPort, list] = {}
+        self._asleep: tuple[int, int] | None = None         # (t0, period) while asleep
+        self._expect: tuple[int, int, int, int] | None = None   # after a sleep
+        self._task = cocotb.start_soon(self._run())
+
+    def add(self, port: "HbmPort") -> None:
+        self.ports.append(port)
+        self._watchers[port] = [cocotb.start_soon(self._watch(trig))
+                                for trig in port._wakers()]
+        self._kick.set()
+
+    def remove(self, port: "HbmPort") -> None:
+        if port in self.ports:
+            self.ports.remove(port)
+        for task in self._watchers.pop(port, []):
+            task.cancel()
+        if not self.ports:
+            self._task.cancel()
+            self._on_empty()
+
+    async def _watch(self, trigger) -> None:
+        """Wakes the sleeping ticker on ``trigger`` (a rising AR/AW valid or a reset change);
+        one small coroutine per signal, cheaper than a First() over all of them per sleep."""
+        while True:
+            await trigger
+            if self._asleep is not None:
+                self._kick.set()
+
+    def edges_now(self) -> int:
+        """``edges`` including those passed while the ticker sleeps (an edge at the current
+        time not included)."""
+        if self._asleep is None:
+            return self.edges
+        t0, period = self._asleep
+        return self.edges + (get_sim_time() - t0 - 1) // period
+
+    async def _run(self) -> None:
+        edge = RisingEdge(self.clock)
+        idle_t: list[int] = []          # sim time of the edges at which every port slept
+        while True:
+            await edge
+            self.edges += 1
+            if self._expect is not None:
+                self._check_wake()
+            asleep = True
+            for port in self.ports:
+                if port._asleep is None:
+                    port._step()
+                else:
+                    port._poll()
+                if port._asleep is None:
+                    asleep = False
+            if not (asleep and self.sleep and self.ports):
+                if idle_t:
+                    idle_t.clear()
+                continue
+            idle_t.append(get_sim_time())
+            if len(idle_t) <= self.IDLE_MIN:
+                continue
+            period = idle_t[1] - idle_t[0]
+            regular = period > 0 and all(idle_t[k + 1] - idle_t[k] == period
+                                         for k in range(1, len(idle_t) - 1))
+            t0 = idle_t[-1]
+            idle_t.clear()
+            if regular:
+                await self._sleep(t0, period)
+
+    async def _sleep(self, t0: int, period: int) -> None:
+        self._kick.clear()
+        self._asleep = (t0, period)
+        self.sleeps += 1
+        await self._kick.wait()
+        self.catch_up()
+        t0, period = self._asleep
+        self._asleep = None
+        self._expect = (t0 + period, t0, self.edges, period)
+
+    def catch_up(self) -> None:
+        """While asleep: count the edges passed so far and make the sleeping ports' pause
+        draws for them (so that a pause generator replaced now starts where it would have)."""
+        if self._asleep is None:
+            return
+        t0, period = self._asleep
+        m = (get_sim_time() - t0) // period       # edges passed without being stepped
+        if m:
+            self.edges += m
+            for port in self.ports:
+                if port._asleep is not None and not port._in_reset:
+                    port._skip_pauses(m)
+            self._asleep = (t0 + m * period, period)
+
+    def _check_wake(self) -> None:
+        t_exp, t0, e0, period = self._expect
+        self._expect = None
+        t = get_sim_time()
+        if t == t_exp:
+            return
+        self.mismatches += 1
+        # e0 counts the edges up to the last skipped one; the one just counted is e0 + 1
+        self.edges = e0 + round((t - t_exp) / period) + 1
+        if (t - t0) % period:
+            self.sleep = False
+            logging.getLogger("cocotb.hbm").warning(
+                "HBM ports on %s: clock period changed while asleep; they no longer sleep "
+                "(edge count rounded)", getattr(self.clock, "_path", self.clock))

@@ -12,8 +12,14 @@ pseudo-channel p, all ports on one :class:`HbmMemory`.
   accesses one and two switch groups away) against the model's own configuration.
 * ``test_random_traffic``: random commands on every port in both directions, across
   pseudo-channels, with pause generators and random extra latency; data checked.
+* ``test_sleep_exact``: idle-sleeping ports (the default) give exactly the timing of ports that
+  wake every cycle: command batches with idle gaps up to several refresh intervals, pauses and
+  extra latency, run both ways and compared cycle for cycle.
 * ``test_errors``: read and write SLVERR windows reach the engines' error outputs; a write in a
   window leaves memory unchanged.
+* ``test_fast_ram_exact``: the lean RAM ``axi_models.FastAxiRam`` against cocotbext-axi's AxiRam
+  (``axi_models.ErrAxiRam``) on the same engines: the same random commands with error windows,
+  compared cycle for cycle (no pauses; the AxiRam run first, then the FastAxiRam one).
 
 Environment (set by test_hbm_model.py): NPORTS, HBM_SCALE (fraction of the calibration sizes),
 HBM_BOUNDS (``lo,hi,rand_max`` acceptance bounds).
@@ -33,7 +39,7 @@ from cocotb.clock import Clock
 from cocotb.triggers import ClockCycles, RisingEdge
 from cocotbext.axi import AxiBus
 
-from axi_models import random_pause
+from axi_models import ErrAxiRam, FastAxiRam, random_pause
 from hbm_model import HbmConfig, HbmMemory, HbmPort, U280_PORT_NS, _reader
 
 PC = 256 << 20                      # pseudo-channel window
@@ -70,7 +76,8 @@ class Engine:
         if self.read:
             self.out_valid, self.out_data, self.out_err = (
                 _reader(g(n)) for n in ("out_valid_o", "out_data_o", "out_err_o"))
-            g("out_ready_i").value = 1
+            self.out_ready = g("out_ready_i")
+            self.out_ready.value = 1
         else:
             self.in_valid, self.in_ready, self.in_data = g("in_valid_i"), \
                 _reader(g("in_ready_o")), g("in_data_i")
@@ -85,6 +92,8 @@ class Engine:
         self._beat = 0               # beats received (read) / sent (write) of the active command
         self._offering = False
         self._buf = bytearray()
+        self.ready_gen = None        # read: out_ready pattern (None: always ready)
+        self._rdy = 1
 
     def idle(self) -> bool:
         return not self.queue and self.active is None
@@ -94,7 +103,11 @@ class Engine:
         cmd = self.active
         if cmd is not None:
             if self.read:
-                if self.out_valid():
+                ok = self._rdy                  # out_ready of the cycle that just ended
+                if self.ready_gen is not None:
+                    self._rdy = int(not next(self.ready_gen))
+                    self.out_ready.value = self._rdy
+                if ok and self.out_valid():
                     self._buf += self.out_data().to_bytes(self.bb, "little")
                     if self.check_err and self.out_err():
                         cmd.err_beats.append(self._beat)
@@ -294,7 +307,8 @@ async def test_calibration(dut):
         mbeats = sum(p.beats for p in tb.ports)
         ms = sum(p.stats.model_s for p in tb.ports)
         note += (f"; {mbeats / wall:,.0f} beats/s wall, {mbeats / ms:,.0f} beats/s model code, "
-                 f"{(tb.cycle - cyc0) / wall:,.0f} cycles/s")
+                 f"{(tb.cycle - cyc0) / wall:,.0f} cycles/s; ports slept "
+                 f"{sum(p.stats.slept for p in tb.ports)} cycles")
         rows.append((name, beats * bb, cycles, eff, note))
         results[key] = eff
         beats_total += mbeats
@@ -446,6 +460,77 @@ async def test_random_traffic(dut):
 
 
 @cocotb.test()
+async def test_sleep_exact(dut):
+    """Idle sleeping (``HbmPort(sleep=True)``, the default) changes nothing the model computes:
+    the same random command batches, separated by idle gaps from a few cycles to several
+    refresh intervals, with pauses on every channel and random extra latency, run once on ports
+    that wake every cycle and once on sleeping ports. Every command's acceptance and completion
+    cycle, every read's first-beat latency, the ports' counters and each pseudo-channel's hit /
+    empty / conflict / refresh counts must be equal, and the sleeping ports must have slept."""
+    tb = TB(dut)
+    seed = cocotb.RANDOM_SEED
+    runs = []
+    for sleep in (False, True):
+        tb.start_clock()
+        rng = random.Random(seed)
+        tb.new_model(seed=seed, log_latency=True, sleep=sleep)
+        refi = tb.memory.cfg.cycles().REFI
+        for i, p in enumerate(tb.ports):
+            p.set_pause_generators(**{ch: random_pause(seed + 10 * i + k, 0.2)
+                                      for k, ch in enumerate(("ar", "aw", "w", "r", "b"))})
+            p.set_extra_latency(0.2, 20)
+        await tb.reset()
+        start = tb.cycle
+        t_wall = time.perf_counter()
+        trace = []
+        for batch in range(int(os.environ.get("HBM_SLEEP_BATCHES", "12"))):
+            cmds: dict[str, list[Cmd]] = {}
+            for p in range(tb.nports):
+                for kind in ("rd", "wr"):
+                    if rng.random() < 0.3:
+                        continue
+                    lst = []
+                    # distinct 4 KB pages of the engine's own 1 MB windows (writes checked)
+                    for page in rng.sample(range(3 * 64), rng.randint(1, 4)):
+                        win = (page // 64) * PC + (p * 2 + (kind == "wr")) * (1 << 20) + \
+                            (page % 64) * 4096
+                        lst.append(Cmd(win, rng.choice([1, 3, 16, rng.randint(1, 128)])))
+                    cmds[f"{kind}{p}"] = lst
+            if not cmds:
+                cmds["rd0"] = [Cmd(0x1000, 4)]
+            for name, lst in cmds.items():
+                (fill if name.startswith("rd") else wdata)(tb, rng, lst)
+            await tb.run(cmds)
+            for name, lst in sorted(cmds.items()):
+                for c in lst:
+                    (tb.check_read if name.startswith("rd") else tb.check_written)(c)
+                    trace.append((batch, name, c.addr, c.beats, c.t_accept - start,
+                                  c.t_done - start))
+            # idle: short gaps, gaps over a refresh interval, gaps of several
+            await ClockCycles(dut.clk_i, rng.choice([1, 2, 5, 9, 40, 300, refi + 17,
+                                                     3 * refi + 101]))
+        wall = time.perf_counter() - t_wall
+        ports = [(p.stats.ar, p.stats.aw, p.stats.r_beats, p.stats.w_beats, p.cycles_now(),
+                  p.stats.lateral, list(p.stats.read_latency)) for p in tb.ports]
+        chans = {pc: (s.hits, s.empty, s.conflicts, s.refreshes, s.beats, s.busy)
+                 for pc, s in tb.memory.stats().items()}
+        slept = sum(p.stats.slept for p in tb.ports)
+        tb.log.info("sleep=%s: %d commands, %d cycles in %.2f s wall, ports slept through %d "
+                    "cycles in %d sleeps, all of them in %d", sleep, len(trace), tb.cycle - start,
+                    wall, slept, sum(p.stats.sleeps for p in tb.ports),
+                    sum(t.sleeps for t in tb.memory.tickers.values()))
+        assert all(t.mismatches == 0 for t in tb.memory.tickers.values())
+        runs.append((trace, ports, chans, slept))
+    (trace0, ports0, chans0, slept0), (trace1, ports1, chans1, slept1) = runs
+    assert slept0 == 0 and slept1 > 0
+    for a, b in zip(trace0, trace1):
+        assert a == b, f"command timing differs with sleeping ports: {a} vs {b}"
+    assert trace0 == trace1
+    assert ports0 == ports1, "port counters or read latencies differ with sleeping ports"
+    assert chans0 == chans1, "pseudo-channel statistics differ with sleeping ports"
+
+
+@cocotb.test()
 async def test_errors(dut):
     """SLVERR windows: the read engine flags exactly the beats inside a read window, the write
     engine reports err_o and memory inside a write window keeps its old content."""
@@ -486,3 +571,102 @@ async def test_errors(dut):
     assert got == want
     tb.check_written(w2)
     assert port.write_error_hits == 2
+
+
+_RAM_RUNS: dict[str, list] = {}
+
+
+@cocotb.test()
+@cocotb.parametrize(model=["axiram", "fast"])
+async def test_fast_ram_exact(dut, model):
+    """``axi_models.FastAxiRam`` behaves on the bus as cocotbext-axi's AxiRam (``ErrAxiRam``)
+    without pauses: the same random read and write commands on every engine at once (several
+    bursts in flight, 1..300 beats, across 4 KB pages, idle gaps between batches), with read and
+    write error windows, run on ErrAxiRam and then on FastAxiRam. Every command's acceptance and
+    completion cycle, error flag and erroneous beats, the read data and memory after the writes,
+    and the error-hit counts must be equal."""
+    tb = TB(dut)
+    tb.start_clock()
+    for p in range(tb.nports):
+        logging.getLogger(f"cocotb.{dut._name}.m_axi{p}").setLevel(logging.ERROR)
+    cls = ErrAxiRam if model == "axiram" else FastAxiRam
+    rams = []
+    for p in range(tb.nports):
+        rams.append(cls(AxiBus.from_prefix(dut, f"m_axi{p}"), dut.clk_i, dut.rst_ni,
+                        reset_active_level=False, size=1 << 24,
+                        mem=rams[0].mem if rams else None))
+    tb.memory = rams[0]
+    wlast = (tb.nports * 2 - 1) << 20                     # the last write engine's window
+    rams[0].add_read_error(0x800, 0x840)                  # in rd0's window
+    rams[-1].add_write_error(wlast + 0xF000, wlast + 0xF100)
+    for e in tb.engines.values():
+        e.check_err = e.read
+        if e.read:                      # stream backpressure, so that RREADY drops too
+            e.ready_gen = random_pause(f"fast_ram_exact-{e.name}", 0.3)
+    hs: list[tuple] = []                # (cycle, port, channel) of every AXI handshake
+    cocotb.start_soon(_handshakes(dut, tb, hs))
+    await tb.reset()
+    # the same commands in both cases (cocotb.RANDOM_SEED differs per parametrised test)
+    rng = random.Random(f"fast_ram_exact-{os.environ.get('COCOTB_RANDOM_SEED', '1')}")
+    start = tb.cycle
+    trace = []
+    for batch in range(int(os.environ.get("HBM_RAM_BATCHES", "10"))):
+        cmds: dict[str, list[Cmd]] = {}
+        for p in range(tb.nports):
+            for kind in ("rd", "wr"):
+                lst, used = [], 0
+                for _ in range(rng.randint(0, 4)):
+                    beats = rng.choice([1, 2, 16, 17, rng.randint(1, 300)])
+                    win = (p * 2 + (kind == "wr")) * (1 << 20)
+                    if kind == "rd":
+                        off = rng.randrange(0, (1 << 16) - beats * tb.bb, tb.bb)
+                    else:
+                        off = used + tb.bb * rng.randrange(8)
+                        used = off + beats * tb.bb
+                    lst.append(Cmd(win + off, beats))
+                if lst:
+                    cmds[f"{kind}{p}"] = lst
+        if batch == 0:                                    # one command into each window
+            cmds.setdefault("rd0", []).append(Cmd(0x700, 16))
+            cmds.setdefault(f"wr{tb.nports - 1}", []).append(Cmd(wlast + 0xEF80, 16))
+        if not cmds:
+            continue
+        for name, lst in cmds.items():
+            (fill if name.startswith("rd") else wdata)(tb, rng, lst)
+        await tb.run(cmds)
+        for name, lst in sorted(cmds.items()):
+            for k, c in enumerate(lst):
+                got = c.data if name.startswith("rd") else tb.memory.read(c.addr, c.beats * tb.bb)
+                trace.append((batch, name, k, c.addr, c.beats, c.t_accept - start,
+                              c.t_done - start, c.err, tuple(c.err_beats), hash(got)))
+        await ClockCycles(dut.clk_i, rng.choice([1, 3, 20, 200]))
+    hits = [(r.read_error_hits, r.write_error_hits) for r in rams]
+    shakes = [(c - start, p, ch) for c, p, ch in hs if c > start]
+    tb.log.info("%s: %d commands in %d cycles, %d handshakes, error hits %s", model,
+                len(trace), tb.cycle - start, len(shakes), hits)
+    assert any(t[7] for t in trace), "no command met an error window"
+    _RAM_RUNS[model] = (trace, shakes, hits)
+    if model == "fast":
+        assert "axiram" in _RAM_RUNS, "run with the axiram case first"
+        ref, ref_shakes, ref_hits = _RAM_RUNS["axiram"]
+        for a, b in zip(ref, trace):
+            assert a == b, f"FastAxiRam differs from AxiRam: {b} vs {a}"
+        assert len(ref) == len(trace) and ref_hits == hits
+        for a, b in zip(ref_shakes, shakes):
+            assert a == b, f"first handshake that differs: FastAxiRam {b}, AxiRam {a}"
+        assert len(ref_shakes) == len(shakes)
+
+
+async def _handshakes(dut, tb: TB, out: list) -> None:
+    """Record (cycle, port, channel) of every handshake on the m_axi ports (each edge)."""
+    chans = []
+    for p in range(tb.nports):
+        for ch in ("ar", "aw", "w", "r", "b"):
+            chans.append((p, ch, _reader(getattr(dut, f"m_axi{p}_{ch}valid")),
+                          _reader(getattr(dut, f"m_axi{p}_{ch}ready"))))
+    edge = RisingEdge(dut.clk_i)
+    while True:
+        await edge
+        for p, ch, v, r in chans:
+            if v() and r():
+                out.append((tb.cycle, p, ch))

@@ -1,7 +1,9 @@
 """pytest entry for the HBM port model (tb/hbm_model.py).
 
 * ``test_hbm_verilator``: the cocotb tests of tb/hbm/tb_hbm.py (calibration table, latencies,
-  random traffic with pauses, SLVERR windows) on two ports built from the RTL burst engines.
+  random traffic with pauses, SLVERR windows, idle-sleeping ports against per-edge ones, the
+  lean ``axi_models.FastAxiRam`` against cocotbext-axi's AxiRam) on two ports built from the RTL
+  burst engines.
   The calibration table is printed by the simulator (``pytest -s``) and written to
   ``<run dir>/calibration.txt``.
 * ``test_hbm_icarus``: the same cocotb tests on Icarus (about 10 s).

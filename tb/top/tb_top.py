@@ -27,7 +27,7 @@ from cocotb.triggers import ClockCycles, RisingEdge
 from cocotbext.axi import AxiBus, AxiLiteBus, AxiLiteMaster, AxiReadBus, AxiResp
 from cocotbext.axi.sparse_memory import SparseMemory
 
-from axi_models import ErrAxiRam, ErrAxiRamRead
+from axi_models import ErrAxiRam, ErrAxiRamRead, FastAxiRam, FastAxiRamRead
 from hbm_model import HbmConfig, HbmMemory, HbmPort
 from model.core import CoreModel, SparseMem
 from model.isa import CoreConfig, Err, Op, assemble, disassemble
@@ -93,11 +93,17 @@ class TB:
             logging.getLogger(f"cocotb.{dut._name}.{prefix}").setLevel(logging.WARNING)
         self.axil = AxiLiteMaster(AxiLiteBus.from_prefix(dut, "s_axil"), clk, rst,
                                   reset_active_level=False)
-        self.ddr = ErrAxiRam(AxiBus.from_prefix(dut, "m_axi_ddr"), clk, rst,
-                             reset_active_level=False, size=self.layout.mem_size(0))
-        self.insn = ErrAxiRamRead(AxiReadBus.from_prefix(dut, "m_axi_insn"), clk, rst,
-                                  reset_active_level=False, size=self.layout.mem_size(0),
-                                  mem=self.ddr.mem)
+        # RAM models: the lean idle-sleeping ones (tb/axi_models.py FastAxiRam, cycle for cycle
+        # the cocotbext-axi AxiRam without pauses), or TOP_RAM_MODEL=axiram for cocotbext-axi's;
+        # TOP_HBM_SLEEP=0 steps the HBM models on every edge (both only for speed comparisons)
+        ram, ram_rd = (ErrAxiRam, ErrAxiRamRead) if \
+            os.environ.get("TOP_RAM_MODEL", "fast") == "axiram" else (FastAxiRam, FastAxiRamRead)
+        hbm_sleep = os.environ.get("TOP_HBM_SLEEP", "1") != "0"
+        self.ddr = ram(AxiBus.from_prefix(dut, "m_axi_ddr"), clk, rst,
+                       reset_active_level=False, size=self.layout.mem_size(0))
+        self.insn = ram_rd(AxiReadBus.from_prefix(dut, "m_axi_insn"), clk, rst,
+                           reset_active_level=False, size=self.layout.mem_size(0),
+                           mem=self.ddr.mem)
         hbm_mem = SparseMemory(self.layout.mem_size(1))
         if self.hbm_model == "hbm":
             hbm_ns = self.hbm_ps / 1000 if cfg.HBM_ASYNC else CLK_NS
@@ -105,14 +111,14 @@ class TB:
             shared = HbmMemory(size=self.layout.mem_size(1), backing=hbm_mem,
                                cfg=HbmConfig(clk_ns=hbm_ns, beat_bytes=bb))
             self.hbm = [HbmPort(AxiBus.from_prefix(dut, f"m_axi_hbm{i}"), hclk, hrst,
-                                reset_active_level=False, memory=shared, home_pc=i, seed=seed + i)
+                                reset_active_level=False, memory=shared, home_pc=i, seed=seed + i,
+                                sleep=hbm_sleep)
                         for i in range(cfg.NUM_HBM)]
             for port in self.hbm:       # random extra latency on a fifth of the bursts
                 port.set_extra_latency(0.2, 40)
         else:
-            self.hbm = [ErrAxiRam(AxiBus.from_prefix(dut, f"m_axi_hbm{i}"), hclk, hrst,
-                                  reset_active_level=False, size=self.layout.mem_size(1),
-                                  mem=hbm_mem)
+            self.hbm = [ram(AxiBus.from_prefix(dut, f"m_axi_hbm{i}"), hclk, hrst,
+                            reset_active_level=False, size=self.layout.mem_size(1), mem=hbm_mem)
                         for i in range(cfg.NUM_HBM)]
         self.ports = [self.ddr] + self.hbm
         # the model persists across runs like the hardware (global buffer contents)
