@@ -1,7 +1,13 @@
 // DMA engine: moves whole global-buffer words between the global buffer and one of NUM_HBM+1
 // memory ports (port 0 = DDR, port p >= 1 = HBM port p-1). Each port has its own AXI4 read and
 // write burst engine (several bursts in flight, 4 KB splitting); one transfer runs at a time.
-// Byte counters per port and direction count every data beat handshaken on the AXI bus.
+// During a MATMUL the engine's read streams (skipopu_mm_rd: weights from the weight port,
+// INT4 scales from DDR) own the read channels of those two ports instead (the sequencer issues
+// no transfer meanwhile, and the read engines are idle when a MATMUL starts).
+// Byte counters per port and direction count every data beat handshaken on the AXI bus by the
+// transfer engines, and every beat the MATMUL engine consumes from its read streams: beats that
+// the streams had read ahead of a failed weight tile are dropped uncounted, so the counters are
+// those of docs/isa.md (the tiles up to and including the failing one).
 //
 // AXI ports are packed per memory port: signal[p*W +: W] belongs to port p.
 
@@ -32,7 +38,6 @@ module skipopu_dma #(
   // Command (accepted when cmd_valid_i && !busy_o)
   input  logic                 cmd_valid_i,
   input  logic                 cmd_store_i,     // 0: memory -> buffer, 1: buffer -> memory
-  input  logic                 cmd_stream_i,    // load to strm_*_o instead of the buffer
   input  logic [3:0]           cmd_port_i,
   input  logic [ADDR_W-1:0]    cmd_mem_addr_i,
   input  logic [GB_AW-1:0]     cmd_gb_addr_i,
@@ -41,9 +46,25 @@ module skipopu_dma #(
   output logic                 done_o,          // pulse
   output logic                 err_o,           // with done_o: AXI error response seen
 
-  // Load stream (cmd_stream_i loads, e.g. weight tiles for the PE array; always accepted)
-  output logic                 strm_valid_o,
-  output logic [DATA_W-1:0]    strm_data_o,
+  // MATMUL read streams (skipopu_mm_rd; start while no transfer runs)
+  input  logic                 mrd_start_i,
+  input  logic [3:0]           mrd_wport_i,     // weight port
+  input  logic [ADDR_W-1:0]    mrd_waddr_i,
+  input  logic [31:0]          mrd_wbeats_i,
+  input  logic [ADDR_W-1:0]    mrd_saddr_i,     // INT4 scales (DDR)
+  input  logic [ADDR_W-1:0]    mrd_sstep_i,
+  input  logic [15:0]          mrd_sgroups_i,
+  input  logic [15:0]          mrd_scols_i,
+  input  logic                 mrd_stop_i,
+  output logic                 mrd_busy_o,
+  output logic                 mrd_w_valid_o,
+  input  logic                 mrd_w_ready_i,
+  output logic [DATA_W-1:0]    mrd_w_data_o,
+  output logic                 mrd_w_err_o,
+  output logic                 mrd_s_valid_o,
+  input  logic                 mrd_s_ready_i,
+  output logic [DATA_W-1:0]    mrd_s_data_o,
+  output logic                 mrd_s_err_o,
 
   // Global buffer
   output logic                 gb_we_o,
@@ -96,13 +117,13 @@ module skipopu_dma #(
 );
 
   localparam int PfDepth = 4;   // store-path prefetch FIFO depth (covers the read latency)
+  localparam int MrdScaleDepth = 4;   // INT4 scale words read ahead (docs/pe-array.md)
   localparam int PfCntW = $clog2(PfDepth) + 1;
 
   typedef enum logic [1:0] {StIdle, StIssue, StRun} state_e;
 
   state_e             state_q;
   logic               store_q;
-  logic               stream_q;
   logic [3:0]         port_q;
   logic [ADDR_W-1:0]  mem_addr_q;
   logic [15:0]        len_q;
@@ -146,7 +167,6 @@ module skipopu_dma #(
     if (!rst_ni) begin
       state_q    <= StIdle;
       store_q    <= 1'b0;
-      stream_q   <= 1'b0;
       port_q     <= '0;
       mem_addr_q <= '0;
       len_q      <= '0;
@@ -156,7 +176,6 @@ module skipopu_dma #(
           if (cmd_valid_i) begin
             state_q    <= StIssue;
             store_q    <= cmd_store_i;
-            stream_q   <= cmd_stream_i && !cmd_store_i;
             port_q     <= cmd_port_i;
             mem_addr_q <= cmd_mem_addr_i;
             len_q      <= cmd_len_i;
@@ -197,9 +216,7 @@ module skipopu_dma #(
     end
   end
 
-  assign gb_we_o      = ld_fire && !stream_q;
-  assign strm_valid_o = ld_fire && stream_q;
-  assign strm_data_o  = ld_data;
+  assign gb_we_o    = ld_fire;
   assign gb_waddr_o = gb_waddr_q;
   assign gb_wdata_o = ld_data;
 
@@ -259,9 +276,103 @@ module skipopu_dma #(
   end
 
   // ---------------------------------------------------------------------------------------------
+  // MATMUL read streams: master A on the weight port, master B on DDR (both when the weights
+  // are in DDR); they own those ports' read channels from start until nothing is in flight
+  // ---------------------------------------------------------------------------------------------
+  logic [3:0]        wport_q;
+  logic              mrd_w_take, mrd_s_take;
+  logic [NP-1:0]     own_a, own_b;
+  logic [ADDR_W-1:0] a_araddr, b_araddr;
+  logic [7:0]        a_arlen, b_arlen;
+  logic              a_arvalid, b_arvalid, a_rready, b_rready;
+  logic [DATA_W-1:0] a_rdata;
+  logic [1:0]        a_rresp;
+  logic              a_arready, a_rvalid;
+
+  always_ff @(posedge clk_i or negedge rst_ni) begin
+    if (!rst_ni) begin
+      wport_q <= '0;
+    end else if (mrd_start_i && !mrd_busy_o) begin
+      wport_q <= mrd_wport_i;
+    end
+  end
+
+  // the decoder keeps the weight port below NP
+  for (genvar p = 0; p < NP; p++) begin : g_own
+    assign own_a[p] = mrd_busy_o && (wport_q != 4'd0) && (wport_q == 4'(p));
+    assign own_b[p] = mrd_busy_o && (p == 0);
+  end
+  assign a_rdata   = m_axi_rdata[32'(wport_q) * DATA_W +: DATA_W];
+  assign a_rresp   = m_axi_rresp[32'(wport_q) * 2 +: 2];
+  assign a_arready = |(m_axi_arready & own_a);
+  assign a_rvalid  = |(m_axi_rvalid & own_a);
+
+  skipopu_mm_rd #(
+    .ADDR_W   (ADDR_W),
+    .DATA_W   (DATA_W),
+    .MAX_BURST(MAX_BURST),
+    .W_DEPTH  (RD_FIFO_DEPTH),
+    .S_DEPTH  (MrdScaleDepth)
+  ) u_mrd (
+    .clk_i,
+    .rst_ni,
+    .start_i    (mrd_start_i),
+    .shared_i   (mrd_wport_i == 4'd0),
+    .waddr_i    (mrd_waddr_i),
+    .wbeats_i   (mrd_wbeats_i),
+    .saddr_i    (mrd_saddr_i),
+    .sstep_i    (mrd_sstep_i),
+    .sgroups_i  (mrd_sgroups_i),
+    .scols_i    (mrd_scols_i),
+    .stop_i     (mrd_stop_i),
+    .busy_o     (mrd_busy_o),
+    .w_valid_o  (mrd_w_valid_o),
+    .w_ready_i  (mrd_w_ready_i),
+    .w_data_o   (mrd_w_data_o),
+    .w_err_o    (mrd_w_err_o),
+    .s_valid_o  (mrd_s_valid_o),
+    .s_ready_i  (mrd_s_ready_i),
+    .s_data_o   (mrd_s_data_o),
+    .s_err_o    (mrd_s_err_o),
+    .a_araddr_o (a_araddr),
+    .a_arlen_o  (a_arlen),
+    .a_arvalid_o(a_arvalid),
+    .a_arready_i(a_arready),
+    .a_rdata_i  (a_rdata),
+    .a_rresp_i  (a_rresp),
+    .a_rvalid_i (a_rvalid),
+    .a_rready_o (a_rready),
+    .b_araddr_o (b_araddr),
+    .b_arlen_o  (b_arlen),
+    .b_arvalid_o(b_arvalid),
+    .b_arready_i(m_axi_arready[0] && own_b[0]),
+    .b_rdata_i  (m_axi_rdata[DATA_W-1:0]),
+    .b_rresp_i  (m_axi_rresp[1:0]),
+    .b_rlast_i  (m_axi_rlast[0]),
+    .b_rvalid_i (m_axi_rvalid[0] && own_b[0]),
+    .b_rready_o (b_rready)
+  );
+
+  // the byte counters count what the MATMUL engine takes (docs/csr.md)
+  assign mrd_w_take = mrd_w_valid_o && mrd_w_ready_i;
+  assign mrd_s_take = mrd_s_valid_o && mrd_s_ready_i;
+
+  // ---------------------------------------------------------------------------------------------
   // Per-port engines and counters
   // ---------------------------------------------------------------------------------------------
   for (genvar p = 0; p < NP; p++) begin : g_port
+    // read address/ready of the transfer engine, replaced by the MATMUL streams' while they
+    // own the port (ID, size, burst, lock, cache and prot are the same constants for both)
+    logic [ADDR_W-1:0] eng_araddr;
+    logic [7:0]        eng_arlen;
+    logic              eng_arvalid, eng_rready;
+
+    assign m_axi_araddr[p*ADDR_W +: ADDR_W] = own_a[p] ? a_araddr : own_b[p] ? b_araddr :
+                                              eng_araddr;
+    assign m_axi_arlen[p*8 +: 8] = own_a[p] ? a_arlen : own_b[p] ? b_arlen : eng_arlen;
+    assign m_axi_arvalid[p]      = own_a[p] ? a_arvalid : own_b[p] ? b_arvalid : eng_arvalid;
+    assign m_axi_rready[p]       = own_a[p] ? a_rready : own_b[p] ? b_rready : eng_rready;
+
     skipopu_axi_rd #(
       .ADDR_W    (ADDR_W),
       .DATA_W    (DATA_W),
@@ -286,21 +397,21 @@ module skipopu_dma #(
       .err_o        (rd_err[p]),
       .beat_o       (rd_beat[p]),
       .m_axi_arid   (m_axi_arid[p*ID_W +: ID_W]),
-      .m_axi_araddr (m_axi_araddr[p*ADDR_W +: ADDR_W]),
-      .m_axi_arlen  (m_axi_arlen[p*8 +: 8]),
+      .m_axi_araddr (eng_araddr),
+      .m_axi_arlen  (eng_arlen),
       .m_axi_arsize (m_axi_arsize[p*3 +: 3]),
       .m_axi_arburst(m_axi_arburst[p*2 +: 2]),
       .m_axi_arlock (m_axi_arlock[p]),
       .m_axi_arcache(m_axi_arcache[p*4 +: 4]),
       .m_axi_arprot (m_axi_arprot[p*3 +: 3]),
-      .m_axi_arvalid(m_axi_arvalid[p]),
-      .m_axi_arready(m_axi_arready[p]),
+      .m_axi_arvalid(eng_arvalid),
+      .m_axi_arready(m_axi_arready[p] && !own_a[p] && !own_b[p]),
       .m_axi_rid    (m_axi_rid[p*ID_W +: ID_W]),
       .m_axi_rdata  (m_axi_rdata[p*DATA_W +: DATA_W]),
       .m_axi_rresp  (m_axi_rresp[p*2 +: 2]),
       .m_axi_rlast  (m_axi_rlast[p]),
-      .m_axi_rvalid (m_axi_rvalid[p]),
-      .m_axi_rready (m_axi_rready[p])
+      .m_axi_rvalid (m_axi_rvalid[p] && !own_a[p] && !own_b[p]),
+      .m_axi_rready (eng_rready)
     );
 
     skipopu_axi_wr #(
@@ -353,7 +464,8 @@ module skipopu_dma #(
         rd_bytes_q[p] <= '0;
         wr_bytes_q[p] <= '0;
       end else begin
-        if (rd_beat[p]) rd_bytes_q[p] <= rd_bytes_q[p] + 64'(DATA_W / 8);
+        rd_bytes_q[p] <= rd_bytes_q[p] + (64'(rd_beat[p]) + 64'(mrd_w_take && wport_q == 4'(p)) +
+                                          64'(mrd_s_take && p == 0)) * 64'(DATA_W / 8);
         if (wr_beat[p]) wr_bytes_q[p] <= wr_bytes_q[p] + 64'(DATA_W / 8);
       end
     end

@@ -8,20 +8,25 @@
 //   Y: global buffer, row m = N/NCOL words at dst + m*N/NCOL
 //
 // Tiles j = nt * K/KDIM + kt are processed in order by three decoupled sides:
-//   loader  streams tile j's weights from memory into KER bank j%2 (and for INT4 the scale word
-//           at the start of each group; later tiles of a group copy it from the other bank) as
-//           soon as the bank is free, so the next tile loads while the current one computes
-//           (ping-pong KER);
+//   loader  takes tile j's weight words from the DMA's weight stream (skipopu_mm_rd: the whole
+//           weight as one run of bursts, read ahead) into KER bank j%2 as soon as the bank is
+//           free, one word per cycle; at the first tile of each INT4 group the group's scale
+//           word from the scale stream (read ahead on DDR) goes into the scale ring with the
+//           tile's last word; so the next tile loads while the current one computes (ping-pong
+//           KER) and tile boundaries cost nothing;
 //   input   streams the M activation words of tile j from the global buffer into the PE array,
 //           one per cycle, once bank j%2 is loaded (a new column tile waits until the outputs of
-//           the previous one are written);
+//           the previous one are written); the array takes the weights with the activation, so
+//           bank j%2 is free again once the M-th activation word of tile j has entered it;
 //   output  updates the FP32 accumulators of each row as tile sums arrive: gacc = gacc + tile
 //           (restarted per scale group) and at the end of a group psum = psum + gacc * scale
-//           (FP16 weights: scale 1.0, one tile per group, equal to psum + tile bit for bit),
-//           releases bank j%2 after the M-th row, and after the last row tile of a column tile
-//           rounds the M sums to FP16 and writes them to Y.
-// A failed weight/scale read stops the loader; tiles loaded before it are finished (and the
-// column tiles they complete are written), then the engine reports the error.
+//           (FP16 weights: scale 1.0, one tile per group, equal to psum + tile bit for bit;
+//           the scale ring's oldest word, freed after the group's M-th row), and after the last
+//           row tile of a column tile rounds the M sums to FP16 and writes them to Y.
+// A weight tile with an error on any of its beats, or a failed scale word, stops the loader
+// after the tile's last beat (model order: a tile's weights, then its group's scale); the DMA
+// drops what the streams had read ahead (uncounted); tiles loaded before it are finished (and
+// the column tiles they complete are written), then the engine reports the error.
 // Norm flag (fused RMSNorm, paper 3.1 / Alg. 1): the engine holds (no weight request) until
 // go_i (the NPE has checked the mask) or abort_i; then the first column tile's activation
 // words are requested from the NPE instead of the buffer (norm_issue_o), which normalises
@@ -66,15 +71,25 @@ module skipopu_mm
   output logic              done_o,      // pulse
   output logic              err_o,       // with done_o: a weight/scale read failed
 
-  // DMA (stream loads)
-  output logic              dma_valid_o,
-  output logic [3:0]        dma_port_o,
-  output logic [ADDR_W-1:0] dma_addr_o,
-  output logic [15:0]       dma_len_o,
-  input  logic              dma_done_i,
-  input  logic              dma_err_i,
-  input  logic              strm_valid_i,
-  input  logic [DATA_W-1:0] strm_data_i,
+  // DMA read streams (skipopu_dma / skipopu_mm_rd)
+  output logic              rd_start_o,  // pulse: weights and scales start streaming
+  output logic [3:0]        rd_wport_o,
+  output logic [ADDR_W-1:0] rd_waddr_o,
+  output logic [31:0]       rd_wbeats_o,
+  output logic [ADDR_W-1:0] rd_saddr_o,
+  output logic [ADDR_W-1:0] rd_sstep_o,
+  output logic [15:0]       rd_sgroups_o,
+  output logic [15:0]       rd_scols_o,
+  output logic              rd_stop_o,   // pulse: a tile failed, drop the rest
+  input  logic              rd_busy_i,
+  input  logic              w_valid_i,
+  output logic              w_ready_o,
+  input  logic [DATA_W-1:0] w_data_i,
+  input  logic              w_err_i,
+  input  logic              s_valid_i,
+  output logic              s_ready_o,
+  input  logic [DATA_W-1:0] s_data_i,
+  input  logic              s_err_i,
 
   // Global buffer
   output logic              re_o,
@@ -93,8 +108,10 @@ module skipopu_mm
   localparam logic [31:0] Fp32One = 32'h3F80_0000;
   localparam int Tile16Words = Kdim;                 // one weight row per word
   localparam int Tile4Words = Kdim / 4;              // four INT4 rows per word
-  localparam int Tile16Shift = $clog2(Kdim * Kdim * 2);
-  localparam int Tile4Shift = $clog2(Kdim * Kdim / 2);
+  localparam int Tile16WShift = $clog2(Tile16Words);
+  localparam int Tile4WShift = $clog2(Tile4Words);
+  localparam int ScaleRing = 4;                      // INT4 groups loaded, not yet output
+  localparam int SrAW = $clog2(ScaleRing);
 
   // ---------------------------------------------------------------------------------------------
   // Command registers
@@ -110,132 +127,135 @@ module skipopu_mm
   logic [31:0]       total_q, limit_q;              // tiles; tiles < limit_q are computed
 
   // ---------------------------------------------------------------------------------------------
-  // Loader: weight tiles into KER banks, INT4 scales
+  // Loader: weight words into KER banks, INT4 scales into the scale ring
   // ---------------------------------------------------------------------------------------------
-  typedef enum logic [2:0] {LdIdle, LdReqW, LdWaitW, LdReqS, LdWaitS, LdStop} ld_state_e;
-
-  ld_state_e         ld_state_q;
+  logic              ld_run_q;                       // taking weight words (tiles < limit_q)
+  logic              rd_pend_q;                      // read streams not started yet
   logic [31:0]       j_ld_q;
-  logic [15:0]       ld_kt_q, ld_nt_q, wi_q;
-  logic [1:0]        loaded_q;
+  logic [15:0]       ld_kt_q, wi_q;
+  logic              ld_terr_q;                      // an earlier word of tile j_ld_q failed
+  logic [1:0]        loaded_q;                       // bank holds a tile not yet issued
+  logic [1:0]        held_q;                         // bank holds a tile not yet sampled
   logic [Kdim*Ncol*16-1:0] w_q [2];
-  logic [Ncol*16-1:0]      sc_q [2];
-  logic              ld_bank, ld_first_in_group, bank_free;
-  logic [1:0]        release_bank;                   // from the output side
+  logic [ScaleRing-1:0][Ncol*16-1:0] sr_q;           // scale words of the groups in flight
+  logic [SrAW-1:0]   sr_wp_q, sr_rp_q;
+  logic [SrAW:0]     sr_cnt_q;
+  logic              ld_bank, ld_first_in_group, bank_free, ld_last, need_scale, tile_err;
+  logic              w_take, ld_fail, tile_loaded, sr_push, sr_pop;
+  logic [1:0]        release_bank, issued_bank;      // from the input side
 
   assign ld_bank           = j_ld_q[0];
   assign ld_first_in_group = (ld_kt_q & (gk_q - 16'd1)) == '0;
-  assign bank_free         = !loaded_q[ld_bank];
+  assign bank_free         = !held_q[ld_bank] || release_bank[ld_bank];
+  assign ld_last           = wi_q == (int4_q ? 16'(Tile4Words - 1) : 16'(Tile16Words - 1));
+  assign need_scale        = int4_q && ld_first_in_group;
+  assign tile_err          = ld_terr_q || w_err_i;
 
-  logic [ADDR_W-1:0] w_addr, s_addr;
-  assign w_addr = waddr_q + (ADDR_W'(j_ld_q) << (int4_q ? Tile4Shift : Tile16Shift));
-  assign s_addr = scale_q + ((ADDR_W'(ld_kt_q >> gshift_q) * ADDR_W'(n_q) +
-                              (ADDR_W'(ld_nt_q) << KShift)) << 1);
+  // the last word of a tile waits for its group's scale word (unless the tile failed: then the
+  // scale is not read, as in the model) and for room in the scale ring
+  assign w_ready_o   = ld_run_q && bank_free &&
+                       (!ld_last || !need_scale || tile_err ||
+                        (s_valid_i && (32'(sr_cnt_q) < ScaleRing)));
+  assign w_take      = w_valid_i && w_ready_o;
+  assign s_ready_o   = w_take && ld_last && need_scale && !tile_err;
+  assign ld_fail     = w_take && ld_last && (tile_err || (need_scale && s_err_i));
+  assign tile_loaded = w_take && ld_last && !ld_fail;
+  assign sr_push     = tile_loaded && need_scale;
+  assign rd_stop_o   = ld_fail;
 
-  assign dma_valid_o = ((ld_state_q == LdReqW) && bank_free && !hold_q) ||
-                       (ld_state_q == LdReqS);
-  assign dma_port_o  = (ld_state_q == LdReqS) ? 4'd0 : port_q;
-  assign dma_addr_o  = (ld_state_q == LdReqS) ? s_addr : w_addr;
-  assign dma_len_o   = (ld_state_q == LdReqS) ? 16'd1 :
-                       (int4_q ? 16'(Tile4Words) : 16'(Tile16Words));
-
-  logic tile_loaded;   // pulse: tile j_ld_q complete (weights and scale)
-  assign tile_loaded = ((ld_state_q == LdWaitW) && dma_done_i && !dma_err_i &&
-                        !(int4_q && ld_first_in_group)) ||
-                       ((ld_state_q == LdWaitS) && dma_done_i && !dma_err_i);
+  // read streams: started once the command registers hold the MATMUL (norm: after go_i)
+  assign rd_start_o   = rd_pend_q && !hold_q;
+  assign rd_wport_o   = port_q;
+  assign rd_waddr_o   = waddr_q;
+  assign rd_wbeats_o  = total_q << (int4_q ? Tile4WShift : Tile16WShift);
+  assign rd_saddr_o   = scale_q;
+  assign rd_sstep_o   = ADDR_W'(n_q) << 1;
+  assign rd_sgroups_o = int4_q ? (kt_n_q >> gshift_q) : 16'd0;
+  assign rd_scols_o   = nt_n_q;
 
   logic start_fire;
   assign start_fire = start_i && !active_q;
 
   always_ff @(posedge clk_i or negedge rst_ni) begin
     if (!rst_ni) begin
-      ld_state_q <= LdIdle;
-      j_ld_q     <= '0;
-      ld_kt_q    <= '0;
-      ld_nt_q    <= '0;
-      wi_q       <= '0;
-      loaded_q   <= '0;
-      ld_err_q   <= 1'b0;
-      limit_q    <= '0;
+      ld_run_q  <= 1'b0;
+      rd_pend_q <= 1'b0;
+      j_ld_q    <= '0;
+      ld_kt_q   <= '0;
+      wi_q      <= '0;
+      ld_terr_q <= 1'b0;
+      loaded_q  <= '0;
+      held_q    <= '0;
+      ld_err_q  <= 1'b0;
+      limit_q   <= '0;
+      sr_wp_q   <= '0;
+      sr_rp_q   <= '0;
+      sr_cnt_q  <= '0;
     end else begin
-      loaded_q <= loaded_q & ~release_bank;
-      unique case (ld_state_q)
-        LdIdle: ;
-        LdReqW: begin
-          if (bank_free && !hold_q) begin
-            ld_state_q <= LdWaitW;
-          end
-          wi_q <= '0;
-        end
-        LdWaitW: begin
-          if (strm_valid_i) wi_q <= wi_q + 16'd1;
-          if (dma_done_i) begin
-            if (dma_err_i) begin
-              ld_err_q   <= 1'b1;
-              limit_q    <= j_ld_q;
-              ld_state_q <= LdStop;
-            end else if (int4_q && ld_first_in_group) begin
-              ld_state_q <= LdReqS;
-            end
-          end
-        end
-        LdReqS: ld_state_q <= LdWaitS;
-        LdWaitS: begin
-          if (dma_done_i && dma_err_i) begin
-            ld_err_q   <= 1'b1;
-            limit_q    <= j_ld_q;
-            ld_state_q <= LdStop;
-          end
-        end
-        LdStop: ;                                    // until the next start
-        default: ld_state_q <= LdIdle;
-      endcase
-      if (tile_loaded) begin
-        loaded_q[ld_bank] <= 1'b1;
-        j_ld_q <= j_ld_q + 32'd1;
-        if (ld_kt_q + 16'd1 == kt_n_q) begin
-          ld_kt_q <= '0;
-          ld_nt_q <= ld_nt_q + 16'd1;
-        end else begin
-          ld_kt_q <= ld_kt_q + 16'd1;
-        end
-        ld_state_q <= (j_ld_q + 32'd1 == total_q) ? LdStop : LdReqW;
+      // a tile's bank: issued once its last activation word is requested, free for the loader
+      // once that word has entered the array (norm: NpeNormLat cycles later)
+      loaded_q <= (loaded_q & ~issued_bank) | (tile_loaded ? (ld_bank ? 2'b10 : 2'b01) : 2'b00);
+      held_q   <= (held_q & ~release_bank) | (tile_loaded ? (ld_bank ? 2'b10 : 2'b01) : 2'b00);
+      if (rd_start_o) begin
+        rd_pend_q <= 1'b0;
       end
+      if (w_take) begin
+        wi_q      <= ld_last ? '0 : wi_q + 16'd1;
+        ld_terr_q <= !ld_last && tile_err;
+      end
+      if (ld_fail) begin
+        ld_run_q <= 1'b0;
+        ld_err_q <= 1'b1;
+        limit_q  <= j_ld_q;
+      end
+      if (tile_loaded) begin
+        j_ld_q  <= j_ld_q + 32'd1;
+        ld_kt_q <= (ld_kt_q + 16'd1 == kt_n_q) ? '0 : ld_kt_q + 16'd1;
+        if (j_ld_q + 32'd1 == total_q) begin
+          ld_run_q <= 1'b0;
+        end
+      end
+      sr_cnt_q <= sr_cnt_q + (SrAW+1)'(sr_push) - (SrAW+1)'(sr_pop);
+      if (sr_push) sr_wp_q <= sr_wp_q + 1'b1;
+      if (sr_pop)  sr_rp_q <= sr_rp_q + 1'b1;
       if (abort_i) begin
-        ld_state_q <= LdIdle;
+        ld_run_q  <= 1'b0;
+        rd_pend_q <= 1'b0;
       end
       if (start_fire) begin
-        ld_state_q <= LdReqW;
-        j_ld_q     <= '0;
-        ld_kt_q    <= '0;
-        ld_nt_q    <= '0;
-        loaded_q   <= '0;
-        ld_err_q   <= 1'b0;
-        limit_q    <= 32'(k_i >> KShift) * 32'(n_i >> KShift);
+        ld_run_q  <= 1'b1;
+        rd_pend_q <= 1'b1;
+        j_ld_q    <= '0;
+        ld_kt_q   <= '0;
+        wi_q      <= '0;
+        ld_terr_q <= 1'b0;
+        loaded_q  <= '0;
+        held_q    <= '0;
+        ld_err_q  <= 1'b0;
+        limit_q   <= 32'(k_i >> KShift) * 32'(n_i >> KShift);
+        sr_wp_q   <= '0;
+        sr_rp_q   <= '0;
+        sr_cnt_q  <= '0;
       end
     end
   end
 
-  // KER banks and scales
+  // KER banks and the scale ring
   always_ff @(posedge clk_i) begin
-    if (ld_state_q == LdWaitW && strm_valid_i) begin
+    if (w_take) begin
       if (int4_q) begin
         for (int r = 0; r < 4; r++) begin
           for (int c = 0; c < Ncol; c++) begin
             w_q[ld_bank][((32'(wi_q) * 4 + r) * Ncol + c) * 16 +: 16] <=
-                {12'd0, strm_data_i[r * (DATA_W / 4) + c * 4 +: 4]};
+                {12'd0, w_data_i[r * (DATA_W / 4) + c * 4 +: 4]};
           end
         end
       end else begin
-        w_q[ld_bank][32'(wi_q) * DATA_W +: DATA_W] <= strm_data_i;
+        w_q[ld_bank][32'(wi_q) * DATA_W +: DATA_W] <= w_data_i;
       end
     end
-    if (ld_state_q == LdWaitS && strm_valid_i) begin
-      sc_q[ld_bank] <= strm_data_i;
-    end
-    // later tiles of a group reuse the group's scale, loaded with the previous tile
-    if (ld_state_q == LdWaitW && dma_done_i && !dma_err_i && int4_q && !ld_first_in_group) begin
-      sc_q[ld_bank] <= sc_q[!ld_bank];
+    if (sr_push) begin
+      sr_q[sr_wp_q] <= s_data_i;
     end
   end
 
@@ -247,21 +267,24 @@ module skipopu_mm
   logic [15:0]   in_kt_q, in_nt_q;
   logic [MW-1:0] mi_q;
   logic          ywrite_q;
-  logic          in_bank, in_ok, issue, rvalid_q, in_bank_q;
+  logic          in_bank, in_ok, issue, rvalid_q, in_bank_q, in_last, rlast_q;
 
   assign in_bank = j_in_q[0];
-  // a column tile starts only when its PSUM bank is not being written out (never the case
-  // in practice: the previous column tile's rows take at least as long as the write-out)
+  // PSUM bank reuse needs no wait: column tile nt+2 writes PSUM row r (at its first group's
+  // end) only after column tile nt+1's M rows have left the array, and the write-out of nt reads
+  // row r r+1 cycles after nt's last row, so before that (rows leave the array in order, one
+  // per cycle, and the write-out of a column tile starts right after its last row)
   // norm: column tile 0 takes its words from the NPE; later column tiles read X only after
   // the last normalised word has been written (nv_q empty)
   logic          norm_phase, norm_busy;
-  logic [NpeNormLat-1:0] nv_q, nb_q;                  // normalised words in flight, bank
+  logic [NpeNormLat-1:0] nv_q, nb_q, nl_q;            // normalised words in flight, bank, last
   assign norm_phase = norm_q && (in_nt_q == '0);
   assign norm_busy  = |nv_q;
   assign in_ok   = active_q && !hold_q && (j_in_q < limit_q) && loaded_q[in_bank] &&
-                   ((in_kt_q != '0) || !(ywrite_q && (y_nt_q[0] == in_nt_q[0]))) &&
                    (norm_phase || !norm_busy);
   assign issue   = in_ok && (32'(mi_q) < 32'(m_q));
+  assign in_last = 32'(mi_q) == 32'(m_q) - 1;
+  assign issued_bank = !(issue && in_last) ? 2'b00 : (in_bank ? 2'b10 : 2'b01);
   assign re_o    = issue && !norm_phase;
   assign norm_issue_o = issue && norm_phase;
   assign raddr_o = src_q + GB_AW'(32'(mi_q) * 32'(kt_n_q) + 32'(in_kt_q));
@@ -274,20 +297,24 @@ module skipopu_mm
       mi_q      <= '0;
       rvalid_q  <= 1'b0;
       in_bank_q <= 1'b0;
+      rlast_q   <= 1'b0;
       nv_q      <= '0;
       nb_q      <= '0;
+      nl_q      <= '0;
     end else begin
       nv_q      <= {nv_q[NpeNormLat-2:0], norm_issue_o};
       nb_q      <= {nb_q[NpeNormLat-2:0], in_bank};
+      nl_q      <= {nl_q[NpeNormLat-2:0], in_last};
       rvalid_q  <= issue && !norm_phase;
       in_bank_q <= in_bank;
+      rlast_q   <= in_last;
       if (start_fire) begin
         j_in_q  <= '0;
         in_kt_q <= '0;
         in_nt_q <= '0;
         mi_q    <= '0;
       end else if (issue) begin
-        if (32'(mi_q) == 32'(m_q) - 1) begin
+        if (in_last) begin
           mi_q   <= '0;
           j_in_q <= j_in_q + 32'd1;
           if (in_kt_q + 16'd1 == kt_n_q) begin
@@ -303,7 +330,7 @@ module skipopu_mm
     end
   end
 
-  logic arr_valid_out, arr_valid_in, arr_bank;
+  logic arr_valid_out, arr_valid_in, arr_bank, arr_last;
   logic [Ncol*32-1:0] arr_y;
   logic [DATA_W-1:0]  arr_x;
 
@@ -311,6 +338,10 @@ module skipopu_mm
   assign arr_valid_in = rvalid_q || nv_q[NpeNormLat-1];
   assign arr_bank     = nv_q[NpeNormLat-1] ? nb_q[NpeNormLat-1] : in_bank_q;
   assign arr_x        = nv_q[NpeNormLat-1] ? npe_x_i : rdata_i;
+  assign arr_last     = nv_q[NpeNormLat-1] ? nl_q[NpeNormLat-1] : rlast_q;
+  // the array registers the weights with the activation: the bank of a tile is free for the
+  // loader (from this very cycle on) once the tile's last activation word enters the array
+  assign release_bank = !(arr_valid_in && arr_last) ? 2'b00 : (arr_bank ? 2'b10 : 2'b01);
 
   skipopu_pe_array #(
     .KDIM(Kdim),
@@ -331,18 +362,19 @@ module skipopu_mm
   // ---------------------------------------------------------------------------------------------
   logic [15:0]   out_kt_q, out_nt_q;
   logic [MW-1:0] mr_q, yi_q;
-  logic          out_bank;
   logic [15:0]   gpos;
   logic          first_in_group, last_in_group, first_group, tile_done;
 
-  assign out_bank       = j_out_q[0];
   assign gpos           = out_kt_q & (gk_q - 16'd1);
   assign first_in_group = (gpos == '0);
   assign last_in_group  = (gpos == gk_q - 16'd1);
   assign first_group    = (out_kt_q < gk_q);
   assign pe_active_o    = arr_valid_in;
   assign tile_done      = arr_valid_out && (32'(mr_q) == 32'(m_q) - 1);
-  assign release_bank   = tile_done ? (out_bank ? 2'b10 : 2'b01) : 2'b00;
+  assign sr_pop         = tile_done && last_in_group && int4_q;
+
+  logic [Ncol*16-1:0] sc_head;                      // scale word of the group being output
+  assign sc_head = sr_q[sr_rp_q];
 
   always_ff @(posedge clk_i or negedge rst_ni) begin
     if (!rst_ni) begin
@@ -402,6 +434,14 @@ module skipopu_mm
       if (arr_valid_out) begin
         mr_q <= mr_q + 1'b1;
       end
+      if (ywrite_q) begin
+        yi_q <= yi_q + 1'b1;
+        if (32'(yi_q) == 32'(m_q) - 1) begin
+          ywrite_q <= 1'b0;
+        end
+      end
+      // after the write-out update: a column tile may end in the last cycle of the previous
+      // one's write-out (one-tile column tiles at one tile per M cycles)
       if (tile_done) begin
         mr_q    <= '0;
         j_out_q <= j_out_q + 32'd1;
@@ -415,12 +455,6 @@ module skipopu_mm
           out_kt_q <= out_kt_q + 16'd1;
         end
       end
-      if (ywrite_q) begin
-        yi_q <= yi_q + 1'b1;
-        if (32'(yi_q) == 32'(m_q) - 1) begin
-          ywrite_q <= 1'b0;
-        end
-      end
       if (done_o || abort_i) begin
         active_q <= 1'b0;
         hold_q   <= 1'b0;
@@ -429,8 +463,8 @@ module skipopu_mm
   end
 
   assign busy_o = active_q;
-  assign done_o = active_q && !ywrite_q && (j_out_q == limit_q) && !tile_done &&
-                  (ld_state_q == LdStop);
+  assign done_o = active_q && !ywrite_q && (j_out_q == limit_q) && !tile_done && !ld_run_q &&
+                  !rd_pend_q && !rd_busy_i;
   assign err_o  = done_o && ld_err_q;
 
   // ---------------------------------------------------------------------------------------------
@@ -450,7 +484,7 @@ module skipopu_mm
 
   for (genvar c = 0; c < Ncol; c++) begin : g_psum
     logic [15:0] sc16;
-    assign sc16 = sc_q[out_bank][c*16 +: 16];
+    assign sc16 = sc_head[c*16 +: 16];
     // FP16 -> FP32 widening of the scale (DAZ)
     assign scale32[c*32 +: 32] = !int4_q ? Fp32One :
         (sc16[14:10] == 5'd0) ? {sc16[15], 31'd0} :

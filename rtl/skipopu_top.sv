@@ -231,8 +231,6 @@ module skipopu_top
   logic [3:0]        ctl_dma_port;
   logic [ADDR_W-1:0] ctl_dma_mem_addr;
   logic [15:0]       ctl_dma_len;
-  logic              dma_stream, strm_valid;
-  logic [DATA_W-1:0] strm_data;
 
   logic              mm_start, mm_int4, mm_busy, mm_done, mm_err;
   logic              mm_norm, mm_abort, mm_norm_issue;
@@ -240,10 +238,14 @@ module skipopu_top
   logic [15:0]       mm_m, mm_k, mm_n, mm_group;
   logic [GB_AW-1:0]  mm_src, mm_dst;
   logic [ADDR_W-1:0] mm_waddr, mm_scale;
-  logic              mm_dma_valid;
-  logic [3:0]        mm_dma_port;
-  logic [ADDR_W-1:0] mm_dma_addr;
-  logic [15:0]       mm_dma_len;
+  // MATMUL read streams (skipopu_dma: skipopu_mm_rd)
+  logic              mrd_start, mrd_stop, mrd_busy;
+  logic [3:0]        mrd_wport;
+  logic [ADDR_W-1:0] mrd_waddr, mrd_saddr, mrd_sstep;
+  logic [31:0]       mrd_wbeats;
+  logic [15:0]       mrd_sgroups, mrd_scols;
+  logic              mrd_w_valid, mrd_w_ready, mrd_w_err, mrd_s_valid, mrd_s_ready, mrd_s_err;
+  logic [DATA_W-1:0] mrd_w_data, mrd_s_data;
   logic              mm_re, mm_we;
   logic [GB_AW-1:0]  mm_raddr, mm_waddr_gb;
   logic [DATA_W-1:0] mm_wdata;
@@ -364,7 +366,7 @@ module skipopu_top
   );
 
   // ---------------------------------------------------------------------------------------------
-  // MATMUL engine (PE array + PSUM); borrows the DMA for weight/scale streams
+  // MATMUL engine (PE array + PSUM); weights and scales stream through the DMA
   // ---------------------------------------------------------------------------------------------
   skipopu_mm #(
     .DATA_W(DATA_W),
@@ -394,14 +396,24 @@ module skipopu_top
     .pe_active_o (mm_pe_active),
     .done_o      (mm_done),
     .err_o       (mm_err),
-    .dma_valid_o (mm_dma_valid),
-    .dma_port_o  (mm_dma_port),
-    .dma_addr_o  (mm_dma_addr),
-    .dma_len_o   (mm_dma_len),
-    .dma_done_i  (dma_done),
-    .dma_err_i   (dma_err),
-    .strm_valid_i(strm_valid),
-    .strm_data_i (strm_data),
+    .rd_start_o  (mrd_start),
+    .rd_wport_o  (mrd_wport),
+    .rd_waddr_o  (mrd_waddr),
+    .rd_wbeats_o (mrd_wbeats),
+    .rd_saddr_o  (mrd_saddr),
+    .rd_sstep_o  (mrd_sstep),
+    .rd_sgroups_o(mrd_sgroups),
+    .rd_scols_o  (mrd_scols),
+    .rd_stop_o   (mrd_stop),
+    .rd_busy_i   (mrd_busy),
+    .w_valid_i   (mrd_w_valid),
+    .w_ready_o   (mrd_w_ready),
+    .w_data_i    (mrd_w_data),
+    .w_err_i     (mrd_w_err),
+    .s_valid_i   (mrd_s_valid),
+    .s_ready_o   (mrd_s_ready),
+    .s_data_i    (mrd_s_data),
+    .s_err_i     (mrd_s_err),
     .re_o        (mm_re),
     .raddr_o     (mm_raddr),
     .rdata_i     (gb_rdata_a),
@@ -410,12 +422,12 @@ module skipopu_top
     .wdata_o     (mm_wdata)
   );
 
-  assign dma_valid    = ctl_dma_valid || mm_dma_valid;
-  assign dma_store    = mm_busy ? 1'b0 : ctl_dma_store;
-  assign dma_stream   = mm_busy;
-  assign dma_port     = mm_busy ? mm_dma_port : ctl_dma_port;
-  assign dma_mem_addr = mm_busy ? mm_dma_addr : ctl_dma_mem_addr;
-  assign dma_len      = mm_busy ? mm_dma_len : ctl_dma_len;
+  // the sequencer issues no DMA transfer while a MATMUL runs
+  assign dma_valid    = ctl_dma_valid;
+  assign dma_store    = ctl_dma_store;
+  assign dma_port     = ctl_dma_port;
+  assign dma_mem_addr = ctl_dma_mem_addr;
+  assign dma_len      = ctl_dma_len;
 
   // ---------------------------------------------------------------------------------------------
   // Instruction fetch
@@ -483,7 +495,7 @@ module skipopu_top
   assign gb_raddr_b = vpu_re ? vpu_raddr1 : npe_raddr_b;
 
   // pragma translate_off
-  // Simulation-only check: the engines never write the buffer in the same cycle (the sequencer
+  // Simulation-only checks: the engines never write the buffer in the same cycle (the sequencer
   // runs one instruction at a time; a fused MATMUL's normalised words precede its Y rows)
   always @(posedge clk_i or negedge rst_ni) begin
     if (!rst_ni) begin
@@ -491,6 +503,9 @@ module skipopu_top
     end else begin
       assert ((32'(dma_gb_we) + 32'(vpu_we) + 32'(mm_we) + 32'(npe_we)) <= 1)
         else $error("global buffer write port: two writers in one cycle");
+      // the MATMUL read streams own DMA read channels while busy: no transfer meanwhile
+      assert (!(dma_valid && (mm_busy || mrd_busy)))
+        else $error("DMA transfer requested during a MATMUL");
     end
   end
   // pragma translate_on
@@ -746,9 +761,24 @@ module skipopu_top
     .clr_i         (clr),
     .cmd_valid_i   (dma_valid),
     .cmd_store_i   (dma_store),
-    .cmd_stream_i  (dma_stream),
-    .strm_valid_o  (strm_valid),
-    .strm_data_o   (strm_data),
+    .mrd_start_i   (mrd_start),
+    .mrd_wport_i   (mrd_wport),
+    .mrd_waddr_i   (mrd_waddr),
+    .mrd_wbeats_i  (mrd_wbeats),
+    .mrd_saddr_i   (mrd_saddr),
+    .mrd_sstep_i   (mrd_sstep),
+    .mrd_sgroups_i (mrd_sgroups),
+    .mrd_scols_i   (mrd_scols),
+    .mrd_stop_i    (mrd_stop),
+    .mrd_busy_o    (mrd_busy),
+    .mrd_w_valid_o (mrd_w_valid),
+    .mrd_w_ready_i (mrd_w_ready),
+    .mrd_w_data_o  (mrd_w_data),
+    .mrd_w_err_o   (mrd_w_err),
+    .mrd_s_valid_o (mrd_s_valid),
+    .mrd_s_ready_i (mrd_s_ready),
+    .mrd_s_data_o  (mrd_s_data),
+    .mrd_s_err_o   (mrd_s_err),
     .cmd_port_i    (dma_port),
     .cmd_mem_addr_i(dma_mem_addr),
     .cmd_gb_addr_i (dma_gb_addr),

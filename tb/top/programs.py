@@ -382,15 +382,18 @@ def demo_program(cfg: CoreConfig, layout: Layout | None = None) -> Stimulus:
 
 
 def matmul_bench(cfg: CoreConfig, int4: bool, layout: Layout | None = None,
-                 with_matmul: bool = True) -> Stimulus:
-    """One large MATMUL (M = min(MMAX, 32), K = N = 4 * KDIM) for the make-sim report. The same
-    program without the MATMUL (``with_matmul=False``) gives the cycles of the surrounding LOAD
-    and STORE, so the difference is the MATMUL's own cycles."""
+                 with_matmul: bool = True, m: int | None = None, kt: int = 4,
+                 nt: int = 4, name: str | None = None) -> Stimulus:
+    """One large MATMUL (M = min(MMAX, 32) unless given, K = kt * KDIM, N = nt * NCOL, INT4
+    group 2 * KDIM) for the make-sim report and the streaming benchmark (test_mm_bench). The
+    same program without the MATMUL (``with_matmul=False``) gives the cycles of the surrounding
+    LOAD and STORE, so the difference is the MATMUL's own cycles."""
     layout = layout or Layout(cfg)
     gen = ProgramGenerator(cfg, seed=1, layout=layout)
     kd, bb = cfg.kdim, cfg.beat_bytes
-    m, k, n = min(cfg.MMAX, 32), 4 * kd, 4 * kd
-    group = 2 * kd
+    m = min(cfg.MMAX, 32) if m is None else m
+    k, n = kt * kd, nt * kd
+    group = 2 * kd if kt % 2 == 0 else kd
     src, dst = 0, m * (k // kd)
     lo, _ = layout.clean(0)
     wlo, _ = layout.clean(1)
@@ -402,6 +405,6 @@ def matmul_bench(cfg: CoreConfig, int4: bool, layout: Layout | None = None,
     if not with_matmul:      # run right after the MATMUL version: Y is still in the buffer
         prog = [prog[0], prog[3], prog[4]]
     assert wbytes <= layout.window // 2
-    name = "mm-bench-" + ("int4" if int4 else "fp16") + ("" if with_matmul else "-base")
+    name = name or "mm-bench-" + ("int4" if int4 else "fp16") + ("" if with_matmul else "-base")
     return Stimulus(prog, layout.prog_base, len(prog), gen.init_images(), expect_err=Err.NONE,
                     name=name)

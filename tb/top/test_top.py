@@ -51,6 +51,15 @@ def test_top_hbm_model(seed):
         "COCOTB_TEST_FILTER": r"test_random_programs|test_matmul$|kind="})
 
 
+@pytest.mark.parametrize("model", ["ram", "hbm"])
+def test_top_mm_bench(model):
+    """MATMUL weight streaming: MM_CYCLES per tile at M = 1 and 16, INT4 and FP16, on the RAM
+    or the timing-aware HBM model (tb_top.py test_mm_bench), bounded as in docs/pe-array.md."""
+    run_top("verilator", CONFIGS["default"], seed=1, extra_env={
+        "COCOTB_TEST_FILTER": "test_mm_bench", "TOP_MM_BENCH": "1", "TOP_HBM_MODEL": model,
+        "TOP_HBM_PS": "2000"})          # HBM clock 2x the core clock (450 / 225 MHz)
+
+
 @pytest.mark.parametrize("cfg", ["default", "narrow"])
 def test_top_mlp(cfg):
     """The compiled MLP-only SkipGPT-Llama forward through the core (tb_top.py test_mlp): three
