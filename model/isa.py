@@ -114,7 +114,7 @@ class CoreConfig:
     MMAX: int = 64
     NPE_ROWS: int = 256
     HBM_ASYNC: int = 1          # HBM ports on their own clock at DATA_W/2 (docs/memory-map.md)
-    # revision 6 (attention, KV; docs/isa.md). Model-only until the RTL has them (params()).
+    # revision 6 (attention, KV; docs/isa.md)
     KV_PORTS: int = 0           # HBM ports holding the KV cache (0: the largest power of 2
                                 # <= NUM_HBM); KV port p = HBM port p, region in its PC
     KV_TOKENS: int = 64         # KV staging buffer entries (tokens of one attention)
@@ -194,7 +194,7 @@ class CoreConfig:
         return self.kdim * self.ncol * (4 if int4 else 16) // 8
 
     def params(self) -> dict:
-        """The parameters of skipopu_top (the revision-6 ones join when their RTL does)."""
+        """The parameters of skipopu_top."""
         return {k: getattr(self, k) for k in self.__dataclass_fields__
                 if k not in MODEL_ONLY_PARAMS}
 
@@ -202,8 +202,7 @@ class CoreConfig:
         return {k: getattr(self, k) for k in self.__dataclass_fields__}
 
 
-MODEL_ONLY_PARAMS = ("KV_PORTS", "KV_TOKENS", "KV_ENTRY_MAX", "KV_BUF_CAP", "KV_BUF_RD",
-                     "KV_BUF_WR", "SMAX_ROWS", "ISA_REV")
+MODEL_ONLY_PARAMS: tuple = ()     # every parameter is one of skipopu_top's
 REV6_OPS = frozenset((Op.KVST, Op.KVLD, Op.KVCFG, Op.KVRD, Op.ATTCFG, Op.QK, Op.PV, Op.SMNORM,
                       Op.SMFEAT, Op.ARGMAX))
 

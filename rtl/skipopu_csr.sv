@@ -53,7 +53,8 @@ module skipopu_csr
   input  logic [31:0]               insn_count_i,
   input  logic [4*32-1:0]           perf_i,      // PE, MATMUL, NPE busy, NPE stall cycles
   input  logic [(NUM_HBM+1)*64-1:0] rd_bytes_i,  // per port, DDR first
-  input  logic [(NUM_HBM+1)*64-1:0] wr_bytes_i
+  input  logic [(NUM_HBM+1)*64-1:0] wr_bytes_i,
+  input  logic [63:0]               config23_i   // CONFIG3, CONFIG2 contents (constants)
 );
 
   localparam int NumPorts = NUM_HBM + 1;
@@ -179,6 +180,8 @@ module skipopu_csr
       CsrId:        rd_data = IdValue;
       CsrVersion:   rd_data = VersionValue;
       CsrConfig:    rd_data = {16'($clog2(GBUF_DEPTH)), 8'($clog2(DATA_W / 8)), 8'(NUM_HBM)};
+      CsrConfig2:   rd_data = config23_i[31:0];
+      CsrConfig3:   rd_data = config23_i[63:32];
       CsrStatus:    rd_data = {29'b0, err_q, done_q, busy_i};
       CsrErrCode:   rd_data = done_q ? {24'b0, err_code_i} : 32'b0;
       CsrErrPc:     rd_data = done_q ? err_pc_i : 32'b0;

@@ -18,6 +18,16 @@ module skipopu_ctrl
   parameter int MMAX = 64,
   // NPE statistics RAM rows
   parameter int NPE_ROWS = 256,
+  // Instruction-set revision executed: 5, or 6 (KV and attention; docs/isa.md)
+  parameter int ISA_REV = 5,
+  // Revision 6: HBM ports holding the KV cache (a power of 2 <= NUM_HBM)
+  parameter int KV_PORTS = 4,
+  // Revision 6: KV staging buffer entries (a power of 2)
+  parameter int KV_TOKENS = 64,
+  // Revision 6: largest KV entry in words (a power of 2)
+  parameter int KV_ENTRY_MAX = 16,
+  // Revision 6: softmax feature rows
+  parameter int SMAX_ROWS = 256,
   // Global buffer address width (derived)
   parameter int GB_AW = $clog2(GBUF_DEPTH)
 ) (
@@ -120,14 +130,39 @@ module skipopu_ctrl
   output logic              snoop_en_o,     // ... and still writing the buffer
   input  logic              npe_busy_i,
   input  logic              npe_done_i,
-  input  logic              npe_err_i
+  input  logic              npe_err_i,
+
+  // Revision 6: KVCFG registers (entry words, region offset, layers, flags: [0] interleaved,
+  // [1] invariance buffer) and ATTCFG registers (keys, FP32 scale, heads, KV heads, words per
+  // head, Q row stride, score area, causal); all cleared at the start of a run
+  output logic [15:0]       kv_e_o,
+  output logic [31:0]       kv_off_o,
+  output logic [7:0]        kv_layers_o,
+  output logic [1:0]        kv_flags_o,
+  output logic [15:0]       att_nk_o,
+  output logic [31:0]       att_scale_o,
+  output logic [7:0]        att_h_o,
+  output logic [7:0]        att_kvh_o,
+  output logic [7:0]        att_hw_o,
+  output logic [7:0]        att_qs_o,
+  output logic [31:0]       att_sbase_o,
+  output logic              att_causal_o,
+  // Revision 6 execution units (KVST, KVLD, KVRD, QK, SMNORM, SMFEAT, PV): a legal instruction
+  // is issued with a one-cycle ax_valid_o pulse (the unit takes its fields from ax_insn_o and
+  // CNT from ax_cnt_o in that cycle); the sequencer waits for ax_done_i, whose ax_err_i (err_e,
+  // ErrNone when it succeeded) ends the instruction
+  output logic              ax_valid_o,
+  output logic [InsnW-1:0]  ax_insn_o,
+  output logic [15:0]       ax_cnt_o,
+  input  logic              ax_done_i,
+  input  logic [7:0]        ax_err_i
 );
 
   localparam int BeatBytes = DATA_W / 8;
   localparam int BeatShift = $clog2(BeatBytes);
 
-  typedef enum logic [2:0] {StIdle, StExec, StWaitDma, StWaitVpu, StWaitMm, StWaitNpe, StDrain,
-                            StFinish} state_e;
+  typedef enum logic [3:0] {StIdle, StExec, StWaitDma, StWaitVpu, StWaitMm, StWaitNpe, StWaitAx,
+                            StDrain, StFinish} state_e;
 
   state_e      state_q;
   logic [31:0] pc_q, len_q;
@@ -149,6 +184,12 @@ module skipopu_ctrl
   logic        snoop_q;        // the LOAD/VADD/VSCAT in flight has the statistics flag
   logic        route_q;        // the VPU instruction in flight is a ROUTE (updates CNT)
   logic [15:0] cnt_q;          // CNT: executing rows of the last ROUTE (docs/isa.md)
+  // KVCFG / ATTCFG registers (revision 6; cleared at the start of every run)
+  logic [15:0] kv_e_q, att_nk_q;
+  logic [31:0] kv_off_q, att_scale_q, att_sbase_q;
+  logic [7:0]  kv_layers_q, att_h_q, att_kvh_q, att_hw_q, att_qs_q;
+  logic [1:0]  kv_flags_q;
+  logic        att_causal_q;
 
   // Decoder
   logic        is_nop, is_end, is_load, is_store, is_vadd, is_mmcfg, is_mmnorm, is_matmul;
@@ -166,7 +207,12 @@ module skipopu_ctrl
     .GBUF_DEPTH(GBUF_DEPTH),
     .ADDR_W    (ADDR_W),
     .MMAX      (MMAX),
-    .NPE_ROWS  (NPE_ROWS)
+    .NPE_ROWS  (NPE_ROWS),
+    .ISA_REV   (ISA_REV),
+    .KV_PORTS  (KV_PORTS),
+    .KV_TOKENS (KV_TOKENS),
+    .KV_ENTRY_MAX(KV_ENTRY_MAX),
+    .SMAX_ROWS (SMAX_ROWS)
   ) u_decode (
     .insn_i    (insn_i),
     .mm_k_i    (mm_k_q),
@@ -181,18 +227,16 @@ module skipopu_ctrl
     .mn_w_i    (mn_w_q),
     .mn_stat_i (mn_stat_q),
     .mn_mask_i (mn_mask_q),
-    // revision 6 is not executed by this sequencer yet (decoder ISA_REV = 5: its opcodes are
-    // ILLEGAL_OP); the KVCFG/ATTCFG registers arrive with their execution units
-    .kv_e_i     (16'd0),
-    .kv_off_i   (32'd0),
-    .kv_layers_i(8'd0),
-    .att_nk_i   (16'd0),
-    .att_h_i    (8'd0),
-    .att_kvh_i  (8'd0),
-    .att_hw_i   (8'd0),
-    .att_qs_i   (8'd0),
-    .att_sbase_i(32'd0),
-    .att_causal_i(1'b0),
+    .kv_e_i     (kv_e_q),
+    .kv_off_i   (kv_off_q),
+    .kv_layers_i(kv_layers_q),
+    .att_nk_i   (att_nk_q),
+    .att_h_i    (att_h_q),
+    .att_kvh_i  (att_kvh_q),
+    .att_hw_i   (att_hw_q),
+    .att_qs_i   (att_qs_q),
+    .att_sbase_i(att_sbase_q),
+    .att_causal_i(att_causal_q),
     .is_rev6_o  (is_rev6),
     .is_npecfg_o(is_npecfg),
     .is_npe_o  (is_npe),
@@ -238,6 +282,14 @@ module skipopu_ctrl
   assign dyn_skip  = (dyn_mm || dyn_sw) && (cnt_q == '0);
   assign dyn_over  = (dyn_mm || dyn_sw) && (cnt_q > dyn_bound);
 
+  // Revision 6 dispatch: KVCFG and ATTCFG are register writes here; the rest (ARGMAX excepted,
+  // it runs on the vector unit) go to an execution unit through the ax_* handshake
+  logic is_kvcfg, is_attcfg, is_argmax, is_ax;
+  assign is_kvcfg  = is_rev6 && (insn_i[7:0] == 8'(OpKvcfg));
+  assign is_attcfg = is_rev6 && (insn_i[7:0] == 8'(OpAttcfg));
+  assign is_argmax = is_rev6 && (insn_i[7:0] == 8'(OpArgmax));
+  assign is_ax     = is_rev6 && !is_kvcfg && !is_attcfg && !is_argmax;
+
   logic exec_fire;
   assign exec_fire = (state_q == StExec) && (pc_q != len_q) && insn_valid_i && !npe_busy_i;
   assign insn_ready_o = exec_fire;
@@ -274,6 +326,18 @@ module skipopu_ctrl
       snoop_q    <= 1'b0;
       route_q    <= 1'b0;
       cnt_q      <= '0;
+      kv_e_q      <= '0;
+      kv_off_q    <= '0;
+      kv_layers_q <= '0;
+      kv_flags_q  <= '0;
+      att_nk_q    <= '0;
+      att_scale_q <= '0;
+      att_h_q     <= '0;
+      att_kvh_q   <= '0;
+      att_hw_q    <= '0;
+      att_qs_q    <= '0;
+      att_sbase_q <= '0;
+      att_causal_q <= '0;
     end else begin
       if (state_q != StIdle) begin
         cycles_q <= cycles_q + 1'b1;
@@ -311,6 +375,18 @@ module skipopu_ctrl
             npe_eps_q  <= '0;
             npe_inv_d_q <= '0;
             cnt_q       <= '0;
+            kv_e_q      <= '0;
+            kv_off_q    <= '0;
+            kv_layers_q <= '0;
+            kv_flags_q  <= '0;
+            att_nk_q    <= '0;
+            att_scale_q <= '0;
+            att_h_q     <= '0;
+            att_kvh_q   <= '0;
+            att_hw_q    <= '0;
+            att_qs_q    <= '0;
+            att_sbase_q <= '0;
+            att_causal_q <= '0;
             if (prog_ok) begin
               err_q   <= 8'(ErrNone);
               state_q <= StExec;
@@ -351,7 +427,7 @@ module skipopu_ctrl
               store_q <= is_store;
               snoop_q <= is_load && d_stats;
               state_q <= StWaitDma;
-            end else if (is_vadd || is_vscat || is_route) begin
+            end else if (is_vadd || is_vscat || is_route || is_argmax) begin
               snoop_q <= (is_vadd || is_vscat) && d_stats;
               route_q <= is_route;
               state_q <= StWaitVpu;
@@ -383,6 +459,39 @@ module skipopu_ctrl
             end else if (is_matmul) begin
               mm_norm_q <= d_compact;
               state_q   <= StWaitMm;
+            end else if (is_kvcfg) begin
+              kv_e_q      <= d_len;
+              kv_off_q    <= d_gb;
+              kv_layers_q <= d_src0[7:0];
+              kv_flags_q  <= insn_i[13:12];
+              retired_q   <= retired_q + 1'b1;
+              pc_q        <= pc_q + 1'b1;
+            end else if (is_attcfg) begin
+              att_nk_q     <= d_len;
+              att_scale_q  <= d_gb;
+              att_h_q      <= d_src0[7:0];
+              att_kvh_q    <= d_src0[15:8];
+              att_hw_q     <= d_src0[23:16];
+              att_qs_q     <= d_src0[31:24];
+              att_sbase_q  <= d_src1;
+              att_causal_q <= insn_i[12];
+              retired_q    <= retired_q + 1'b1;
+              pc_q         <= pc_q + 1'b1;
+            end else if (is_ax) begin
+              state_q <= StWaitAx;
+            end
+          end
+        end
+        StWaitAx: begin
+          if (ax_done_i) begin
+            if (ax_err_i != 8'(ErrNone)) begin
+              err_q    <= ax_err_i;
+              err_pc_q <= pc_q;
+              state_q  <= StDrain;
+            end else begin
+              retired_q <= retired_q + 1'b1;
+              pc_q      <= pc_q + 1'b1;
+              state_q   <= StExec;
             end
           end
         end
@@ -461,15 +570,17 @@ module skipopu_ctrl
   assign dma_gb_addr_o  = d_gb[GB_AW-1:0];
   assign dma_len_o      = d_len;
 
-  assign vpu_valid_o = legal_now && (is_vadd || is_vscat || is_route);
-  assign vpu_op_o    = is_route ? 2'd2 : is_vscat ? 2'd1 : 2'd0;
+  assign vpu_valid_o = legal_now && (is_vadd || is_vscat || is_route || is_argmax);
+  assign vpu_op_o    = is_argmax ? 2'd3 : is_route ? 2'd2 : is_vscat ? 2'd1 : 2'd0;
   // VSCAT: f0 = x (destination and source 0), f1 = y, f2 = mask; ROUTE: f0 = {dst, src},
   // f1 = {bias, pair}
   assign vpu_mask_o  = is_route ? d_gb[16 +: GB_AW] : d_src1[GB_AW-1:0];
   assign vpu_pair_o  = d_src0[15:0];
   assign vpu_force_o = insn_i[12];
-  assign vpu_dst_o   = d_gb[GB_AW-1:0];
-  assign vpu_src0_o  = (is_route || is_vscat) ? d_gb[GB_AW-1:0] : d_src0[GB_AW-1:0];
+  // ARGMAX: f0 = {dst, src}
+  assign vpu_dst_o   = is_argmax ? d_gb[16 +: GB_AW] : d_gb[GB_AW-1:0];
+  assign vpu_src0_o  = (is_route || is_vscat || is_argmax) ? d_gb[GB_AW-1:0] :
+                       d_src0[GB_AW-1:0];
   assign vpu_src1_o  = is_route ? d_src0[16 +: GB_AW] : is_vscat ? d_src0[GB_AW-1:0] :
                        d_src1[GB_AW-1:0];
   assign vpu_len_o   = d_len;
@@ -517,6 +628,22 @@ module skipopu_ctrl
   assign snoop_start_o    = legal_now && (is_load || is_vadd || is_vscat) && d_stats;
   assign snoop_en_o       = snoop_q && (state_q == StWaitDma || state_q == StWaitVpu);
 
+  assign kv_e_o       = kv_e_q;
+  assign kv_off_o     = kv_off_q;
+  assign kv_layers_o  = kv_layers_q;
+  assign kv_flags_o   = kv_flags_q;
+  assign att_nk_o     = att_nk_q;
+  assign att_scale_o  = att_scale_q;
+  assign att_h_o      = att_h_q;
+  assign att_kvh_o    = att_kvh_q;
+  assign att_hw_o     = att_hw_q;
+  assign att_qs_o     = att_qs_q;
+  assign att_sbase_o  = att_sbase_q;
+  assign att_causal_o = att_causal_q;
+  assign ax_valid_o   = legal_now && is_ax;
+  assign ax_insn_o    = insn_i;
+  assign ax_cnt_o     = cnt_q;
+
   assign fetch_start_o = (state_q == StIdle) && start_i && prog_ok;
   assign fetch_base_o  = prog_base_i[ADDR_W-1:0];
   assign fetch_len_o   = prog_len_i;
@@ -536,6 +663,6 @@ module skipopu_ctrl
   logic [31:0] mn_addr_hi;      // MMNORM word addresses are range-checked by the decoder too
   assign mn_addr_hi = {16'd0, mn_x_q | mn_w_q | mn_mask_q} >> GB_AW;
   assign unused_hi = ^{d_gb[31:GB_AW], d_src0[31:GB_AW], d_src1[31:GB_AW], d_mem[63:ADDR_W],
-                      mm_n_q[31:16], mn_addr_hi, is_rev6};
+                      mm_n_q[31:16], mn_addr_hi};
 
 endmodule

@@ -101,6 +101,10 @@ package skipopu_pkg;
   localparam logic [11:0] CsrVersion   = 12'h004;  // RO  [31:16] major.minor, [15:0] 0
   localparam logic [11:0] CsrConfig    = 12'h008;  // RO  [7:0] NUM_HBM, [15:8] log2(DATA_W/8),
                                                    //     [31:16] log2(GBUF_DEPTH)
+  localparam logic [11:0] CsrConfig2   = 12'h00C;  // RO  [7:0] KV_PORTS, [15:8] log2 KV_TOKENS,
+                                                   //     [23:16] KV_ENTRY_MAX, [31:24] log2 SMAX_ROWS
+  localparam logic [11:0] CsrConfig3   = 12'h02C;  // RO  [7:0] ISA_REV, [15:8] log2 KV_BUF_CAP,
+                                                   //     [19:16] KV_BUF_RD, [23:20] KV_BUF_WR
   localparam logic [11:0] CsrCtrl      = 12'h010;  // WO  bit0 start (ignored while busy)
   localparam logic [11:0] CsrStatus    = 12'h014;  // RO  bit0 busy, bit1 done, bit2 error
   localparam logic [11:0] CsrErrCode   = 12'h018;  // RO  err_e of the first error

@@ -36,6 +36,23 @@ module skipopu_top
   // 1: HBM ports in their own clock domain (hbm_clk_i, nominally 2x clk_i) at DATA_W/2 bits
   // behind asynchronous chunk FIFOs (skipopu_axi_cdc); 0: HBM ports on clk_i at DATA_W bits
   parameter int HBM_ASYNC = 1,
+  // Instruction-set revision: 5, or 6 (KV cache and attention; docs/isa.md)
+  parameter int ISA_REV = 5,
+  // Revision 6: HBM ports 0..KV_PORTS-1 hold the KV cache (a power of 2 <= NUM_HBM)
+  parameter int KV_PORTS = 4,
+  // Revision 6: KV staging buffer entries = largest attention key set (a power of 2, a multiple
+  // of DATA_W/16 and KV_PORTS, <= DATA_W)
+  parameter int KV_TOKENS = 64,
+  // Revision 6: largest KV entry in words (a power of 2)
+  parameter int KV_ENTRY_MAX = 16,
+  // Revision 6: invariance buffer entries (a power of 2)
+  parameter int KV_BUF_CAP = 64,
+  // Revision 6: invariance buffer read ports (KV_PORTS + KV_BUF_RD <= DATA_W/16)
+  parameter int KV_BUF_RD = 2,
+  // Revision 6: invariance buffer write ports
+  parameter int KV_BUF_WR = 2,
+  // Revision 6: softmax feature rows (a power of 2)
+  parameter int SMAX_ROWS = 256,
   // HBM AXI data width (derived, do not override)
   parameter int HBM_W = (HBM_ASYNC != 0) ? DATA_W / 2 : DATA_W
 ) (
@@ -212,7 +229,9 @@ module skipopu_top
     .insn_count_i(insn_count),
     .perf_i      (perf),
     .rd_bytes_i  (rd_bytes),
-    .wr_bytes_i  (wr_bytes)
+    .wr_bytes_i  (wr_bytes),
+    .config23_i  ({8'd0, 4'(KV_BUF_WR), 4'(KV_BUF_RD), 8'($clog2(KV_BUF_CAP)), 8'(ISA_REV),
+                   8'($clog2(SMAX_ROWS)), 8'(KV_ENTRY_MAX), 8'($clog2(KV_TOKENS)), 8'(KV_PORTS)})
   );
 
   logic              fetch_start, fetch_stop, fetch_idle;
@@ -265,6 +284,13 @@ module skipopu_top
   npe_op_e           npe_op;
   logic [GB_AW-1:0]  npe_dst, npe_src, npe_aux, npe_mask;
   logic              snoop_start, snoop_en;
+  // Revision 6 registers and execution-unit handshake
+  logic [15:0]       kv_e, att_nk, ax_cnt;
+  logic [31:0]       kv_off, att_scale, att_sbase;
+  logic [7:0]        kv_layers, att_h, att_kvh, att_hw, att_qs, ax_err;
+  logic [1:0]        kv_flags;
+  logic              att_causal, ax_valid, ax_done;
+  logic [InsnW-1:0]  ax_insn;
   // Fused MATMUL normalisation (MATMUL norm flag)
   logic              mmx_start, mmx_ready, mmx_stop;
   logic [GB_AW-1:0]  mmx_x, mmx_w, mmx_mask;
@@ -276,7 +302,12 @@ module skipopu_top
     .GBUF_DEPTH(GBUF_DEPTH),
     .ADDR_W    (ADDR_W),
     .MMAX      (MMAX),
-    .NPE_ROWS  (NPE_ROWS)
+    .NPE_ROWS  (NPE_ROWS),
+    .ISA_REV   (ISA_REV),
+    .KV_PORTS  (KV_PORTS),
+    .KV_TOKENS (KV_TOKENS),
+    .KV_ENTRY_MAX(KV_ENTRY_MAX),
+    .SMAX_ROWS (SMAX_ROWS)
   ) u_ctrl (
     .clk_i,
     .rst_ni,
@@ -362,8 +393,42 @@ module skipopu_top
     .snoop_en_o      (snoop_en),
     .npe_busy_i      (npe_busy),
     .npe_done_i      (npe_done),
-    .npe_err_i       (npe_err)
+    .npe_err_i       (npe_err),
+    .kv_e_o          (kv_e),
+    .kv_off_o        (kv_off),
+    .kv_layers_o     (kv_layers),
+    .kv_flags_o      (kv_flags),
+    .att_nk_o        (att_nk),
+    .att_scale_o     (att_scale),
+    .att_h_o         (att_h),
+    .att_kvh_o       (att_kvh),
+    .att_hw_o        (att_hw),
+    .att_qs_o        (att_qs),
+    .att_sbase_o     (att_sbase),
+    .att_causal_o    (att_causal),
+    .ax_valid_o      (ax_valid),
+    .ax_insn_o       (ax_insn),
+    .ax_cnt_o        (ax_cnt),
+    .ax_done_i       (ax_done),
+    .ax_err_i        (ax_err)
   );
+
+  // ---------------------------------------------------------------------------------------------
+  // Revision 6 execution units. Until a unit is built into this core, its instructions end one
+  // cycle after issue with ILLEGAL_OP (docs/attention-plan.md tracks which ones run)
+  // ---------------------------------------------------------------------------------------------
+  logic ax_pend_q;
+  always_ff @(posedge clk_i or negedge rst_ni) begin
+    if (!rst_ni) ax_pend_q <= 1'b0;
+    else         ax_pend_q <= ax_valid;
+  end
+  assign ax_done = ax_pend_q;
+  assign ax_err  = 8'(ErrIllegalOp);
+
+  // KVCFG / ATTCFG registers are consumed by the units as they land
+  logic unused_rev6;
+  assign unused_rev6 = ^{kv_e, kv_off, kv_layers, kv_flags, att_nk, att_scale, att_h, att_kvh,
+                         att_hw, att_qs, att_sbase, att_causal, ax_insn, ax_cnt};
 
   // ---------------------------------------------------------------------------------------------
   // MATMUL engine (PE array + PSUM); weights and scales stream through the DMA

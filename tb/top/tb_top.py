@@ -41,7 +41,7 @@ HBM_CLK_NS = 2
 warnings.filterwarnings("ignore", message="The data field will be removed")
 
 # CSR addresses (rtl/skipopu_pkg.sv, docs/csr.md)
-CSR_ID, CSR_VERSION, CSR_CONFIG = 0x000, 0x004, 0x008
+CSR_ID, CSR_VERSION, CSR_CONFIG, CSR_CONFIG2, CSR_CONFIG3 = 0x000, 0x004, 0x008, 0x00C, 0x02C
 CSR_CTRL, CSR_STATUS, CSR_ERR_CODE, CSR_ERR_PC = 0x010, 0x014, 0x018, 0x01C
 CSR_PROG_LO, CSR_PROG_HI, CSR_PROG_LEN = 0x020, 0x024, 0x028
 CSR_IRQ_EN, CSR_IRQ_STATUS = 0x030, 0x034
@@ -323,6 +323,11 @@ async def test_csr(dut):
     assert conf & 0xFF == cfg.NUM_HBM
     assert (conf >> 8) & 0xFF == (cfg.beat_bytes).bit_length() - 1
     assert conf >> 16 == cfg.GBUF_DEPTH.bit_length() - 1
+    log2 = lambda v: v.bit_length() - 1  # noqa: E731
+    assert await tb.csr_read(CSR_CONFIG2) == (cfg.KV_PORTS | log2(cfg.KV_TOKENS) << 8 |
+                                              cfg.KV_ENTRY_MAX << 16 | log2(cfg.SMAX_ROWS) << 24)
+    assert await tb.csr_read(CSR_CONFIG3) == (cfg.ISA_REV | log2(cfg.KV_BUF_CAP) << 8 |
+                                              cfg.KV_BUF_RD << 16 | cfg.KV_BUF_WR << 20)
     rng = random.Random(_seed())
     for reg in RW_CSRS:
         v = rng.getrandbits(32)
@@ -330,7 +335,7 @@ async def test_csr(dut):
         assert await tb.csr_read(reg) == v
     assert await tb.csr_write(CSR_IRQ_EN, 0xFFFFFFFF) == AxiResp.OKAY
     assert await tb.csr_read(CSR_IRQ_EN) == 3
-    mapped = {CSR_ID, CSR_VERSION, CSR_CONFIG, CSR_CTRL, CSR_STATUS, CSR_ERR_CODE, CSR_ERR_PC,
+    mapped = {CSR_ID, CSR_VERSION, CSR_CONFIG, CSR_CONFIG2, CSR_CONFIG3, CSR_CTRL, CSR_STATUS, CSR_ERR_CODE, CSR_ERR_PC,
               CSR_PROG_LO, CSR_PROG_HI, CSR_PROG_LEN, CSR_IRQ_EN, CSR_IRQ_STATUS,
               CSR_CYCLES_LO, CSR_CYCLES_HI, CSR_INSN_COUNT, CSR_PE_CYCLES, CSR_MM_CYCLES,
               CSR_NPE_CYCLES, CSR_NPE_STALL}
