@@ -450,6 +450,42 @@ def model_runner(img: ModelImage, shared_hbm: bool = True):
     return mems, run
 
 
+class GenLoop:
+    """The host loop of a generation, one step at a time, for callers that run the programs
+    themselves (the RTL testbench awaits the core between steps):
+
+        loop = GenLoop(img, prompt, steps)
+        while not loop.done:
+            result = run(loop.prog)              # write loop.prog, run it on a core
+            loop.finish(ddr, result)             # read the outputs back, build the next step
+    """
+
+    def __init__(self, img: ModelImage, prompt, steps: int, trace: bool = False):
+        self.img, self.steps, self.trace = img, steps, trace
+        self.gen = Generation(np.asarray(prompt), hist=[0] * img.cfg.layers)
+        self.prog = prefill_program(img, self.gen.prompt, trace)
+        self.pos = 0
+
+    @property
+    def done(self) -> bool:
+        return len(self.gen.steps) >= self.steps
+
+    @property
+    def step(self) -> int:
+        return len(self.gen.steps)
+
+    def finish(self, ddr, result) -> StepResult:
+        gen, img = self.gen, self.img
+        st = read_step(img, self.prog, ddr, result)
+        gen.steps.append(st)
+        gen.tokens.append(st.token)
+        gen.hist = update_hist(img, gen.hist, st, self.pos)
+        self.pos += self.prog.m
+        if not self.done:
+            self.prog = decode_program(img, st.token, self.pos, gen.hist, self.trace)
+        return st
+
+
 def run_generate(img: ModelImage, prompt, steps: int, trace: bool = False, run=None,
                  ddr=None, progress=None) -> Generation:
     """Prefill, then steps-1 decode steps (``steps`` tokens generated, the last one not fed
@@ -458,22 +494,13 @@ def run_generate(img: ModelImage, prompt, steps: int, trace: bool = False, run=N
     if run is None:
         mems, run = model_runner(img)
         ddr = mems[0]
-    prompt = np.asarray(prompt)
-    gen = Generation(prompt, hist=[0] * img.cfg.layers)
-    prog = prefill_program(img, prompt, trace)
-    pos = 0
-    for s in range(steps):
-        res = run(prog)
-        st = read_step(img, prog, ddr, res)
-        gen.steps.append(st)
-        gen.tokens.append(st.token)
-        gen.hist = update_hist(img, gen.hist, st, pos)
+    loop = GenLoop(img, prompt, steps, trace)
+    while not loop.done:
+        prog, s = loop.prog, loop.step
+        st = loop.finish(ddr, run(prog))
         if progress:
             progress(s, prog, st)
-        pos += prog.m
-        if s + 1 < steps:
-            prog = decode_program(img, st.token, pos, gen.hist, trace)
-    return gen
+    return loop.gen
 
 
 def main(argv=None) -> None:
