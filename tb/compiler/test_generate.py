@@ -255,3 +255,27 @@ def test_evaluate_figures_and_bounds(tiny):
     p, a, n = kmap.locate(K.writes(ea, "reuse"), l, t)[0]
     mems[p + 1].write(a, bytes(n))
     assert any("KV entry" in p for p in problems(float_check(img, gen, mems), 3))
+
+
+@pytest.mark.parametrize("mode", ["reuse", "partial"])
+def test_unfused_variant_bit_identical(tiny, mode):
+    """The unfused baseline (row-wise RMSNorm passes, QK without features + SMFEAT, one KV group
+    per QK/SMFEAT/SMNORM/PV) computes exactly what the fused program does: tokens, logits,
+    every layer's rows, masks and the KV cache entries."""
+    pr = prompt_tokens(tiny.cfg, 7, seed=6)
+    out = {}
+    for v in ("fused", "unfused"):
+        img = compile_images(tiny, CORE, mode=mode, variant=v)
+        mems, run = model_runner(img)
+        gen = run_generate(img, pr, 3, trace=True, run=run, ddr=mems[0])
+        out[v] = (gen, hbm_entries(img, mems, gen))
+    (gf, ef), (gu, eu) = out["fused"], out["unfused"]
+    assert gf.tokens == gu.tokens
+    for a, b in zip(gf.steps, gu.steps):
+        assert (a.logits == b.logits).all() and (a.hidden == b.hidden).all()
+        assert (a.masks_attn == b.masks_attn).all() and (a.masks_mlp == b.masks_mlp).all()
+        assert all((x == y).all() for x, y in zip(a.layers, b.layers))
+        assert a.result.retired > 0 and b.result.retired > a.result.retired
+    assert ef.keys() == eu.keys() and all((ef[k] == eu[k]).all() for k in ef)
+    with pytest.raises(ValueError, match="variant"):
+        compile_images(tiny, CORE, variant="rowwise")
