@@ -286,7 +286,7 @@ module skipopu_top
   logic              snoop_start, snoop_en;
   // Revision 6 registers and execution-unit handshake
   logic [15:0]       kv_e, att_nk, ax_cnt;
-  logic [31:0]       kv_off, att_scale, att_sbase;
+  logic [31:0]       kv_off, att_sbase;
   logic [7:0]        kv_layers, att_h, att_kvh, att_hw, att_qs, ax_err;
   logic [1:0]        kv_flags;
   logic              att_causal, ax_valid, ax_done;
@@ -399,7 +399,6 @@ module skipopu_top
     .kv_layers_o     (kv_layers),
     .kv_flags_o      (kv_flags),
     .att_nk_o        (att_nk),
-    .att_scale_o     (att_scale),
     .att_h_o         (att_h),
     .att_kvh_o       (att_kvh),
     .att_hw_o        (att_hw),
@@ -414,21 +413,120 @@ module skipopu_top
   );
 
   // ---------------------------------------------------------------------------------------------
-  // Revision 6 execution units. Until a unit is built into this core, its instructions end one
-  // cycle after issue with ILLEGAL_OP (docs/attention-plan.md tracks which ones run)
+  // Revision 6 execution units: QK / SMNORM / SMFEAT / PV run on the attention unit (with the
+  // MATMUL engine, the DMA streams and the online-softmax engine). Until a unit is built into
+  // this core, its instructions end one cycle after issue with ILLEGAL_OP (docs/attention-plan.md
+  // tracks which ones run)
   // ---------------------------------------------------------------------------------------------
+  logic ax_is_att, att_valid, att_busy, att_done;
+  logic [7:0] att_err;
+  assign ax_is_att = (ax_insn[7:0] == 8'(OpQk)) || (ax_insn[7:0] == 8'(OpPv)) ||
+                     (ax_insn[7:0] == 8'(OpSmnorm)) || (ax_insn[7:0] == 8'(OpSmfeat));
+  assign att_valid = ax_valid && ax_is_att;
+
   logic ax_pend_q;
   always_ff @(posedge clk_i or negedge rst_ni) begin
     if (!rst_ni) ax_pend_q <= 1'b0;
-    else         ax_pend_q <= ax_valid;
+    else         ax_pend_q <= ax_valid && !ax_is_att;
   end
-  assign ax_done = ax_pend_q;
-  assign ax_err  = 8'(ErrIllegalOp);
+  assign ax_done = ax_pend_q || att_done;
+  assign ax_err  = att_done ? att_err : 8'(ErrIllegalOp);
 
-  // KVCFG / ATTCFG registers are consumed by the units as they land
+  // KVCFG registers are consumed by the KV unit as it lands
   logic unused_rev6;
-  assign unused_rev6 = ^{kv_e, kv_off, kv_layers, kv_flags, att_nk, att_scale, att_h, att_kvh,
-                         att_hw, att_qs, att_sbase, att_causal, ax_insn, ax_cnt};
+  assign unused_rev6 = ^{kv_e, kv_off, kv_layers, kv_flags};
+
+  // Attention unit <-> MATMUL engine, DMA, KV staging buffer tile port
+  logic              att_mm_start, att_mm_pv, att_mm_done;
+  logic [15:0]       att_mm_mg, att_mm_j0, att_mm_r, att_mm_os;
+  logic [2:0]        att_mm_lrep;
+  logic [7:0]        att_mm_g0, att_mm_ng, att_mm_nt, att_mm_hw, att_mm_kvh, att_mm_qs;
+  logic [GB_AW-1:0]  att_mm_x, att_mm_o;
+  logic              sc_valid, sc_ready;
+  logic [DATA_W-1:0] sc_data;
+  logic              att_dma_valid, att_dma_store;
+  logic [ADDR_W-1:0] att_dma_addr;
+  logic [15:0]       att_dma_len;
+  logic              ss_valid, ss_ready, ls_valid, ls_ready;
+  logic [DATA_W-1:0] ss_data, ls_data;
+  logic              att_mask_re, att_we;
+  logic [GB_AW-1:0]  att_mask_raddr, att_waddr;
+  logic [DATA_W-1:0] att_wdata;
+  logic              tile_req, tile_col, tile_rvalid;
+  logic [7:0]        tile_nt, tile_word;
+  logic [DATA_W*DATA_W/16-1:0] tile_rdata;
+
+  skipopu_att #(
+    .DATA_W   (DATA_W),
+    .ADDR_W   (ADDR_W),
+    .GB_AW    (GB_AW),
+    .SMAX_ROWS(SMAX_ROWS)
+  ) u_att (
+    .clk_i,
+    .rst_ni,
+    .cmd_valid_i (att_valid),
+    .cmd_insn_i  (ax_insn),
+    .cmd_cnt_i   (ax_cnt),
+    .busy_o      (att_busy),
+    .done_o      (att_done),
+    .err_o       (att_err),
+    .cfg_nk_i    (att_nk),
+    .cfg_h_i     (att_h),
+    .cfg_kvh_i   (att_kvh),
+    .cfg_hw_i    (att_hw),
+    .cfg_qs_i    (att_qs),
+    .cfg_sbase_i (ADDR_W'(att_sbase)),
+    .cfg_causal_i(att_causal),
+    .mask_re_o   (att_mask_re),
+    .mask_raddr_o(att_mask_raddr),
+    .mask_rdata_i(gb_rdata_b),
+    .mm_start_o  (att_mm_start),
+    .mm_pv_o     (att_mm_pv),
+    .mm_mg_o     (att_mm_mg),
+    .mm_lrep_o   (att_mm_lrep),
+    .mm_g0_o     (att_mm_g0),
+    .mm_ng_o     (att_mm_ng),
+    .mm_nt_o     (att_mm_nt),
+    .mm_hw_o     (att_mm_hw),
+    .mm_kvh_o    (att_mm_kvh),
+    .mm_qs_o     (att_mm_qs),
+    .mm_j0_o     (att_mm_j0),
+    .mm_x_o      (att_mm_x),
+    .mm_r_o      (att_mm_r),
+    .mm_o_o      (att_mm_o),
+    .mm_os_o     (att_mm_os),
+    .mm_done_i   (att_mm_done),
+    .sc_valid_i  (sc_valid),
+    .sc_ready_o  (sc_ready),
+    .sc_data_i   (sc_data),
+    .dma_valid_o (att_dma_valid),
+    .dma_store_o (att_dma_store),
+    .dma_addr_o  (att_dma_addr),
+    .dma_len_o   (att_dma_len),
+    .dma_done_i  (dma_done),
+    .dma_err_i   (dma_err),
+    .ss_valid_o  (ss_valid),
+    .ss_ready_i  (ss_ready),
+    .ss_data_o   (ss_data),
+    .ls_valid_i  (ls_valid),
+    .ls_ready_o  (ls_ready),
+    .ls_data_i   (ls_data),
+    .we_o        (att_we),
+    .waddr_o     (att_waddr),
+    .wdata_o     (att_wdata)
+  );
+  assign att_mm_done = mm_done;
+
+  // KV staging buffer tile port: tied off until the KV unit (skipopu_kvx) is built in
+  logic tile_req_q;
+  always_ff @(posedge clk_i or negedge rst_ni) begin
+    if (!rst_ni) tile_req_q <= 1'b0;
+    else         tile_req_q <= tile_req;
+  end
+  assign tile_rvalid = tile_req_q;
+  assign tile_rdata  = '0;
+  logic unused_tile;
+  assign unused_tile = ^{tile_nt, tile_word, tile_col, att_busy};
 
   // ---------------------------------------------------------------------------------------------
   // MATMUL engine (PE array + PSUM); weights and scales stream through the DMA
@@ -461,6 +559,30 @@ module skipopu_top
     .pe_active_o (mm_pe_active),
     .done_o      (mm_done),
     .err_o       (mm_err),
+    .att_start_i (att_mm_start),
+    .att_pv_i    (att_mm_pv),
+    .att_mg_i    (att_mm_mg),
+    .att_lrep_i  (att_mm_lrep),
+    .att_g0_i    (att_mm_g0),
+    .att_ng_i    (att_mm_ng),
+    .att_hw_i    (att_mm_hw),
+    .att_kvh_i   (att_mm_kvh),
+    .att_nt_i    (att_mm_nt),
+    .att_j0_i    (att_mm_j0),
+    .att_x_i     (att_mm_x),
+    .att_qs_i    (att_mm_qs),
+    .att_r_i     (att_mm_r),
+    .att_o_i     (att_mm_o),
+    .att_os_i    (att_mm_os),
+    .tile_req_o  (tile_req),
+    .tile_nt_o   (tile_nt),
+    .tile_word_o (tile_word),
+    .tile_col_o  (tile_col),
+    .tile_rvalid_i(tile_rvalid),
+    .tile_rdata_i(tile_rdata),
+    .sc_valid_o  (sc_valid),
+    .sc_ready_i  (sc_ready),
+    .sc_data_o   (sc_data),
     .rd_start_o  (mrd_start),
     .rd_wport_o  (mrd_wport),
     .rd_waddr_o  (mrd_waddr),
@@ -487,12 +609,13 @@ module skipopu_top
     .wdata_o     (mm_wdata)
   );
 
-  // the sequencer issues no DMA transfer while a MATMUL runs
-  assign dma_valid    = ctl_dma_valid;
-  assign dma_store    = ctl_dma_store;
-  assign dma_port     = ctl_dma_port;
-  assign dma_mem_addr = ctl_dma_mem_addr;
-  assign dma_len      = ctl_dma_len;
+  // the sequencer issues no DMA transfer while a MATMUL or an attention instruction runs; the
+  // attention unit's transfers are streams on DDR (QK: the score store, SMNORM/SMFEAT: the load)
+  assign dma_valid    = ctl_dma_valid || att_dma_valid;
+  assign dma_store    = att_dma_valid ? att_dma_store : ctl_dma_store;
+  assign dma_port     = att_dma_valid ? 4'd0 : ctl_dma_port;
+  assign dma_mem_addr = att_dma_valid ? att_dma_addr : ctl_dma_mem_addr;
+  assign dma_len      = att_dma_valid ? att_dma_len : ctl_dma_len;
 
   // ---------------------------------------------------------------------------------------------
   // Instruction fetch
@@ -548,16 +671,16 @@ module skipopu_top
   logic [GB_AW-1:0]  dma_gb_waddr, dma_gb_raddr, vpu_waddr, vpu_raddr0, vpu_raddr1;
   logic [DATA_W-1:0] dma_gb_wdata, vpu_wdata;
 
-  assign gb_we      = dma_gb_we || vpu_we || mm_we || npe_we;
+  assign gb_we      = dma_gb_we || vpu_we || mm_we || npe_we || att_we;
   assign gb_waddr   = vpu_we ? vpu_waddr : mm_we ? mm_waddr_gb : npe_we ? npe_waddr :
-                      dma_gb_waddr;
+                      att_we ? att_waddr : dma_gb_waddr;
   assign gb_wdata   = vpu_we ? vpu_wdata : mm_we ? mm_wdata : npe_we ? npe_wdata :
-                      dma_gb_wdata;
+                      att_we ? att_wdata : dma_gb_wdata;
   assign gb_re_a    = dma_gb_re || vpu_re || mm_re || npe_re_a;
   assign gb_raddr_a = vpu_re ? vpu_raddr0 : mm_re ? mm_raddr : npe_re_a ? npe_raddr_a :
                       dma_gb_raddr;
-  assign gb_re_b    = vpu_re || npe_re_b;
-  assign gb_raddr_b = vpu_re ? vpu_raddr1 : npe_raddr_b;
+  assign gb_re_b    = vpu_re || npe_re_b || att_mask_re;
+  assign gb_raddr_b = vpu_re ? vpu_raddr1 : att_mask_re ? att_mask_raddr : npe_raddr_b;
 
   // pragma translate_off
   // Simulation-only checks: the engines never write the buffer in the same cycle (the sequencer
@@ -566,11 +689,13 @@ module skipopu_top
     if (!rst_ni) begin
       // nothing to check in reset
     end else begin
-      assert ((32'(dma_gb_we) + 32'(vpu_we) + 32'(mm_we) + 32'(npe_we)) <= 1)
+      assert ((32'(dma_gb_we) + 32'(vpu_we) + 32'(mm_we) + 32'(npe_we) + 32'(att_we)) <= 1)
         else $error("global buffer write port: two writers in one cycle");
       // the MATMUL read streams own DMA read channels while busy: no transfer meanwhile
-      assert (!(dma_valid && (mm_busy || mrd_busy)))
+      assert (!(ctl_dma_valid && (mm_busy || mrd_busy || att_busy)))
         else $error("DMA transfer requested during a MATMUL");
+      assert (!(att_dma_valid && (mrd_busy || dma_busy)))
+        else $error("attention DMA stream requested while the DMA is busy");
     end
   end
   // pragma translate_on
@@ -848,6 +973,13 @@ module skipopu_top
     .cmd_mem_addr_i(dma_mem_addr),
     .cmd_gb_addr_i (dma_gb_addr),
     .cmd_len_i     (dma_len),
+    .cmd_stream_i  (att_dma_valid),
+    .ss_valid_i    (ss_valid),
+    .ss_ready_o    (ss_ready),
+    .ss_data_i     (ss_data),
+    .ls_valid_o    (ls_valid),
+    .ls_ready_i    (ls_ready),
+    .ls_data_o     (ls_data),
     .busy_o        (dma_busy),
     .done_o        (dma_done),
     .err_o         (dma_err),
