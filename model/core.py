@@ -143,6 +143,8 @@ class CoreModel(AttnUnit):
                 continue
             if insn.op in CONFIG_OPS:
                 self.regs = config_after(insn, self.regs)
+                if insn.op == Op.KVCFG:
+                    self._kvcfg_applied()
                 res.retired += 1
                 continue
             if insn.op == Op.MATMUL:

@@ -32,6 +32,7 @@ class AttnUnit:
         lanes = cfg.DATA_W // 16
         self.kvsb = np.zeros((cfg.KV_TOKENS, cfg.KV_ENTRY_MAX, lanes), dtype=np.uint16)
         self.kvsb_valid = np.zeros((cfg.KV_TOKENS, cfg.KV_ENTRY_MAX), dtype=bool)
+        self.kvsb_e = 0                             # the entry size the KVSB words were put with
         self.feat: list[tuple[int, int] | None] = [None] * cfg.SMAX_ROWS
         self.session: KvSession | None = None
         self.ibuf: dict[int, np.ndarray] = {}       # invariance buffer slot -> entry words
@@ -43,7 +44,8 @@ class AttnUnit:
         return KvMap(ports=cfg.KV_PORTS, entry_bytes=kv.e * cfg.beat_bytes,
                      max_tokens=cfg.KV_TOKENS, layers=kv.layers,
                      mapping="interleaved" if kv.interleaved else "token",
-                     port_base=tuple((p << PC_SHIFT) + kv.off for p in range(cfg.KV_PORTS)))
+                     port_base=tuple((p << PC_SHIFT) + kv.off for p in range(cfg.KV_PORTS)),
+                     word_bytes=cfg.beat_bytes)
 
     def _gword(self, addr: int, pc: int, what: str) -> int:
         if not self.gbuf_valid[addr]:
@@ -63,6 +65,13 @@ class AttnUnit:
                 for p in range(kp)]
 
     # -- KV ----------------------------------------------------------------------------------
+    def _kvcfg_applied(self) -> None:
+        """After a KVCFG: a new entry size E invalidates every KVSB word (the RTL's bank
+        mapping depends on E; docs/isa.md). The same E keeps the contents."""
+        if self.kv.e != self.kvsb_e:
+            self.kvsb_valid[:] = False
+            self.kvsb_e = self.kv.e
+
     def _kvst(self, insn: Insn, res, pc: int) -> Err:
         cfg, kv = self.cfg, self.kv
         bb, e = cfg.beat_bytes, kv.e

@@ -80,13 +80,14 @@ class KvMap:
     layers: int
     mapping: str = "token"
     port_base: tuple = ()
+    word_bytes: int = 32          # bytes per memory word (DATA_W / 8)
 
     def __post_init__(self):
         if self.mapping not in ("token", "interleaved"):
             raise ValueError(f"unknown KV mapping {self.mapping!r}")
-        if self.mapping == "interleaved" and self.entry_bytes % (self.ports * 32):
+        if self.mapping == "interleaved" and self.entry_bytes % (self.ports * self.word_bytes):
             raise ValueError("interleaved mapping needs entry_bytes to be a multiple of "
-                             "32 bytes per port")
+                             "one word per port")
         if not self.port_base:
             object.__setattr__(self, "port_base", tuple(p << 28 for p in range(self.ports)))
 

@@ -45,6 +45,8 @@ module skipopu_att
   input  logic              cmd_valid_i,
   input  logic [InsnW-1:0]  cmd_insn_i,
   input  logic [15:0]       cmd_cnt_i,      // CNT
+  input  logic              clr_i,          // start of a run: the cycle counter
+  output logic [31:0]       cycles_o,       // ATT_CYCLES: cycles from issue + 1 to done
   output logic              busy_o,
   output logic              done_o,         // pulse
   output logic [7:0]        err_o,          // with done_o
@@ -260,6 +262,14 @@ module skipopu_att
   end
 
   assign busy_o = (state_q != StIdle);
+
+  logic [31:0] cyc_q;
+  always_ff @(posedge clk_i or negedge rst_ni) begin
+    if (!rst_ni)     cyc_q <= '0;
+    else if (clr_i)  cyc_q <= '0;
+    else if (busy_o) cyc_q <= cyc_q + 32'd1;
+  end
+  assign cycles_o = cyc_q;
   assign done_o = (state_q == StDone);
   assign err_o  = err_q;
 

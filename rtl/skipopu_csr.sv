@@ -54,7 +54,10 @@ module skipopu_csr
   input  logic [4*32-1:0]           perf_i,      // PE, MATMUL, NPE busy, NPE stall cycles
   input  logic [(NUM_HBM+1)*64-1:0] rd_bytes_i,  // per port, DDR first
   input  logic [(NUM_HBM+1)*64-1:0] wr_bytes_i,
-  input  logic [63:0]               config23_i   // CONFIG3, CONFIG2 contents (constants)
+  input  logic [63:0]               config23_i,  // CONFIG3, CONFIG2 contents (constants)
+  // KV counters: KVST_CYCLES, KV_ROUNDS, KV_KEEP_WORDS, KV_BUF_WORDS, KV_HBM_WORDS, KV_CYCLES
+  input  logic [6*32-1:0]           kv_perf_i,
+  input  logic [31:0]               att_cycles_i // ATT_CYCLES
 );
 
   localparam int NumPorts = NUM_HBM + 1;
@@ -197,6 +200,13 @@ module skipopu_csr
       CsrMmCycles:  rd_data = perf_i[63:32];
       CsrNpeCycles: rd_data = perf_i[95:64];
       CsrNpeStall:  rd_data = perf_i[127:96];
+      CsrKvCycles:  rd_data = kv_perf_i[31:0];
+      CsrKvHbmWords: rd_data = kv_perf_i[63:32];
+      CsrKvBufWords: rd_data = kv_perf_i[95:64];
+      CsrKvKeepWords: rd_data = kv_perf_i[127:96];
+      CsrKvRounds:  rd_data = kv_perf_i[159:128];
+      CsrKvstCycles: rd_data = kv_perf_i[191:160];
+      CsrAttCycles: rd_data = att_cycles_i;
       default: begin
         if (rd_addr >= CsrBytesBase && 32'(rd_port) < NumPorts) begin
           unique case (rd_word)

@@ -190,6 +190,8 @@ module skipopu_top
   logic [4*32-1:0]   perf;
   logic              mm_pe_active;
   logic [NP*64-1:0]  rd_bytes, wr_bytes;
+  logic [6*32-1:0]   kv_perf;
+  logic [31:0]       att_cycles;
 
   skipopu_csr #(
     .NUM_HBM   (NUM_HBM),
@@ -231,7 +233,9 @@ module skipopu_top
     .rd_bytes_i  (rd_bytes),
     .wr_bytes_i  (wr_bytes),
     .config23_i  ({8'd0, 4'(KV_BUF_WR), 4'(KV_BUF_RD), 8'($clog2(KV_BUF_CAP)), 8'(ISA_REV),
-                   8'($clog2(SMAX_ROWS)), 8'(KV_ENTRY_MAX), 8'($clog2(KV_TOKENS)), 8'(KV_PORTS)})
+                   8'($clog2(SMAX_ROWS)), 8'(KV_ENTRY_MAX), 8'($clog2(KV_TOKENS)), 8'(KV_PORTS)}),
+    .kv_perf_i   (kv_perf),
+    .att_cycles_i(att_cycles)
   );
 
   logic              fetch_start, fetch_stop, fetch_idle;
@@ -249,6 +253,7 @@ module skipopu_top
   logic              ctl_dma_valid, ctl_dma_store;
   logic [3:0]        ctl_dma_port;
   logic [ADDR_W-1:0] ctl_dma_mem_addr;
+  logic [GB_AW-1:0]  ctl_dma_gb_addr;
   logic [15:0]       ctl_dma_len;
 
   logic              mm_start, mm_int4, mm_busy, mm_done, mm_err;
@@ -336,7 +341,7 @@ module skipopu_top
     .dma_store_o   (ctl_dma_store),
     .dma_port_o    (ctl_dma_port),
     .dma_mem_addr_o(ctl_dma_mem_addr),
-    .dma_gb_addr_o (dma_gb_addr),
+    .dma_gb_addr_o (ctl_dma_gb_addr),
     .dma_len_o     (ctl_dma_len),
     .dma_done_i    (dma_done),
     .dma_err_i     (dma_err),
@@ -413,28 +418,93 @@ module skipopu_top
   );
 
   // ---------------------------------------------------------------------------------------------
-  // Revision 6 execution units: QK / SMNORM / SMFEAT / PV run on the attention unit (with the
-  // MATMUL engine, the DMA streams and the online-softmax engine). Until a unit is built into
-  // this core, its instructions end one cycle after issue with ILLEGAL_OP (docs/attention-plan.md
-  // tracks which ones run)
+  // Revision 6 execution units: the sequencer's ax_valid goes to the unit of the opcode, the
+  // units' done/err are combined (err is ErrNone unless done). KVST and KVRD run in skipopu_kvx;
+  // QK / SMNORM / SMFEAT / PV on the attention unit (skipopu_att, with the MATMUL engine, the
+  // DMA streams and the online-softmax engine); the ops whose unit is not built in yet (KVLD)
+  // end one cycle after issue with ILLEGAL_OP (docs/attention-plan.md tracks which ones run)
   // ---------------------------------------------------------------------------------------------
-  logic ax_is_att, att_valid, att_busy, att_done;
+  logic       kvx_sel, kvx_done, ill_pend_q;
+  logic [7:0] kvx_err;
+  logic       att_sel, att_valid, att_busy, att_done;
   logic [7:0] att_err;
-  assign ax_is_att = (ax_insn[7:0] == 8'(OpQk)) || (ax_insn[7:0] == 8'(OpPv)) ||
-                     (ax_insn[7:0] == 8'(OpSmnorm)) || (ax_insn[7:0] == 8'(OpSmfeat));
-  assign att_valid = ax_valid && ax_is_att;
+  assign kvx_sel = (ax_insn[7:0] == 8'(OpKvst)) || (ax_insn[7:0] == 8'(OpKvrd));
+  assign att_sel = (ax_insn[7:0] == 8'(OpQk)) || (ax_insn[7:0] == 8'(OpPv)) ||
+                   (ax_insn[7:0] == 8'(OpSmnorm)) || (ax_insn[7:0] == 8'(OpSmfeat));
+  assign att_valid = ax_valid && att_sel;
 
-  logic ax_pend_q;
   always_ff @(posedge clk_i or negedge rst_ni) begin
-    if (!rst_ni) ax_pend_q <= 1'b0;
-    else         ax_pend_q <= ax_valid && !ax_is_att;
+    if (!rst_ni) ill_pend_q <= 1'b0;
+    else         ill_pend_q <= ax_valid && !kvx_sel && !att_sel;
   end
-  assign ax_done = ax_pend_q || att_done;
-  assign ax_err  = att_done ? att_err : 8'(ErrIllegalOp);
+  assign ax_done = kvx_done || att_done || ill_pend_q;
+  assign ax_err  = kvx_err | (att_done ? att_err : 8'(ErrNone)) |
+                   (ill_pend_q ? 8'(ErrIllegalOp) : 8'(ErrNone));
+  // KV execution unit: KVST (DMA stores through the command mux below, KVSB put snooped from the
+  // DMA's buffer reads), KVRD; the KV staging buffer
+  logic              kvx_dma_valid;
+  logic [3:0]        kvx_dma_port;
+  logic [ADDR_W-1:0] kvx_dma_mem_addr;
+  logic [GB_AW-1:0]  kvx_dma_gb_addr;
+  logic [15:0]       kvx_dma_len;
+  logic              kvx_re, kvx_we;
+  logic [GB_AW-1:0]  kvx_raddr, kvx_waddr;
+  logic [DATA_W-1:0] kvx_wdata;
+  localparam int KvTnw = (KV_TOKENS > DATA_W / 16) ? $clog2(KV_TOKENS / (DATA_W / 16)) : 1;
+  localparam int KvWw  = (KV_ENTRY_MAX > 1) ? $clog2(KV_ENTRY_MAX) : 1;
+  // KVSB tile port: QK (K^T tiles) and PV (V tiles) of the MATMUL engine
+  logic              tile_req, tile_col, tile_rvalid;
+  logic [7:0]        tile_nt, tile_word;
+  logic [DATA_W*DATA_W/16-1:0] tile_rdata;
+  logic [31:0]                 kvst_cycles;
+
+  skipopu_kvx #(
+    .DATA_W      (DATA_W),
+    .ADDR_W      (ADDR_W),
+    .GB_AW       (GB_AW),
+    .KV_PORTS    (KV_PORTS),
+    .KV_TOKENS   (KV_TOKENS),
+    .KV_ENTRY_MAX(KV_ENTRY_MAX),
+    .KV_BUF_RD   (KV_BUF_RD)
+  ) u_kvx (
+    .clk_i,
+    .rst_ni,
+    .clr_i         (clr),
+    .kv_e_i        (kv_e),
+    .kv_off_i      (kv_off),
+    .kv_flags_i    (kv_flags),
+    .ax_valid_i    (ax_valid && kvx_sel),
+    .ax_insn_i     (ax_insn),
+    .ax_done_o     (kvx_done),
+    .ax_err_o      (kvx_err),
+    .dma_valid_o   (kvx_dma_valid),
+    .dma_port_o    (kvx_dma_port),
+    .dma_mem_addr_o(kvx_dma_mem_addr),
+    .dma_gb_addr_o (kvx_dma_gb_addr),
+    .dma_len_o     (kvx_dma_len),
+    .dma_done_i    (dma_done),
+    .dma_err_i     (dma_err),
+    .dma_gb_re_i   (dma_gb_re),
+    .gb_re_o       (kvx_re),
+    .gb_raddr_o    (kvx_raddr),
+    .gb_rdata_i    (gb_rdata_a),
+    .gb_we_o       (kvx_we),
+    .gb_waddr_o    (kvx_waddr),
+    .gb_wdata_o    (kvx_wdata),
+    .cfg_nk_i      (att_nk),
+    .tile_req_i    (tile_req),
+    .tile_nt_i     (KvTnw'(tile_nt)),
+    .tile_word_i   (KvWw'(tile_word)),
+    .tile_col_i    (tile_col),
+    .tile_rvalid_o (tile_rvalid),
+    .tile_rdata_o  (tile_rdata),
+    .kvst_cycles_o (kvst_cycles)
+  );
+  assign kv_perf = {kvst_cycles, 32'd0, 32'd0, 32'd0, 32'd0, 32'd0};
 
   // KVCFG registers are consumed by the KV unit as it lands
   logic unused_rev6;
-  assign unused_rev6 = ^{kv_e, kv_off, kv_layers, kv_flags};
+  assign unused_rev6 = ^{kv_layers, tile_nt[7:KvTnw], tile_word[7:KvWw]};
 
   // Attention unit <-> MATMUL engine, DMA, KV staging buffer tile port
   logic              att_mm_start, att_mm_pv, att_mm_done;
@@ -452,9 +522,6 @@ module skipopu_top
   logic              att_mask_re, att_we;
   logic [GB_AW-1:0]  att_mask_raddr, att_waddr;
   logic [DATA_W-1:0] att_wdata;
-  logic              tile_req, tile_col, tile_rvalid;
-  logic [7:0]        tile_nt, tile_word;
-  logic [DATA_W*DATA_W/16-1:0] tile_rdata;
 
   skipopu_att #(
     .DATA_W   (DATA_W),
@@ -467,6 +534,8 @@ module skipopu_top
     .cmd_valid_i (att_valid),
     .cmd_insn_i  (ax_insn),
     .cmd_cnt_i   (ax_cnt),
+    .clr_i       (clr),
+    .cycles_o    (att_cycles),
     .busy_o      (att_busy),
     .done_o      (att_done),
     .err_o       (att_err),
@@ -517,16 +586,6 @@ module skipopu_top
   );
   assign att_mm_done = mm_done;
 
-  // KV staging buffer tile port: tied off until the KV unit (skipopu_kvx) is built in
-  logic tile_req_q;
-  always_ff @(posedge clk_i or negedge rst_ni) begin
-    if (!rst_ni) tile_req_q <= 1'b0;
-    else         tile_req_q <= tile_req;
-  end
-  assign tile_rvalid = tile_req_q;
-  assign tile_rdata  = '0;
-  logic unused_tile;
-  assign unused_tile = ^{tile_nt, tile_word, tile_col, att_busy};
 
   // ---------------------------------------------------------------------------------------------
   // MATMUL engine (PE array + PSUM); weights and scales stream through the DMA
@@ -609,13 +668,16 @@ module skipopu_top
     .wdata_o     (mm_wdata)
   );
 
-  // the sequencer issues no DMA transfer while a MATMUL or an attention instruction runs; the
-  // attention unit's transfers are streams on DDR (QK: the score store, SMNORM/SMFEAT: the load)
-  assign dma_valid    = ctl_dma_valid || att_dma_valid;
-  assign dma_store    = att_dma_valid ? att_dma_store : ctl_dma_store;
-  assign dma_port     = att_dma_valid ? 4'd0 : ctl_dma_port;
-  assign dma_mem_addr = att_dma_valid ? att_dma_addr : ctl_dma_mem_addr;
-  assign dma_len      = att_dma_valid ? att_dma_len : ctl_dma_len;
+  // DMA commands from the sequencer (LOAD/STORE), the KV unit (KVST pieces) or the attention
+  // unit (stream transfers on DDR: QK's score store, SMNORM/SMFEAT's load): one instruction at a
+  // time, so they never overlap; the sequencer issues no transfer while a MATMUL runs
+  assign dma_valid    = ctl_dma_valid || kvx_dma_valid || att_dma_valid;
+  assign dma_store    = kvx_dma_valid ? 1'b1 : att_dma_valid ? att_dma_store : ctl_dma_store;
+  assign dma_port     = kvx_dma_valid ? kvx_dma_port : att_dma_valid ? 4'd0 : ctl_dma_port;
+  assign dma_mem_addr = kvx_dma_valid ? kvx_dma_mem_addr : att_dma_valid ? att_dma_addr :
+                        ctl_dma_mem_addr;
+  assign dma_gb_addr  = kvx_dma_valid ? kvx_dma_gb_addr : ctl_dma_gb_addr;
+  assign dma_len      = kvx_dma_valid ? kvx_dma_len : att_dma_valid ? att_dma_len : ctl_dma_len;
 
   // ---------------------------------------------------------------------------------------------
   // Instruction fetch
@@ -671,14 +733,14 @@ module skipopu_top
   logic [GB_AW-1:0]  dma_gb_waddr, dma_gb_raddr, vpu_waddr, vpu_raddr0, vpu_raddr1;
   logic [DATA_W-1:0] dma_gb_wdata, vpu_wdata;
 
-  assign gb_we      = dma_gb_we || vpu_we || mm_we || npe_we || att_we;
+  assign gb_we      = dma_gb_we || vpu_we || mm_we || npe_we || kvx_we || att_we;
   assign gb_waddr   = vpu_we ? vpu_waddr : mm_we ? mm_waddr_gb : npe_we ? npe_waddr :
-                      att_we ? att_waddr : dma_gb_waddr;
+                      kvx_we ? kvx_waddr : att_we ? att_waddr : dma_gb_waddr;
   assign gb_wdata   = vpu_we ? vpu_wdata : mm_we ? mm_wdata : npe_we ? npe_wdata :
-                      att_we ? att_wdata : dma_gb_wdata;
-  assign gb_re_a    = dma_gb_re || vpu_re || mm_re || npe_re_a;
+                      kvx_we ? kvx_wdata : att_we ? att_wdata : dma_gb_wdata;
+  assign gb_re_a    = dma_gb_re || vpu_re || mm_re || npe_re_a || kvx_re;
   assign gb_raddr_a = vpu_re ? vpu_raddr0 : mm_re ? mm_raddr : npe_re_a ? npe_raddr_a :
-                      dma_gb_raddr;
+                      kvx_re ? kvx_raddr : dma_gb_raddr;
   assign gb_re_b    = vpu_re || npe_re_b || att_mask_re;
   assign gb_raddr_b = vpu_re ? vpu_raddr1 : att_mask_re ? att_mask_raddr : npe_raddr_b;
 
@@ -689,8 +751,13 @@ module skipopu_top
     if (!rst_ni) begin
       // nothing to check in reset
     end else begin
-      assert ((32'(dma_gb_we) + 32'(vpu_we) + 32'(mm_we) + 32'(npe_we) + 32'(att_we)) <= 1)
+      assert ((32'(dma_gb_we) + 32'(vpu_we) + 32'(mm_we) + 32'(npe_we) + 32'(kvx_we) +
+               32'(att_we)) <= 1)
         else $error("global buffer write port: two writers in one cycle");
+      assert (!(kvx_re && (dma_gb_re || vpu_re || mm_re || npe_re_a)))
+        else $error("global buffer read port A: the KV unit and another reader in one cycle");
+      assert (!(ctl_dma_valid && kvx_dma_valid))
+        else $error("DMA command from the sequencer and the KV unit in one cycle");
       // the MATMUL read streams own DMA read channels while busy: no transfer meanwhile
       assert (!(ctl_dma_valid && (mm_busy || mrd_busy || att_busy)))
         else $error("DMA transfer requested during a MATMUL");

@@ -94,28 +94,37 @@ class AttGenerator:
 
     # -- shapes --------------------------------------------------------------------------------
     def shape(self, kind: str = "random", span: int | None = None) -> Shape:
+        """A random legal shape. kind: "prefill" (causal, n_rep 2, the query positions 0..,
+        NK = the queries or random), "decode" (Mq = 1, n_rep 2, not causal), "chunk" (causal,
+        j0 > 0, random positions), "random" (anything)."""
         cfg, rng = self.cfg, self.rng
         span = span or min(cfg.GBUF_DEPTH, 1536)
-        for _ in range(500):
+        nc, kt = self.lanes, cfg.KV_TOKENS
+        for _ in range(1000):
             hw = rng.choice([1, 1, 2, 2, 3])
             kvh = rng.choice([k for k in (1, 2, 3, 4) if 2 * k * hw <= cfg.KV_ENTRY_MAX])
-            reps = [r for r in (1, 2, 4, 8) if r <= cfg.MMAX]
-            rep = rng.choice(reps[:3]) if kind != "decode" else min(2, reps[-1])
+            reps = [r for r in (1, 2, 4) if r <= cfg.MMAX]
+            rep = min(2, reps[-1]) if kind in ("prefill", "decode") else rng.choice(reps)
             h = kvh * rep
             e_min = 2 * kvh * hw
             e = rng.choice([x for x in (1, 2, 4, 8, 16, 32) if e_min <= x <= cfg.KV_ENTRY_MAX])
-            nc, kt = self.lanes, cfg.KV_TOKENS
             nk = rng.choice([1, nc - 1, nc, nc + 1, 2 * nc, kt - 1, kt,
                              rng.randint(1, kt), rng.randint(1, kt)])
             nk = max(1, min(nk, kt))
             qs = h * hw + rng.choice([0, 0, 0, 1, 3])
             mmax_q = max(1, cfg.MMAX // rep)
+            mq_len = rng.choice([1, 2, rng.randint(1, mmax_q), mmax_q])
+            causal = rng.random() < 0.5
+            j0 = 0 if rng.random() < 0.6 else rng.randint(0, 8)
             if kind == "decode":
                 mq_len, causal, j0 = 1, False, 0
-            else:
-                mq_len = rng.choice([1, 2, rng.randint(1, mmax_q), mmax_q])
-                causal = rng.random() < 0.5
-                j0 = 0 if rng.random() < 0.6 else rng.randint(0, 8)
+            elif kind == "prefill":
+                causal, j0 = True, 0
+                mq_len = rng.randint(max(1, mmax_q // 2), mmax_q)
+                if rng.random() < 0.6:
+                    nk = min(kt, mq_len)
+            elif kind == "chunk":
+                causal, j0 = True, rng.randint(1, 12)
             ng = 0 if rng.random() < 0.6 else rng.randint(1, kvh)
             g0 = 0 if ng == 0 else rng.randint(0, kvh - ng)
             dyn = rng.random() < 0.35
@@ -127,11 +136,12 @@ class AttGenerator:
                 if j0 + mq_len > cfg.DATA_W:
                     continue
                 need = j0 + mq_len
-                if rng.random() < 0.5:
-                    mask_bits = list(range(need + rng.randint(0, 4)))   # prefill positions
+                if kind == "prefill" or (kind == "random" and rng.random() < 0.5):
+                    mask_bits = list(range(need + rng.randint(0, 4)))   # positions 0..
                 else:
                     k = min(cfg.DATA_W, need + rng.randint(0, 8))
-                    mask_bits = sorted(rng.sample(range(min(cfg.DATA_W, max(k, 2 * kt))), k))
+                    pool = min(cfg.DATA_W, max(k, 2 * kt))
+                    mask_bits = sorted(rng.sample(range(pool), k))
             sh = Shape(e, h, kvh, hw, qs, nk, mq_len, j0, g0, ng, causal, dyn, cnt, mask_bits)
             sh.os_ = h * hw + rng.choice([0, 0, 1, 2])
             rows = sh.rows()

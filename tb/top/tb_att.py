@@ -18,9 +18,7 @@ import cocotb
 from model.isa import Err, Insn, Op
 from top.att_programs import AttGenerator, Shape, att_layout
 from top.programs import Stimulus
-from top.tb_top import CSR_PE_CYCLES, TB, config_from_env
-
-CSR_ATT_CYCLES = 0x070
+from top.tb_top import CSR_ATT_CYCLES, CSR_PE_CYCLES, TB, config_from_env
 
 
 def _seed() -> int:
@@ -62,7 +60,8 @@ async def test_attention(dut):
     gen = AttGenerator(cfg, seed)
     blocks = int(os.environ.get("ATT_BLOCKS", "4"))
     for i in range(int(os.environ.get("ATT_PROGRAMS", "3"))):
-        kinds = ("random", "decode") if i % 2 == 0 else ("random",)
+        kinds = ("prefill", "decode", "chunk", "random")[i % 4:] + \
+            ("prefill", "decode", "chunk", "random")[:i % 4]
         stim = gen.program(blocks, kinds=kinds, name=f"att[{i}] seed={seed}")
         r = await run_checked(tb, stim)
         tb.log.info("%s: %d insns, %d cycles, PE %d; blocks: %s", stim.name, r["insns"],
@@ -80,7 +79,8 @@ async def test_attention_full_rate(dut):
     await tb.reset()
     gen = AttGenerator(cfg, seed)
     for i in range(int(os.environ.get("ATT_PROGRAMS", "3"))):
-        stim = gen.program(int(os.environ.get("ATT_BLOCKS", "4")), kinds=("decode", "random"),
+        stim = gen.program(int(os.environ.get("ATT_BLOCKS", "4")),
+                           kinds=("decode", "prefill", "random"),
                            name=f"att-full[{i}] seed={seed}")
         r = await run_checked(tb, stim)
         tb.log.info("%s: %d insns, %d cycles", stim.name, r["insns"], r["cycles"])

@@ -47,6 +47,9 @@ CSR_PROG_LO, CSR_PROG_HI, CSR_PROG_LEN = 0x020, 0x024, 0x028
 CSR_IRQ_EN, CSR_IRQ_STATUS = 0x030, 0x034
 CSR_CYCLES_LO, CSR_CYCLES_HI, CSR_INSN_COUNT = 0x040, 0x044, 0x048
 CSR_PE_CYCLES, CSR_MM_CYCLES, CSR_NPE_CYCLES, CSR_NPE_STALL = 0x04C, 0x050, 0x054, 0x058
+CSR_KV_CYCLES, CSR_KV_HBM_WORDS, CSR_KV_BUF_WORDS = 0x05C, 0x060, 0x064
+CSR_KV_KEEP_WORDS, CSR_KV_ROUNDS, CSR_KVST_CYCLES = 0x068, 0x06C, 0x074
+CSR_ATT_CYCLES = 0x070
 CSR_BYTES = 0x100
 RW_CSRS = (CSR_PROG_LO, CSR_PROG_HI, CSR_PROG_LEN)
 
@@ -224,6 +227,7 @@ class TB:
         self.load_images(stim, mems)
         self.model.errors = list(stim.errors)
         expected = self.model.run(stim.prog_base, stim.prog_len)
+        self.expected = expected              # for tests that check more (trace, KV counters)
         if stim.expect_err is not None:
             assert expected.err == stim.expect_err, \
                 f"generator bug: {stim.name} program makes the model report {expected.err!r}"
@@ -338,7 +342,8 @@ async def test_csr(dut):
     mapped = {CSR_ID, CSR_VERSION, CSR_CONFIG, CSR_CONFIG2, CSR_CONFIG3, CSR_CTRL, CSR_STATUS, CSR_ERR_CODE, CSR_ERR_PC,
               CSR_PROG_LO, CSR_PROG_HI, CSR_PROG_LEN, CSR_IRQ_EN, CSR_IRQ_STATUS,
               CSR_CYCLES_LO, CSR_CYCLES_HI, CSR_INSN_COUNT, CSR_PE_CYCLES, CSR_MM_CYCLES,
-              CSR_NPE_CYCLES, CSR_NPE_STALL}
+              CSR_NPE_CYCLES, CSR_NPE_STALL, CSR_KV_CYCLES, CSR_KV_HBM_WORDS, CSR_KV_BUF_WORDS,
+              CSR_KV_KEEP_WORDS, CSR_KV_ROUNDS, CSR_KVST_CYCLES, CSR_ATT_CYCLES}
     mapped |= {CSR_BYTES + 4 * i for i in range(4 * (cfg.NUM_HBM + 1))}
     writable = {CSR_CTRL, CSR_PROG_LO, CSR_PROG_HI, CSR_PROG_LEN, CSR_IRQ_EN, CSR_IRQ_STATUS}
     for addr in range(0, 0x1000, 4):

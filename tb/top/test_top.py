@@ -15,13 +15,14 @@ MODULE = "top.tb_top"
 
 
 def run_top(sim: str, cfg: CoreConfig, testcase: str | None = None, seed: int = 1,
-            programs: int = 3, insns: int = 40, extra_env: dict | None = None, **kw):
+            programs: int = 3, insns: int = 40, extra_env: dict | None = None,
+            module: str = MODULE, **kw):
     wrapper = generate(cfg.NUM_HBM)
     params = {k: v for k, v in cfg.params().items() if k != "NUM_HBM"}
     env = {"SKIPOPU_CFG": json.dumps(cfg.params()), "TOP_PROGRAMS": str(programs),
            "TOP_INSNS": str(insns)}
     env.update(extra_env or {})
-    return simrun.run("skipopu_tb_top", simrun.all_rtl() + [wrapper], MODULE, sim=sim,
+    return simrun.run("skipopu_tb_top", simrun.all_rtl() + [wrapper], module, sim=sim,
                       parameters=params, testcase=testcase, seed=seed, extra_env=env, **kw)
 
 
