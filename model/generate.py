@@ -35,6 +35,11 @@ from model.isa import CoreConfig, Err, Insn, assemble
 from model.llama import LlamaConfig, LlamaWeights, QWeight
 
 MODES = ("reuse", "partial", "dense")
+# fused: RMSNorm fused into the projections (MMNORM + MATMUL norm), softmax features on chip
+# during QK, all KV groups in one QK/SMNORM/PV (paper 3.1/3.2, "OPT"); unfused: the baseline:
+# row-wise RMSNorm (RMSSQ + RMSNORM pass), QK without features + an SMFEAT pass over the score
+# area, one QK/SMFEAT/SMNORM/PV per KV group. Bit-identical results, different cycles.
+VARIANTS = ("fused", "unfused")
 STAT = 0                         # statistics rows 0..M-1 (snoop base and RMSNORM sb)
 
 
@@ -46,6 +51,7 @@ class ModelImage:
     mode: str
     mapping: str
     buffer: bool
+    variant: str
     images: dict[int, list[tuple[int, bytes]]]
     tensors: dict[str, Tensor]
     kv_off: int                  # byte offset of the KV region in each KV port's channel
@@ -111,7 +117,8 @@ def _qscale(w: QWeight, hd: int) -> np.ndarray:
 
 
 def compile_images(weights: LlamaWeights, core: CoreConfig | None = None, mode: str = "reuse",
-                   mapping: str = "token", buffer: bool = True) -> ModelImage:
+                   mapping: str = "token", buffer: bool = True,
+                   variant: str = "fused") -> ModelImage:
     core = core or CoreConfig(ISA_REV=6)
     cfg = weights.cfg
     problems = []
@@ -119,6 +126,8 @@ def compile_images(weights: LlamaWeights, core: CoreConfig | None = None, mode: 
         problems.append("the attention program needs CoreConfig(ISA_REV=6)")
     if mode not in MODES:
         problems.append(f"mode {mode!r} is not one of {MODES}")
+    if variant not in VARIANTS:
+        problems.append(f"variant {variant!r} is not one of {VARIANTS}")
     if mapping not in ("token", "interleaved"):
         problems.append(f"mapping {mapping!r} is not 'token' or 'interleaved'")
     lanes, kd, nc = core.DATA_W // 16, core.kdim, core.ncol
@@ -168,7 +177,7 @@ def compile_images(weights: LlamaWeights, core: CoreConfig | None = None, mode: 
     ddr.append(("lm_head.scale", _bits16(ls).astype("<u2").tobytes()))
 
     # program area, then DDR data, 4 KB aligned; per-step areas after the tensors
-    max_prog = 16 + cfg.layers * 40
+    max_prog = 16 + cfg.layers * (40 + (8 + 4 * cfg.kv_heads if variant == "unfused" else 0))
     bb = core.beat_bytes
     tensors: dict[str, Tensor] = {}
     a = _align(PROG_BASE + max_prog * 16, DATA_ALIGN)
@@ -207,7 +216,8 @@ def compile_images(weights: LlamaWeights, core: CoreConfig | None = None, mode: 
         images[0].append((tensors[name].addr, data))
     for name, data in hbm:
         images[tensors[name].port].append((tensors[name].addr, data))
-    return ModelImage(core, weights, mode, mapping, buffer, images, tensors, kv_off, max_prog)
+    return ModelImage(core, weights, mode, mapping, buffer, variant, images, tensors, kv_off,
+                      max_prog)
 
 
 # ------------------------------------------------------------------------------------------
@@ -255,6 +265,22 @@ def _program(img: ModelImage, m: int, pos0: int, x_addr: int, hist_addr: int | N
         gb["ONES"][0]
     HIST, ROT = gb["HIST"][0], gb["ROT"][0]
     nk = pos0 + 1 if decode else m
+    nt_keys = -(-(core.KV_TOKENS if decode else m) // nc)     # key tiles of the P region
+    fused = img.variant == "fused"
+
+    def norm_mm(mask: int, w: int, n: int, name: str, dst: int, stats: bool = True) -> list:
+        """RMSNorm of the mask-selected rows of X (weight at w) feeding the INT4 MATMUL of
+        layer tensor ``name`` (N = n) into dst: fused (MMNORM + norm flag) or row-wise
+        (RMSSQ pass unless the statistics are current, compact RMSNORM pass into H, dyn
+        MATMUL)."""
+        wt = t[f"layers.{l}.{name}"]
+        mm = [Insn.mmcfg(cfg.d, n, t[f"layers.{l}.{name}.scale"].addr, cfg.group)]
+        if fused:
+            return [Insn.mmnorm(m, X, w, STAT, mask)] + mm + \
+                [Insn.matmul(wt.port, m, H, dst, wt.addr, int4=True, norm=True)]
+        return ([Insn.rmssq(m, X, STAT)] if stats else []) + \
+            [Insn.rmsnorm(m, H, X, w, STAT, mask=mask, compact=True)] + mm + \
+            [Insn.matmul(wt.port, m, H, dst, wt.addr, int4=True, dyn=True)]
     # attention operands: reuse [Q|K|V] rows at A (stride RS); partial/dense Q rows at A
     # (stride D) and entries at KVA (stride E); P after them
     kva = A + m * dw
@@ -280,13 +306,9 @@ def _program(img: ModelImage, m: int, pos0: int, x_addr: int, hist_addr: int | N
         route_a = Insn.route(m, MA + l, LG, PR, PAIR_ATTN, force=force_a)
         masked_rope = not decode
         if mode == "reuse":
-            qkv = t[p + "wqkv"]
-            prog += [route_a,
-                     Insn.mmnorm(m, X, PR + 1, STAT, MA + l),
-                     Insn.mmcfg(cfg.d, cfg.d + 2 * cfg.kv_dim, t[p + "wqkv.scale"].addr,
-                                cfg.group),
-                     Insn.matmul(qkv.port, m, H, A, qkv.addr, int4=True, norm=True),
-                     Insn.rope(m, A, A, ROT, MA + l if masked_rope else None,
+            prog += [route_a]
+            prog += norm_mm(MA + l, PR + 1, cfg.d + 2 * cfg.kv_dim, "wqkv", A)
+            prog += [Insn.rope(m, A, A, ROT, MA + l if masked_rope else None,
                                words=dw + e // 2, stride=rs, dyn=True),
                      Insn.kvst(m, A + dw, l, mask=MA + l, hist=HIST, pos0=pos0, stride=rs,
                                put=True, nohist=not decode)]
@@ -295,35 +317,36 @@ def _program(img: ModelImage, m: int, pos0: int, x_addr: int, hist_addr: int | N
                                      stride=rs, put=True)
         else:
             # every row writes K/V (PartialSkip / dense); Q only for the executing rows
-            kv_t, q_t = t[p + "wkv"], t[p + "wq"]
-            prog += [Insn.route(m, ONES, LG, PR, 0, force=True),
-                     Insn.mmnorm(m, X, PR + 1, STAT, ONES),
-                     Insn.mmcfg(cfg.d, 2 * cfg.kv_dim, t[p + "wkv.scale"].addr, cfg.group),
-                     Insn.matmul(kv_t.port, m, H, kva, kv_t.addr, int4=True, norm=True),
-                     Insn.rope(m, kva, kva, ROT, words=e // 2, stride=e),
+            prog.append(Insn.route(m, ONES, LG, PR, 0, force=True))
+            prog += norm_mm(ONES, PR + 1, 2 * cfg.kv_dim, "wkv", kva)
+            prog += [Insn.rope(m, kva, kva, ROT, words=e // 2, stride=e),
                      Insn.kvst(m, kva, l, hist=HIST + l, pos0=pos0, stride=e, put=True,
                                all_rows=True, nohist=not decode),
-                     route_a,
-                     Insn.mmnorm(m, X, PR + 1, STAT, MA + l),
-                     Insn.mmcfg(cfg.d, cfg.d, t[p + "wq.scale"].addr, cfg.group),
-                     Insn.matmul(q_t.port, m, H, A, q_t.addr, int4=True, norm=True),
-                     Insn.rope(m, A, A, ROT, MA + l if masked_rope else None, dyn=True)]
+                     route_a]
+            prog += norm_mm(MA + l, PR + 1, cfg.d, "wq", A, stats=False)
+            prog += [Insn.rope(m, A, A, ROT, MA + l if masked_rope else None, dyn=True)]
         if decode:
             nxt = HIST + l + 1 if l + 1 < L else HIST + l
             prog.append(Insn.kvld(pos0, HIST + l, nxt, l, dyn=True))
         mask = MA + l
-        prog += [Insn.qk(m, A, 0, mask, dyn=True),
-                 Insn.smnorm(m, P, 0, mask, dyn=True),
-                 Insn.pv(m, P, H, dw, dyn=True),
-                 Insn.mmcfg(cfg.d, cfg.d, t[p + "wo.scale"].addr, cfg.group),
+        if fused:
+            prog += [Insn.qk(m, A, 0, mask, dyn=True),
+                     Insn.smnorm(m, P, 0, mask, dyn=True),
+                     Insn.pv(m, P, H, dw, dyn=True)]
+        else:
+            # one KV group at a time; features by an extra pass over the score area
+            pg = nt_keys * (cfg.heads // cfg.kv_heads) * m
+            for g in range(cfg.kv_heads):
+                prog += [Insn.qk(m, A, 0, mask, g0=g, ng=1, dyn=True, nofeat=True),
+                         Insn.smfeat(m, 0, mask, g0=g, ng=1, dyn=True),
+                         Insn.smnorm(m, P + g * pg, 0, mask, g0=g, ng=1, dyn=True),
+                         Insn.pv(m, P + g * pg, H, dw, g0=g, ng=1, dyn=True)]
+        prog += [Insn.mmcfg(cfg.d, cfg.d, t[p + "wo.scale"].addr, cfg.group),
                  Insn.matmul(t[p + "wo"].port, m, H, A, t[p + "wo"].addr, int4=True, dyn=True),
                  Insn.vscat(m, X, A, MA + l, stats=True),
-                 Insn.route(m, MM_ + l, LG, PR, PAIR_MLP, force=dense),
-                 Insn.mmnorm(m, X, PR + 1 + dw, STAT, MM_ + l),
-                 Insn.mmcfg(cfg.d, 2 * cfg.ffn, t[p + "gate_up.scale"].addr, cfg.group),
-                 Insn.matmul(t[p + "gate_up"].port, m, H, A, t[p + "gate_up"].addr, int4=True,
-                             norm=True),
-                 Insn.swiglu(fw, A, A, dyn_rows=m),
+                 Insn.route(m, MM_ + l, LG, PR, PAIR_MLP, force=dense)]
+        prog += norm_mm(MM_ + l, PR + 1 + dw, 2 * cfg.ffn, "gate_up", A)
+        prog += [Insn.swiglu(fw, A, A, dyn_rows=m),
                  Insn.mmcfg(cfg.ffn, cfg.d, t[p + "down.scale"].addr, cfg.group),
                  Insn.matmul(t[p + "down"].port, m, A, H, t[p + "down"].addr, int4=True,
                              dyn=True),
@@ -450,6 +473,42 @@ def model_runner(img: ModelImage, shared_hbm: bool = True):
     return mems, run
 
 
+class GenLoop:
+    """The host loop of a generation, one step at a time, for callers that run the programs
+    themselves (the RTL testbench awaits the core between steps):
+
+        loop = GenLoop(img, prompt, steps)
+        while not loop.done:
+            result = run(loop.prog)              # write loop.prog, run it on a core
+            loop.finish(ddr, result)             # read the outputs back, build the next step
+    """
+
+    def __init__(self, img: ModelImage, prompt, steps: int, trace: bool = False):
+        self.img, self.steps, self.trace = img, steps, trace
+        self.gen = Generation(np.asarray(prompt), hist=[0] * img.cfg.layers)
+        self.prog = prefill_program(img, self.gen.prompt, trace)
+        self.pos = 0
+
+    @property
+    def done(self) -> bool:
+        return len(self.gen.steps) >= self.steps
+
+    @property
+    def step(self) -> int:
+        return len(self.gen.steps)
+
+    def finish(self, ddr, result) -> StepResult:
+        gen, img = self.gen, self.img
+        st = read_step(img, self.prog, ddr, result)
+        gen.steps.append(st)
+        gen.tokens.append(st.token)
+        gen.hist = update_hist(img, gen.hist, st, self.pos)
+        self.pos += self.prog.m
+        if not self.done:
+            self.prog = decode_program(img, st.token, self.pos, gen.hist, self.trace)
+        return st
+
+
 def run_generate(img: ModelImage, prompt, steps: int, trace: bool = False, run=None,
                  ddr=None, progress=None) -> Generation:
     """Prefill, then steps-1 decode steps (``steps`` tokens generated, the last one not fed
@@ -458,22 +517,13 @@ def run_generate(img: ModelImage, prompt, steps: int, trace: bool = False, run=N
     if run is None:
         mems, run = model_runner(img)
         ddr = mems[0]
-    prompt = np.asarray(prompt)
-    gen = Generation(prompt, hist=[0] * img.cfg.layers)
-    prog = prefill_program(img, prompt, trace)
-    pos = 0
-    for s in range(steps):
-        res = run(prog)
-        st = read_step(img, prog, ddr, res)
-        gen.steps.append(st)
-        gen.tokens.append(st.token)
-        gen.hist = update_hist(img, gen.hist, st, pos)
+    loop = GenLoop(img, prompt, steps, trace)
+    while not loop.done:
+        prog, s = loop.prog, loop.step
+        st = loop.finish(ddr, run(prog))
         if progress:
             progress(s, prog, st)
-        pos += prog.m
-        if s + 1 < steps:
-            prog = decode_program(img, st.token, pos, gen.hist, trace)
-    return gen
+    return loop.gen
 
 
 def main(argv=None) -> None:

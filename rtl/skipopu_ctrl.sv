@@ -117,6 +117,8 @@ module skipopu_ctrl
   output logic              npe_masked_o,
   output logic              npe_compact_o,
   output logic [15:0]       npe_stat_o,
+  output logic [15:0]       npe_words_o,    // ROPE: words rotated per row (revision 6 W)
+  output logic [15:0]       npe_stride_o,   // ROPE: row stride in words (revision 6 S')
   // Fused MATMUL normalisation (MATMUL norm flag, MMNORM registers)
   output logic              npe_mmx_start_o,
   output logic [GB_AW-1:0]  npe_mmx_x_o,
@@ -273,13 +275,15 @@ module skipopu_ctrl
   // snooped from the previous LOAD/VADD), so every instruction sees its results
   // Dynamic length (MATMUL/SWIGLU flags[3]): CNT rows; CNT = 0 makes the instruction a no-op,
   // CNT above the static bound (MATMUL len, SWIGLU f2[15:0]) is DYN_LEN
-  logic        dyn_mm, dyn_sw, dyn_skip, dyn_over;
+  // (revision 6: ROPE flags[3], CNT rows of the len bound)
+  logic        dyn_mm, dyn_sw, dyn_rp, dyn_skip, dyn_over;
   logic [15:0] dyn_bound;
   assign dyn_mm    = is_matmul && d_dyn;
   assign dyn_sw    = is_npe && (d_npe_op == NpeSwiglu) && d_dyn;
-  assign dyn_bound = dyn_mm ? d_len : d_src1[15:0];
-  assign dyn_skip  = (dyn_mm || dyn_sw) && (cnt_q == '0);
-  assign dyn_over  = (dyn_mm || dyn_sw) && (cnt_q > dyn_bound);
+  assign dyn_rp    = (ISA_REV >= 6) && is_npe && (d_npe_op == NpeRope) && d_dyn;
+  assign dyn_bound = dyn_sw ? d_src1[15:0] : d_len;
+  assign dyn_skip  = (dyn_mm || dyn_sw || dyn_rp) && (cnt_q == '0);
+  assign dyn_over  = (dyn_mm || dyn_sw || dyn_rp) && (cnt_q > dyn_bound);
 
   // Revision 6 dispatch: KVCFG and ATTCFG are register writes here; the rest (ARGMAX excepted,
   // it runs on the vector unit) go to an execution unit through the ax_* handshake
@@ -613,7 +617,14 @@ module skipopu_ctrl
   assign npe_valid_o      = legal_now && is_npe;
   assign npe_op_o         = d_npe_op;
   // dyn SWIGLU: CNT rows of len words (the decoder bounds Mmax * len by the buffer)
-  assign npe_len_o        = dyn_sw ? 16'(32'(cnt_q) * 32'(d_len)) : d_len;
+  assign npe_len_o        = dyn_sw ? 16'(32'(cnt_q) * 32'(d_len)) : dyn_rp ? cnt_q : d_len;
+  // ROPE revision 6: f1 = {stride, words, table}; words 0 = D, stride 0 = words
+  logic [15:0] rp_words;
+  assign rp_words         = (ISA_REV >= 6 && d_src0[23:16] != '0) ? 16'(d_src0[23:16]) :
+                            npe_d_q;
+  assign npe_words_o      = rp_words;
+  assign npe_stride_o     = (ISA_REV >= 6 && d_src0[31:24] != '0) ? 16'(d_src0[31:24]) :
+                            rp_words;
   assign npe_dst_o        = (d_npe_op == NpeSwiglu) ? d_gb[GB_AW-1:0] : d_gb[16 +: GB_AW];
   assign npe_src_o        = (d_npe_op == NpeSwiglu) ? d_src0[GB_AW-1:0] : d_gb[GB_AW-1:0];
   assign npe_aux_o        = d_src0[GB_AW-1:0];

@@ -4,17 +4,23 @@
 // invariance buffer (skipopu_kv_buf), and entries marked "keep" are written into the buffer as
 // they pass by (proactive update). The output is the schedule's rounds, lane-parallel and in
 // lockstep: lane p < NUM_PORTS carries HBM port p, lane NUM_PORTS + b buffer read port b; a round
-// takes ENTRY_WORDS beats (ENTRY_WORDS / NUM_PORTS interleaved), beat w carrying word w of every
-// lane's entry (interleaved: word p * ENTRY_WORDS / NUM_PORTS + w on lane p). A beat leaves when
-// every HBM lane of its round has the word, so the ports run ahead independently, bounded by
-// their data FIFOs (LANE_DEPTH words) and ROUND_DEPTH queued rounds; this is the "consistent,
-// aligned data stream" the paper's chunk FIFOs give the kernel.
+// takes E beats (EP = E / NUM_PORTS interleaved), beat w carrying word w of every lane's entry
+// (interleaved: word p * EP + w on lane p). A beat leaves when every HBM lane of its round has
+// the word, so the ports run ahead independently, bounded by their data FIFOs (LANE_DEPTH words)
+// and ROUND_DEPTH queued rounds; this is the "consistent, aligned data stream" the paper's chunk
+// FIFOs give the kernel.
+//
+// Entry size: E = 2^cfg_log2e_i words (run-time, the KVCFG entry size), 1 <= E <= ENTRY_WORDS;
+// interleaved needs E >= NUM_PORTS. It and cfg_interleaved_i change only while idle (!busy_o).
+// The buffer keeps words 0 .. E-1 of an entry in its slot (slot stride ENTRY_WORDS words).
 //
 // Addresses: the entry with index i in layer l of port p (i = rank / NUM_PORTS of the writer,
 // or the token when interleaved) lies at cfg_base_i[p] + (l * S + i) * B, where S = MAX_TOKENS /
-// NUM_PORTS and B = entry bytes (token-wise) or S = MAX_TOKENS and B = entry bytes / NUM_PORTS
-// (interleaved); model/kv.py KvMap with port_base = cfg_base_i. Bases must be 4 KB aligned and
-// MAX_BURST words at most 4 KB, so no burst crosses a 4 KB boundary.
+// NUM_PORTS and B = E * DATA_W / 8 (token-wise) or S = MAX_TOKENS and B = EP * DATA_W / 8
+// (interleaved); model/kv.py KvMap with entry_bytes = E * DATA_W / 8 and port_base = cfg_base_i
+// (= model/core_attn.py _entry_pieces). Each read is split into bursts of min(E or EP,
+// MAX_BURST) words. Bases must be 4 KB aligned and MAX_BURST words at most 4 KB, so no burst
+// crosses a 4 KB boundary.
 //
 // AXI error responses do not stop the reader: the beat is delivered with out_err_o set for its
 // lane and err_o stays set until clr_i.
@@ -54,6 +60,8 @@ module skipopu_kv_rd #(
   parameter int SW = $clog2(CAPACITY),
   // Word-in-entry index width (derived)
   parameter int EWW = (ENTRY_WORDS > 1) ? $clog2(ENTRY_WORDS) : 1,
+  // Width of cfg_log2e_i, holds 0 .. log2(ENTRY_WORDS) (derived)
+  parameter int EW = (ENTRY_WORDS > 1) ? $clog2($clog2(ENTRY_WORDS) + 1) : 1,
   // Output lanes (derived)
   parameter int L = NUM_PORTS + BUF_RD
 ) (
@@ -62,6 +70,7 @@ module skipopu_kv_rd #(
   input  logic                    clr_i,            // clear err_o and the statistics
 
   input  logic                    cfg_interleaved_i, // change only while idle (!busy_o)
+  input  logic [EW-1:0]           cfg_log2e_i,      // log2 E (entry words), only while idle
   input  logic [NUM_PORTS*ADDR_W-1:0] cfg_base_i,   // KV region base per port
 
   // Descriptors (skipopu_kv_sched out_*)
@@ -116,16 +125,24 @@ module skipopu_kv_rd #(
 
   localparam int BeatBytes = DATA_W / 8;
   localparam int BeatShift = $clog2(BeatBytes);
-  localparam int ShareWords = ENTRY_WORDS / NUM_PORTS;
-  // Words per read, burst length and bursts per read, token-wise and interleaved
-  localparam int BlTok = (ENTRY_WORDS < MAX_BURST) ? ENTRY_WORDS : MAX_BURST;
-  localparam int BlInt = (ShareWords < MAX_BURST) ? ShareWords : MAX_BURST;
-  localparam int NbTok = ENTRY_WORDS / BlTok;
-  localparam int NbInt = ShareWords / BlInt;
+  localparam int LogPorts = $clog2(NUM_PORTS);
+  localparam int LogBurst = $clog2(MAX_BURST);
+  // Most bursts per read (E = ENTRY_WORDS, token-wise)
+  localparam int NbTok = (ENTRY_WORDS < MAX_BURST) ? 1 : ENTRY_WORDS / MAX_BURST;
   localparam int StrideTok = MAX_TOKENS / NUM_PORTS;
   localparam int BAW = $clog2(CAPACITY * ENTRY_WORDS);   // buffer word address
   localparam int LCW = $clog2(LANE_DEPTH) + 1;
   localparam int NBW = $clog2(NbTok + 1);
+
+  // ---------------------------------------------------------------------------------------------
+  // Run-time entry size: log2 of the words one port reads per entry (E token-wise, EP = E / P
+  // interleaved), of the burst length min(that, MAX_BURST) and of the bursts per read
+  // ---------------------------------------------------------------------------------------------
+  logic [EW-1:0] lw, lbl, lnb;
+  assign lw  = (cfg_interleaved_i && 32'(cfg_log2e_i) >= LogPorts) ?
+               cfg_log2e_i - EW'(LogPorts) : cfg_log2e_i;
+  assign lbl = (32'(lw) < LogBurst) ? lw : EW'(LogBurst);
+  assign lnb = lw - lbl;
   // Round record: HBM lanes {v, token}, buffer lanes {v, token, slot}, write ports
   // {v, lane, slot}, layer-last
   localparam int RecW = NUM_PORTS * (1 + TW) + BUF_RD * (1 + TW + SW) + BUF_WR * (1 + PW + SW)
@@ -267,13 +284,11 @@ module skipopu_kv_rd #(
   logic [NUM_PORTS*DATA_W-1:0] lane_data;
   logic [NUM_PORTS-1:0]        lane_err;
 
-  // Entry index of the descriptor in its port's region, and its byte offset
-  logic [ADDR_W-1:0] rd_off;
-  assign rd_off = cfg_interleaved_i ?
-      ((ADDR_W'(in_layer_i) * ADDR_W'(MAX_TOKENS) + ADDR_W'(in_hslot_i)) *
-       ADDR_W'(ShareWords)) << BeatShift :
-      ((ADDR_W'(in_layer_i) * ADDR_W'(StrideTok) + ADDR_W'(in_hslot_i)) *
-       ADDR_W'(ENTRY_WORDS)) << BeatShift;
+  // Entry index of the descriptor in its port's region, and its byte offset (index * 2^lw words)
+  logic [ADDR_W-1:0] rd_idx, rd_off;
+  assign rd_idx = ADDR_W'(in_layer_i) * ADDR_W'(cfg_interleaved_i ? MAX_TOKENS : StrideTok) +
+                  ADDR_W'(in_hslot_i);
+  assign rd_off = rd_idx << (32'(lw) + BeatShift);
 
   for (genvar p = 0; p < NUM_PORTS; p++) begin : g_port
     logic              af_valid, af_pop;
@@ -297,8 +312,8 @@ module skipopu_kv_rd #(
     logic [NBW-1:0]    nb;
     logic              launch, r_fire, lf_wr_ready;
 
-    assign bl = cfg_interleaved_i ? 9'(BlInt) : 9'(BlTok);
-    assign nb = cfg_interleaved_i ? NBW'(NbInt) : NBW'(NbTok);
+    assign bl = 9'(1) << lbl;
+    assign nb = NBW'(1) << lnb;
     assign launch = af_valid && (!arvalid_q || m_axi_arready[p]) &&
                     (32'(lane_count) + 32'(inflight_q) + 32'(bl) <= LANE_DEPTH);
     assign af_pop = launch && (bcnt_q == nb - 1'b1);
@@ -376,7 +391,7 @@ module skipopu_kv_rd #(
 
   logic [EWW-1:0] w_q, rbeats_m1;
   logic           lanes_ok, fire, round_end;
-  assign rbeats_m1 = cfg_interleaved_i ? EWW'(ShareWords - 1) : EWW'(ENTRY_WORDS - 1);
+  assign rbeats_m1 = EWW'((32'(1) << lw) - 1);
   assign lanes_ok  = &(lane_valid | ~r_hv);
   assign fire      = rf_valid && lanes_ok && (!out_valid_o || out_ready_i);
   assign round_end = fire && (w_q == rbeats_m1);
@@ -450,7 +465,7 @@ module skipopu_kv_rd #(
         odata_q     <= lane_data;
         for (int p = 0; p < NUM_PORTS; p++) begin
           otok_q[p*TW +: TW]     <= r_htok[p];
-          oword_q[p*EWW +: EWW]  <= cfg_interleaved_i ? EWW'(p * ShareWords) + w_q : w_q;
+          oword_q[p*EWW +: EWW]  <= cfg_interleaved_i ? EWW'(p << lw) + w_q : w_q;
         end
         for (int b = 0; b < BUF_RD; b++) begin
           otok_q[(NUM_PORTS+b)*TW +: TW]    <= r_btok[b];
@@ -490,5 +505,30 @@ module skipopu_kv_rd #(
 
   logic unused;
   assign unused = ^{m_axi_rid, m_axi_rlast, m_axi_rresp, rf_count_unused};
+
+  // pragma translate_off
+  // Simulation-only checks (plain always: Icarus rejects $error in always_ff)
+  logic          cfg_inter_q;
+  logic [EW-1:0] cfg_log2e_q;
+
+  always @(posedge clk_i or negedge rst_ni) begin
+    if (!rst_ni) begin
+      cfg_inter_q <= cfg_interleaved_i;
+      cfg_log2e_q <= cfg_log2e_i;
+    end else begin
+      if (in_valid_i) begin
+        assert ((32'(1) << cfg_log2e_i) <= ENTRY_WORDS)
+          else $error("skipopu_kv_rd: cfg_log2e_i %0d above log2 ENTRY_WORDS", cfg_log2e_i);
+        assert (!cfg_interleaved_i || 32'(cfg_log2e_i) >= LogPorts)
+          else $error("skipopu_kv_rd: interleaved needs E = 2^%0d >= NUM_PORTS", cfg_log2e_i);
+      end
+      if (busy_o && (cfg_log2e_i != cfg_log2e_q || cfg_interleaved_i != cfg_inter_q)) begin
+        $error("skipopu_kv_rd: cfg_log2e_i / cfg_interleaved_i changed while busy");
+      end
+      cfg_inter_q <= cfg_interleaved_i;
+      cfg_log2e_q <= cfg_log2e_i;
+    end
+  end
+  // pragma translate_on
 
 endmodule

@@ -1,7 +1,9 @@
 // KV read unit: the read scheduler (skipopu_kv_sched) feeding the KV reader (skipopu_kv_rd) with
 // the invariance buffer. Per decode step: pulse step_start_i, then one layer command per layer
 // (layer 0 first); the unit reads every preceding token's KV entry for each layer where the
-// current token attends and delivers them as lane-parallel rounds (see skipopu_kv_rd).
+// current token attends and delivers them as lane-parallel rounds (see skipopu_kv_rd). The entry
+// size is E = 2^cfg_log2e_i words (1 <= E <= ENTRY_WORDS, E >= NUM_PORTS interleaved), set while
+// the unit is idle, like cfg_interleaved_i.
 
 module skipopu_kv_unit #(
   // HBM ports
@@ -22,7 +24,7 @@ module skipopu_kv_unit #(
   parameter int ADDR_W = 34,
   // AXI ID width
   parameter int ID_W = 4,
-  // Words per KV entry (power of 2, multiple of NUM_PORTS)
+  // Largest KV entry in words (power of 2, multiple of NUM_PORTS); the entry size E is run-time
   parameter int ENTRY_WORDS = 8,
   // Maximum beats per AXI burst
   parameter int MAX_BURST = 16,
@@ -33,6 +35,7 @@ module skipopu_kv_unit #(
   // Derived widths (do not override)
   parameter int TW = $clog2(MAX_TOKENS),
   parameter int EWW = (ENTRY_WORDS > 1) ? $clog2(ENTRY_WORDS) : 1,
+  parameter int EW = (ENTRY_WORDS > 1) ? $clog2($clog2(ENTRY_WORDS) + 1) : 1,
   parameter int L = NUM_PORTS + BUF_RD
 ) (
   input  logic                        clk_i,
@@ -40,6 +43,7 @@ module skipopu_kv_unit #(
   input  logic                        clr_i,
 
   input  logic                        cfg_interleaved_i,
+  input  logic [EW-1:0]               cfg_log2e_i,   // log2 E, the entry size in words
   input  logic [NUM_PORTS*ADDR_W-1:0] cfg_base_i,
 
   input  logic                        step_start_i,
@@ -119,7 +123,7 @@ module skipopu_kv_unit #(
     .ROUND_DEPTH(ROUND_DEPTH)
   ) u_rd (
     .clk_i, .rst_ni, .clr_i,
-    .cfg_interleaved_i, .cfg_base_i,
+    .cfg_interleaved_i, .cfg_log2e_i, .cfg_base_i,
     .in_valid_i(d_valid), .in_ready_o(d_ready), .in_token_i(d_token), .in_buf_i(d_buf),
     .in_port_i(d_port), .in_keep_i(d_keep), .in_layer_i(d_layer), .in_hslot_i(d_hslot),
     .in_slot_i(d_slot), .in_round_i(d_round), .in_layer_done_i(d_layer_done),

@@ -46,7 +46,9 @@ module skipopu_npe
   input  logic [15:0]       cmd_len_i,      // rows (SWIGLU: output words), >= 1
   input  logic [AW-1:0]     cmd_dst_i,
   input  logic [AW-1:0]     cmd_src_i,
-  input  logic [AW-1:0]     cmd_aux_i,      // RMSNORM weight / ROPE table word address
+  input  logic [AW-1:0]     cmd_aux_i,
+  input  logic [15:0]       cmd_words_i,    // ROPE: words rotated per row (multiple of HW)
+  input  logic [15:0]       cmd_stride_i,   // ROPE: row stride in words (>= cmd_words_i)      // RMSNORM weight / ROPE table word address
   input  logic [AW-1:0]     cmd_mask_i,     // mask word address
   input  logic              cmd_masked_i,
   input  logic              cmd_compact_i,  // RMSNORM masked: the j-th selected row to dst row j
@@ -98,6 +100,7 @@ module skipopu_npe
   state_e          state_q;
   npe_op_e         op_q;
   logic [15:0]     len_q;
+  logic [15:0]     words_q, stride_q;   // ROPE row shape (revision 6 words / stride)
   logic [AW-1:0]   dst_q, src_q, aux_q, mask_addr_q;
   logic            masked_q, compact_q, mmx_q;
   logic [15:0]     cnt_q, j_q;   // fused MATMUL normalisation: rows, selected row index
@@ -157,7 +160,7 @@ module skipopu_npe
   assign mmx_pass_end = (j_q == cnt_q - 16'd1);
   logic [15:0] words_per_row;
   assign issue = (state_q == StRun);
-  assign words_per_row = (op_q == NpeSwiglu) ? len_q : cfg_d_i;
+  assign words_per_row = (op_q == NpeSwiglu) ? len_q : (op_q == NpeRope) ? words_q : cfg_d_i;
   assign row_end = (word_q == words_per_row - 16'd1);
   logic [IW:0] next_row_sel, next_pos_sel;
   assign next_row_sel = next_set(mask_q, (IW + 1)'(row_q) + 1'b1);
@@ -189,6 +192,8 @@ module skipopu_npe
       state_q     <= StIdle;
       op_q        <= NpeRmssq;
       len_q       <= '0;
+      words_q     <= '0;
+      stride_q    <= '0;
       dst_q       <= '0;
       src_q       <= '0;
       aux_q       <= '0;
@@ -238,6 +243,8 @@ module skipopu_npe
             mmx_q       <= 1'b0;
             op_q        <= cmd_op_i;
             len_q       <= cmd_len_i;
+            words_q     <= cmd_words_i;
+            stride_q    <= cmd_stride_i;
             dst_q       <= cmd_dst_i;
             src_q       <= cmd_src_i;
             aux_q       <= cmd_aux_i;
@@ -304,7 +311,7 @@ module skipopu_npe
               rowbase_q <= AW'(32'(next_row_sel) * 32'(cfg_d_i));
             end else begin
               row_q     <= row_q + 16'd1;
-              rowbase_q <= rowbase_q + AW'(cfg_d_i);
+              rowbase_q <= rowbase_q + AW'((op_q == NpeRope) ? stride_q : cfg_d_i);
             end
             if (op_q == NpeRope) begin
               if (masked_q) begin

@@ -283,7 +283,7 @@ module skipopu_top
 
   // NPE command and configuration
   localparam int SAW = $clog2(NPE_ROWS);
-  logic [15:0]       npe_d, npe_hw, npe_snoop_base, npe_len, npe_stat;
+  logic [15:0]       npe_d, npe_hw, npe_snoop_base, npe_len, npe_stat, npe_words, npe_stride;
   logic [31:0]       npe_eps, npe_inv_d;
   logic              npe_valid, npe_masked, npe_busy, npe_done, npe_err;
   npe_op_e           npe_op;
@@ -386,6 +386,8 @@ module skipopu_top
     .npe_masked_o    (npe_masked),
     .npe_compact_o   (npe_compact),
     .npe_stat_o      (npe_stat),
+    .npe_words_o     (npe_words),
+    .npe_stride_o    (npe_stride),
     .npe_mmx_start_o (mmx_start),
     .npe_mmx_x_o     (mmx_x),
     .npe_mmx_w_o     (mmx_w),
@@ -834,6 +836,8 @@ module skipopu_top
     .cmd_dst_i       (npe_dst),
     .cmd_src_i       (npe_src),
     .cmd_aux_i       (npe_aux),
+    .cmd_words_i     (npe_words),
+    .cmd_stride_i    (npe_stride),
     .cmd_mask_i      (npe_mask),
     .cmd_masked_i    (npe_masked),
     .cmd_compact_i   (npe_compact),

@@ -12,6 +12,9 @@
 //         word src1 are added lane-wise; lanes 2p, 2p+1 give a, c and row m executes unless
 //         c > a (FP16 compare; NaN and equal values execute), or always with force. After the
 //         last row the mask word is written to cmd_mask_i and cnt_o holds its popcount.
+//   ARGMAX (revision 6) first maximum of the len*DATA_W/16 FP16 values of src0 (word-major,
+//         lane-minor; DAZ, -0 = +0, NaN below everything, so an all-NaN input gives index 0):
+//         dst gets lane 0 = its index, lane 1 = its bits, the other lanes 0. cnt_o unchanged.
 
 module skipopu_vpu
   import skipopu_pkg::*;
@@ -25,7 +28,7 @@ module skipopu_vpu
   input  logic              rst_ni,
 
   input  logic              cmd_valid_i,    // start (only while idle)
-  input  logic [1:0]        cmd_op_i,       // 0 VADD, 1 VSCAT, 2 ROUTE
+  input  logic [1:0]        cmd_op_i,       // 0 VADD, 1 VSCAT, 2 ROUTE, 3 ARGMAX
   input  logic [AW-1:0]     cmd_dst_i,
   input  logic [AW-1:0]     cmd_src0_i,
   input  logic [AW-1:0]     cmd_src1_i,
@@ -58,6 +61,7 @@ module skipopu_vpu
   localparam logic [1:0] VAdd = 2'd0;
   localparam logic [1:0] VScat = 2'd1;
   localparam logic [1:0] VRoute = 2'd2;
+  localparam logic [1:0] VArgmax = 2'd3;
 
   state_e            state_q;
   logic [1:0]        op_q;
@@ -76,6 +80,8 @@ module skipopu_vpu
   logic [DATA_W-1:0] sum;
   logic [DATA_W-1:0] wdata_q;
   logic [15:0]       cnt_q;
+  // ARGMAX: running first maximum (order key, index, bits) and the index of the word read
+  logic [15:0]       am_key_q, am_idx_q, am_bits_q, am_word_q;
 
   logic sel, row_last_word, reading;
   assign sel           = mask_q[m_q[IW-1:0]];
@@ -92,6 +98,13 @@ module skipopu_vpu
     return !c_nan && !a_nan && !both_zero &&
            ((c[15] != a[15]) ? a[15] :
             (c[15] ? (c[14:0] < a[14:0]) : (c[14:0] > a[14:0])));
+  endfunction
+
+  // ARGMAX order key: NaN 0 (below everything), zeros and subnormals 0x8000, else 0x8000 +- |v|
+  function automatic logic [15:0] am_key(logic [15:0] v);
+    return ((v[14:10] == 5'h1F) && (v[9:0] != '0)) ? 16'h0000 :
+           (v[14:10] == '0) ? 16'h8000 :
+           v[15] ? (16'h8000 - {1'b0, v[14:0]}) : (16'h8000 + {1'b0, v[14:0]});
   endfunction
 
   function automatic logic [15:0] vpu_popcount(logic [DATA_W-1:0] v);
@@ -135,18 +148,45 @@ module skipopu_vpu
       wdst_q      <= '0;
       wdata_q     <= '0;
       cnt_q       <= '0;
+      am_key_q    <= '0;
+      am_idx_q    <= '0;
+      am_bits_q   <= '0;
+      am_word_q   <= '0;
     end else begin
       // pipeline: read -> add -> write
       rvalid_q <= reading;
       rsel_q   <= sel;
       rrow_q   <= m_q;
       rdst_q   <= dst_q;
-      wvalid_q <= rvalid_q && (op_q != VRoute);
+      wvalid_q <= rvalid_q && (op_q != VRoute) && (op_q != VArgmax);
       wdst_q   <= rdst_q;
       if (rvalid_q) begin
         wdata_q <= (op_q == VScat && !rsel_q) ? rdata0_i : sum;
         if (op_q == VRoute) begin
           mask_q[rrow_q[IW-1:0]] <= force_q || !vpu_fp16_gt(lane_c, lane_a);
+        end
+        if (op_q == VArgmax) begin
+          // first maximum of this word (lowest lane on ties), then against the running one
+          // (strictly greater: the earlier word wins ties)
+          logic [15:0] bk, bb, k;
+          logic [IW-1:0] bl;
+          bk = am_key(rdata0_i[15:0]);
+          bb = rdata0_i[15:0];
+          bl = '0;
+          for (int l = 1; l < Lanes; l++) begin
+            k = am_key(rdata0_i[16*l +: 16]);
+            if (k > bk) begin
+              bk = k;
+              bb = rdata0_i[16*l +: 16];
+              bl = IW'(l);
+            end
+          end
+          if (am_word_q == '0 || bk > am_key_q) begin
+            am_key_q  <= bk;
+            am_bits_q <= bb;
+            am_idx_q  <= 16'(32'(am_word_q) * Lanes + 32'(bl));
+          end
+          am_word_q <= am_word_q + 16'd1;
         end
       end
       unique case (state_q)
@@ -162,6 +202,7 @@ module skipopu_vpu
             pair_q      <= cmd_pair_i;
             w_q         <= '0;
             m_q         <= '0;
+            am_word_q   <= '0;
             remaining_q <= (cmd_op_i == VScat) ? 17'(32'(cmd_len_i) * 32'(cmd_d_i)) :
                                                      17'(cmd_len_i);
             if (cmd_op_i == VRoute) mask_q <= '0;
@@ -190,6 +231,7 @@ module skipopu_vpu
                 w_q <= row_last_word ? '0 : w_q + 16'd1;
                 if (row_last_word) m_q <= m_q + 1'b1;
               end
+              VArgmax: rd0_q <= rd0_q + 1'b1;
               default: begin       // ROUTE: logits rows, the bias word stays
                 rd0_q <= rd0_q + 1'b1;
                 m_q   <= m_q + 1'b1;
@@ -201,7 +243,9 @@ module skipopu_vpu
         end
         StFlush: begin
           // the last word is in the add stage (rvalid_q) or being written (wvalid_q)
-          if (!rvalid_q) state_q <= (op_q == VRoute) ? StRouteCnt : StIdle;
+          if (!rvalid_q) begin
+            state_q <= (op_q == VRoute) ? StRouteCnt : (op_q == VArgmax) ? StRouteWr : StIdle;
+          end
         end
         StRouteCnt: begin
           cnt_q   <= vpu_popcount(mask_q);
@@ -221,13 +265,18 @@ module skipopu_vpu
     );
   end
 
-  logic route_we;
+  // ROUTE's mask word / ARGMAX's result word
+  logic route_we, am_sel;
+  logic [DATA_W-1:0] am_word;
   assign route_we = (state_q == StRouteWr);
+  assign am_sel   = (op_q == VArgmax);
+  assign am_word  = {(DATA_W - 32)'(0), am_bits_q, am_idx_q};
   assign we_o    = wvalid_q || route_we;
-  assign waddr_o = route_we ? mask_addr_q : wdst_q;
-  assign wdata_o = route_we ? mask_q : wdata_q;
+  assign waddr_o = !route_we ? wdst_q : am_sel ? dst_q : mask_addr_q;
+  assign wdata_o = !route_we ? wdata_q : am_sel ? am_word : mask_q;
   assign busy_o  = (state_q != StIdle) || wvalid_q;
-  // VADD/VSCAT: with the last write (the first StFlush cycle); ROUTE: with the mask write
+  // VADD/VSCAT: with the last write (the first StFlush cycle); ROUTE, ARGMAX: with the mask /
+  // result write
   assign done_o  = ((state_q == StFlush) && !rvalid_q && wvalid_q) || route_we;
   assign cnt_o   = cnt_q;
 

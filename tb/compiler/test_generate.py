@@ -12,6 +12,7 @@ import pytest
 
 from model import kv as K
 from model.compiler import prompt_tokens
+from model.evaluate import f16, float_check, hbm_entries, problems, rel
 from model.generate import (compile_images, decode_program, model_runner, prefill_program,
                             run_generate)
 from model.isa import (AttState, CoreConfig, Err, Insn, KvState, NpeState, Op, Regs,
@@ -26,12 +27,7 @@ def tiny():
     return make_model(LlamaConfig.tiny())
 
 
-def _f(bits) -> np.ndarray:
-    return np.asarray(bits, dtype=np.uint16).view(np.float16).astype(np.float64)
-
-
-def _rel(a, b) -> float:
-    return float(np.linalg.norm(a - b) / max(np.linalg.norm(b), 1e-30))
+_f, _rel = f16, rel
 
 
 def _reference(w, gen, mode):
@@ -77,24 +73,6 @@ def test_generate_vs_float(tiny, mode):
         assert st["saved"] > 0.1
 
 
-def _hbm_entries(img, mems, gen, mode):
-    """(layer, token) -> K [kvh, hd], V from the KV region via KvMap.locate."""
-    cfg, core = img.cfg, img.core
-    ea, _ = gen.exec_masks()
-    w = K.writes(ea, "reuse" if mode == "reuse" else "partial")
-    bb = core.beat_bytes
-    e = 2 * cfg.kv_dim // (core.DATA_W // 16)
-    kmap = K.KvMap(core.KV_PORTS, e * bb, core.KV_TOKENS, cfg.layers, img.mapping,
-                   tuple((p << 28) + img.kv_off for p in range(core.KV_PORTS)))
-    out = {}
-    for l in range(cfg.layers):
-        for t in np.flatnonzero(w[l]):
-            raw = b"".join(mems[p + 1].read(a, n) for p, a, n in kmap.locate(w, l, t))
-            v = _f(np.frombuffer(raw, dtype="<u2")).reshape(2, cfg.kv_heads, cfg.head_dim)
-            out[l, t] = v
-    return out
-
-
 @pytest.mark.parametrize("mode,mapping,buffer", [("reuse", "token", True),
                                                  ("reuse", "interleaved", False),
                                                  ("reuse", "token", False),
@@ -106,7 +84,7 @@ def test_kv_cache_vs_float(tiny, mode, mapping, buffer):
     mems, run = model_runner(img)
     gen = run_generate(img, prompt_tokens(tiny.cfg, 6, seed=2), 4, run=run, ddr=mems[0])
     ref, ea = _check_against_float(tiny, img, gen, mode)[:2]
-    ents = _hbm_entries(img, mems, gen, mode)
+    ents = hbm_entries(img, mems, gen)
     assert len(ents) == int(K.writes(ea, mode).sum())
     for (l, t), v in ents.items():
         assert _rel(v[0], ref.k[l, t]) < 2e-2 and _rel(v[1], ref.v[l, t]) < 2e-2, (l, t)
@@ -247,3 +225,57 @@ def test_argmax_semantics():
         core.gbuf_valid[0] = True
         assert core._argmax(Insn.argmax(1, 5, 0), 0) == Err.NONE
         assert int(core.gbuf[5][0]) == want and core.gbuf[5][1] == v.view(np.uint16)[want]
+
+
+def test_evaluate_figures_and_bounds(tiny):
+    """model/evaluate.py (the figures of make sim): a correct generation violates no bound, its
+    KV entries and storage agree with the masks; a corrupted hidden row, KV entry or token is
+    reported."""
+    img = compile_images(tiny, CORE, mode="reuse")
+    mems, run = model_runner(img)
+    gen = run_generate(img, prompt_tokens(tiny.cfg, 6, seed=5), 3, trace=True, run=run,
+                       ddr=mems[0])
+    fc = float_check(img, gen, mems)
+    written = sum(sum(s.result.wr_bytes[1:]) for s in gen.steps)
+    assert problems(fc, 3, written) == []
+    assert fc["kv_entries"] == fc["storage"]["entries"] and len(fc["layer_err"]) == 4
+    assert 0 < fc["hidden_err"] < 1e-2 and fc["kv_err"] < 1e-2
+    # corruptions are caught
+    bad = gen.steps[-1].hidden.copy()
+    bad[0, :8] ^= 0x4000
+    gen.steps[-1].hidden, keep = bad, gen.steps[-1].hidden
+    assert any("hidden" in p for p in problems(float_check(img, gen), 3))
+    gen.steps[-1].hidden = keep
+    assert any("HBM write bytes" in p for p in problems(fc, 3, written + 1))
+    (l, t), = [next(iter(hbm_entries(img, mems, gen)))]
+    e = 2 * tiny.cfg.kv_dim // 16
+    kmap = K.KvMap(CORE.KV_PORTS, e * 32, CORE.KV_TOKENS, tiny.cfg.layers, img.mapping,
+                   tuple((p << 28) + img.kv_off for p in range(CORE.KV_PORTS)))
+    ea, _ = gen.exec_masks()
+    p, a, n = kmap.locate(K.writes(ea, "reuse"), l, t)[0]
+    mems[p + 1].write(a, bytes(n))
+    assert any("KV entry" in p for p in problems(float_check(img, gen, mems), 3))
+
+
+@pytest.mark.parametrize("mode", ["reuse", "partial"])
+def test_unfused_variant_bit_identical(tiny, mode):
+    """The unfused baseline (row-wise RMSNorm passes, QK without features + SMFEAT, one KV group
+    per QK/SMFEAT/SMNORM/PV) computes exactly what the fused program does: tokens, logits,
+    every layer's rows, masks and the KV cache entries."""
+    pr = prompt_tokens(tiny.cfg, 7, seed=6)
+    out = {}
+    for v in ("fused", "unfused"):
+        img = compile_images(tiny, CORE, mode=mode, variant=v)
+        mems, run = model_runner(img)
+        gen = run_generate(img, pr, 3, trace=True, run=run, ddr=mems[0])
+        out[v] = (gen, hbm_entries(img, mems, gen))
+    (gf, ef), (gu, eu) = out["fused"], out["unfused"]
+    assert gf.tokens == gu.tokens
+    for a, b in zip(gf.steps, gu.steps):
+        assert (a.logits == b.logits).all() and (a.hidden == b.hidden).all()
+        assert (a.masks_attn == b.masks_attn).all() and (a.masks_mlp == b.masks_mlp).all()
+        assert all((x == y).all() for x, y in zip(a.layers, b.layers))
+        assert a.result.retired > 0 and b.result.retired > a.result.retired
+    assert ef.keys() == eu.keys() and all((ef[k] == eu[k]).all() for k in ef)
+    with pytest.raises(ValueError, match="variant"):
+        compile_images(tiny, CORE, variant="rowwise")

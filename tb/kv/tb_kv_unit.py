@@ -3,21 +3,30 @@ buffer) on timing-aware HBM ports (tb/hbm_model.py), optionally behind the async
 FIFOs (rtl/skipopu_axi_cdc.sv) with the HBM ports on their own clock.
 
 Scoreboard: for every decode step the expected output is built from model/kv.py alone: the
-schedule (``KvScheduler``) gives the rounds, the mapping (``KvMap``) where every entry lies; the
-entries are random bytes written into the HBM backing store. Every output beat is compared lane
-by lane (valid lanes, token, word index, data, round/layer ends); buffer lanes can only be right
-if the keeps wrote the right words into the right slots. The unit's word counters are checked
-against the schedule.
+schedule (a ``KvSession`` fed the layer commands the testbench drives, checked equal to
+``KvScheduler.schedule``) gives the rounds, the mapping (``KvMap`` with entry_bytes = E * DATA_W/8
+for the run-time entry size E = 2^cfg_log2e_i) where every entry lies; the entries are random
+bytes written into the HBM backing store. Every output beat is compared lane by lane (valid
+lanes, token, word index, data, round/layer ends); buffer lanes can only be right if the keeps
+wrote the right words into the right slots. The entries in the order they leave the unit (round
+by round, lane order) must be ``arrival_order`` of the model (the core's KVSB entry numbering).
+The unit's word counters are checked against the schedule, and every HBM port's R beats and AR
+bursts against the entries the model reads from it (E or E/P words each, bursts of at most
+MAX_BURST words).
 
 * ``test_kv_unit``: random steps (masks, skip rates, attention patterns, token counts, buffer
-  on/off, token-wise/interleaved, PartialSkip/reuse) with random output backpressure.
-* ``test_kv_errors``: an SLVERR window on one port's KV region: the affected lane words carry
-  out_err, err_o rises, nothing hangs, the other words stay right.
+  on/off, token-wise/interleaved, PartialSkip/reuse, entry size E <= ENTRY_WORDS) with random
+  output backpressure. The first steps cover every (E < ENTRY_WORDS or E = ENTRY_WORDS) x
+  mapping x buffer on/off combination; ``KV_LOG2E`` (comma list) restricts E to given values.
+* ``test_kv_errors``: an SLVERR window on one port's KV region (entry size ``KV_LOG2E`` or
+  ENTRY_WORDS): the affected lane words carry out_err, err_o rises, nothing hangs, the other
+  words stay right.
 * ``test_kv_bench``: the bandwidth microbenchmark (interleaved vs token-wise vs token-wise +
   invariance buffer): cycles, HBM efficiency and effective KV throughput per configuration,
   written as a markdown table to ``KV_BENCH_OUT`` when set.
 
-Environment: KV_PARAMS (json: RTL parameters + CDC, CORE_PS, HBM_PS), KV_STEPS, KV_BENCH (json).
+Environment: KV_PARAMS (json: RTL parameters + CDC, CORE_PS, HBM_PS), KV_STEPS, KV_LOG2E,
+KV_BENCH (json).
 """
 
 from __future__ import annotations
@@ -56,6 +65,8 @@ class TB:
         self.DW = p["DATA_W"]
         self.WB = self.DW // 8
         self.EW = p["ENTRY_WORDS"]
+        self.LE = self.EW.bit_length() - 1            # log2 ENTRY_WORDS
+        self.LP = self.P.bit_length() - 1             # log2 NUM_PORTS
         self.TW = (p["MAX_TOKENS"] - 1).bit_length()
         self.EWW = max(1, (self.EW - 1).bit_length())
         self.cdc = bool(p.get("CDC", 0))
@@ -89,6 +100,7 @@ class TB:
             d.hbm_rst_ni.value = 0
         for s in ("clr_i", "step_start_i", "cmd_valid_i", "cfg_interleaved_i"):
             getattr(d, s).value = 0
+        d.cfg_log2e_i.value = self.LE
         d.out_ready_i.value = 1
         await ClockCycles(d.clk_i, 4)
         d.rst_ni.value = 1
@@ -125,10 +137,11 @@ class TB:
                         off += n
         return ent
 
-    def expected(self, scheds, ent, inter: bool) -> list:
-        """Expected beats: (lane mask, {lane: (token, word)}, data int, round_last, layer_last)."""
+    def expected(self, scheds, ent, inter: bool, ew: int) -> list:
+        """Expected beats of ew-word entries: (lane mask, {lane: (token, word)}, data int,
+        round_last, layer_last)."""
         P, WB, DW = self.P, self.WB, self.DW
-        nb = self.EW // P if inter else self.EW
+        nb = ew // P if inter else ew
         out = []
         for s in scheds:
             for ri, rnd in enumerate(s.rounds):
@@ -150,22 +163,57 @@ class TB:
                                 wd == nb - 1, wd == nb - 1 and ri == len(s.rounds) - 1))
         return out
 
-    async def step(self, e, cur, buf_en: bool, inter: bool, mode: str, rng, timeout=20000):
-        """Run one decode step; returns (cycles, errors seen per lane word, counters)."""
+    async def step(self, e, cur, buf_en: bool, inter: bool, mode: str, rng, timeout=20000,
+                   log2e: int | None = None):
+        """Run one decode step with entries of E = 2^log2e words (default ENTRY_WORDS); returns
+        (cycles, errors seen per lane word, counters)."""
         d = self.dut
         p = self.p
+        P = self.P
+        log2e = self.LE if log2e is None else log2e
+        ew = 1 << log2e
+        assert ew <= self.EW and (not inter or ew >= P), (ew, inter)
         n_l, n_t = e.shape
-        kvmap = K.KvMap(ports=self.P, entry_bytes=self.EW * self.WB, max_tokens=p["MAX_TOKENS"],
+        kvmap = K.KvMap(ports=P, entry_bytes=ew * self.WB, max_tokens=p["MAX_TOKENS"],
                         layers=n_l, mapping="interleaved" if inter else "token",
                         port_base=self.bases)
         buf = K.BufferConfig(capacity=p["CAPACITY"], read_ports=self.R,
                              write_ports=p["BUF_WR"], enabled=buf_en)
         w = K.writes(e, mode)
         ent = self.fill(kvmap, w, rng)
-        sch = K.KvScheduler(kvmap, buf, mode).schedule(e, cur)
-        exp = self.expected(sch, ent, inter)
+        # the reference: a KvSession fed exactly the layer commands driven below
+        sess = K.KvSession(kvmap, buf)
+        sch = []
+        for l in range(n_l):
+            nxt = l + 1 < n_l
+            s = sess.layer(l, n_t, w[l], w[l + 1] if nxt else np.zeros(n_t, bool), nxt,
+                           bool(cur[l]))
+            if s is not None:
+                sch.append(s)
+        assert sch == K.KvScheduler(kvmap, buf, mode).schedule(e, cur), \
+            "KvSession and KvScheduler disagree"
+        exp = self.expected(sch, ent, inter, ew)
+        arrival = [f.token for s in sch for f in K.arrival_order(s, P)]
+        # per port: R beats (E or E/P words per HBM entry) and AR bursts the model implies
+        # (the core's BYTES_RD counts the R beats)
+        mb = p["MAX_BURST"]
+        want_r, want_ar = [0] * P, [0] * P
+        for s in sch:
+            for r in s.rounds:
+                for f in r:
+                    if f.source != "hbm":
+                        continue
+                    for q, _, nbytes in kvmap.locate(w, f.layer, f.token) if inter else \
+                            [(f.port, 0, ew * self.WB)]:
+                        want_r[q] += nbytes // self.WB
+                        want_ar[q] += -(-(nbytes // self.WB) // mb)
+        beat_div = 2 if self.cdc else 1            # the HBM side runs at DATA_W / 2
+        r0 = [pt.stats.r_beats for pt in self.ports]
+        ar0 = [pt.stats.ar for pt in self.ports]
+        self.inter = inter
         await FallingEdge(d.clk_i)
         d.cfg_interleaved_i.value = int(inter)
+        d.cfg_log2e_i.value = log2e
         d.clr_i.value = 1
         d.step_start_i.value = 1
         await FallingEdge(d.clk_i)
@@ -186,7 +234,7 @@ class TB:
             d.cmd_valid_i.value = 1
             await FallingEdge(d.clk_i)
             d.cmd_valid_i.value = 0
-        errs = await mon
+        errs, got_order = await mon
         cycles = self.last_beat - t0
         # trailing layers without attention still walk the tokens (source update)
         for _ in range(4 * p["MAX_TOKENS"]):
@@ -208,8 +256,13 @@ class TB:
         keeps = sum(1 for s in sch for r in s.rounds for f in r if f.keep)
         got = (int(d.stat_hbm_words_o.value), int(d.stat_buf_words_o.value),
                int(d.stat_keep_words_o.value))
-        want = (hbm * self.EW, nbuf * self.EW, keeps * self.EW)
+        want = (hbm * ew, nbuf * ew, keeps * ew)
         assert got == want, f"word counters (hbm, buf, keep) rtl {got} model {want}"
+        assert got_order == arrival, "entries left the unit out of the model's arrival_order"
+        got_r = [(pt.stats.r_beats - a) // beat_div for pt, a in zip(self.ports, r0)]
+        got_ar = [pt.stats.ar - a for pt, a in zip(self.ports, ar0)]
+        assert got_r == want_r, f"R words per port: rtl {got_r}, model {want_r}"
+        assert got_ar == want_ar, f"AR bursts per port: rtl {got_ar}, expected {want_ar}"
         return cycles, errs, {"hbm_entries": hbm, "buf_entries": nbuf, "keeps": keeps,
                               "rounds": sum(len(s.rounds) for s in sch),
                               "case1": sum(s.case == 1 for s in sch),
@@ -220,7 +273,7 @@ class TB:
         L, TW, EWW, DW = self.L, self.TW, self.EWW, self.DW
         lv, tok, word = d.out_lane_valid_o, d.out_lane_token_o, d.out_lane_word_o
         data, err, rl, ll = d.out_data_o, d.out_err_o, d.out_round_last_o, d.out_layer_last_o
-        i, idle, errs = 0, 0, []
+        i, idle, errs, order, rstart = 0, 0, [], [], True
         while i < len(exp):
             await RisingEdge(d.clk_i)
             if not (self.r_valid() and self.ready_now):
@@ -255,9 +308,14 @@ class TB:
             assert (int(rl.value), int(ll.value)) == (int(rlast), int(llast)), \
                 f"{where}: round/layer last {(int(rl.value), int(ll.value))}, " \
                 f"model {(int(rlast), int(llast))}"
+            if rstart:                         # a round's entries in lane order (interleaved:
+                lns = [0] if self.inter else \
+                    [ln for ln in range(L) if (gm >> ln) & 1]   # one entry on all HBM lanes)
+                order += [(gt >> (ln * TW)) & ((1 << TW) - 1) for ln in lns]
+            rstart = bool(int(rl.value))
             i += 1
             self.last_beat = self.cycle
-        return errs
+        return errs, order
 
 
 def random_step(rng: random.Random, nprng, p: dict):
@@ -272,6 +330,36 @@ def random_step(rng: random.Random, nprng, p: dict):
     return e, cur
 
 
+def log2e_choices(tb: TB, inter: bool) -> list[int]:
+    """Entry sizes (log2) allowed for a step: KV_LOG2E if given, else 0 .. log2 ENTRY_WORDS;
+    interleaved needs E >= NUM_PORTS, and model/kv.py KvMap also wants a share of a multiple of
+    32 bytes per port (always true at DATA_W >= 256; the small-DATA_W configurations here lose
+    their smallest interleaved E)."""
+    env = os.environ.get("KV_LOG2E")
+    allowed = [int(x) for x in env.split(",")] if env else list(range(tb.LE + 1))
+    return [x for x in allowed if x <= tb.LE and
+            (not inter or (x >= tb.LP and ((1 << x) * tb.WB) % (tb.P * 32) == 0))]
+
+
+def step_plan(tb: TB, rng: random.Random, steps: int) -> list[tuple[int, bool, bool]]:
+    """(log2 E, interleaved, buffer enable) per step: first one step per (E < ENTRY_WORDS or
+    E = ENTRY_WORDS) x mapping x buffer combination that the parameters allow (the most telling
+    ones first, for the short Icarus run), then random (E = ENTRY_WORDS half the time)."""
+    cover = []
+    for small, inter, buf_en in ((1, 0, 1), (1, 1, 0), (0, 0, 1), (0, 1, 0), (1, 0, 0),
+                                 (0, 0, 0), (1, 1, 1), (0, 1, 1)):
+        ch = [x for x in log2e_choices(tb, bool(inter)) if (x < tb.LE) == bool(small)]
+        if ch:
+            cover.append((rng.choice(ch), bool(inter), bool(buf_en)))
+    plan = cover[:steps]
+    while len(plan) < steps:
+        inter = rng.random() < 0.25
+        ch = log2e_choices(tb, inter)
+        lg = tb.LE if tb.LE in ch and rng.random() < 0.5 else rng.choice(ch)
+        plan.append((lg, inter, rng.random() < 0.8))
+    return plan
+
+
 @cocotb.test()
 async def test_kv_unit(dut):
     p = json.loads(os.environ["KV_PARAMS"])
@@ -283,27 +371,31 @@ async def test_kv_unit(dut):
     cocotb.start_soon(tb.drive_ready(rng))
     steps = int(os.environ.get("KV_STEPS", "8"))
     tot = {"beats_layers": 0, "case1": 0, "buf_entries": 0, "keeps": 0, "interleaved": 0}
+    seen = set()
     t_wall = time.time()
-    for s in range(steps):
+    for s, (log2e, inter, buf_en) in enumerate(step_plan(tb, rng, steps)):
         tb.stall = rng.choice([0.0, 0.0, 0.2, 0.6])
         e, cur = random_step(rng, nprng, p)
-        inter = rng.random() < 0.25
         mode = rng.choice(["reuse", "reuse", "partial"])
-        buf_en = rng.random() < 0.8
-        cycles, errs, st = await tb.step(e, cur, buf_en, inter, mode, nprng)
+        cycles, errs, st = await tb.step(e, cur, buf_en, inter, mode, nprng, log2e=log2e)
         assert not errs, f"unexpected AXI errors {errs[:4]}"
         assert not dut.err_o.value
-        dut._log.info("step %d: %d layers x %d tokens, %s %s buf=%d stall=%.1f: %d cycles, %s",
-                      s, *e.shape, mode, "interleaved" if inter else "token-wise", buf_en,
-                      tb.stall, cycles, st)
+        seen.add((log2e < tb.LE, inter, buf_en))
+        dut._log.info("step %d: %d layers x %d tokens, E=%d %s %s buf=%d stall=%.1f: %d cycles, "
+                      "%s", s, *e.shape, 1 << log2e, mode,
+                      "interleaved" if inter else "token-wise", buf_en, tb.stall, cycles, st)
         tot["beats_layers"] += st["layers"]
         tot["case1"] += st["case1"]
         tot["buf_entries"] += st["buf_entries"]
         tot["keeps"] += st["keeps"]
         tot["interleaved"] += inter
-    dut._log.info("matched the model on %d steps in %.1f s: %s", steps, time.time() - t_wall, tot)
+    dut._log.info("matched the model on %d steps in %.1f s: %s; (E < ENTRY_WORDS, interleaved, "
+                  "buffer) covered: %s", steps, time.time() - t_wall, tot, sorted(seen))
     if steps >= 8:
         assert tot["buf_entries"] and tot["keeps"] and tot["case1"], tot
+        want = {(sm, it, b) for sm in (False, True) for it in (False, True) for b in (False, True)
+                if any((x < tb.LE) == sm for x in log2e_choices(tb, it))}
+        assert seen >= want, f"combinations not run: {sorted(want - seen)}"
 
 
 @cocotb.test()
@@ -315,20 +407,22 @@ async def test_kv_errors(dut):
     await tb.reset()
     cocotb.start_soon(tb.count_cycles())
     q = rng.randrange(tb.P)
-    eb = tb.EW * tb.WB
+    log2e = rng.choice(log2e_choices(tb, False))
+    ew = 1 << log2e
+    eb = ew * tb.WB
     lo = tb.bases[q] + eb                              # slot 1 of layer 0 on port q
     tb.ports[q].add_read_error(lo, lo + eb)
     n_t = p["MAX_TOKENS"]
     e = np.ones((2, n_t), dtype=bool)
     cur = np.ones(2, dtype=bool)
-    _, errs, _ = await tb.step(e, cur, False, False, "reuse", nprng)
+    _, errs, _ = await tb.step(e, cur, False, False, "reuse", nprng, log2e=log2e)
     # layer 0, rank P + q on port q is slot 1: token P + q; all its words, nothing else
     want_token = tb.P + q
     got_lanes = {ln for _, ln in errs}
-    assert len(errs) == tb.EW and got_lanes == {q}, f"errors at {errs}, want lane {q} x {tb.EW}"
+    assert len(errs) == ew and got_lanes == {q}, f"errors at {errs}, want lane {q} x {ew}"
     assert dut.err_o.value == 1
-    dut._log.info("SLVERR on port %d (token %d): %d lane words flagged, err_o set, no hang",
-                  q, want_token, len(errs))
+    dut._log.info("SLVERR on port %d (token %d, E=%d): %d lane words flagged, err_o set, no hang",
+                  q, want_token, ew, len(errs))
 
 
 @cocotb.test()

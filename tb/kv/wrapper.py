@@ -24,7 +24,7 @@ WR_TIE = [("awid", "ID_W"), ("awaddr", "ADDR_W"), ("awlen", "8"), ("awsize", "3"
           ("awburst", "2"), ("awlock", "1"), ("awcache", "4"), ("awprot", "3"), ("awvalid", "1"),
           ("wdata", "DATA_W"), ("wstrb", "DATA_W/8"), ("wlast", "1"), ("wvalid", "1"),
           ("bready", "1")]
-UNIT = [("clr_i", "i", "1"), ("cfg_interleaved_i", "i", "1"),
+UNIT = [("clr_i", "i", "1"), ("cfg_interleaved_i", "i", "1"), ("cfg_log2e_i", "i", "EW"),
         ("cfg_base_i", "i", "NUM_PORTS*ADDR_W"), ("step_start_i", "i", "1"),
         ("cmd_valid_i", "i", "1"), ("cmd_ready_o", "o", "1"), ("cmd_tokens_i", "i", "TW+1"),
         ("cmd_exec_i", "i", "MAX_TOKENS"), ("cmd_exec_next_i", "i", "MAX_TOKENS"),
@@ -58,6 +58,7 @@ def generate(nports: int, cdc: bool) -> Path:
     body = [
         "  localparam int TW = $clog2(MAX_TOKENS);",
         "  localparam int EWW = (ENTRY_WORDS > 1) ? $clog2(ENTRY_WORDS) : 1;",
+        "  localparam int EW = (ENTRY_WORDS > 1) ? $clog2($clog2(ENTRY_WORDS) + 1) : 1;",
         "  localparam int L = NUM_PORTS + BUF_RD;",
     ]
     body += [f"  logic [{w.replace('DW', 'DATA_W')}*NUM_PORTS-1:0] u_{n};" if w != "1"

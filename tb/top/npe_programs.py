@@ -169,6 +169,113 @@ class NpeGenerator:
         prog += [Insn.rope(m, y, x, rot, mk), self._store(y, m * d)]
         return prog
 
+    def _set_cnt(self, c: int, m: int, area: int) -> list[Insn]:
+        """Instructions leaving CNT = c (0 <= c), using the max(c, m) + 2 buffer words at area:
+        a forced ROUTE of c rows, or for c = 0 a ROUTE over m logit rows whose pair 0 always
+        skips (c > a)."""
+        rng, g = self.rng, self.g
+        lg, bias, dst = area, area + max(c, m), area + max(c, m) + 1
+        g.valid[dst] = True
+        if c:
+            return [Insn.route(c, dst, lg, bias, 0, force=True)]
+        logit = np.zeros((m, self.lanes), dtype=np.float16)
+        logit[:, 0] = -rng.uniform(0.5, 4.0)
+        logit[:, 1] = rng.uniform(0.5, 4.0)
+        a = self._const(logit.astype("<f2").tobytes())
+        b = self._const(np.zeros(self.lanes, dtype="<f2").tobytes())
+        g.valid[lg:lg + m] = True
+        g.valid[bias] = True
+        return [Insn.load(0, a, lg, m), Insn.load(0, b, bias, 1),
+                Insn.route(m, dst, lg, bias, 0)]
+
+    def rope6(self, fault: str | None = None) -> list[Insn]:
+        """Revision-6 ROPE: W words of rows S' words apart (fields 0 = D / W), masked or not,
+        dyn (CNT rows of the len bound, CNT = 0 a no-op); the whole destination span is loaded
+        first and stored after, so untouched words are checked too. fault ``dyn``: CNT > len."""
+        cfg, rng, lanes = self.cfg, self.rng, self.lanes
+        hw = rng.choice([1, 1, 2]) if lanes >= 4 else 2
+        d = hw * rng.randint(1, 3)
+        wf = 0 if rng.random() < 0.25 else hw * rng.randint(1, 4)
+        w = wf or d
+        sf = 0 if rng.random() < 0.3 else w + rng.randint(0, 3)
+        st = sf or w
+        m = rng.randint(1, min(8, cfg.DATA_W))
+        dyn = fault == "dyn" or rng.random() < 0.5
+        if fault == "dyn":
+            m = max(m, 1)
+            c = rng.randint(m + 1, m + 3)
+        else:
+            c = (0 if rng.random() < 0.15 else rng.randint(1, m)) if dyn else m
+        n = c if dyn else m
+        masked = rng.random() < 0.5 and cfg.DATA_W * hw + 2 * (m * st) + m + 4 < cfg.GBUF_DEPTH
+        span = (m - 1) * st + w
+        if masked:
+            while True:
+                bits = rng.getrandbits(min(cfg.DATA_W, 4 * m + 8))
+                if bin(bits).count("1") >= max(n, 1):
+                    break
+            npos = max(i for i in range(cfg.DATA_W) if bits >> i & 1) + 1
+            rot_words = cfg.DATA_W * hw
+        else:
+            bits, npos, rot_words = 0, m, m * hw
+        inplace = rng.random() < 0.4
+        sizes = [span, rot_words, max(c, m) + 2] + ([1] if masked else []) + \
+            ([] if inplace else [span])
+        addrs = self._alloc(sizes)
+        if addrs is None:
+            return []
+        x, rot = addrs[0], addrs[1]
+        mk = addrs[3] if masked else None
+        y = x if inplace else addrs[-1]
+        cnt = self._set_cnt(c, m, addrs[2]) if dyn else []
+        p0 = rng.randint(0, 4000)
+        table = N.rot_table(np.arange(p0, p0 + npos), hw * lanes)
+        a = self._const(table.astype("<u2").tobytes())
+        self.g.valid[rot:rot + npos * hw] = True
+        prog = [self._npecfg(d, hw), self._load(x, span, rng.random() < 0.8),
+                Insn.load(0, a, rot, npos * hw)]
+        if y != x:
+            prog.append(self._load(y, span, False))
+        if masked:
+            ma = self._const(self._mask_word(bits))
+            self.g.valid[mk] = True
+            prog.append(Insn.load(0, ma, mk, 1))
+        prog += cnt
+        prog += [Insn.rope(m, y, x, rot, mk, words=wf, stride=sf, dyn=dyn),
+                 self._store(y, span)]
+        return prog
+
+    def argmax(self) -> list[Insn]:
+        """ARGMAX over len words of FP16 values with ties, +-0, subnormals, +-Inf and NaNs (now
+        and then all NaN, or all equal)."""
+        cfg, rng, lanes = self.cfg, self.rng, self.lanes
+        n = rng.randint(1, 6)
+        addrs = self._alloc([n, 1])
+        if addrs is None:
+            return []
+        src, dst = addrs
+        r = np.random.default_rng(rng.getrandbits(32))
+        v = (r.standard_normal(n * lanes) * rng.choice([1e-3, 1.0, 300.0])).astype(np.float16)
+        bits = v.view(np.uint16).copy()
+        kind = rng.random()
+        specials = np.array([0x0000, 0x8000, 0x0001, 0x83FF, 0x7C00, 0xFC00, 0x7E00, 0xFE01,
+                             0x7BFF, 0xFBFF], dtype=np.uint16)
+        if kind < 0.1:
+            bits[:] = rng.choice([0x7E00, 0xFFFF, 0x7C01])            # all NaN
+        elif kind < 0.2:
+            bits[:] = rng.choice([0x0000, 0x8000, 0x3C00, 0xFC00])    # all equal
+        else:
+            k = r.integers(0, n * lanes // 3 + 1)
+            idx = r.integers(0, n * lanes, size=k)
+            bits[idx] = r.choice(specials, size=k)
+            if rng.random() < 0.5:                                   # a tie with the maximum
+                j = r.integers(0, n * lanes, size=2)
+                bits[j[1]] = bits[j[0]]
+        a = self._const(bits.astype("<u2").tobytes())
+        self.g.valid[src:src + n] = True
+        self.g.valid[dst] = True
+        return [Insn.load(0, a, src, n), Insn.argmax(n, dst, src), self._store(dst, 1)]
+
     def mmnorm(self, fault: str | None = None) -> tuple[list[Insn], list[tuple]]:
         """A MATMUL with the norm flag (ISA revision 5): residual rows with snooped statistics,
         a mask word selecting at least CNT of its first n rows (more rows, and bits >= n, are
@@ -238,7 +345,7 @@ class NpeGenerator:
             if self.rng.random() < 1 / len(allowed):
                 return self.mmnorm()[0]
             allowed = [a for a in allowed if a != "mmnorm"] or ["rmsnorm"]
-        weights = {"rmsnorm": 0.4, "swiglu": 0.3, "rope": 0.3}
+        weights = {"rmsnorm": 0.4, "swiglu": 0.3, "rope": 0.3, "rope6": 0.4, "argmax": 0.3}
         k = self.rng.choices(allowed, [weights[a] for a in allowed])[0]
         return getattr(self, k)()
 
@@ -258,13 +365,20 @@ class NpeGenerator:
     # -- faults --------------------------------------------------------------------------------
     ERROR_KINDS = ("npe_shape", "npe_mask", "npe_overlap", "npe_range", "mmnorm_mask",
                    "mmnorm_axi", "mmnorm_dyn")
+    ERROR_KINDS6 = ("rope6_dyn",)         # revision 6 only
 
     def error_program(self, kind: str) -> Stimulus:
         cfg, rng = self.cfg, self.rng
         head = self.block()
         lanes = self.lanes
         errors: list[tuple] = []
-        if kind.startswith("mmnorm_"):
+        if kind == "rope6_dyn":
+            bad = []
+            while not bad:
+                bad = self.rope6("dyn")
+            # a revision-5 core rejects the revision-6 fields (flags[3], f1[31:16])
+            err = Err.DYN_LEN if cfg.ISA_REV >= 6 else Err.RESERVED
+        elif kind.startswith("mmnorm_"):
             bad: list[Insn] = []
             while not bad:
                 bad, errors = self.mmnorm(kind.removeprefix("mmnorm_"))

@@ -440,7 +440,7 @@ async def test_npe(dut):
 
 
 @cocotb.test()
-@cocotb.parametrize(kind=list(NpeGenerator.ERROR_KINDS))
+@cocotb.parametrize(kind=list(NpeGenerator.ERROR_KINDS + NpeGenerator.ERROR_KINDS6))
 async def test_npe_error(dut, kind):
     """NPE faults (shape, mask, overlap, range; fused MATMUL mask, weight AXI error, CNT above
     the bound) stop with the model's error code and pc."""
@@ -448,7 +448,8 @@ async def test_npe_error(dut, kind):
     tb = TB(dut, cfg)
     seed = _seed()
     await tb.reset()
-    ng = NpeGenerator(ProgramGenerator(cfg, seed + 11 * NpeGenerator.ERROR_KINDS.index(kind)))
+    kinds = NpeGenerator.ERROR_KINDS + NpeGenerator.ERROR_KINDS6
+    ng = NpeGenerator(ProgramGenerator(cfg, seed + 11 * kinds.index(kind)))
     stim = ng.error_program(kind)
     r = await tb.run(stim)
     tb.log.info("%s: stopped with %r after %d cycles", kind, r["err"], r["cycles"])

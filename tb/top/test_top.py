@@ -43,6 +43,21 @@ def test_top_verilator(cfg, seed):
     run_top("verilator", CONFIGS[cfg], seed=seed, extra_env={"TOP_NPE_ELEMENTS": "2048"})
 
 
+REV6 = {"default": CoreConfig(ISA_REV=6),
+        "narrow": CoreConfig(NUM_HBM=2, DATA_W=128, GBUF_DEPTH=1024, MAX_BURST=4, RD_FIFO_DEPTH=8,
+                             WR_OUTSTANDING=2, MMAX=8, ISA_REV=6, KV_TOKENS=32, SMAX_ROWS=64)}
+
+
+@pytest.mark.parametrize("cfg", list(REV6))
+def test_top_rev6_npe(cfg):
+    """A revision-6 core: the CSRs, random NPE/vector programs with the revision-6 ROPE (words,
+    stride, dyn) and ARGMAX blocks, and the NPE faults (DYN_LEN of a dyn ROPE), vs the model."""
+    run_top("verilator", REV6[cfg], seed=3, extra_env={
+        "TOP_NPES": "3", "TOP_NPE_BLOCKS": "8",
+        "TOP_NPE_KINDS": "rmsnorm,swiglu,rope,rope6,argmax,mmnorm",
+        "COCOTB_TEST_FILTER": r"test_csr|test_npe$|test_npe_error|test_random_programs"})
+
+
 @pytest.mark.parametrize("seed", [5])
 def test_top_hbm_model(seed):
     """Random programs and MATMULs with the timing-aware HBM model on the HBM ports, behind the
@@ -71,12 +86,14 @@ def test_top_mlp(cfg):
 
 
 def test_top_icarus():
-    """The Icarus subset: CSRs, one random program per pause setting, a MATMUL program, an NPE
-    program, a one-layer compiled MLP forward, four fault kinds and the demo job."""
+    """The Icarus subset on the revision-6 narrow core: CSRs, one random program per pause
+    setting, a MATMUL program, an NPE program (revision-6 ROPE and ARGMAX blocks included), a
+    one-layer compiled MLP forward, four fault kinds and the demo job."""
     kinds = "|".join(str(ProgramGenerator.ERROR_KINDS.index(k))
                      for k in ("illegal_op", "fetch_axi", "dma_rd_axi", "mm_axi"))
-    run_top("icarus", CONFIGS["narrow"], programs=1, insns=12, seed=3, extra_env={
-        "TOP_MATMULS": "1", "TOP_NPES": "1", "TOP_NPE_BLOCKS": "4", "TOP_BENCH": "mm",
+    run_top("icarus", REV6["narrow"], programs=1, insns=12, seed=3, extra_env={
+        "TOP_MATMULS": "1", "TOP_NPES": "1", "TOP_NPE_BLOCKS": "5", "TOP_BENCH": "mm",
+        "TOP_NPE_KINDS": "rmsnorm,rope6,argmax",
         "TOP_MLP": "1", "TOP_MLP_LAYERS": "1", "TOP_MLP_TOKENS": "8",
         "COCOTB_TEST_FILTER":
             rf"test_csr|test_random_programs|test_matmul|test_npe$|test_mlp|kind=({kinds})$|"

@@ -1,0 +1,278 @@
+"""End-to-end testbench (the `make sim` job): a SkipGPT-Llama model generated from a seed,
+compiled by the host compiler (model/generate.py) into memory images and one program per step,
+run on the core (prefill of the prompt, then one decode step per generated token) with the host
+loop of docs/attention-plan.md section 7, and checked after every step against the
+bit-accurate model (model/core.py running the same programs on its own memories: error code,
+pc, retired count, byte counters, KV counters, every memory page the model holds: outputs,
+trace rows, masks, score area, KV cache), then against float64 (model/evaluate.py). Prints
+progress lines per layer and per token and a report (also written to SKIPOPU_REPORT).
+
+Configuration: SKIPOPU_CFG (core, JSON of CoreConfig fields) and E2E_ARGS (JSON): preset
+(tiny|default), layers (override), prompt, gen, mode (reuse|partial|dense), mapping
+(token|interleaved), buffer (bool), seed (model and prompt), trace (bool).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+
+import cocotb
+import numpy as np
+from cocotb.triggers import ClockCycles
+
+from model.compiler import prompt_tokens
+from model.evaluate import float_check, problems
+from model.generate import PROG_BASE, GenLoop, compile_images
+from model.isa import Err, Op
+from model.llama import LlamaConfig, make_model
+from top.tb_top import (CSR_CTRL, CSR_CYCLES_LO, CSR_ERR_CODE, CSR_ERR_PC, CSR_INSN_COUNT,
+                        CSR_IRQ_EN, CSR_IRQ_STATUS, CSR_MM_CYCLES, CSR_NPE_CYCLES,
+                        CSR_PE_CYCLES, CSR_PROG_HI, CSR_PROG_LEN, CSR_PROG_LO, CSR_STATUS, TB,
+                        config_from_env)
+
+# revision-6 counters (docs/csr.md)
+CSR_KV = {"kv_cycles": 0x05C, "hbm_words": 0x060, "buf_words": 0x064, "keep_words": 0x068,
+          "rounds": 0x06C, "att_cycles": 0x070, "kvst_cycles": 0x074}
+KV_EXACT = ("hbm_words", "buf_words", "keep_words", "rounds")
+
+
+def e2e_args() -> dict:
+    a = {"preset": "tiny", "layers": 0, "prompt": 8, "gen": 4, "mode": "reuse",
+         "mapping": "token", "buffer": True, "seed": 1, "trace": True}
+    a.update(json.loads(os.environ.get("E2E_ARGS", "{}")))
+    return a
+
+
+class Runner:
+    """Runs one program on the RTL and on the model, compares them, returns the figures."""
+
+    def __init__(self, tb: TB, img, log):
+        self.tb, self.img, self.log = tb, img, log
+        self.rtl_mems = {p: tb.ports[p] for p in range(tb.cfg.NUM_HBM + 1)}
+        self.model_s = 0.0
+        self.rtl_s = 0.0
+
+    def load(self) -> None:
+        tb = self.tb
+        for port, chunks in self.img.images.items():
+            for addr, data in chunks:
+                tb.ports[port].write(addr, data)
+                tb.model_mems[port].write(addr, data)
+
+    def _layer_starts(self, prog) -> list[int]:
+        """pc of each layer's parameter LOAD (the progress markers)."""
+        t = self.img.tensors
+        addrs = {t[f"layers.{l}.params"].addr: l for l in range(self.img.cfg.layers)}
+        return [i for i, insn in enumerate(prog.insns)
+                if insn.op == Op.LOAD and insn.port == 0 and
+                (insn.f1 | insn.f2 << 32) in addrs]
+
+    async def run(self, prog, label: str) -> dict:
+        tb, cfg = self.tb, self.tb.cfg
+        image = prog.image()
+        for mem in (tb.ddr, tb.model_mems[0]):
+            mem.write(PROG_BASE, image)
+            for a, d in prog.data:
+                mem.write(a, d)
+        t0 = time.perf_counter()
+        exp = tb.model.run(PROG_BASE, len(prog.insns))
+        self.model_s += time.perf_counter() - t0
+        if exp.err != Err.NONE:
+            raise AssertionError(f"{label}: the model stops with {exp.err.name} at pc "
+                                 f"{exp.err_pc} (compiler bug)")
+        await tb.csr_write(CSR_PROG_LO, PROG_BASE & 0xFFFFFFFF)
+        await tb.csr_write(CSR_PROG_HI, PROG_BASE >> 32)
+        await tb.csr_write(CSR_PROG_LEN, len(prog.insns))
+        await tb.csr_write(CSR_IRQ_EN, 3)
+        starts = self._layer_starts(prog)
+        layers = len(starts)
+        t0 = time.perf_counter()
+        await tb.csr_write(CSR_CTRL, 1)
+        limit = 200_000 + 40 * sum(i.len for i in prog.insns) * max(1, prog.m)
+        waited, poll, shown = 0, 256, 0
+        while not tb.dut.irq_o.value:
+            await ClockCycles(tb.dut.clk_i, poll)
+            waited += poll
+            if waited % (poll * 16) == 0 and prog.m > 1:
+                n = await tb.csr_read(CSR_INSN_COUNT)
+                done = sum(1 for s in starts[1:] if s <= n)
+                while shown < done:
+                    shown += 1
+                    tb.log.info("[%s] layer %d/%d done, %d cycles", label, shown, layers,
+                                waited)
+            if waited > limit:
+                n = await tb.csr_read(CSR_INSN_COUNT)
+                raise AssertionError(f"{label}: core did not finish within {limit} cycles "
+                                     f"({n} of {len(prog.insns)} instructions retired)")
+        self.rtl_s += time.perf_counter() - t0
+        fig = {"cycles": await tb.csr_read64(CSR_CYCLES_LO),
+               "status": await tb.csr_read(CSR_STATUS),
+               "err": await tb.csr_read(CSR_ERR_CODE),
+               "err_pc": await tb.csr_read(CSR_ERR_PC),
+               "retired": await tb.csr_read(CSR_INSN_COUNT),
+               "pe_cycles": await tb.csr_read(CSR_PE_CYCLES),
+               "mm_cycles": await tb.csr_read(CSR_MM_CYCLES),
+               "npe_cycles": await tb.csr_read(CSR_NPE_CYCLES),
+               "insns": len(prog.insns), "m": prog.m}
+        rd, wr = [], []
+        for p in range(cfg.NUM_HBM + 1):
+            r, w = await tb.port_bytes(p)
+            rd.append(r)
+            wr.append(w)
+        fig["rd"], fig["wr"] = rd, wr
+        for k, a in CSR_KV.items():
+            fig[k] = await tb.csr_read(a)
+        irq = await tb.csr_read(CSR_IRQ_STATUS)
+        await tb.csr_write(CSR_IRQ_STATUS, irq)
+        # scoreboard
+        got = Err(fig["err"]) if fig["err"] in Err._value2member_map_ else fig["err"]
+        assert fig["status"] & 0x7 == 0x2 and got == Err.NONE, \
+            f"{label}: the core stopped with {got!r} at pc {fig['err_pc']} " \
+            f"({prog.insns[fig['err_pc']] if fig['err_pc'] < len(prog.insns) else ''})"
+        assert fig["retired"] == exp.retired, f"{label}: retired {fig['retired']} != " \
+            f"{exp.retired}"
+        assert rd == exp.rd_bytes, f"{label}: read bytes {rd} != model {exp.rd_bytes}"
+        assert wr == exp.wr_bytes, f"{label}: write bytes {wr} != model {exp.wr_bytes}"
+        for k in KV_EXACT:
+            assert fig[k] == exp.kv[k], f"{label}: KV counter {k} {fig[k]} != {exp.kv[k]}"
+        self.compare_memories(label)
+        fig["model"] = exp
+        return fig
+
+    def compare_memories(self, label: str) -> None:
+        """Every page the model holds (DDR; HBM, shared by the ports) equals the RTL's."""
+        tb = self.tb
+        page = 4096
+        for port in (0, 1):
+            mm = tb.model_mems[port]
+            for pg in sorted(mm.pages):
+                got = tb.ports[port].read(pg * page, page)
+                exp = bytes(mm.pages[pg])
+                if got != exp:
+                    i = next(i for i in range(page) if got[i] != exp[i])
+                    a = pg * page + i
+                    raise AssertionError(
+                        f"{label}: {'DDR' if port == 0 else 'HBM'} byte 0x{a:x} is "
+                        f"0x{got[i]:02x}, the model has 0x{exp[i]:02x} "
+                        f"({self.where(port, a)})")
+
+    def where(self, port: int, addr: int) -> str:
+        for name, t in self.img.tensors.items():
+            if (t.port == 0) == (port == 0) and t.addr <= addr < t.addr + t.nbytes:
+                return f"tensor {name} + 0x{addr - t.addr:x}"
+        if port and (addr & ((1 << 28) - 1)) >= self.img.kv_off:
+            return f"KV region of HBM pseudo-channel {addr >> 28}"
+        return "outside the tensors"
+
+
+def report(a, cfg, lcfg, img, gen, figs, fc, times) -> list[str]:
+    bb = cfg.beat_bytes
+    kp = cfg.KV_PORTS
+    params = lcfg.n_params() if hasattr(lcfg, "n_params") else None
+    lines = [f"SkipOPU make sim: {a['preset']} preset ({lcfg.layers} layers, d {lcfg.d}, "
+             f"{lcfg.heads}/{lcfg.kv_heads} heads, hd {lcfg.head_dim}, ffn {lcfg.ffn}, vocab "
+             f"{lcfg.vocab}{f', {params / 1e6:.2f} M params' if params else ''}, seed "
+             f"{a['seed']})",
+             f"mode {a['mode']}, {a['mapping']} mapping, invariance buffer "
+             f"{'on' if a['buffer'] else 'off'}, HBM model {os.environ.get('TOP_HBM_MODEL', 'ram')}"
+             f", {os.environ.get('SIM', 'verilator')}, core {cfg.DATA_W}-bit, "
+             f"{cfg.NUM_HBM} HBM ports (KV on {kp})",
+             f"prompt {a['prompt']} tokens {list(map(int, gen.prompt))}",
+             f"generated {len(gen.tokens)}: {gen.tokens} (float64 teacher-forced argmax "
+             f"{fc['tokens_float']})",
+             "",
+             f"{'phase':<12}{'tokens':>7}{'cycles':>10}{'cyc/token':>11}{'HBM rd B':>11}"
+             f"{'HBM wr B':>10}{'DDR rd B':>10}{'DDR wr B':>10}{'insns':>7}"]
+    for i, f in enumerate(figs):
+        name = "prefill" if i == 0 else f"decode {i}"
+        lines.append(f"{name:<12}{f['m']:>7}{f['cycles']:>10}{f['cycles'] / f['m']:>11.0f}"
+                     f"{sum(f['rd'][1:]):>11}{sum(f['wr'][1:]):>10}{f['rd'][0]:>10}"
+                     f"{f['wr'][0]:>10}{f['insns']:>7}")
+    dec = figs[1:]
+    if dec:
+        lines.append(f"{'decode avg':<12}{1:>7}{sum(f['cycles'] for f in dec) / len(dec):>10.0f}"
+                     f"{sum(f['cycles'] for f in dec) / len(dec):>11.0f}")
+    st = fc["storage"]
+    kvc = sum(f["kv_cycles"] for f in dec)
+    hw = sum(f["hbm_words"] for f in dec)
+    bw = sum(f["buf_words"] for f in dec)
+    lines += ["",
+              f"KV: entries written {st['entries']} of {lcfg.layers * (len(gen.prompt) + len(gen.tokens) - 1)}"
+              f" dense -> storage saved {st['saved']:.1%} ({st['bytes']} of {st['dense_bytes']} B);"
+              f" decode reads: HBM {hw} words, invariance buffer {bw} words, kept "
+              f"{sum(f['keep_words'] for f in dec)}, rounds {sum(f['rounds'] for f in dec)}"]
+    if kvc:
+        lines.append(f"HBM efficiency during KVLD: physical {hw / (kvc * kp):.1%}, aggregate "
+                     f"with the buffer {(hw + bw) / (kvc * kp):.1%} (of {kp} ports x {bb} B "
+                     f"per cycle, {kvc} KVLD cycles)")
+    mmc = sum(f["mm_cycles"] for f in figs)
+    wbytes = sum(sum(f["rd"][1:]) for f in figs) - sum(f["hbm_words"] for f in figs) * bb
+    tot = sum(f["cycles"] for f in figs)
+    hbm_all = sum(sum(f["rd"][1:]) + sum(f["wr"][1:]) for f in figs)
+    lines.append(f"weight streaming: {wbytes / max(mmc, 1):.1f} B per MATMUL cycle "
+                 f"({wbytes / max(mmc, 1) / bb:.1%} of one port); whole run "
+                 f"{hbm_all / max(tot, 1) / (cfg.NUM_HBM * bb):.1%} of {cfg.NUM_HBM} HBM ports")
+    sa, sm = fc["skip_attn"], fc["skip_mlp"]
+    lines.append(f"skip ratios (all {len(gen.prompt) + len(gen.tokens) - 1} tokens): attention "
+                 f"{np.mean(sa[1:]) if len(sa) > 1 else 0:.1%} over layers >= 1 "
+                 f"[{' '.join(f'{x:.0%}' for x in sa)}], MLP {np.mean(sm):.1%} "
+                 f"[{' '.join(f'{x:.0%}' for x in sm)}]")
+    lines.append(f"checks: bit-exact vs model/core.py after each of {len(figs)} steps (every "
+                 f"memory page, counters{', trace of every layer' if a['trace'] else ''})")
+    ties = f", near ties at {fc['near_ties']}" if fc["near_ties"] else ""
+    lines.append(f"float64: hidden rel. err {fc['hidden_err']:.2e} (worst row "
+                 f"{fc['hidden_row_err']:.2e}), KV entries {fc.get('kv_entries', 0)} worst "
+                 f"{fc.get('kv_err', 0):.2e}, routing agreement attn {fc['routing_attn']:.1%} "
+                 f"mlp {fc['routing_mlp']:.1%}, tokens {fc['token_match']}/{fc['tokens_clear']}"
+                 f" clear{ties}")
+    lines.append(f"simulation: run {times['run']:.1f} s (RTL {times['rtl']:.1f} s, model "
+                 f"{times['model']:.1f} s, float {times['float']:.1f} s), "
+                 f"{tot / max(times['rtl'], 1e-9) / 1e3:.1f} k core cycles/s")
+    return lines
+
+
+@cocotb.test()
+async def run_e2e(dut):
+    """Prefill + decode of a generated model on the core, bit-exact against model/core.py per
+    step, bounded against float64, with the report."""
+    cfg = config_from_env()
+    a = e2e_args()
+    tb = TB(dut, cfg)
+    await tb.reset()
+    t_start = time.perf_counter()
+    preset = getattr(LlamaConfig, a["preset"])
+    lcfg = preset(seed=a["seed"], **({"layers": a["layers"]} if a["layers"] else {}))
+    weights = make_model(lcfg)
+    img = compile_images(weights, cfg, a["mode"], a["mapping"], a["buffer"])
+    prompt = prompt_tokens(lcfg, a["prompt"], a["seed"])
+    run = Runner(tb, img, tb.log)
+    run.load()
+    loop = GenLoop(img, prompt, a["gen"], a["trace"])
+    figs = []
+    while not loop.done:
+        label = "prefill" if loop.step == 0 else f"decode {loop.step}/{a['gen'] - 1}"
+        fig = await run.run(loop.prog, label)
+        st = loop.finish(tb.ddr, fig)
+        figs.append(fig)
+        tb.log.info("[%s] %d tokens in %d cycles (%.0f cycles/token): next token %d", label,
+                    fig["m"], fig["cycles"], fig["cycles"] / fig["m"], st.token)
+    t0 = time.perf_counter()
+    fc = float_check(img, loop.gen, run.rtl_mems)
+    t_float = time.perf_counter() - t0
+    kv_written = sum(sum(f["wr"][1:]) for f in figs)
+    bad = problems(fc, len(loop.gen.tokens), kv_written)
+    times = {"run": time.perf_counter() - t_start, "rtl": run.rtl_s, "model": run.model_s,
+             "float": t_float}
+    lines = report(a, cfg, lcfg, img, loop.gen, figs, fc, times)
+    lines += [f"  FAIL: {b}" for b in bad]
+    lines.append(f"RESULT: {'FAIL' if bad else 'PASS'}")
+    text = "\n".join(lines)
+    for ln in lines:
+        tb.log.info("%s", ln)
+    path = os.environ.get("SKIPOPU_REPORT")
+    if path:
+        with open(path, "w") as fh:
+            fh.write(text + "\n")
+    assert not bad, "; ".join(bad)
