@@ -96,7 +96,7 @@ class AttGenerator:
     def shape(self, kind: str = "random", span: int | None = None) -> Shape:
         """A random legal shape. kind: "prefill" (causal, n_rep 2, the query positions 0..,
         NK = the queries or random), "decode" (Mq = 1, n_rep 2, not causal), "chunk" (causal,
-        j0 > 0, random positions), "random" (anything)."""
+        j0 > 0, random positions), "mq0" (dyn, CNT <= j0: Mq = 0), "random" (anything)."""
         cfg, rng = self.cfg, self.rng
         span = span or min(cfg.GBUF_DEPTH, 1536)
         nc, kt = self.lanes, cfg.KV_TOKENS
@@ -125,11 +125,15 @@ class AttGenerator:
                     nk = min(kt, mq_len)
             elif kind == "chunk":
                 causal, j0 = True, rng.randint(1, 12)
+            elif kind == "mq0":                     # dyn with CNT <= j0: nothing runs
+                j0 = rng.randint(1, 12)
             ng = 0 if rng.random() < 0.6 else rng.randint(1, kvh)
             g0 = 0 if ng == 0 else rng.randint(0, kvh - ng)
-            dyn = rng.random() < 0.35
+            dyn = rng.random() < 0.35 or kind == "mq0"
             cnt = rng.choice([j0, j0 + 1, j0 + mq_len, j0 + mq_len + 3,
                               rng.randint(0, j0 + mq_len)]) if dyn else 0
+            if kind == "mq0":
+                cnt = rng.randint(1, j0)
             cnt = max(1, min(cnt, cfg.DATA_W))      # set by a forced ROUTE of len CNT
             mask_bits: list[int] = []
             if causal:

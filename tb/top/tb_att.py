@@ -80,7 +80,7 @@ async def test_attention_full_rate(dut):
     gen = AttGenerator(cfg, seed)
     for i in range(int(os.environ.get("ATT_PROGRAMS", "3"))):
         stim = gen.program(int(os.environ.get("ATT_BLOCKS", "4")),
-                           kinds=("decode", "prefill", "random"),
+                           kinds=("decode", "prefill", "mq0", "random"),
                            name=f"att-full[{i}] seed={seed}")
         r = await run_checked(tb, stim)
         tb.log.info("%s: %d insns, %d cycles", stim.name, r["insns"], r["cycles"])
