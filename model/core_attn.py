@@ -228,14 +228,19 @@ class AttnUnit:
             k = self._kv_operand(0, g, nt * lanes)            # [keys, hd]
             scores[gi * mg:(gi + 1) * mg] = matmul(x, k.T, cfg.kdim, "fp16")
         ddr = self.mems[0]
+        failed = False                     # a beat with an error response is not written
         for n_ in range(nt):
             for r in range(rows):
                 w = scores[r, n_ * lanes:(n_ + 1) * lanes].astype("<u2").tobytes()
-                ddr.write(self._score_addr(n_, r, rows), w)
+                a = self._score_addr(n_, r, rows)
+                if self._beat_err(0, "w", a):
+                    failed = True
+                else:
+                    ddr.write(a, w)
         res.wr_bytes[0] += nt * rows * bb
         if not insn.flags & FLAG_NOFEAT:
             self._features(scores, valid, fbase)
-        return Err.NONE
+        return Err.DMA_WR_AXI if failed else Err.NONE
 
     def _features(self, scores, valid, fbase: int) -> None:
         lanes = self.cfg.DATA_W // 16
@@ -243,16 +248,23 @@ class AttnUnit:
         for r in range(scores.shape[0]):
             self.feat[fbase + r] = (int(m32[r]), int(l32[r]))
 
-    def _read_scores(self, rows: int, nt: int, res) -> np.ndarray:
+    def _read_scores(self, rows: int, nt: int, res) -> tuple[np.ndarray, bool]:
+        """Score words of the area, and whether a beat failed (it reads as zeros, the slave's
+        data with SLVERR, as for LOAD)."""
         cfg = self.cfg
         lanes, bb = cfg.DATA_W // 16, cfg.beat_bytes
         out = np.zeros((rows, nt * lanes), dtype=np.int64)
+        failed = False
         for n_ in range(nt):
             for r in range(rows):
-                raw = self.mems[0].read(self._score_addr(n_, r, rows), bb)
+                a = self._score_addr(n_, r, rows)
+                if self._beat_err(0, "r", a):
+                    failed = True
+                    continue
+                raw = self.mems[0].read(a, bb)
                 out[r, n_ * lanes:(n_ + 1) * lanes] = np.frombuffer(raw, dtype="<u2")
         res.rd_bytes[0] += nt * rows * bb
-        return out
+        return out, failed
 
     def _smnorm(self, insn: Insn, res, pc: int) -> Err:
         cfg, att = self.cfg, self.att
@@ -265,11 +277,12 @@ class AttnUnit:
         lanes = cfg.DATA_W // 16
         nt = -(-att.nk // cfg.ncol)
         rows = len(groups) * rep * mq
-        s = self._read_scores(rows, nt, res)
+        s, failed = self._read_scores(rows, nt, res)
+        err = Err.DMA_RD_AXI if failed else Err.NONE
         fbase = insn.f1 & 0xFFFF
         if insn.op == Op.SMFEAT:
             self._features(s, valid, fbase)
-            return Err.NONE
+            return err
         feats = [self.feat[fbase + r] for r in range(rows)]
         if any(f is None for f in feats):
             raise ValueError(f"pc {pc}: SMNORM reads softmax features never computed")
@@ -280,7 +293,7 @@ class AttnUnit:
             out = dst + n_ * rows + np.arange(rows)
             self.gbuf[out] = p[:, n_ * lanes:(n_ + 1) * lanes]
             self.gbuf_valid[out] = True
-        return Err.NONE
+        return err
 
     def _pv(self, insn: Insn, pc: int) -> Err:
         cfg, att = self.cfg, self.att

@@ -56,7 +56,8 @@ module skipopu_csr
   input  logic [(NUM_HBM+1)*64-1:0] wr_bytes_i,
   input  logic [63:0]               config23_i,  // CONFIG3, CONFIG2 contents (constants)
   // KV counters: KVST_CYCLES, KV_ROUNDS, KV_KEEP_WORDS, KV_BUF_WORDS, KV_HBM_WORDS, KV_CYCLES
-  input  logic [6*32-1:0]           kv_perf_i
+  input  logic [6*32-1:0]           kv_perf_i,
+  input  logic [31:0]               att_cycles_i // ATT_CYCLES
 );
 
   localparam int NumPorts = NUM_HBM + 1;
@@ -205,6 +206,7 @@ module skipopu_csr
       CsrKvKeepWords: rd_data = kv_perf_i[127:96];
       CsrKvRounds:  rd_data = kv_perf_i[159:128];
       CsrKvstCycles: rd_data = kv_perf_i[191:160];
+      CsrAttCycles: rd_data = att_cycles_i;
       default: begin
         if (rd_addr >= CsrBytesBase && 32'(rd_port) < NumPorts) begin
           unique case (rd_word)

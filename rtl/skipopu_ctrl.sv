@@ -142,7 +142,6 @@ module skipopu_ctrl
   output logic [7:0]        kv_layers_o,
   output logic [1:0]        kv_flags_o,
   output logic [15:0]       att_nk_o,
-  output logic [31:0]       att_scale_o,
   output logic [7:0]        att_h_o,
   output logic [7:0]        att_kvh_o,
   output logic [7:0]        att_hw_o,
@@ -188,7 +187,7 @@ module skipopu_ctrl
   logic [15:0] cnt_q;          // CNT: executing rows of the last ROUTE (docs/isa.md)
   // KVCFG / ATTCFG registers (revision 6; cleared at the start of every run)
   logic [15:0] kv_e_q, att_nk_q;
-  logic [31:0] kv_off_q, att_scale_q, att_sbase_q;
+  logic [31:0] kv_off_q, att_sbase_q;
   logic [7:0]  kv_layers_q, att_h_q, att_kvh_q, att_hw_q, att_qs_q;
   logic [1:0]  kv_flags_q;
   logic        att_causal_q;
@@ -335,7 +334,6 @@ module skipopu_ctrl
       kv_layers_q <= '0;
       kv_flags_q  <= '0;
       att_nk_q    <= '0;
-      att_scale_q <= '0;
       att_h_q     <= '0;
       att_kvh_q   <= '0;
       att_hw_q    <= '0;
@@ -384,7 +382,6 @@ module skipopu_ctrl
             kv_layers_q <= '0;
             kv_flags_q  <= '0;
             att_nk_q    <= '0;
-            att_scale_q <= '0;
             att_h_q     <= '0;
             att_kvh_q   <= '0;
             att_hw_q    <= '0;
@@ -472,12 +469,11 @@ module skipopu_ctrl
               pc_q        <= pc_q + 1'b1;
             end else if (is_attcfg) begin
               att_nk_q     <= d_len;
-              att_scale_q  <= d_gb;
               att_h_q      <= d_src0[7:0];
               att_kvh_q    <= d_src0[15:8];
               att_hw_q     <= d_src0[23:16];
               att_qs_q     <= d_src0[31:24];
-              att_sbase_q  <= d_src1;
+              att_sbase_q  <= d_gb;          // f0 = score area (docs/isa.md)
               att_causal_q <= insn_i[12];
               retired_q    <= retired_q + 1'b1;
               pc_q         <= pc_q + 1'b1;
@@ -644,7 +640,6 @@ module skipopu_ctrl
   assign kv_layers_o  = kv_layers_q;
   assign kv_flags_o   = kv_flags_q;
   assign att_nk_o     = att_nk_q;
-  assign att_scale_o  = att_scale_q;
   assign att_h_o      = att_h_q;
   assign att_kvh_o    = att_kvh_q;
   assign att_hw_o     = att_hw_q;

@@ -4,6 +4,10 @@
 // During a MATMUL the engine's read streams (skipopu_mm_rd: weights from the weight port,
 // INT4 scales from DDR) own the read channels of those two ports instead (the sequencer issues
 // no transfer meanwhile, and the read engines are idle when a MATMUL starts).
+// Stream transfers (cmd_stream_i, revision 6 attention): a store takes its words from the ss_*
+// stream instead of the buffer (QK score words to the DDR score area), a load hands its words
+// to the ls_* stream instead of writing the buffer (SMNORM/SMFEAT reading the score area); both
+// valid/ready, in memory order; error semantics as for the buffer transfers.
 // Byte counters per port and direction count every data beat handshaken on the AXI bus by the
 // transfer engines, the R beats of another read master on the port (ext_rd_beat_i: KV reads),
 // and every beat the MATMUL engine consumes from its read streams: beats that
@@ -43,9 +47,18 @@ module skipopu_dma #(
   input  logic [ADDR_W-1:0]    cmd_mem_addr_i,
   input  logic [GB_AW-1:0]     cmd_gb_addr_i,
   input  logic [15:0]          cmd_len_i,       // words, >= 1
+  input  logic                 cmd_stream_i,    // data from ss_* (store) / to ls_* (load)
   output logic                 busy_o,
   output logic                 done_o,          // pulse
   output logic                 err_o,           // with done_o: AXI error response seen
+
+  // Stream transfers: store data in, load data out (valid/ready)
+  input  logic                 ss_valid_i,
+  output logic                 ss_ready_o,
+  input  logic [DATA_W-1:0]    ss_data_i,
+  output logic                 ls_valid_o,
+  input  logic                 ls_ready_i,
+  output logic [DATA_W-1:0]    ls_data_o,
 
   // MATMUL read streams (skipopu_mm_rd; start while no transfer runs)
   input  logic                 mrd_start_i,
@@ -128,7 +141,7 @@ module skipopu_dma #(
   typedef enum logic [1:0] {StIdle, StIssue, StRun} state_e;
 
   state_e             state_q;
-  logic               store_q;
+  logic               store_q, stream_q;
   logic [3:0]         port_q;
   logic [ADDR_W-1:0]  mem_addr_q;
   logic [15:0]        len_q;
@@ -172,6 +185,7 @@ module skipopu_dma #(
     if (!rst_ni) begin
       state_q    <= StIdle;
       store_q    <= 1'b0;
+      stream_q   <= 1'b0;
       port_q     <= '0;
       mem_addr_q <= '0;
       len_q      <= '0;
@@ -181,6 +195,7 @@ module skipopu_dma #(
           if (cmd_valid_i) begin
             state_q    <= StIssue;
             store_q    <= cmd_store_i;
+            stream_q   <= cmd_stream_i;
             port_q     <= cmd_port_i;
             mem_addr_q <= cmd_mem_addr_i;
             len_q      <= cmd_len_i;
@@ -201,25 +216,28 @@ module skipopu_dma #(
     for (int p = 0; p < NP; p++) begin
       rd_cmd_valid[p] = (state_q == StIssue) && !store_q && (32'(port_q) == p);
       wr_cmd_valid[p] = (state_q == StIssue) && store_q && (32'(port_q) == p);
-      rd_out_ready[p] = !store_q && (32'(port_q) == p);
+      rd_out_ready[p] = !store_q && (32'(port_q) == p) && (!stream_q || ls_ready_i);
     end
   end
 
   // ---------------------------------------------------------------------------------------------
-  // Load path: read engine stream -> buffer writes
+  // Load path: read engine stream -> buffer writes (or the ls_* stream)
   // ---------------------------------------------------------------------------------------------
-  logic              ld_fire;
+  logic              ld_valid, ld_fire;
   logic [DATA_W-1:0] ld_data;
   always_comb begin
-    ld_fire = 1'b0;
-    ld_data = '0;
+    ld_valid = 1'b0;
+    ld_data  = '0;
     for (int p = 0; p < NP; p++) begin
       if (32'(port_q) == p) begin
-        ld_fire = rd_out_valid[p] && !store_q;
-        ld_data = rd_out_data[p*DATA_W +: DATA_W];
+        ld_valid = rd_out_valid[p] && !store_q;
+        ld_data  = rd_out_data[p*DATA_W +: DATA_W];
       end
     end
   end
+  assign ld_fire    = ld_valid && !stream_q;
+  assign ls_valid_o = ld_valid && stream_q;
+  assign ls_data_o  = ld_data;
 
   assign gb_we_o    = ld_fire;
   assign gb_waddr_o = gb_waddr_q;
@@ -228,7 +246,7 @@ module skipopu_dma #(
   // ---------------------------------------------------------------------------------------------
   // Store path: buffer reads -> prefetch FIFO -> write engine stream
   // ---------------------------------------------------------------------------------------------
-  assign gb_re_o    = (state_q != StIdle) && store_q && (rd_left_q != '0) &&
+  assign gb_re_o    = (state_q != StIdle) && store_q && !stream_q && (rd_left_q != '0) &&
                       (32'(pf_count) + 32'(pf_inflight_q) < PfDepth);
   assign gb_raddr_o = gb_raddr_q;
   assign pf_wr_valid = pf_inflight_q;
@@ -270,12 +288,20 @@ module skipopu_dma #(
     .count_o   (pf_count)
   );
 
+  // stream stores: ss_* straight into the write engine (it takes exactly len words)
+  logic              wr_src_valid;
+  logic [DATA_W-1:0] wr_src_data;
+  assign wr_src_valid = stream_q ? (ss_valid_i && state_q != StIdle) : pf_rd_valid;
+  assign wr_src_data  = stream_q ? ss_data_i : pf_rd_data;
+
   always_comb begin
     pf_rd_ready = 1'b0;
+    ss_ready_o  = 1'b0;
     for (int p = 0; p < NP; p++) begin
-      wr_in_valid[p] = pf_rd_valid && store_q && (32'(port_q) == p);
+      wr_in_valid[p] = wr_src_valid && store_q && (32'(port_q) == p);
       if (32'(port_q) == p && store_q) begin
-        pf_rd_ready = wr_in_ready[p];
+        pf_rd_ready = wr_in_ready[p] && !stream_q;
+        ss_ready_o  = wr_in_ready[p] && stream_q && (state_q != StIdle);
       end
     end
   end
@@ -435,7 +461,7 @@ module skipopu_dma #(
       .cmd_beats_i  (len_q),
       .in_valid_i   (wr_in_valid[p]),
       .in_ready_o   (wr_in_ready[p]),
-      .in_data_i    (pf_rd_data),
+      .in_data_i    (wr_src_data),
       .busy_o       (wr_busy[p]),
       .done_o       (wr_done[p]),
       .err_o        (wr_err[p]),

@@ -32,6 +32,19 @@
 // words are requested from the NPE instead of the buffer (norm_issue_o), which normalises
 // them, writes them to X and returns them NpeNormLat cycles later on npe_x_i; the later column
 // tiles read X from the buffer as usual, after the last normalised word has been written.
+// Attention modes (revision 6, docs/isa.md "KV and attention", started by skipopu_att with
+// att_start_i instead of start_i): the KER tiles come from the KV staging buffer's tile port
+// (one cycle per tile, skipopu_kvsb) instead of the weight stream, FP16 numerics as a MATMUL:
+//   QK  column tiles (nt, g) (nt outer), row tiles kt < HW: KER = K^T of key tile nt, head g
+//       (KVSB word g*HW + kt, column-loaded); X row m (query j = m >> lrep, head
+//       h = g*n_rep + (m & (n_rep-1))) = word q + (j0 + j)*QS + h*HW + kt; the score words leave
+//       in production order (= key-tile-major score-area order nt*R + r) on the sc_* stream,
+//       which may stall: a write-out that has not finished holds its PSUM bank, so column tile
+//       c starts only when column tile c-2 has been written out and a finished column tile waits
+//       for the write-out before it (one pending);
+//   PV  column tiles (g, nd) (g outer), row tiles = key tiles nt < NT: KER = V of key tile nt
+//       (KVSB word KVH*HW + g*HW + nd, row-loaded); X row m = P word p + nt*R + (g-g0)*Mg + m;
+//       output word of row m at o + (j0 + j)*OS + h*HW + nd in the buffer.
 // Bit-exact with model/pe.py:matmul. KDIM = NCOL = DATA_W / 16.
 
 module skipopu_mm
@@ -70,6 +83,36 @@ module skipopu_mm
   output logic              pe_active_o, // an activation word enters the PE array
   output logic              done_o,      // pulse
   output logic              err_o,       // with done_o: a weight/scale read failed
+
+  // Attention modes (QK / PV; the command is validated by the decoder and skipopu_att)
+  input  logic              att_start_i, // pulse (instead of start_i)
+  input  logic              att_pv_i,    // 0: QK, 1: PV
+  input  logic [15:0]       att_mg_i,    // rows Mg = n_rep * Mq (>= 1)
+  input  logic [2:0]        att_lrep_i,  // log2 n_rep
+  input  logic [7:0]        att_g0_i,    // first KV group
+  input  logic [7:0]        att_ng_i,    // groups G (>= 1)
+  input  logic [7:0]        att_hw_i,    // words per head HW
+  input  logic [7:0]        att_kvh_i,   // KV heads (PV: V words start at KVH*HW)
+  input  logic [7:0]        att_nt_i,    // key tiles NT
+  input  logic [15:0]       att_j0_i,    // first query token
+  input  logic [GB_AW-1:0]  att_x_i,     // QK: Q base; PV: P base
+  input  logic [7:0]        att_qs_i,    // QK: Q row stride
+  input  logic [15:0]       att_r_i,     // PV: rows R = G * Mg of the P words
+  input  logic [GB_AW-1:0]  att_o_i,     // PV: O base
+  input  logic [15:0]       att_os_i,    // PV: O row stride
+
+  // KV staging buffer tile port (read data exactly one cycle after the request)
+  output logic              tile_req_o,
+  output logic [7:0]        tile_nt_o,
+  output logic [7:0]        tile_word_o,
+  output logic              tile_col_o,  // 1: K^T (QK), 0: V (PV)
+  input  logic              tile_rvalid_i,
+  input  logic [DATA_W*DATA_W/16-1:0] tile_rdata_i,
+
+  // QK score words (valid/ready)
+  output logic              sc_valid_o,
+  input  logic              sc_ready_i,
+  output logic [DATA_W-1:0] sc_data_o,
 
   // DMA read streams (skipopu_dma / skipopu_mm_rd)
   output logic              rd_start_o,  // pulse: weights and scales start streaming
@@ -125,6 +168,14 @@ module skipopu_mm
   logic [ADDR_W-1:0] waddr_q, scale_q;
   logic [15:0]       n_q;
   logic [31:0]       total_q, limit_q;              // tiles; tiles < limit_q are computed
+  // Attention modes: att_q (QK or PV), pv_q; stream_q = QK (output on the sc_* stream).
+  // Column tile (a, b): QK a = key tile nt < NT, b = group index < G; PV a = group index < G,
+  // b = head word nd < HW. Row tiles: QK kt < HW, PV key tiles kt < NT.
+  logic              att_q, pv_q, stream_q;
+  logic [2:0]        lrep_q;
+  logic [7:0]        g0_q, bn_q, hw_q, kvh_q, qs_q;  // bn_q: inner column-tile count (b)
+  logic [15:0]       j0_q, r_q, os_q;
+  logic [GB_AW-1:0]  xb_q, ob_q;
 
   // ---------------------------------------------------------------------------------------------
   // Loader: weight words into KER banks, INT4 scales into the scale ring
@@ -144,6 +195,11 @@ module skipopu_mm
   logic              w_take, ld_fail, tile_loaded, sr_push, sr_pop;
   logic [1:0]        release_bank, issued_bank;      // from the input side
 
+  // attention modes: a tile requested from the KVSB arrives one cycle later (kvb_q: its bank)
+  logic              kv_req, kv_rvalid_q, kvb_q;
+  logic [7:0]        ld_a_q, ld_b_q;
+  logic              ld_set, ld_set_bank;
+
   assign ld_bank           = j_ld_q[0];
   assign ld_first_in_group = (ld_kt_q & (gk_q - 16'd1)) == '0;
   assign bank_free         = !held_q[ld_bank] || release_bank[ld_bank];
@@ -153,7 +209,7 @@ module skipopu_mm
 
   // the last word of a tile waits for its group's scale word (unless the tile failed: then the
   // scale is not read, as in the model) and for room in the scale ring
-  assign w_ready_o   = ld_run_q && bank_free &&
+  assign w_ready_o   = ld_run_q && !att_q && bank_free &&
                        (!ld_last || !need_scale || tile_err ||
                         (s_valid_i && (32'(sr_cnt_q) < ScaleRing)));
   assign w_take      = w_valid_i && w_ready_o;
@@ -162,6 +218,17 @@ module skipopu_mm
   assign tile_loaded = w_take && ld_last && !ld_fail;
   assign sr_push     = tile_loaded && need_scale;
   assign rd_stop_o   = ld_fail;
+
+  // KVSB tile requests (attention modes): one per cycle while the tile's bank is free
+  assign kv_req      = att_q && ld_run_q && bank_free;
+  assign ld_set      = att_q ? kv_rvalid_q : tile_loaded;
+  assign ld_set_bank = att_q ? kvb_q : ld_bank;
+  assign tile_req_o  = kv_req;
+  assign tile_col_o  = !pv_q;
+  assign tile_nt_o   = pv_q ? 8'(ld_kt_q) : ld_a_q;
+  assign tile_word_o = pv_q ? 8'(16'(kvh_q) * 16'(hw_q) + (16'(g0_q) + 16'(ld_a_q)) *
+                                 16'(hw_q) + 16'(ld_b_q)) :
+                              8'((16'(g0_q) + 16'(ld_b_q)) * 16'(hw_q) + ld_kt_q);
 
   // read streams: started once the command registers hold the MATMUL (norm: after go_i)
   assign rd_start_o   = rd_pend_q && !hold_q;
@@ -173,8 +240,9 @@ module skipopu_mm
   assign rd_sgroups_o = int4_q ? (kt_n_q >> gshift_q) : 16'd0;
   assign rd_scols_o   = nt_n_q;
 
-  logic start_fire;
-  assign start_fire = start_i && !active_q;
+  logic start_fire, att_fire;
+  assign att_fire   = att_start_i && !active_q;
+  assign start_fire = (start_i || att_start_i) && !active_q;
 
   always_ff @(posedge clk_i or negedge rst_ni) begin
     if (!rst_ni) begin
@@ -182,6 +250,10 @@ module skipopu_mm
       rd_pend_q <= 1'b0;
       j_ld_q    <= '0;
       ld_kt_q   <= '0;
+      ld_a_q    <= '0;
+      ld_b_q    <= '0;
+      kv_rvalid_q <= 1'b0;
+      kvb_q     <= 1'b0;
       wi_q      <= '0;
       ld_terr_q <= 1'b0;
       loaded_q  <= '0;
@@ -194,8 +266,27 @@ module skipopu_mm
     end else begin
       // a tile's bank: issued once its last activation word is requested, free for the loader
       // once that word has entered the array (norm: NpeNormLat cycles later)
-      loaded_q <= (loaded_q & ~issued_bank) | (tile_loaded ? (ld_bank ? 2'b10 : 2'b01) : 2'b00);
-      held_q   <= (held_q & ~release_bank) | (tile_loaded ? (ld_bank ? 2'b10 : 2'b01) : 2'b00);
+      loaded_q <= (loaded_q & ~issued_bank) | (ld_set ? (ld_set_bank ? 2'b10 : 2'b01) : 2'b00);
+      held_q   <= (held_q & ~release_bank) | (ld_set ? (ld_set_bank ? 2'b10 : 2'b01) : 2'b00);
+      kv_rvalid_q <= kv_req;
+      if (kv_req) begin
+        kvb_q  <= ld_bank;
+        j_ld_q <= j_ld_q + 32'd1;
+        if (ld_kt_q + 16'd1 == kt_n_q) begin
+          ld_kt_q <= '0;
+          if (ld_b_q + 8'd1 == bn_q) begin
+            ld_b_q <= '0;
+            ld_a_q <= ld_a_q + 8'd1;
+          end else begin
+            ld_b_q <= ld_b_q + 8'd1;
+          end
+        end else begin
+          ld_kt_q <= ld_kt_q + 16'd1;
+        end
+        if (j_ld_q + 32'd1 == total_q) begin
+          ld_run_q <= 1'b0;
+        end
+      end
       if (rd_start_o) begin
         rd_pend_q <= 1'b0;
       end
@@ -224,15 +315,17 @@ module skipopu_mm
       end
       if (start_fire) begin
         ld_run_q  <= 1'b1;
-        rd_pend_q <= 1'b1;
+        rd_pend_q <= !att_fire;
         j_ld_q    <= '0;
         ld_kt_q   <= '0;
+        ld_a_q    <= '0;
+        ld_b_q    <= '0;
         wi_q      <= '0;
         ld_terr_q <= 1'b0;
         loaded_q  <= '0;
         held_q    <= '0;
         ld_err_q  <= 1'b0;
-        limit_q   <= 32'(k_i >> KShift) * 32'(n_i >> KShift);
+        limit_q   <= att_fire ? att_tiles : 32'(k_i >> KShift) * 32'(n_i >> KShift);
         sr_wp_q   <= '0;
         sr_rp_q   <= '0;
         sr_cnt_q  <= '0;
@@ -240,8 +333,12 @@ module skipopu_mm
     end
   end
 
-  // KER banks and the scale ring
+  // KER banks and the scale ring (attention: the whole tile from the KVSB in one cycle; its
+  // words are the KER rows in both orientations, skipopu_kvsb)
   always_ff @(posedge clk_i) begin
+    if (kv_rvalid_q) begin
+      w_q[kvb_q] <= tile_rdata_i;
+    end
     if (w_take) begin
       if (int4_q) begin
         for (int r = 0; r < 4; r++) begin
@@ -268,6 +365,8 @@ module skipopu_mm
   logic [MW-1:0] mi_q;
   logic          ywrite_q;
   logic          in_bank, in_ok, issue, rvalid_q, in_bank_q, in_last, rlast_q;
+  logic [7:0]    in_a_q, in_b_q;                    // attention: column tile (a, b)
+  logic [15:0]   wo_cnt_q;                          // QK: column tiles written out
 
   assign in_bank = j_in_q[0];
   // PSUM bank reuse needs no wait: column tile nt+2 writes PSUM row r (at its first group's
@@ -280,20 +379,33 @@ module skipopu_mm
   logic [NpeNormLat-1:0] nv_q, nb_q, nl_q;            // normalised words in flight, bank, last
   assign norm_phase = norm_q && (in_nt_q == '0);
   assign norm_busy  = |nv_q;
+  // QK (stalling write-out): column tile c starts once column tile c-2 is written out
   assign in_ok   = active_q && !hold_q && (j_in_q < limit_q) && loaded_q[in_bank] &&
-                   (norm_phase || !norm_busy);
+                   (norm_phase || !norm_busy) && (!stream_q || (in_nt_q <= wo_cnt_q + 16'd1));
   assign issue   = in_ok && (32'(mi_q) < 32'(m_q));
   assign in_last = 32'(mi_q) == 32'(m_q) - 1;
   assign issued_bank = !(issue && in_last) ? 2'b00 : (in_bank ? 2'b10 : 2'b01);
   assign re_o    = issue && !norm_phase;
   assign norm_issue_o = issue && norm_phase;
-  assign raddr_o = src_q + GB_AW'(32'(mi_q) * 32'(kt_n_q) + 32'(in_kt_q));
+  // X word of row mi, row tile kt: MATMUL src + m*K/KDIM + kt; QK q + (j0 + j)*QS + h*HW + kt
+  // (j = m >> lrep, h = (g0 + b) << lrep | m mod n_rep); PV p + kt*R + a*Mg + m
+  logic [15:0] in_j, in_h;
+  logic [GB_AW-1:0] att_raddr;
+  assign in_j      = j0_q + 16'(32'(mi_q) >> lrep_q);
+  assign in_h      = ((16'(g0_q) + 16'(in_b_q)) << lrep_q) |
+                     (16'(mi_q) & ((16'd1 << lrep_q) - 16'd1));
+  assign att_raddr = GB_AW'(pv_q ? 32'(in_kt_q) * 32'(r_q) + 32'(in_a_q) * 32'(m_q) + 32'(mi_q) :
+                                   32'(in_j) * 32'(qs_q) + 32'(in_h) * 32'(hw_q) + 32'(in_kt_q));
+  assign raddr_o = att_q ? xb_q + att_raddr :
+                           src_q + GB_AW'(32'(mi_q) * 32'(kt_n_q) + 32'(in_kt_q));
 
   always_ff @(posedge clk_i or negedge rst_ni) begin
     if (!rst_ni) begin
       j_in_q    <= '0;
       in_kt_q   <= '0;
       in_nt_q   <= '0;
+      in_a_q    <= '0;
+      in_b_q    <= '0;
       mi_q      <= '0;
       rvalid_q  <= 1'b0;
       in_bank_q <= 1'b0;
@@ -312,6 +424,8 @@ module skipopu_mm
         j_in_q  <= '0;
         in_kt_q <= '0;
         in_nt_q <= '0;
+        in_a_q  <= '0;
+        in_b_q  <= '0;
         mi_q    <= '0;
       end else if (issue) begin
         if (in_last) begin
@@ -320,6 +434,12 @@ module skipopu_mm
           if (in_kt_q + 16'd1 == kt_n_q) begin
             in_kt_q <= '0;
             in_nt_q <= in_nt_q + 16'd1;
+            if (in_b_q + 8'd1 == bn_q) begin
+              in_b_q <= '0;
+              in_a_q <= in_a_q + 8'd1;
+            end else begin
+              in_b_q <= in_b_q + 8'd1;
+            end
           end else begin
             in_kt_q <= in_kt_q + 16'd1;
           end
@@ -376,6 +496,22 @@ module skipopu_mm
   logic [Ncol*16-1:0] sc_head;                      // scale word of the group being output
   assign sc_head = sr_q[sr_rp_q];
 
+  // Write-out: one row per cycle (to the buffer), or per sc_* handshake (QK stream). A column
+  // tile that ends while the stream still holds the previous write-out waits (wo_pend_q); the
+  // input side keeps column tile c + 2 back until c is written out (wo_cnt_q), so at most one
+  // waits and no PSUM bank is overwritten before it was read.
+  logic          y_adv, wo_last, wo_free, col_end, wo_pend_q;
+  logic [15:0]   wo_pend_nt_q;
+  logic [7:0]    out_a_q, out_b_q, y_a_q, y_b_q, wo_pend_a_q, wo_pend_b_q;
+  assign y_adv   = ywrite_q && (!stream_q || sc_ready_i);
+  assign wo_last = y_adv && (32'(yi_q) == 32'(m_q) - 1);
+  assign wo_free = !ywrite_q || wo_last;
+  assign col_end = tile_done && (out_kt_q + 16'd1 == kt_n_q);
+
+  // attention shape at att_start_i: tiles = NT * G * HW in both modes
+  logic [31:0] att_tiles;
+  assign att_tiles = 32'(att_nt_i) * 32'(att_ng_i) * 32'(att_hw_i);
+
   always_ff @(posedge clk_i or negedge rst_ni) begin
     if (!rst_ni) begin
       active_q <= 1'b0;
@@ -401,6 +537,29 @@ module skipopu_mm
       mr_q     <= '0;
       yi_q     <= '0;
       ywrite_q <= 1'b0;
+      att_q    <= 1'b0;
+      pv_q     <= 1'b0;
+      stream_q <= 1'b0;
+      lrep_q   <= '0;
+      g0_q     <= '0;
+      bn_q     <= '0;
+      hw_q     <= '0;
+      kvh_q    <= '0;
+      qs_q     <= '0;
+      j0_q     <= '0;
+      r_q      <= '0;
+      os_q     <= '0;
+      xb_q     <= '0;
+      ob_q     <= '0;
+      out_a_q  <= '0;
+      out_b_q  <= '0;
+      y_a_q    <= '0;
+      y_b_q    <= '0;
+      wo_pend_q <= 1'b0;
+      wo_pend_nt_q <= '0;
+      wo_pend_a_q  <= '0;
+      wo_pend_b_q  <= '0;
+      wo_cnt_q <= '0;
     end else begin
       if (hold_q && go_i) begin
         hold_q <= 1'b0;
@@ -428,29 +587,83 @@ module skipopu_mm
         j_out_q  <= '0;
         out_kt_q <= '0;
         out_nt_q <= '0;
+        out_a_q  <= '0;
+        out_b_q  <= '0;
         mr_q     <= '0;
         ywrite_q <= 1'b0;
+        wo_pend_q <= 1'b0;
+        wo_cnt_q <= '0;
+        att_q    <= att_fire;
+        pv_q     <= att_fire && att_pv_i;
+        stream_q <= att_fire && !att_pv_i;
+        if (att_fire) begin
+          int4_q   <= 1'b0;
+          norm_q   <= 1'b0;
+          hold_q   <= 1'b0;
+          m_q      <= att_mg_i;
+          kt_n_q   <= att_pv_i ? 16'(att_nt_i) : 16'(att_hw_i);
+          nt_n_q   <= '0;                  // Y addressing of a MATMUL only
+          gk_q     <= 16'd1;
+          gshift_q <= '0;
+          total_q  <= att_tiles;
+          lrep_q   <= att_lrep_i;
+          g0_q     <= att_g0_i;
+          bn_q     <= att_pv_i ? att_hw_i : att_ng_i;
+          hw_q     <= att_hw_i;
+          kvh_q    <= att_kvh_i;
+          qs_q     <= att_qs_i;
+          j0_q     <= att_j0_i;
+          r_q      <= att_r_i;
+          os_q     <= att_os_i;
+          xb_q     <= att_x_i;
+          ob_q     <= att_o_i;
+        end
       end
       if (arr_valid_out) begin
         mr_q <= mr_q + 1'b1;
       end
-      if (ywrite_q) begin
+      if (y_adv) begin
         yi_q <= yi_q + 1'b1;
-        if (32'(yi_q) == 32'(m_q) - 1) begin
+        if (wo_last) begin
           ywrite_q <= 1'b0;
+          if (stream_q) wo_cnt_q <= wo_cnt_q + 16'd1;
         end
       end
       // after the write-out update: a column tile may end in the last cycle of the previous
-      // one's write-out (one-tile column tiles at one tile per M cycles)
+      // one's write-out (one-tile column tiles at one tile per M cycles); on the QK stream it
+      // may also end while that write-out stalls, then it waits for it
+      if (wo_pend_q && wo_free) begin
+        wo_pend_q <= 1'b0;
+        ywrite_q  <= 1'b1;
+        y_nt_q    <= wo_pend_nt_q;
+        y_a_q     <= wo_pend_a_q;
+        y_b_q     <= wo_pend_b_q;
+        yi_q      <= '0;
+      end
       if (tile_done) begin
         mr_q    <= '0;
         j_out_q <= j_out_q + 32'd1;
-        if (out_kt_q + 16'd1 == kt_n_q) begin
+        if (col_end) begin
           out_kt_q <= '0;
           out_nt_q <= out_nt_q + 16'd1;
-          ywrite_q <= 1'b1;
-          y_nt_q   <= out_nt_q;
-          yi_q     <= '0;
+          if (out_b_q + 8'd1 == bn_q) begin
+            out_b_q <= '0;
+            out_a_q <= out_a_q + 8'd1;
+          end else begin
+            out_b_q <= out_b_q + 8'd1;
+          end
+          if (!stream_q || (wo_free && !wo_pend_q)) begin
+            ywrite_q <= 1'b1;
+            y_nt_q   <= out_nt_q;
+            y_a_q    <= out_a_q;
+            y_b_q    <= out_b_q;
+            yi_q     <= '0;
+          end else begin
+            wo_pend_q    <= 1'b1;
+            wo_pend_nt_q <= out_nt_q;
+            wo_pend_a_q  <= out_a_q;
+            wo_pend_b_q  <= out_b_q;
+          end
         end else begin
           out_kt_q <= out_kt_q + 16'd1;
         end
@@ -463,8 +676,8 @@ module skipopu_mm
   end
 
   assign busy_o = active_q;
-  assign done_o = active_q && !ywrite_q && (j_out_q == limit_q) && !tile_done && !ld_run_q &&
-                  !rd_pend_q && !rd_busy_i;
+  assign done_o = active_q && !ywrite_q && !wo_pend_q && (j_out_q == limit_q) && !tile_done &&
+                  !ld_run_q && !rd_pend_q && !rd_busy_i;
   assign err_o  = done_o && ld_err_q;
 
   // ---------------------------------------------------------------------------------------------
@@ -512,9 +725,34 @@ module skipopu_mm
     end
   end
 
-  // Output rows
-  assign we_o    = ywrite_q;
-  assign waddr_o = dst_q + GB_AW'(32'(yi_q) * 32'(nt_n_q) + 32'(y_nt_q));
-  assign wdata_o = y16;
+  // Output rows: MATMUL dst + m*N/NCOL + nt; PV o + (j0 + j)*OS + h*HW + nd (j = m >> lrep,
+  // h = (g0 + a) << lrep | m mod n_rep, nd = b); QK: the sc_* stream
+  logic [15:0] y_j, y_h;
+  logic [GB_AW-1:0] pv_waddr;
+  assign y_j      = j0_q + 16'(32'(yi_q) >> lrep_q);
+  assign y_h      = ((16'(g0_q) + 16'(y_a_q)) << lrep_q) |
+                    (16'(yi_q) & ((16'd1 << lrep_q) - 16'd1));
+  assign pv_waddr = GB_AW'(32'(y_j) * 32'(os_q) + 32'(y_h) * 32'(hw_q) + 32'(y_b_q));
+  assign we_o       = ywrite_q && !stream_q;
+  assign waddr_o    = pv_q ? ob_q + pv_waddr :
+                             dst_q + GB_AW'(32'(yi_q) * 32'(nt_n_q) + 32'(y_nt_q));
+  assign wdata_o    = y16;
+  assign sc_valid_o = ywrite_q && stream_q;
+  assign sc_data_o  = y16;
+
+  // pragma translate_off
+  // Simulation-only checks: the KVSB answers a tile request exactly one cycle later; a
+  // buffer write-out never overlaps the next column tile's (the ordering argument above)
+  always @(posedge clk_i or negedge rst_ni) begin
+    if (!rst_ni) begin
+      // nothing to check in reset
+    end else begin
+      assert (!att_q || (tile_rvalid_i == kv_rvalid_q))
+        else $error("skipopu_mm: KVSB tile data not one cycle after the request");
+      assert (stream_q || !(col_end && ywrite_q && !wo_last))
+        else $error("skipopu_mm: column tile ended during the previous write-out");
+    end
+  end
+  // pragma translate_on
 
 endmodule

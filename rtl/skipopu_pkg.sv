@@ -126,6 +126,7 @@ package skipopu_pkg;
   localparam logic [11:0] CsrKvBufWords = 12'h064; // RO  words read from the invariance buffer
   localparam logic [11:0] CsrKvKeepWords = 12'h068; // RO words written into the invariance buffer
   localparam logic [11:0] CsrKvRounds  = 12'h06C;  // RO  KV-unit rounds delivered
+  localparam logic [11:0] CsrAttCycles = 12'h070;  // RO  cycles QK/SMNORM/SMFEAT/PV executed
   localparam logic [11:0] CsrKvstCycles = 12'h074; // RO  cycles a KVST was executing
   localparam logic [11:0] CsrBytesBase = 12'h100;  // RO  per port p (0 = DDR, 1.. = HBM):
                                                    //     +16p: rd lo (latches rd hi, wr lo/hi)

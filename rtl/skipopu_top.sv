@@ -191,6 +191,7 @@ module skipopu_top
   logic              mm_pe_active;
   logic [NP*64-1:0]  rd_bytes, wr_bytes;
   logic [6*32-1:0]   kv_perf;
+  logic [31:0]       att_cycles;
 
   skipopu_csr #(
     .NUM_HBM   (NUM_HBM),
@@ -233,7 +234,8 @@ module skipopu_top
     .wr_bytes_i  (wr_bytes),
     .config23_i  ({8'd0, 4'(KV_BUF_WR), 4'(KV_BUF_RD), 8'($clog2(KV_BUF_CAP)), 8'(ISA_REV),
                    8'($clog2(SMAX_ROWS)), 8'(KV_ENTRY_MAX), 8'($clog2(KV_TOKENS)), 8'(KV_PORTS)}),
-    .kv_perf_i   (kv_perf)
+    .kv_perf_i   (kv_perf),
+    .att_cycles_i(att_cycles)
   );
 
   logic              fetch_start, fetch_stop, fetch_idle;
@@ -289,7 +291,7 @@ module skipopu_top
   logic              snoop_start, snoop_en;
   // Revision 6 registers and execution-unit handshake
   logic [15:0]       kv_e, att_nk, ax_cnt;
-  logic [31:0]       kv_off, att_scale, att_sbase;
+  logic [31:0]       kv_off, att_sbase;
   logic [7:0]        kv_layers, att_h, att_kvh, att_hw, att_qs, ax_err;
   logic [1:0]        kv_flags;
   logic              att_causal, ax_valid, ax_done;
@@ -404,7 +406,6 @@ module skipopu_top
     .kv_layers_o     (kv_layers),
     .kv_flags_o      (kv_flags),
     .att_nk_o        (att_nk),
-    .att_scale_o     (att_scale),
     .att_h_o         (att_h),
     .att_kvh_o       (att_kvh),
     .att_hw_o        (att_hw),
@@ -420,22 +421,28 @@ module skipopu_top
 
   // ---------------------------------------------------------------------------------------------
   // Revision 6 execution units: the sequencer's ax_valid goes to the unit of the opcode, the
-  // units' done/err are ORed (err is ErrNone unless done). KVST, KVLD and KVRD run in
-  // skipopu_kvx; the ops whose unit is not built in yet (QK, SMNORM, SMFEAT, PV) end one cycle after
-  // issue with ILLEGAL_OP (docs/attention-plan.md tracks which ones run)
+  // units' done/err are combined (err is ErrNone unless done). KVST, KVLD and KVRD run in
+  // skipopu_kvx; QK / SMNORM / SMFEAT / PV on the attention unit (skipopu_att, with the MATMUL
+  // engine, the DMA streams and the online-softmax engine); any other opcode reaching here ends
+  // one cycle after issue with ILLEGAL_OP (none does: the decoder accepts no other)
   // ---------------------------------------------------------------------------------------------
   logic       kvx_sel, kvx_done, ill_pend_q;
   logic [7:0] kvx_err;
+  logic       att_sel, att_valid, att_busy, att_done;
+  logic [7:0] att_err;
   assign kvx_sel = (ax_insn[7:0] == 8'(OpKvst)) || (ax_insn[7:0] == 8'(OpKvld)) ||
                    (ax_insn[7:0] == 8'(OpKvrd));
+  assign att_sel = (ax_insn[7:0] == 8'(OpQk)) || (ax_insn[7:0] == 8'(OpPv)) ||
+                   (ax_insn[7:0] == 8'(OpSmnorm)) || (ax_insn[7:0] == 8'(OpSmfeat));
+  assign att_valid = ax_valid && att_sel;
 
   always_ff @(posedge clk_i or negedge rst_ni) begin
     if (!rst_ni) ill_pend_q <= 1'b0;
-    else         ill_pend_q <= ax_valid && !kvx_sel;
+    else         ill_pend_q <= ax_valid && !kvx_sel && !att_sel;
   end
-  assign ax_done = kvx_done || ill_pend_q;
-  assign ax_err  = kvx_err | (ill_pend_q ? 8'(ErrIllegalOp) : 8'(ErrNone));
-
+  assign ax_done = kvx_done || att_done || ill_pend_q;
+  assign ax_err  = kvx_err | (att_done ? att_err : 8'(ErrNone)) |
+                   (ill_pend_q ? 8'(ErrIllegalOp) : 8'(ErrNone));
   // KV execution unit: KVST (DMA stores through the command mux below, KVSB put snooped from the
   // DMA's buffer reads), KVLD (the KV read unit on the HBM read mux), KVRD; the KV staging buffer
   logic              kvx_dma_valid;
@@ -448,9 +455,10 @@ module skipopu_top
   logic [DATA_W-1:0] kvx_wdata;
   localparam int KvTnw = (KV_TOKENS > DATA_W / 16) ? $clog2(KV_TOKENS / (DATA_W / 16)) : 1;
   localparam int KvWw  = (KV_ENTRY_MAX > 1) ? $clog2(KV_ENTRY_MAX) : 1;
-  // KVSB tile port: for QK (K^T tiles) and PV (V tiles), not connected yet
-  logic                        kv_tile_rvalid;
-  logic [DATA_W/16*DATA_W-1:0] kv_tile_rdata;
+  // KVSB tile port: QK (K^T tiles) and PV (V tiles) of the MATMUL engine
+  logic              tile_req, tile_col, tile_rvalid;
+  logic [7:0]        tile_nt, tile_word;
+  logic [DATA_W*DATA_W/16-1:0] tile_rdata;
   logic [31:0]                 kvst_cycles, kv_cycles, kv_hbm_words, kv_buf_words;
   logic [31:0]                 kv_keep_words, kv_rounds;
   // KV read unit side of the HBM read mux (ports 0..KV_PORTS-1)
@@ -504,12 +512,12 @@ module skipopu_top
     .gb_waddr_o    (kvx_waddr),
     .gb_wdata_o    (kvx_wdata),
     .cfg_nk_i      (att_nk),
-    .tile_req_i    (1'b0),
-    .tile_nt_i     (KvTnw'(0)),
-    .tile_word_i   (KvWw'(0)),
-    .tile_col_i    (1'b0),
-    .tile_rvalid_o (kv_tile_rvalid),
-    .tile_rdata_o  (kv_tile_rdata),
+    .tile_req_i    (tile_req),
+    .tile_nt_i     (KvTnw'(tile_nt)),
+    .tile_word_i   (KvWw'(tile_word)),
+    .tile_col_i    (tile_col),
+    .tile_rvalid_o (tile_rvalid),
+    .tile_rdata_o  (tile_rdata),
     .dma_idle_i    (!dma_busy && !mrd_busy),
     .hbm_own_o     (kv_own),
     .m_axi_arid    (kv_arid),
@@ -537,10 +545,90 @@ module skipopu_top
   );
   assign kv_perf = {kvst_cycles, kv_rounds, kv_keep_words, kv_buf_words, kv_hbm_words, kv_cycles};
 
-  // KVCFG / ATTCFG registers are consumed by the units as they land
+  // high bits of the tile indices beyond the KVSB shape
   logic unused_rev6;
-  assign unused_rev6 = ^{att_scale, att_h, att_kvh, att_hw, att_qs, att_sbase, att_causal,
-                         kv_tile_rvalid, kv_tile_rdata};
+  assign unused_rev6 = ^{tile_nt[7:KvTnw], tile_word[7:KvWw]};
+
+  // Attention unit <-> MATMUL engine, DMA, KV staging buffer tile port
+  logic              att_mm_start, att_mm_pv, att_mm_done;
+  logic [15:0]       att_mm_mg, att_mm_j0, att_mm_r, att_mm_os;
+  logic [2:0]        att_mm_lrep;
+  logic [7:0]        att_mm_g0, att_mm_ng, att_mm_nt, att_mm_hw, att_mm_kvh, att_mm_qs;
+  logic [GB_AW-1:0]  att_mm_x, att_mm_o;
+  logic              sc_valid, sc_ready;
+  logic [DATA_W-1:0] sc_data;
+  logic              att_dma_valid, att_dma_store;
+  logic [ADDR_W-1:0] att_dma_addr;
+  logic [15:0]       att_dma_len;
+  logic              ss_valid, ss_ready, ls_valid, ls_ready;
+  logic [DATA_W-1:0] ss_data, ls_data;
+  logic              att_mask_re, att_we;
+  logic [GB_AW-1:0]  att_mask_raddr, att_waddr;
+  logic [DATA_W-1:0] att_wdata;
+
+  skipopu_att #(
+    .DATA_W   (DATA_W),
+    .ADDR_W   (ADDR_W),
+    .GB_AW    (GB_AW),
+    .SMAX_ROWS(SMAX_ROWS)
+  ) u_att (
+    .clk_i,
+    .rst_ni,
+    .cmd_valid_i (att_valid),
+    .cmd_insn_i  (ax_insn),
+    .cmd_cnt_i   (ax_cnt),
+    .clr_i       (clr),
+    .cycles_o    (att_cycles),
+    .busy_o      (att_busy),
+    .done_o      (att_done),
+    .err_o       (att_err),
+    .cfg_nk_i    (att_nk),
+    .cfg_h_i     (att_h),
+    .cfg_kvh_i   (att_kvh),
+    .cfg_hw_i    (att_hw),
+    .cfg_qs_i    (att_qs),
+    .cfg_sbase_i (ADDR_W'(att_sbase)),
+    .cfg_causal_i(att_causal),
+    .mask_re_o   (att_mask_re),
+    .mask_raddr_o(att_mask_raddr),
+    .mask_rdata_i(gb_rdata_b),
+    .mm_start_o  (att_mm_start),
+    .mm_pv_o     (att_mm_pv),
+    .mm_mg_o     (att_mm_mg),
+    .mm_lrep_o   (att_mm_lrep),
+    .mm_g0_o     (att_mm_g0),
+    .mm_ng_o     (att_mm_ng),
+    .mm_nt_o     (att_mm_nt),
+    .mm_hw_o     (att_mm_hw),
+    .mm_kvh_o    (att_mm_kvh),
+    .mm_qs_o     (att_mm_qs),
+    .mm_j0_o     (att_mm_j0),
+    .mm_x_o      (att_mm_x),
+    .mm_r_o      (att_mm_r),
+    .mm_o_o      (att_mm_o),
+    .mm_os_o     (att_mm_os),
+    .mm_done_i   (att_mm_done),
+    .sc_valid_i  (sc_valid),
+    .sc_ready_o  (sc_ready),
+    .sc_data_i   (sc_data),
+    .dma_valid_o (att_dma_valid),
+    .dma_store_o (att_dma_store),
+    .dma_addr_o  (att_dma_addr),
+    .dma_len_o   (att_dma_len),
+    .dma_done_i  (dma_done),
+    .dma_err_i   (dma_err),
+    .ss_valid_o  (ss_valid),
+    .ss_ready_i  (ss_ready),
+    .ss_data_o   (ss_data),
+    .ls_valid_i  (ls_valid),
+    .ls_ready_o  (ls_ready),
+    .ls_data_i   (ls_data),
+    .we_o        (att_we),
+    .waddr_o     (att_waddr),
+    .wdata_o     (att_wdata)
+  );
+  assign att_mm_done = mm_done;
+
 
   // ---------------------------------------------------------------------------------------------
   // MATMUL engine (PE array + PSUM); weights and scales stream through the DMA
@@ -573,6 +661,30 @@ module skipopu_top
     .pe_active_o (mm_pe_active),
     .done_o      (mm_done),
     .err_o       (mm_err),
+    .att_start_i (att_mm_start),
+    .att_pv_i    (att_mm_pv),
+    .att_mg_i    (att_mm_mg),
+    .att_lrep_i  (att_mm_lrep),
+    .att_g0_i    (att_mm_g0),
+    .att_ng_i    (att_mm_ng),
+    .att_hw_i    (att_mm_hw),
+    .att_kvh_i   (att_mm_kvh),
+    .att_nt_i    (att_mm_nt),
+    .att_j0_i    (att_mm_j0),
+    .att_x_i     (att_mm_x),
+    .att_qs_i    (att_mm_qs),
+    .att_r_i     (att_mm_r),
+    .att_o_i     (att_mm_o),
+    .att_os_i    (att_mm_os),
+    .tile_req_o  (tile_req),
+    .tile_nt_o   (tile_nt),
+    .tile_word_o (tile_word),
+    .tile_col_o  (tile_col),
+    .tile_rvalid_i(tile_rvalid),
+    .tile_rdata_i(tile_rdata),
+    .sc_valid_o  (sc_valid),
+    .sc_ready_i  (sc_ready),
+    .sc_data_o   (sc_data),
     .rd_start_o  (mrd_start),
     .rd_wport_o  (mrd_wport),
     .rd_waddr_o  (mrd_waddr),
@@ -599,14 +711,16 @@ module skipopu_top
     .wdata_o     (mm_wdata)
   );
 
-  // DMA commands from the sequencer (LOAD/STORE) or the KV unit (KVST pieces): one instruction
-  // at a time, so they never overlap; the sequencer issues no transfer while a MATMUL runs
-  assign dma_valid    = ctl_dma_valid || kvx_dma_valid;
-  assign dma_store    = kvx_dma_valid ? 1'b1 : ctl_dma_store;
-  assign dma_port     = kvx_dma_valid ? kvx_dma_port : ctl_dma_port;
-  assign dma_mem_addr = kvx_dma_valid ? kvx_dma_mem_addr : ctl_dma_mem_addr;
+  // DMA commands from the sequencer (LOAD/STORE), the KV unit (KVST pieces) or the attention
+  // unit (stream transfers on DDR: QK's score store, SMNORM/SMFEAT's load): one instruction at a
+  // time, so they never overlap; the sequencer issues no transfer while a MATMUL runs
+  assign dma_valid    = ctl_dma_valid || kvx_dma_valid || att_dma_valid;
+  assign dma_store    = kvx_dma_valid ? 1'b1 : att_dma_valid ? att_dma_store : ctl_dma_store;
+  assign dma_port     = kvx_dma_valid ? kvx_dma_port : att_dma_valid ? 4'd0 : ctl_dma_port;
+  assign dma_mem_addr = kvx_dma_valid ? kvx_dma_mem_addr : att_dma_valid ? att_dma_addr :
+                        ctl_dma_mem_addr;
   assign dma_gb_addr  = kvx_dma_valid ? kvx_dma_gb_addr : ctl_dma_gb_addr;
-  assign dma_len      = kvx_dma_valid ? kvx_dma_len : ctl_dma_len;
+  assign dma_len      = kvx_dma_valid ? kvx_dma_len : att_dma_valid ? att_dma_len : ctl_dma_len;
 
   // ---------------------------------------------------------------------------------------------
   // Instruction fetch
@@ -662,16 +776,16 @@ module skipopu_top
   logic [GB_AW-1:0]  dma_gb_waddr, dma_gb_raddr, vpu_waddr, vpu_raddr0, vpu_raddr1;
   logic [DATA_W-1:0] dma_gb_wdata, vpu_wdata;
 
-  assign gb_we      = dma_gb_we || vpu_we || mm_we || npe_we || kvx_we;
+  assign gb_we      = dma_gb_we || vpu_we || mm_we || npe_we || kvx_we || att_we;
   assign gb_waddr   = vpu_we ? vpu_waddr : mm_we ? mm_waddr_gb : npe_we ? npe_waddr :
-                      kvx_we ? kvx_waddr : dma_gb_waddr;
+                      kvx_we ? kvx_waddr : att_we ? att_waddr : dma_gb_waddr;
   assign gb_wdata   = vpu_we ? vpu_wdata : mm_we ? mm_wdata : npe_we ? npe_wdata :
-                      kvx_we ? kvx_wdata : dma_gb_wdata;
+                      kvx_we ? kvx_wdata : att_we ? att_wdata : dma_gb_wdata;
   assign gb_re_a    = dma_gb_re || vpu_re || mm_re || npe_re_a || kvx_re;
   assign gb_raddr_a = vpu_re ? vpu_raddr0 : mm_re ? mm_raddr : npe_re_a ? npe_raddr_a :
                       kvx_re ? kvx_raddr : dma_gb_raddr;
-  assign gb_re_b    = vpu_re || npe_re_b;
-  assign gb_raddr_b = vpu_re ? vpu_raddr1 : npe_raddr_b;
+  assign gb_re_b    = vpu_re || npe_re_b || att_mask_re;
+  assign gb_raddr_b = vpu_re ? vpu_raddr1 : att_mask_re ? att_mask_raddr : npe_raddr_b;
 
   // pragma translate_off
   // Simulation-only checks: the engines never write the buffer in the same cycle (the sequencer
@@ -680,7 +794,8 @@ module skipopu_top
     if (!rst_ni) begin
       // nothing to check in reset
     end else begin
-      assert ((32'(dma_gb_we) + 32'(vpu_we) + 32'(mm_we) + 32'(npe_we) + 32'(kvx_we)) <= 1)
+      assert ((32'(dma_gb_we) + 32'(vpu_we) + 32'(mm_we) + 32'(npe_we) + 32'(kvx_we) +
+               32'(att_we)) <= 1)
         else $error("global buffer write port: two writers in one cycle");
       assert (!(kvx_re && (dma_gb_re || vpu_re || mm_re || npe_re_a)))
         else $error("global buffer read port A: the KV unit and another reader in one cycle");
@@ -690,8 +805,10 @@ module skipopu_top
       assert (!(kv_own && (dma_valid || dma_busy || mrd_busy)))
         else $error("DMA busy while the KV read unit owns the HBM read channels");
       // the MATMUL read streams own DMA read channels while busy: no transfer meanwhile
-      assert (!(dma_valid && (mm_busy || mrd_busy)))
+      assert (!(ctl_dma_valid && (mm_busy || mrd_busy || att_busy)))
         else $error("DMA transfer requested during a MATMUL");
+      assert (!(att_dma_valid && (mrd_busy || dma_busy)))
+        else $error("attention DMA stream requested while the DMA is busy");
     end
   end
   // pragma translate_on
@@ -1027,6 +1144,13 @@ module skipopu_top
     .cmd_mem_addr_i(dma_mem_addr),
     .cmd_gb_addr_i (dma_gb_addr),
     .cmd_len_i     (dma_len),
+    .cmd_stream_i  (att_dma_valid),
+    .ss_valid_i    (ss_valid),
+    .ss_ready_o    (ss_ready),
+    .ss_data_i     (ss_data),
+    .ls_valid_o    (ls_valid),
+    .ls_ready_i    (ls_ready),
+    .ls_data_o     (ls_data),
     .busy_o        (dma_busy),
     .done_o        (dma_done),
     .err_o         (dma_err),
