@@ -9,7 +9,8 @@
 // to the ls_* stream instead of writing the buffer (SMNORM/SMFEAT reading the score area); both
 // valid/ready, in memory order; error semantics as for the buffer transfers.
 // Byte counters per port and direction count every data beat handshaken on the AXI bus by the
-// transfer engines, and every beat the MATMUL engine consumes from its read streams: beats that
+// transfer engines, the R beats of another read master on the port (ext_rd_beat_i: KV reads),
+// and every beat the MATMUL engine consumes from its read streams: beats that
 // the streams had read ahead of a failed weight tile are dropped uncounted, so the counters are
 // those of docs/isa.md (the tiles up to and including the failing one).
 //
@@ -86,6 +87,10 @@ module skipopu_dma #(
   output logic                 gb_re_o,
   output logic [GB_AW-1:0]     gb_raddr_o,
   input  logic [DATA_W-1:0]    gb_rdata_i,
+
+  // R beats another read master took on a port (the KV read unit behind the HBM read mux in
+  // skipopu_top); counted in that port's read bytes
+  input  logic [NP-1:0]        ext_rd_beat_i,
 
   // Bytes moved per port (64-bit each, port 0 first)
   output logic [NP*64-1:0]     rd_bytes_o,
@@ -491,7 +496,8 @@ module skipopu_dma #(
         wr_bytes_q[p] <= '0;
       end else begin
         rd_bytes_q[p] <= rd_bytes_q[p] + (64'(rd_beat[p]) + 64'(mrd_w_take && wport_q == 4'(p)) +
-                                          64'(mrd_s_take && p == 0)) * 64'(DATA_W / 8);
+                                          64'(mrd_s_take && p == 0) + 64'(ext_rd_beat_i[p])) *
+                                         64'(DATA_W / 8);
         if (wr_beat[p]) wr_bytes_q[p] <= wr_bytes_q[p] + 64'(DATA_W / 8);
       end
     end

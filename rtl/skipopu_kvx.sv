@@ -1,6 +1,6 @@
-// KV execution unit (ISA revision 6, docs/kv.md "Core integration"): executes KVST and KVRD
-// (and KVLD, see below) for the sequencer's ax_* handshake, and holds the KV staging buffer
-// (skipopu_kvsb) whose tile read port the attention engines use.
+// KV execution unit (ISA revision 6, docs/kv.md "Core integration"): executes KVST, KVLD and
+// KVRD for the sequencer's ax_* handshake, and holds the KV staging buffer (skipopu_kvsb), whose
+// tile read port the attention engines use, and the KV read unit (skipopu_kv_unit).
 //
 // KVST (docs/isa.md): reads the mask word (unless all) and the history word (unless nohist)
 // from the global buffer, checks KV_RANK (popcount(hist) + writers > KV_TOKENS: nothing is
@@ -10,13 +10,23 @@
 // B responses); any failed piece gives DMA_WR_AXI after the last one. With put, the DMA's
 // global-buffer reads of each piece are snooped (read data one cycle after the DMA's read
 // enable) into the KVSB put port: entry t = pos0 + m_j, word = the piece's word in the entry.
+// KVLD (model/core_attn.py _kvld): KV_SEQ unless layer 0 (which pulses the unit's step_start)
+// or the previous KVLD's layer + 1 in this run; reads the exec and next history words (bits
+// below T), takes the HBM read channels of the KV ports (hbm_own_o: the mux in skipopu_top
+// switches only while the DMA and the unit are idle), sends one layer command (attend = flags[0],
+// or CNT != 0 with dyn) and writes every delivered beat into the KVSB lanes: the entries are
+// numbered in arrival order (a round's valid lanes in lane order, HBM ports then buffer ports,
+// take a0, a0+1, ...; interleaved: one entry per round on every lane). It ends when the unit is
+// idle again (and, attending, the layer's last beat has arrived), with DMA_RD_AXI if a beat had
+// an error response (the entry is delivered as the memory returned it).
 // KVRD: KVSB words to the global buffer, one per cycle (KVSB word read port, 1 cycle latency).
 //
 // The KVSB's entry size follows KVCFG: a KVCFG that sets a different E clears the KVSB (its bank
 // mapping depends on E; model/core_attn.py does the same).
 //
-// Counter: KVST_CYCLES = cycles a KVST executed (from the cycle after issue to done, as the
-// sequencer's StWaitAx), cleared by clr_i.
+// Counters (cleared by clr_i): KVST_CYCLES, KV_CYCLES = cycles a KVST / KVLD executed (from
+// the cycle after issue to done, as the sequencer's StWaitAx); the unit's HBM, buffer and keep
+// words; KV_ROUNDS = rounds delivered.
 
 module skipopu_kvx
   import skipopu_pkg::*;
@@ -35,6 +45,14 @@ module skipopu_kvx
   parameter int KV_ENTRY_MAX = 16,
   // Invariance buffer read ports (KVSB lanes KV_PORTS .. KV_PORTS + KV_BUF_RD - 1)
   parameter int KV_BUF_RD = 2,
+  // Invariance buffer write ports
+  parameter int KV_BUF_WR = 2,
+  // Invariance buffer capacity in entries (a power of 2)
+  parameter int KV_BUF_CAP = 64,
+  // AXI ID width
+  parameter int ID_W = 4,
+  // Maximum beats per AXI burst of the core
+  parameter int MAX_BURST = 16,
   // Lanes per word = KVSB banks (derived)
   parameter int NCOL = DATA_W / 16,
   // KVSB entry index width (derived)
@@ -51,11 +69,13 @@ module skipopu_kvx
   // KVCFG registers (skipopu_ctrl)
   input  logic [15:0]            kv_e_i,         // E (0: no KVCFG in this run)
   input  logic [31:0]            kv_off_i,       // KVOFF
+  input  logic [7:0]             kv_layers_i,    // L
   input  logic [1:0]             kv_flags_i,     // [0] interleaved, [1] invariance buffer
 
-  // Instruction handshake (KVST, KVRD only; 1-cycle valid, done at least a cycle later)
+  // Instruction handshake (KVST, KVLD, KVRD only; 1-cycle valid, done at least a cycle later)
   input  logic                   ax_valid_i,
   input  logic [InsnW-1:0]       ax_insn_i,
+  input  logic [15:0]            ax_cnt_i,       // CNT (KVLD dyn)
   output logic                   ax_done_o,
   output logic [7:0]             ax_err_o,       // ErrNone unless ax_done_o
 
@@ -86,8 +106,33 @@ module skipopu_kvx
   output logic                   tile_rvalid_o,
   output logic [NCOL*DATA_W-1:0] tile_rdata_o,
 
+  // HBM read channels of KV ports 0..KV_PORTS-1 (core side, packed per port) and their owner
+  input  logic                   dma_idle_i,     // no DMA transfer or MATMUL stream in flight
+  output logic                   hbm_own_o,      // 1: the KV unit owns AR and R of those ports
+  output logic [KV_PORTS*ID_W-1:0]   m_axi_arid,
+  output logic [KV_PORTS*ADDR_W-1:0] m_axi_araddr,
+  output logic [KV_PORTS*8-1:0]      m_axi_arlen,
+  output logic [KV_PORTS*3-1:0]      m_axi_arsize,
+  output logic [KV_PORTS*2-1:0]      m_axi_arburst,
+  output logic [KV_PORTS-1:0]        m_axi_arlock,
+  output logic [KV_PORTS*4-1:0]      m_axi_arcache,
+  output logic [KV_PORTS*3-1:0]      m_axi_arprot,
+  output logic [KV_PORTS-1:0]        m_axi_arvalid,
+  input  logic [KV_PORTS-1:0]        m_axi_arready,
+  input  logic [KV_PORTS*ID_W-1:0]   m_axi_rid,
+  input  logic [KV_PORTS*DATA_W-1:0] m_axi_rdata,
+  input  logic [KV_PORTS*2-1:0]      m_axi_rresp,
+  input  logic [KV_PORTS-1:0]        m_axi_rlast,
+  input  logic [KV_PORTS-1:0]        m_axi_rvalid,
+  output logic [KV_PORTS-1:0]        m_axi_rready,
+
   // Counters of the run (CSRs)
-  output logic [31:0]            kvst_cycles_o
+  output logic [31:0]            kvst_cycles_o,
+  output logic [31:0]            kv_cycles_o,
+  output logic [31:0]            kv_hbm_words_o,
+  output logic [31:0]            kv_buf_words_o,
+  output logic [31:0]            kv_keep_words_o,
+  output logic [31:0]            kv_rounds_o
 );
 
   localparam int BeatShift = $clog2(DATA_W / 8);
@@ -102,8 +147,15 @@ module skipopu_kvx
   localparam int PPW = LP + 1;                 // port number
   localparam int AW1 = AW + 1;
 
+  localparam int LIW = $clog2(LANES + 1);
+  // KV unit bursts: at most an entry, and within 4 KB
+  localparam int KvBurstA = (MAX_BURST < KV_ENTRY_MAX) ? MAX_BURST : KV_ENTRY_MAX;
+  localparam int KvBurst = (KvBurstA * DATA_W / 8 > 4096) ? 4096 / (DATA_W / 8) : KvBurstA;
+  localparam int LaneDepth = (4 * KvBurst > 64) ? 4 * KvBurst : 64;
+
   typedef enum logic [3:0] {
-    StIdle, StRdA, StRdB, StRdC, StStCheck, StStNext, StStIssue, StStWait, StRd, StDone
+    StIdle, StRdA, StRdB, StRdC, StStCheck, StStNext, StStIssue, StStWait, StRd, StLdOwn,
+    StLdCmd, StLdWait, StDone
   } state_e;
 
   // ---------------------------------------------------------------------------------------------
@@ -124,6 +176,14 @@ module skipopu_kvx
       if (v[i]) r = MW'(i);
     end
     return r;
+  endfunction
+
+  // Number of set lanes
+  function automatic logic [LIW-1:0] lane_count(logic [LANES-1:0] v);
+    logic [LIW-1:0] c;
+    c = '0;
+    for (int i = 0; i < LANES; i++) c = c + LIW'(v[i]);
+    return c;
   endfunction
 
   // log2 of a power of 2 up to KV_ENTRY_MAX
@@ -165,6 +225,11 @@ module skipopu_kvx
   logic [CW-1:0]      rank_q;
   logic [PIW-1:0]     pidx_q;
   logic [EW-1:0]      log2e_q;
+  // KVLD: decode-step session, command, arrival index
+  logic               sess_q, attend_q, has_next_q, step_q, cmd_sent_q, last_seen_q, rd_err_q;
+  logic [7:0]         next_layer_q;
+  logic [AW-1:0]      a0_q;
+  logic               own_q;
 
   // KVRD streaming
   logic [AW:0]        rd_a_q;
@@ -188,7 +253,8 @@ module skipopu_kvx
   assign wr_cnt     = popcount(wa_q);
   assign next_m     = lowest(wa_q);
   // (enum labels stay out of port connections: Icarus 11 would make them implicit nets)
-  logic sb_rd_req;
+  logic sb_rd_req, kv_cmd_valid;
+  assign kv_cmd_valid = (state_q == StLdCmd);
   assign sb_rd_req  = (state_q == StRd) && (rd_left_q != '0);
   assign sb_rd_fire = sb_rd_req && sb_rd_gnt;
 
@@ -244,6 +310,14 @@ module skipopu_kvx
       rd_left_q <= '0;
       wr_left_q <= '0;
       wr_ptr_q  <= '0;
+      sess_q       <= 1'b0;
+      attend_q     <= 1'b0;
+      has_next_q   <= 1'b0;
+      step_q       <= 1'b0;
+      next_layer_q <= '0;
+    end else if (clr_i) begin
+      sess_q  <= 1'b0;          // a run's first KVLD must be at layer 0
+      state_q <= StIdle;
     end else begin
       unique case (state_q)
         StIdle: begin
@@ -253,7 +327,25 @@ module skipopu_kvx
             len_q    <= insn.len;
             log2e_q  <= cfg_log2e;
             failed_q <= 1'b0;
-            if (insn.opcode == 8'(OpKvrd)) begin
+            if (insn.opcode == 8'(OpKvld)) begin
+              // len = T; f0 = {next, exec}; f1[7:0] = layer; flags [0] attend, [3] dyn
+              layer_q    <= insn.f1[7:0];
+              attend_q   <= insn.flags[3] ? (ax_cnt_i != '0) : insn.flags[0];
+              has_next_q <= 32'(insn.f1[7:0]) + 1 < 32'(kv_layers_i);
+              skip_a_q   <= 1'b0;
+              skip_b_q   <= !(32'(insn.f1[7:0]) + 1 < 32'(kv_layers_i));
+              addr_a_q   <= insn.f0[15:0];
+              addr_b_q   <= insn.f0[31:16];
+              if (insn.f1[7:0] != '0 && (!sess_q || insn.f1[7:0] != next_layer_q)) begin
+                err_q   <= 8'(ErrKvSeq);
+                state_q <= StDone;
+              end else begin
+                sess_q       <= 1'b1;
+                next_layer_q <= insn.f1[7:0] + 1'b1;
+                step_q       <= (insn.f1[7:0] == '0);
+                state_q      <= StRdA;
+              end
+            end else if (insn.opcode == 8'(OpKvrd)) begin
               // len entries from a0 = f1[15:0] to dst = f0
               rd_a_q    <= AW1'(insn.f1[15:0]);
               rd_w_q    <= '0;
@@ -277,15 +369,31 @@ module skipopu_kvx
             end
           end
         end
-        // the two words: A = mask (KVST), B = history (KVST)
-        StRdA: state_q <= StRdB;
+        // the two words: A = mask (KVST), exec (KVLD); B = history (KVST), next (KVLD)
+        StRdA: begin
+          step_q  <= 1'b0;
+          state_q <= StRdB;
+        end
         StRdB: begin
           wa_q    <= skip_a_q ? lowmask : (gb_rdata_i & lowmask);
           state_q <= StRdC;
         end
         StRdC: begin
-          wb_q    <= skip_b_q ? '0 : gb_rdata_i;
-          state_q <= StStCheck;
+          if (op_q == 8'(OpKvld)) begin
+            wb_q    <= skip_b_q ? '0 : (gb_rdata_i & lowmask);
+            state_q <= StLdOwn;
+          end else begin
+            wb_q    <= skip_b_q ? '0 : gb_rdata_i;
+            state_q <= StStCheck;
+          end
+        end
+        StLdOwn: if (own_q) state_q <= StLdCmd;
+        StLdCmd: if (kv_cmd_ready) state_q <= StLdWait;
+        StLdWait: begin
+          if (kv_finish) begin
+            err_q   <= rd_err_q ? 8'(ErrDmaRdAxi) : 8'(ErrNone);
+            state_q <= StDone;
+          end
         end
         StStCheck: begin
           rank_q <= hist_cnt;
@@ -378,6 +486,125 @@ module skipopu_kvx
   end
 
   // ---------------------------------------------------------------------------------------------
+  // KVLD: the KV read unit, its HBM read channels, the arrival numbering into the KVSB lanes
+  // ---------------------------------------------------------------------------------------------
+  logic                     kv_cmd_ready, kv_busy, kv_err, kv_finish;
+  logic                     kv_out_valid, kv_round_last, kv_layer_last;
+  logic [LANES-1:0]         kv_lane_valid, kv_lane_err, kv_lane_we;
+  logic [LANES*AW-1:0]      kv_lane_token, kv_lane_entry;
+  logic [LANES*WW-1:0]      kv_lane_word;
+  logic [LANES*DATA_W-1:0]  kv_data;
+  logic [KV_PORTS*ADDR_W-1:0] kv_base;
+  logic [31:0]              kv_hbm_words, kv_buf_words, kv_keep_words;
+
+  for (genvar p = 0; p < KV_PORTS; p++) begin : g_base
+    assign kv_base[p*ADDR_W +: ADDR_W] = ADDR_W'((64'(p) << 28) + 64'(kv_off_i));
+  end
+
+  // the layer is done once the command was taken, the unit is idle again and (attending) the
+  // layer's last beat has been written
+  assign kv_finish = cmd_sent_q && !kv_busy && (!attend_q || last_seen_q);
+
+  // arrival index of each lane: a0 + the valid lanes below it (interleaved: a0 on every lane)
+  for (genvar l = 0; l < LANES; l++) begin : g_lane
+    logic [LANES-1:0] below;
+    assign below = kv_lane_valid & LANES'((LANES'(1) << l) - 1'b1);
+    assign kv_lane_entry[l*AW +: AW] = inter ? a0_q : a0_q + AW'(lane_count(below));
+    assign kv_lane_we[l] = kv_out_valid && kv_lane_valid[l];
+  end
+
+  always_ff @(posedge clk_i or negedge rst_ni) begin
+    if (!rst_ni) begin
+      cmd_sent_q  <= 1'b0;
+      last_seen_q <= 1'b0;
+      rd_err_q    <= 1'b0;
+      a0_q        <= '0;
+      own_q       <= 1'b0;
+    end else begin
+      if (state_q == StLdCmd) begin
+        cmd_sent_q  <= kv_cmd_ready;
+        last_seen_q <= 1'b0;
+        rd_err_q    <= 1'b0;
+        a0_q        <= '0;
+      end else if (state_q == StLdWait) begin
+        if (kv_finish) cmd_sent_q <= 1'b0;
+        if (kv_out_valid && kv_layer_last) last_seen_q <= 1'b1;
+        if (|(kv_lane_we & kv_lane_err)) rd_err_q <= 1'b1;
+        if (kv_out_valid && kv_round_last) begin
+          a0_q <= inter ? a0_q + 1'b1 : a0_q + AW'(lane_count(kv_lane_valid));
+        end
+      end
+      // the HBM read mux switches only while the DMA and the unit are idle
+      if (!own_q && state_q == StLdOwn && dma_idle_i && !kv_busy) own_q <= 1'b1;
+      if (own_q && state_q == StLdWait && kv_finish) own_q <= 1'b0;
+    end
+  end
+  assign hbm_own_o = own_q;
+
+  skipopu_kv_unit #(
+    .NUM_PORTS  (KV_PORTS),
+    .BUF_RD     (KV_BUF_RD),
+    .BUF_WR     (KV_BUF_WR),
+    .CAPACITY   (KV_BUF_CAP),
+    .MAX_TOKENS (KV_TOKENS),
+    .LAYER_W    (8),
+    .DATA_W     (DATA_W),
+    .ADDR_W     (ADDR_W),
+    .ID_W       (ID_W),
+    .ENTRY_WORDS(KV_ENTRY_MAX),
+    .MAX_BURST  (KvBurst),
+    .LANE_DEPTH (LaneDepth),
+    .ROUND_DEPTH(16)
+  ) u_kv (
+    .clk_i,
+    .rst_ni,
+    .clr_i,
+    .cfg_interleaved_i(inter),
+    .cfg_log2e_i      (cfg_log2e),
+    .cfg_base_i       (kv_base),
+    .step_start_i     (step_q),
+    .cmd_valid_i      (kv_cmd_valid),
+    .cmd_ready_o      (kv_cmd_ready),
+    .cmd_tokens_i     (AW1'(len_q)),
+    .cmd_exec_i       (wa_q[KV_TOKENS-1:0]),
+    .cmd_exec_next_i  (wb_q[KV_TOKENS-1:0]),
+    .cmd_has_next_i   (has_next_q),
+    .cmd_attend_i     (attend_q),
+    .cmd_buf_en_i     (kv_flags_i[1]),
+    .cmd_layer_i      (layer_q),
+    .out_valid_o      (kv_out_valid),
+    .out_ready_i      (1'b1),
+    .out_lane_valid_o (kv_lane_valid),
+    .out_lane_token_o (kv_lane_token),
+    .out_lane_word_o  (kv_lane_word),
+    .out_data_o       (kv_data),
+    .out_err_o        (kv_lane_err),
+    .out_round_last_o (kv_round_last),
+    .out_layer_last_o (kv_layer_last),
+    .busy_o           (kv_busy),
+    .err_o            (kv_err),
+    .stat_hbm_words_o (kv_hbm_words),
+    .stat_buf_words_o (kv_buf_words),
+    .stat_keep_words_o(kv_keep_words),
+    .m_axi_arid,
+    .m_axi_araddr,
+    .m_axi_arlen,
+    .m_axi_arsize,
+    .m_axi_arburst,
+    .m_axi_arlock,
+    .m_axi_arcache,
+    .m_axi_arprot,
+    .m_axi_arvalid,
+    .m_axi_arready,
+    .m_axi_rid,
+    .m_axi_rdata,
+    .m_axi_rresp,
+    .m_axi_rlast,
+    .m_axi_rvalid,
+    .m_axi_rready
+  );
+
+  // ---------------------------------------------------------------------------------------------
   // KV staging buffer
   // ---------------------------------------------------------------------------------------------
   logic [AW:0] nk;
@@ -397,10 +624,10 @@ module skipopu_kvx
     .clr_i        (e_chg),
     .cfg_log2e_i  (kvsb_log2e),
     .cfg_nk_i     (nk),
-    .lane_we_i    ({LANES{1'b0}}),
-    .lane_entry_i ({(LANES * AW){1'b0}}),
-    .lane_word_i  ({(LANES * WW){1'b0}}),
-    .lane_wdata_i ({(LANES * DATA_W){1'b0}}),
+    .lane_we_i    (kv_lane_we),
+    .lane_entry_i (kv_lane_entry),
+    .lane_word_i  (kv_lane_word),
+    .lane_wdata_i (kv_data),
     .put_req_i    (snoop_q),
     .put_gnt_o    (put_gnt),
     .put_entry_i  (tok_q),
@@ -423,17 +650,28 @@ module skipopu_kvx
   // ---------------------------------------------------------------------------------------------
   // Counters
   // ---------------------------------------------------------------------------------------------
-  logic [31:0] kvst_cyc_q;
+  logic [31:0] kvst_cyc_q, kv_cyc_q, kv_rounds_q;
   always_ff @(posedge clk_i or negedge rst_ni) begin
     if (!rst_ni) begin
-      kvst_cyc_q <= '0;
+      kvst_cyc_q  <= '0;
+      kv_cyc_q    <= '0;
+      kv_rounds_q <= '0;
     end else if (clr_i) begin
-      kvst_cyc_q <= '0;
-    end else if (state_q != StIdle && op_q == 8'(OpKvst)) begin
-      kvst_cyc_q <= kvst_cyc_q + 1'b1;
+      kvst_cyc_q  <= '0;
+      kv_cyc_q    <= '0;
+      kv_rounds_q <= '0;
+    end else begin
+      if (state_q != StIdle && op_q == 8'(OpKvst)) kvst_cyc_q <= kvst_cyc_q + 1'b1;
+      if (state_q != StIdle && op_q == 8'(OpKvld)) kv_cyc_q <= kv_cyc_q + 1'b1;
+      if (kv_out_valid && kv_round_last) kv_rounds_q <= kv_rounds_q + 1'b1;
     end
   end
-  assign kvst_cycles_o = kvst_cyc_q;
+  assign kvst_cycles_o   = kvst_cyc_q;
+  assign kv_cycles_o     = kv_cyc_q;
+  assign kv_rounds_o     = kv_rounds_q;
+  assign kv_hbm_words_o  = kv_hbm_words;
+  assign kv_buf_words_o  = kv_buf_words;
+  assign kv_keep_words_o = kv_keep_words;
 
   // pragma translate_off
   always @(posedge clk_i or negedge rst_ni) begin
@@ -442,6 +680,9 @@ module skipopu_kvx
     end else begin
       // lanes never write during a KVST (KVLD and KVST are different instructions)
       assert (!snoop_q || put_gnt) else $error("skipopu_kvx: KVST.put word not granted");
+      // every KV-unit beat belongs to a KVLD
+      assert (!kv_out_valid || state_q == StLdWait)
+        else $error("skipopu_kvx: KV unit beat outside a KVLD");
       assert (!(ax_valid_i && state_q != StIdle))
         else $error("skipopu_kvx: instruction issued while busy");
     end
@@ -450,7 +691,7 @@ module skipopu_kvx
 
   logic unused;
   // the decoder range-checks the buffer and memory addresses, so their high bits are zero
-  assign unused = ^{insn.port, insn.f2[31:AW], put_gnt, kv_flags_i[1], addr_a_q, addr_b_q,
-                    paddr, pgb};
+  assign unused = ^{insn.port, insn.f2[31:AW], put_gnt, addr_a_q, addr_b_q, paddr, pgb,
+                    kv_err, kv_lane_token};
 
 endmodule

@@ -421,16 +421,17 @@ module skipopu_top
 
   // ---------------------------------------------------------------------------------------------
   // Revision 6 execution units: the sequencer's ax_valid goes to the unit of the opcode, the
-  // units' done/err are combined (err is ErrNone unless done). KVST and KVRD run in skipopu_kvx;
-  // QK / SMNORM / SMFEAT / PV on the attention unit (skipopu_att, with the MATMUL engine, the
-  // DMA streams and the online-softmax engine); the ops whose unit is not built in yet (KVLD)
-  // end one cycle after issue with ILLEGAL_OP (docs/attention-plan.md tracks which ones run)
+  // units' done/err are combined (err is ErrNone unless done). KVST, KVLD and KVRD run in
+  // skipopu_kvx; QK / SMNORM / SMFEAT / PV on the attention unit (skipopu_att, with the MATMUL
+  // engine, the DMA streams and the online-softmax engine); any other opcode reaching the
+  // handshake would end one cycle after issue with ILLEGAL_OP
   // ---------------------------------------------------------------------------------------------
   logic       kvx_sel, kvx_done, ill_pend_q;
   logic [7:0] kvx_err;
   logic       att_sel, att_valid, att_busy, att_done;
   logic [7:0] att_err;
-  assign kvx_sel = (ax_insn[7:0] == 8'(OpKvst)) || (ax_insn[7:0] == 8'(OpKvrd));
+  assign kvx_sel = (ax_insn[7:0] == 8'(OpKvst)) || (ax_insn[7:0] == 8'(OpKvld)) ||
+                   (ax_insn[7:0] == 8'(OpKvrd));
   assign att_sel = (ax_insn[7:0] == 8'(OpQk)) || (ax_insn[7:0] == 8'(OpPv)) ||
                    (ax_insn[7:0] == 8'(OpSmnorm)) || (ax_insn[7:0] == 8'(OpSmfeat));
   assign att_valid = ax_valid && att_sel;
@@ -443,7 +444,7 @@ module skipopu_top
   assign ax_err  = kvx_err | (att_done ? att_err : 8'(ErrNone)) |
                    (ill_pend_q ? 8'(ErrIllegalOp) : 8'(ErrNone));
   // KV execution unit: KVST (DMA stores through the command mux below, KVSB put snooped from the
-  // DMA's buffer reads), KVRD; the KV staging buffer
+  // DMA's buffer reads), KVLD (the KV read unit on the HBM read mux), KVRD; the KV staging buffer
   logic              kvx_dma_valid;
   logic [3:0]        kvx_dma_port;
   logic [ADDR_W-1:0] kvx_dma_mem_addr;
@@ -458,7 +459,18 @@ module skipopu_top
   logic              tile_req, tile_col, tile_rvalid;
   logic [7:0]        tile_nt, tile_word;
   logic [DATA_W*DATA_W/16-1:0] tile_rdata;
-  logic [31:0]                 kvst_cycles;
+  logic [31:0]                 kvst_cycles, kv_cycles, kv_hbm_words, kv_buf_words;
+  logic [31:0]                 kv_keep_words, kv_rounds;
+  // KV read unit side of the HBM read mux (ports 0..KV_PORTS-1)
+  logic                        kv_own;
+  logic [KV_PORTS*ID_W-1:0]    kv_arid, kv_rid;
+  logic [KV_PORTS*ADDR_W-1:0]  kv_araddr;
+  logic [KV_PORTS*8-1:0]       kv_arlen;
+  logic [KV_PORTS*3-1:0]       kv_arsize, kv_arprot;
+  logic [KV_PORTS*2-1:0]       kv_arburst, kv_rresp;
+  logic [KV_PORTS*4-1:0]       kv_arcache;
+  logic [KV_PORTS-1:0]         kv_arlock, kv_arvalid, kv_arready, kv_rlast, kv_rvalid, kv_rready;
+  logic [KV_PORTS*DATA_W-1:0]  kv_rdata;
 
   skipopu_kvx #(
     .DATA_W      (DATA_W),
@@ -467,16 +479,22 @@ module skipopu_top
     .KV_PORTS    (KV_PORTS),
     .KV_TOKENS   (KV_TOKENS),
     .KV_ENTRY_MAX(KV_ENTRY_MAX),
-    .KV_BUF_RD   (KV_BUF_RD)
+    .KV_BUF_RD   (KV_BUF_RD),
+    .KV_BUF_WR   (KV_BUF_WR),
+    .KV_BUF_CAP  (KV_BUF_CAP),
+    .ID_W        (ID_W),
+    .MAX_BURST   (MAX_BURST)
   ) u_kvx (
     .clk_i,
     .rst_ni,
     .clr_i         (clr),
     .kv_e_i        (kv_e),
     .kv_off_i      (kv_off),
+    .kv_layers_i   (kv_layers),
     .kv_flags_i    (kv_flags),
     .ax_valid_i    (ax_valid && kvx_sel),
     .ax_insn_i     (ax_insn),
+    .ax_cnt_i      (ax_cnt),
     .ax_done_o     (kvx_done),
     .ax_err_o      (kvx_err),
     .dma_valid_o   (kvx_dma_valid),
@@ -500,13 +518,36 @@ module skipopu_top
     .tile_col_i    (tile_col),
     .tile_rvalid_o (tile_rvalid),
     .tile_rdata_o  (tile_rdata),
-    .kvst_cycles_o (kvst_cycles)
+    .dma_idle_i    (!dma_busy && !mrd_busy),
+    .hbm_own_o     (kv_own),
+    .m_axi_arid    (kv_arid),
+    .m_axi_araddr  (kv_araddr),
+    .m_axi_arlen   (kv_arlen),
+    .m_axi_arsize  (kv_arsize),
+    .m_axi_arburst (kv_arburst),
+    .m_axi_arlock  (kv_arlock),
+    .m_axi_arcache (kv_arcache),
+    .m_axi_arprot  (kv_arprot),
+    .m_axi_arvalid (kv_arvalid),
+    .m_axi_arready (kv_arready),
+    .m_axi_rid     (kv_rid),
+    .m_axi_rdata   (kv_rdata),
+    .m_axi_rresp   (kv_rresp),
+    .m_axi_rlast   (kv_rlast),
+    .m_axi_rvalid  (kv_rvalid),
+    .m_axi_rready  (kv_rready),
+    .kvst_cycles_o (kvst_cycles),
+    .kv_cycles_o   (kv_cycles),
+    .kv_hbm_words_o(kv_hbm_words),
+    .kv_buf_words_o(kv_buf_words),
+    .kv_keep_words_o(kv_keep_words),
+    .kv_rounds_o   (kv_rounds)
   );
-  assign kv_perf = {kvst_cycles, 32'd0, 32'd0, 32'd0, 32'd0, 32'd0};
+  assign kv_perf = {kvst_cycles, kv_rounds, kv_keep_words, kv_buf_words, kv_hbm_words, kv_cycles};
 
-  // KVCFG registers are consumed by the KV unit as it lands
+  // tile indices above the KVSB's widths are always 0 (NT <= KV_TOKENS / NCOL, words < E)
   logic unused_rev6;
-  assign unused_rev6 = ^{kv_layers, tile_nt[7:KvTnw], tile_word[7:KvWw]};
+  assign unused_rev6 = ^{tile_nt[7:KvTnw], tile_word[7:KvWw]};
 
   // Attention unit <-> MATMUL engine, DMA, KV staging buffer tile port
   logic              att_mm_start, att_mm_pv, att_mm_done;
@@ -760,6 +801,9 @@ module skipopu_top
         else $error("global buffer read port A: the KV unit and another reader in one cycle");
       assert (!(ctl_dma_valid && kvx_dma_valid))
         else $error("DMA command from the sequencer and the KV unit in one cycle");
+      // the KV read unit owns HBM read channels only while the DMA is idle
+      assert (!(kv_own && (dma_valid || dma_busy || mrd_busy)))
+        else $error("DMA busy while the KV read unit owns the HBM read channels");
       // the MATMUL read streams own DMA read channels while busy: no transfer meanwhile
       assert (!(ctl_dma_valid && (mm_busy || mrd_busy || att_busy)))
         else $error("DMA transfer requested during a MATMUL");
@@ -939,36 +983,92 @@ module skipopu_top
   assign m_axi_ddr_bready = dma_bready[0];
   assign hc_bready = dma_bready[NP-1:1];
   assign m_axi_ddr_arid = dma_arid[ID_W-1:0];
-  assign hc_arid = dma_arid[NP*ID_W-1:ID_W];
+  assign dh_arid = dma_arid[NP*ID_W-1:ID_W];
   assign m_axi_ddr_araddr = dma_araddr[ADDR_W-1:0];
-  assign hc_araddr = dma_araddr[NP*ADDR_W-1:ADDR_W];
+  assign dh_araddr = dma_araddr[NP*ADDR_W-1:ADDR_W];
   assign m_axi_ddr_arlen = dma_arlen[8-1:0];
-  assign hc_arlen = dma_arlen[NP*8-1:8];
+  assign dh_arlen = dma_arlen[NP*8-1:8];
   assign m_axi_ddr_arsize = dma_arsize[3-1:0];
-  assign hc_arsize = dma_arsize[NP*3-1:3];
+  assign dh_arsize = dma_arsize[NP*3-1:3];
   assign m_axi_ddr_arburst = dma_arburst[2-1:0];
-  assign hc_arburst = dma_arburst[NP*2-1:2];
+  assign dh_arburst = dma_arburst[NP*2-1:2];
   assign m_axi_ddr_arlock = dma_arlock[0];
-  assign hc_arlock = dma_arlock[NP-1:1];
+  assign dh_arlock = dma_arlock[NP-1:1];
   assign m_axi_ddr_arcache = dma_arcache[4-1:0];
-  assign hc_arcache = dma_arcache[NP*4-1:4];
+  assign dh_arcache = dma_arcache[NP*4-1:4];
   assign m_axi_ddr_arprot = dma_arprot[3-1:0];
-  assign hc_arprot = dma_arprot[NP*3-1:3];
+  assign dh_arprot = dma_arprot[NP*3-1:3];
   assign m_axi_ddr_arvalid = dma_arvalid[0];
-  assign hc_arvalid = dma_arvalid[NP-1:1];
+  assign dh_arvalid = dma_arvalid[NP-1:1];
   assign m_axi_ddr_rready = dma_rready[0];
-  assign hc_rready = dma_rready[NP-1:1];
+  assign dh_rready = dma_rready[NP-1:1];
   assign dma_awready = {hc_awready, m_axi_ddr_awready};
   assign dma_wready = {hc_wready, m_axi_ddr_wready};
   assign dma_bid = {hc_bid, m_axi_ddr_bid};
   assign dma_bresp = {hc_bresp, m_axi_ddr_bresp};
   assign dma_bvalid = {hc_bvalid, m_axi_ddr_bvalid};
-  assign dma_arready = {hc_arready, m_axi_ddr_arready};
+  assign dma_arready = {dh_arready, m_axi_ddr_arready};
   assign dma_rid = {hc_rid, m_axi_ddr_rid};
   assign dma_rdata = {hc_rdata, m_axi_ddr_rdata};
   assign dma_rresp = {hc_rresp, m_axi_ddr_rresp};
   assign dma_rlast = {hc_rlast, m_axi_ddr_rlast};
-  assign dma_rvalid = {hc_rvalid, m_axi_ddr_rvalid};
+  assign dma_rvalid = {dh_rvalid, m_axi_ddr_rvalid};
+
+  // HBM read mux (plan 5.4): AR and R of HBM ports 0..KV_PORTS-1 belong to the KV read unit
+  // while kv_own (skipopu_kvx switches it only while the DMA and the unit are idle), else to the
+  // DMA; R data, ID, response and last go to both, valid/ready are gated. The KV unit's R beats
+  // count in the DMA's BYTES_RD of their port (kv_rd_beat). AW/W/B stay with the DMA.
+  logic [NUM_HBM*ID_W-1:0]   dh_arid;
+  logic [NUM_HBM*ADDR_W-1:0] dh_araddr;
+  logic [NUM_HBM*8-1:0]      dh_arlen;
+  logic [NUM_HBM*3-1:0]      dh_arsize;
+  logic [NUM_HBM*2-1:0]      dh_arburst;
+  logic [NUM_HBM-1:0]        dh_arlock;
+  logic [NUM_HBM*4-1:0]      dh_arcache;
+  logic [NUM_HBM*3-1:0]      dh_arprot;
+  logic [NUM_HBM-1:0]        dh_arvalid, dh_arready, dh_rvalid, dh_rready;
+  logic [NP-1:0]             kv_rd_beat;
+
+  assign kv_rd_beat[0] = 1'b0;
+  for (genvar i = 0; i < NUM_HBM; i++) begin : g_kv_mux
+    if (i < KV_PORTS) begin : g_kv
+      assign hc_arid[i*ID_W +: ID_W]       = kv_own ? kv_arid[i*ID_W +: ID_W] :
+                                                      dh_arid[i*ID_W +: ID_W];
+      assign hc_araddr[i*ADDR_W +: ADDR_W] = kv_own ? kv_araddr[i*ADDR_W +: ADDR_W] :
+                                                      dh_araddr[i*ADDR_W +: ADDR_W];
+      assign hc_arlen[i*8 +: 8]     = kv_own ? kv_arlen[i*8 +: 8] : dh_arlen[i*8 +: 8];
+      assign hc_arsize[i*3 +: 3]    = kv_own ? kv_arsize[i*3 +: 3] : dh_arsize[i*3 +: 3];
+      assign hc_arburst[i*2 +: 2]   = kv_own ? kv_arburst[i*2 +: 2] : dh_arburst[i*2 +: 2];
+      assign hc_arlock[i]           = kv_own ? kv_arlock[i] : dh_arlock[i];
+      assign hc_arcache[i*4 +: 4]   = kv_own ? kv_arcache[i*4 +: 4] : dh_arcache[i*4 +: 4];
+      assign hc_arprot[i*3 +: 3]    = kv_own ? kv_arprot[i*3 +: 3] : dh_arprot[i*3 +: 3];
+      assign hc_arvalid[i]          = kv_own ? kv_arvalid[i] : dh_arvalid[i];
+      assign hc_rready[i]           = kv_own ? kv_rready[i] : dh_rready[i];
+      assign dh_arready[i]          = !kv_own && hc_arready[i];
+      assign dh_rvalid[i]           = !kv_own && hc_rvalid[i];
+      assign kv_arready[i]          = kv_own && hc_arready[i];
+      assign kv_rvalid[i]           = kv_own && hc_rvalid[i];
+      assign kv_rd_beat[i + 1]      = kv_own && hc_rvalid[i] && hc_rready[i];
+    end else begin : g_dma
+      assign hc_arid[i*ID_W +: ID_W]       = dh_arid[i*ID_W +: ID_W];
+      assign hc_araddr[i*ADDR_W +: ADDR_W] = dh_araddr[i*ADDR_W +: ADDR_W];
+      assign hc_arlen[i*8 +: 8]     = dh_arlen[i*8 +: 8];
+      assign hc_arsize[i*3 +: 3]    = dh_arsize[i*3 +: 3];
+      assign hc_arburst[i*2 +: 2]   = dh_arburst[i*2 +: 2];
+      assign hc_arlock[i]           = dh_arlock[i];
+      assign hc_arcache[i*4 +: 4]   = dh_arcache[i*4 +: 4];
+      assign hc_arprot[i*3 +: 3]    = dh_arprot[i*3 +: 3];
+      assign hc_arvalid[i]          = dh_arvalid[i];
+      assign hc_rready[i]           = dh_rready[i];
+      assign dh_arready[i]          = hc_arready[i];
+      assign dh_rvalid[i]           = hc_rvalid[i];
+      assign kv_rd_beat[i + 1]      = 1'b0;
+    end
+  end
+  assign kv_rid   = hc_rid[KV_PORTS*ID_W-1:0];
+  assign kv_rdata = hc_rdata[KV_PORTS*DATA_W-1:0];
+  assign kv_rresp = hc_rresp[KV_PORTS*2-1:0];
+  assign kv_rlast = hc_rlast[KV_PORTS-1:0];
 
   // Core-side HBM ports (clk_i, DATA_W), packed per port like m_axi_hbm_*
   logic [NUM_HBM*ID_W-1:0] hc_awid;
@@ -1060,6 +1160,7 @@ module skipopu_top
     .gb_re_o       (dma_gb_re),
     .gb_raddr_o    (dma_gb_raddr),
     .gb_rdata_i    (gb_rdata_a),
+    .ext_rd_beat_i (kv_rd_beat),
     .rd_bytes_o    (rd_bytes),
     .wr_bytes_o    (wr_bytes),
     .m_axi_awid    (dma_awid),

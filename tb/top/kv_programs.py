@@ -279,7 +279,8 @@ class KvGenerator:
         st.cnt_route = True
 
     def decode_step(self, st: _Prog, t_n: int | None = None, mode: str | None = None,
-                    fault: str | None = None) -> dict:
+                    fault: str | None = None, att_p: float = 0.75,
+                    skip: float | None = None) -> dict:
         """A synthetic KV cache of T preceding tokens built by KVSTs (one per layer, random
         write masks: reuse, or PartialSkip all ones), then the KVLDs of one decode step
         (layers 0..L-1, attend random static or dyn), each followed by an optional KVST.put of
@@ -288,7 +289,7 @@ class KvGenerator:
         kt = cfg.KV_TOKENS
         t_n = t_n or rng.choice([1, kt - 1] + [rng.randint(1, min(kt - 1, 24))] * 4)
         mode = mode or rng.choice(["reuse", "reuse", "partial"])
-        skip = rng.choice([0.1, 0.3, 0.6])
+        skip = skip or rng.choice([0.1, 0.3, 0.6])
         w = np.ones((kv.layers, t_n), dtype=bool)
         if mode == "reuse":
             for l in range(1, kv.layers):
@@ -311,7 +312,7 @@ class KvGenerator:
                 k, bad = 0, list(range(1, kv.layers))  # a run's first KVLD not at layer 0
             layers = list(range(k)) + [rng.choice(bad)] + list(range(k + 1, kv.layers))
         for l in layers:
-            att = True if (fault == "kv_rd" and l == 0) else rng.random() < 0.75
+            att = True if (fault == "kv_rd" and l == 0) else rng.random() < att_p
             dyn = rng.random() < 0.35
             if dyn and (att or st.cnt_route):
                 self._set_cnt(st, att)
@@ -329,9 +330,23 @@ class KvGenerator:
                 self.kvrd(st, list(range(t_n + 1)))
         return info
 
-    def kvld_program(self, steps: int = 1, name: str = "kvld", **kw) -> Stimulus:
+    # (mapping interleaved, invariance buffer, attend probability) of the decode-step programs,
+    # in turn: the first attends at every layer (Case-1 layers, buffer reads guaranteed when
+    # entries are reused), the last skips some (buffer invalidation, Case 2 after a skip)
+    KVLD_VARIANTS = ((False, True, 1.0), (True, False, 0.75), (False, False, 0.75),
+                     (False, True, 0.75))
+
+    def kvld_program(self, steps: int = 1, name: str = "kvld", variant: int | None = None,
+                     **kw) -> Stimulus:
+        """KVCFG (L = 2..4; mapping and buffer from KVLD_VARIANTS[variant], else random), then
+        ``steps`` decode steps."""
         st = self._begin()
-        kv = self.kvcfg(st, layers=self.rng.randint(2, 4))
+        inter, buf, att_p = (None, None, 0.75) if variant is None else \
+            self.KVLD_VARIANTS[variant % len(self.KVLD_VARIANTS)]
+        self.kvcfg(st, layers=self.rng.randint(3 if buf else 2, 4), inter=inter, buf=buf)
+        if buf and not inter:                # mostly Case-1 layers with reused entries
+            kw = {"mode": "reuse", "att_p": att_p, "skip": self.rng.choice([0.3, 0.6]),
+                  "t_n": self.rng.randint(6, min(self.cfg.KV_TOKENS - 1, 24)), **kw}
         for _ in range(steps):
             self.decode_step(st, **kw)
             if self.rng.random() < 0.3:

@@ -7,7 +7,9 @@ KV_KEEP_WORDS, KV_ROUNDS exactly, KV_CYCLES and KVST_CYCLES against the instruct
 executed).
 
 Environment (tb/top/test_kv_programs.py): SKIPOPU_CFG, TOP_HBM_MODEL (ram|hbm), TOP_KV_PAUSES
-(1: random pauses on every channel), TOP_KV_PROGRAMS (programs per test), TOP_KV_BLOCKS.
+(1: random pauses on every channel), TOP_KV_PROGRAMS (programs per test), TOP_KV_BLOCKS (KVST
+program length), TOP_KV_STEPS (decode steps per KVLD program), TOP_KV_VARIANTS (decode-step
+variants to run, e.g. "0").
 """
 
 from __future__ import annotations
@@ -39,7 +41,8 @@ async def _setup(dut):
 
 async def check_kv_counters(tb: TB, stim) -> dict:
     """KV counters against the model's run (tb.expected): the word and round counts exactly,
-    the cycle counters 0 exactly when no such instruction executed, else within the run."""
+    the cycle counters 0 exactly when no such instruction executed, else at least one cycle per
+    instruction and below the run's cycles."""
     exp = tb.expected
     got = {k: await tb.csr_read(a) for k, a in (
         ("kv_cycles", CSR_KV_CYCLES), ("hbm_words", CSR_KV_HBM_WORDS),
@@ -54,8 +57,9 @@ async def check_kv_counters(tb: TB, stim) -> dict:
         if n == 0:
             assert got[k] == 0, f"{stim.name}: {k} {got[k]} without a {op.name}"
         else:
-            assert 3 * n <= got[k] < cycles, f"{stim.name}: {k} {got[k]} for {n} {op.name}s " \
-                                            f"in {cycles} cycles"
+            # at least the done cycle of each (a KV_SEQ ends in its first cycle)
+            assert n <= got[k] < cycles, f"{stim.name}: {k} {got[k]} for {n} {op.name}s " \
+                                        f"in {cycles} cycles"
     return got
 
 
@@ -82,14 +86,24 @@ async def test_kvld(dut):
     KVST.put of the current token, KVRD + STORE of the delivered entries (arrival order)."""
     tb, seed = await _setup(dut)
     gen = KvGenerator(tb.cfg, seed + 1000)
-    for i in range(_env("TOP_KV_PROGRAMS", "3")):
-        stim = gen.kvld_program(_env("TOP_KV_STEPS", "1"), name=f"kvld[{i}]")
+    total = dict.fromkeys(("hbm_words", "buf_words", "keep_words", "rounds"), 0)
+    # every variant once, more programs cycle through them; TOP_KV_VARIANTS picks some
+    nv = len(KvGenerator.KVLD_VARIANTS)
+    picked = os.environ.get("TOP_KV_VARIANTS")
+    variants = [int(v) for v in picked.split(",")] if picked else \
+        list(range(max(_env("TOP_KV_PROGRAMS", "3"), nv)))
+    for i in variants:
+        stim = gen.kvld_program(_env("TOP_KV_STEPS", "1"), name=f"kvld[{i}]", variant=i)
         r = await tb.run(stim)
         got = await check_kv_counters(tb, stim)
+        for k in total:
+            total[k] += got[k]
         tb.log.info("%s: %d insns (%d KVLD), %d cycles, KV_CYCLES %d, HBM words %d, buffer "
                     "words %d, keeps %d, rounds %d", stim.name, r["insns"],
                     sum(x.op == Op.KVLD for x in stim.prog), r["cycles"], got["kv_cycles"],
                     got["hbm_words"], got["buf_words"], got["keep_words"], got["rounds"])
+    # the programs reach the invariance buffer (keeps and buffer reads), not only HBM
+    assert all(v > 0 for v in total.values()), f"decode steps without coverage: {total}"
 
 
 @cocotb.test()

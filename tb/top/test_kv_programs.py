@@ -1,6 +1,7 @@
 """pytest entry of the core's KV instructions (tb/top/tb_kv.py): revision-6 builds of the core,
 the default configuration and a small one (NUM_HBM 2, DATA_W 128, KV_PORTS 2, KV_TOKENS 32) on
-Verilator, a short Icarus run; plus a model-only check of the stimulus generator."""
+Verilator, the timing-aware HBM model with pauses, a short Icarus run; plus a model-only check of
+the stimulus generator."""
 
 from __future__ import annotations
 
@@ -11,23 +12,16 @@ import pytest
 from model.core import CoreModel, SparseMem
 from model.isa import CoreConfig, Err, assemble
 from tb.top.kv_programs import KvGenerator
-from tb.top.test_top import run_top
+from tb.top.test_top import REV6, run_top
 
 MODULE = "top.tb_kv"
 
-KV_CONFIGS = {
-    "default": CoreConfig(ISA_REV=6),
-    "small": CoreConfig(NUM_HBM=2, DATA_W=128, GBUF_DEPTH=1024, MAX_BURST=4, RD_FIFO_DEPTH=8,
-                        WR_OUTSTANDING=2, MMAX=8, KV_PORTS=2, KV_TOKENS=32, ISA_REV=6),
-}
-
-
-# milestone 1: KVLD is not in the core yet (ILLEGAL_OP): KVST/KVRD programs and their faults
-M1_FILTER = r"test_kvst|test_kv_error/kind=(0|1)$"
+# the revision-6 cores of tb/top/test_top.py (the same builds): the default, and the narrow
+# one (NUM_HBM 2, DATA_W 128, KV_PORTS 2, KV_TOKENS 32, MAX_BURST 4)
+KV_CONFIGS = {"default": REV6["default"], "small": REV6["narrow"]}
 
 
 def run_kv(sim: str, cfg: str, seed: int, env: dict):
-    env = {"COCOTB_TEST_FILTER": M1_FILTER, **env}
     return run_top(sim, KV_CONFIGS[cfg], seed=seed, extra_env=env, module=MODULE)
 
 
@@ -60,7 +54,7 @@ def test_kv_generator_intent(cfg):
 
 @pytest.mark.parametrize("cfg", list(KV_CONFIGS))
 def test_kv_verilator(cfg):
-    """KVST/KVRD programs and their faults on the RAM models."""
+    """KVST/KVRD programs, decode steps and the four fault kinds on the RAM models."""
     run_kv("verilator", cfg, seed=1, env={"TOP_KV_PROGRAMS": "3"})
 
 
@@ -72,10 +66,10 @@ def test_kv_hbm_model():
 
 
 def test_kv_icarus():
-    """A short Icarus run: one KVST program and the KV_RANK fault."""
+    """A short Icarus run: one KVST program, one decode step, the KV-read SLVERR fault."""
     run_kv("icarus", "small", seed=3, env={
-        "TOP_KV_PROGRAMS": "1", "TOP_KV_BLOCKS": "6",
-        "COCOTB_TEST_FILTER": r"test_kvst|test_kv_error/kind=0$"})
+        "TOP_KV_PROGRAMS": "1", "TOP_KV_BLOCKS": "6", "TOP_KV_VARIANTS": "0",
+        "COCOTB_TEST_FILTER": r"test_kvst|test_kvld|test_kv_error/kind=3$"})
 
 
 @pytest.mark.slow
