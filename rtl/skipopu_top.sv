@@ -423,8 +423,8 @@ module skipopu_top
   // Revision 6 execution units: the sequencer's ax_valid goes to the unit of the opcode, the
   // units' done/err are combined (err is ErrNone unless done). KVST, KVLD and KVRD run in
   // skipopu_kvx; QK / SMNORM / SMFEAT / PV on the attention unit (skipopu_att, with the MATMUL
-  // engine, the DMA streams and the online-softmax engine); any other opcode reaching here ends
-  // one cycle after issue with ILLEGAL_OP (none does: the decoder accepts no other)
+  // engine, the DMA streams and the online-softmax engine); any other opcode reaching the
+  // handshake would end one cycle after issue with ILLEGAL_OP
   // ---------------------------------------------------------------------------------------------
   logic       kvx_sel, kvx_done, ill_pend_q;
   logic [7:0] kvx_err;
@@ -545,7 +545,7 @@ module skipopu_top
   );
   assign kv_perf = {kvst_cycles, kv_rounds, kv_keep_words, kv_buf_words, kv_hbm_words, kv_cycles};
 
-  // high bits of the tile indices beyond the KVSB shape
+  // tile indices above the KVSB's widths are always 0 (NT <= KV_TOKENS / NCOL, words < E)
   logic unused_rev6;
   assign unused_rev6 = ^{tile_nt[7:KvTnw], tile_word[7:KvWw]};
 
