@@ -12,7 +12,7 @@ ENV     := source scripts/env.sh &&
 RTL_PKG := rtl/skipopu_pkg.sv
 RTL     := $(RTL_PKG) $(filter-out $(RTL_PKG),$(sort $(wildcard rtl/*.sv)))
 
-.PHONY: all sim test test-long lint synth kv-bench bootstrap clean help
+.PHONY: all sim test test-long lint synth kv-bench results bootstrap clean help
 
 all: help
 
@@ -44,6 +44,10 @@ lint: bootstrap
 	  out=$$(iverilog -g2012 -o /dev/null $(RTL) 2>&1); rc=$$?; \
 	  left=$$(echo "$$out" | grep -v -E -f <(grep -v '^#' lint/icarus_waivers.txt | grep .) | grep .); \
 	  if [ $$rc -ne 0 ] || [ -n "$$left" ]; then echo "$$left"; exit 1; fi; echo "  clean"
+
+# docs/results.md: the ablation and bandwidth tables from the core (about 10 minutes)
+results: bootstrap
+	@$(ENV) python tools/results.py all $(RESULTS_ARGS)
 
 kv-bench: bootstrap
 	@mkdir -p sim_build

@@ -1,8 +1,17 @@
-"""`make sim`: build the core and run the skeleton job (demo program + random programs), every
-result checked against the model, then print the report.
+"""`make sim`: build the core and run the main job, every result checked against the model,
+then print the report.
 
-    python tb/run_sim.py [--seed N] [--sim verilator|icarus] [--waves] [--programs N]
-                         [--insns N] [--num-hbm N] [--data-w N] [--gbuf-depth N]
+Job `e2e` (default): a SkipGPT-Llama model generated from a seed, prefill of the prompt and
+decode of the generated tokens through the core (tb/e2e/tb_e2e.py): progress lines per layer
+and token, bit-exact checks against model/core.py after every step, float64 bounds, the report
+(cycles per token, HBM/DDR bytes, KV efficiency, skip ratios, KV storage saved, speed).
+Job `skeleton`: the demo program, random programs and the MATMUL/NPE benchmarks.
+
+    python tb/run_sim.py [--job e2e|skeleton] [--seed N] [--sim verilator|icarus] [--waves]
+        e2e:      [--preset tiny|default] [--layers N] [--prompt N] [--gen N]
+                  [--mode dense|partial|reuse|reuse-fused] [--mapping token|interleaved]
+                  [--buffer on|off] [--hbm-model hbm|ram] [--trace on|off]
+        skeleton: [--programs N] [--insns N] [--bench mm,npe] [--num-hbm N] [--data-w N] ...
 """
 
 from __future__ import annotations
@@ -17,12 +26,31 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from model.isa import CoreConfig  # noqa: E402
 from tb import simrun  # noqa: E402
+from tb.e2e.test_e2e import run_e2e  # noqa: E402
 from tb.top.test_top import run_top  # noqa: E402
+
+# --mode: the paper's Fig. 8 modes (reuse = KV reuse without the fused kernels)
+MODES = {"dense": ("dense", "unfused"), "partial": ("partial", "unfused"),
+         "reuse": ("reuse", "unfused"), "reuse-fused": ("reuse", "fused")}
 
 
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
-    ap.add_argument("--seed", type=int, default=1)
+    ap.add_argument("--job", choices=("e2e", "skeleton"), default="e2e")
+    ap.add_argument("--seed", type=int, default=1, help="model, prompt and stimulus seed")
+    ap.add_argument("--preset", choices=("tiny", "default"), default=None,
+                    help="model size (default: default on Verilator, tiny on Icarus)")
+    ap.add_argument("--layers", type=int, default=0, help="override the preset's layers")
+    ap.add_argument("--prompt", type=int, default=None, help="prompt tokens (default 16; 8 on "
+                    "Icarus)")
+    ap.add_argument("--gen", type=int, default=None, help="tokens generated (default 4; 2 on "
+                    "Icarus)")
+    ap.add_argument("--mode", choices=list(MODES), default="reuse-fused")
+    ap.add_argument("--mapping", choices=("token", "interleaved"), default="token")
+    ap.add_argument("--buffer", choices=("on", "off"), default="on",
+                    help="invariance buffer (forced off with the interleaved mapping)")
+    ap.add_argument("--trace", choices=("on", "off"), default="on",
+                    help="store and check every layer's output rows")
     ap.add_argument("--sim", default=None, help="verilator (default) or icarus; env SIM")
     ap.add_argument("--waves", action="store_true", help="dump waves; env WAVES=1")
     ap.add_argument("--programs", type=int, default=3, help="random programs after the demo")
@@ -39,11 +67,13 @@ def main() -> int:
     ap.add_argument("--max-burst", type=int, default=CoreConfig.MAX_BURST)
     ap.add_argument("--hbm-async", type=int, default=CoreConfig.HBM_ASYNC,
                     help="1: HBM ports on their own 2x clock behind the chunk FIFOs; 0: core clock")
-    ap.add_argument("--hbm-model", choices=("ram", "hbm"), default="ram",
+    ap.add_argument("--hbm-model", choices=("ram", "hbm"), default=None,
                     help="HBM port models: zero-latency RAMs or the timing-aware HBM2 model")
     a = ap.parse_args()
     sim = a.sim or simrun.default_sim()
     waves = a.waves or simrun.waves_enabled()
+    if a.job == "e2e":
+        return main_e2e(a, sim, waves)
     try:
         cfg = CoreConfig(NUM_HBM=a.num_hbm, DATA_W=a.data_w, GBUF_DEPTH=a.gbuf_depth,
                          MAX_BURST=a.max_burst, RD_FIFO_DEPTH=max(64, a.max_burst),
@@ -59,12 +89,67 @@ def main() -> int:
     try:
         run_top(sim, cfg, testcase="run_main", seed=a.seed, programs=a.programs,
                 insns=a.insns, waves=waves, run_name="make_sim",
-                extra_env={"SKIPOPU_REPORT": str(report), "TOP_HBM_MODEL": a.hbm_model,
+                extra_env={"SKIPOPU_REPORT": str(report), "TOP_HBM_MODEL": a.hbm_model or "ram",
                            "TOP_BENCH": a.bench or
                            ("mm" if sim == "icarus" else "mm,npe"),
                            "TOP_NPE_ELEMENTS": str(a.npe_elements or
                                                    (2048 if sim == "icarus" else 20480))})
     except AssertionError as e:
+        print(f"\n[sim] FAIL: {e}", file=sys.stderr)
+        return 1
+    print(report.read_text() if report.exists() else "[sim] no report written")
+    print(f"[sim] PASS in {time.perf_counter() - t0:.1f} s (build + run); report: {report}")
+    return 0
+
+
+def main_e2e(a, sim: str, waves: bool) -> int:
+    icarus = sim == "icarus"
+    try:
+        if icarus:          # Icarus simulates ~50x slower: the narrow core and a small model
+            cfg = CoreConfig(NUM_HBM=2, DATA_W=128, GBUF_DEPTH=1024, MAX_BURST=4,
+                             RD_FIFO_DEPTH=8, WR_OUTSTANDING=2, MMAX=16, ISA_REV=6,
+                             KV_TOKENS=32, SMAX_ROWS=64)
+        else:
+            cfg = CoreConfig(ISA_REV=6)
+    except ValueError as e:
+        print(f"make sim: {e}", file=sys.stderr)
+        return 2
+    mode, variant = MODES[a.mode]
+    args = {"preset": a.preset or ("tiny" if icarus else "default"),
+            "layers": a.layers or (2 if icarus and not a.preset else 0),
+            "prompt": a.prompt or (8 if icarus else 16), "gen": a.gen or (2 if icarus else 4),
+            "mode": mode, "variant": variant, "mapping": a.mapping,
+            "buffer": a.buffer == "on" and a.mapping == "token", "seed": a.seed,
+            "trace": a.trace == "on"}
+    # check the model/compile options before building (clear errors, no simulator needed)
+    from model.compiler import prompt_tokens
+    from model.generate import compile_images, prefill_program
+    from model.llama import LlamaConfig, make_model
+    try:
+        lcfg = getattr(LlamaConfig, args["preset"])(
+            seed=a.seed, **({"layers": args["layers"]} if args["layers"] else {}))
+        img = compile_images(make_model(lcfg), cfg, mode, a.mapping, args["buffer"], variant)
+        prefill_program(img, prompt_tokens(lcfg, args["prompt"], a.seed))
+        if args["gen"] < 1 or args["prompt"] + args["gen"] - 1 > min(cfg.KV_TOKENS - 1,
+                                                                     lcfg.max_seq):
+            raise ValueError(f"prompt + generated - 1 = {args['prompt'] + args['gen'] - 1} "
+                             f"tokens exceed the KV cache ({cfg.KV_TOKENS - 1}) or max_seq "
+                             f"({lcfg.max_seq}), or gen < 1")
+    except ValueError as e:
+        print(f"make sim: {e}", file=sys.stderr)
+        return 2
+    report = simrun.BUILD_ROOT / "report.txt"
+    report.parent.mkdir(parents=True, exist_ok=True)
+    report.unlink(missing_ok=True)
+    hbm = a.hbm_model or "hbm"
+    print(f"[sim] {sim}: skipopu_top ({cfg.params()}); job e2e {args}, HBM model {hbm}",
+          flush=True)
+    t0 = time.perf_counter()
+    try:
+        run_e2e(sim, cfg, args, seed=a.seed, waves=waves, run_name="make_sim",
+                extra_env={"SKIPOPU_REPORT": str(report), "TOP_HBM_MODEL": hbm, "SIM": sim})
+    except AssertionError as e:
+        print(report.read_text() if report.exists() else "", end="")
         print(f"\n[sim] FAIL: {e}", file=sys.stderr)
         return 1
     print(report.read_text() if report.exists() else "[sim] no report written")

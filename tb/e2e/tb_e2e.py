@@ -9,7 +9,8 @@ progress lines per layer and per token and a report (also written to SKIPOPU_REP
 
 Configuration: SKIPOPU_CFG (core, JSON of CoreConfig fields) and E2E_ARGS (JSON): preset
 (tiny|default), layers (override), prompt, gen, mode (reuse|partial|dense), mapping
-(token|interleaved), buffer (bool), seed (model and prompt), trace (bool).
+(token|interleaved), buffer (bool), variant (fused|unfused), seed (model and prompt), trace
+(bool).
 """
 
 from __future__ import annotations
@@ -40,7 +41,7 @@ KV_EXACT = ("hbm_words", "buf_words", "keep_words", "rounds")
 
 def e2e_args() -> dict:
     a = {"preset": "tiny", "layers": 0, "prompt": 8, "gen": 4, "mode": "reuse",
-         "mapping": "token", "buffer": True, "seed": 1, "trace": True}
+         "mapping": "token", "buffer": True, "seed": 1, "trace": True, "variant": "fused"}
     a.update(json.loads(os.environ.get("E2E_ARGS", "{}")))
     return a
 
@@ -175,7 +176,7 @@ def report(a, cfg, lcfg, img, gen, figs, fc, times) -> list[str]:
              f"{lcfg.heads}/{lcfg.kv_heads} heads, hd {lcfg.head_dim}, ffn {lcfg.ffn}, vocab "
              f"{lcfg.vocab}{f', {params / 1e6:.2f} M params' if params else ''}, seed "
              f"{a['seed']})",
-             f"mode {a['mode']}, {a['mapping']} mapping, invariance buffer "
+             f"mode {a['mode']} ({a['variant']}), {a['mapping']} mapping, invariance buffer "
              f"{'on' if a['buffer'] else 'off'}, HBM model {os.environ.get('TOP_HBM_MODEL', 'ram')}"
              f", {os.environ.get('SIM', 'verilator')}, core {cfg.DATA_W}-bit, "
              f"{cfg.NUM_HBM} HBM ports (KV on {kp})",
@@ -245,7 +246,7 @@ async def run_e2e(dut):
     preset = getattr(LlamaConfig, a["preset"])
     lcfg = preset(seed=a["seed"], **({"layers": a["layers"]} if a["layers"] else {}))
     weights = make_model(lcfg)
-    img = compile_images(weights, cfg, a["mode"], a["mapping"], a["buffer"])
+    img = compile_images(weights, cfg, a["mode"], a["mapping"], a["buffer"], a["variant"])
     prompt = prompt_tokens(lcfg, a["prompt"], a["seed"])
     run = Runner(tb, img, tb.log)
     run.load()
@@ -275,4 +276,11 @@ async def run_e2e(dut):
     if path:
         with open(path, "w") as fh:
             fh.write(text + "\n")
+    path = os.environ.get("SKIPOPU_REPORT_JSON")
+    if path:                       # the figures for tools/results.py
+        steps = [{k: v for k, v in f.items() if k != "model"} for f in figs]
+        with open(path, "w") as fh:
+            json.dump({"args": a, "core": cfg.params(), "steps": steps, "tokens": loop.gen.tokens,
+                       "float": {k: v for k, v in fc.items()}, "times": times,
+                       "pass": not bad}, fh, indent=1, default=str)
     assert not bad, "; ".join(bad)

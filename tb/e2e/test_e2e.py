@@ -1,0 +1,64 @@
+"""pytest entry of the end-to-end run (tb/e2e/tb_e2e.py): prefill + decode of a generated
+model through the core, every step bit-exact against model/core.py, bounded against float64."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from model.isa import CoreConfig
+from tb import simrun
+from tb.top.wrapper import generate
+
+MODULE = "e2e.tb_e2e"
+CORE = CoreConfig(ISA_REV=6)
+
+
+def run_e2e(sim: str = "verilator", cfg: CoreConfig = CORE, args: dict | None = None,
+            seed: int = 1, extra_env: dict | None = None, **kw):
+    wrapper = generate(cfg.NUM_HBM)
+    params = {k: v for k, v in cfg.params().items() if k != "NUM_HBM"}
+    env = {"SKIPOPU_CFG": json.dumps(cfg.params()), "E2E_ARGS": json.dumps(args or {})}
+    env.update(extra_env or {})
+    return simrun.run("skipopu_tb_top", simrun.all_rtl() + [wrapper], MODULE, sim=sim,
+                      parameters=params, seed=seed, extra_env=env, **kw)
+
+
+# (mode, mapping, buffer, seed): both modes on two seeds with the make sim mapping, plus the
+# interleaved mapping, the buffer off and the dense baseline
+CASES = [("reuse", "token", True, 1), ("reuse", "token", True, 2),
+         ("partial", "token", True, 1), ("partial", "token", True, 2),
+         ("reuse", "interleaved", False, 1), ("reuse", "token", False, 2),
+         ("dense", "token", True, 1)]
+
+
+@pytest.mark.parametrize("mode,mapping,buffer,seed", CASES)
+def test_e2e_tiny(mode, mapping, buffer, seed):
+    """Tiny preset, prompt 8, 4 tokens generated (prefill + 3 decode steps), layer trace on."""
+    run_e2e(args={"preset": "tiny", "prompt": 8, "gen": 4, "mode": mode, "mapping": mapping,
+                  "buffer": buffer, "seed": seed, "trace": True}, seed=seed)
+
+
+def test_e2e_unfused_hbm_model():
+    """The unfused baseline program on the timing-aware HBM model (pauses, random latency)."""
+    run_e2e(args={"preset": "tiny", "prompt": 6, "gen": 3, "mode": "reuse", "seed": 3,
+                  "variant": "unfused"}, seed=3, extra_env={"TOP_HBM_MODEL": "hbm"})
+
+
+@pytest.mark.slow
+def test_e2e_icarus():
+    """Icarus: the tiny model cut to 2 layers, prompt 8, 2 tokens, on the narrow core (= `make
+    sim SIM=icarus`; more than 10 minutes here, so behind -m slow: the regression's Icarus runs
+    of the revision-6 units are test_top_icarus, test_kv_programs and test_att)."""
+    cfg = CoreConfig(NUM_HBM=2, DATA_W=128, GBUF_DEPTH=1024, MAX_BURST=4, RD_FIFO_DEPTH=8,
+                     WR_OUTSTANDING=2, MMAX=16, ISA_REV=6, KV_TOKENS=32, SMAX_ROWS=64)
+    run_e2e("icarus", cfg, args={"preset": "tiny", "layers": 2, "prompt": 8, "gen": 2,
+                                 "seed": 1, "trace": True})
+
+
+@pytest.mark.slow
+def test_e2e_default_preset():
+    """The make sim run: default preset, prompt 16, 4 tokens, HBM model."""
+    run_e2e(args={"preset": "default", "prompt": 16, "gen": 4, "seed": 1, "trace": True},
+            extra_env={"TOP_HBM_MODEL": "hbm"})

@@ -1,0 +1,126 @@
+"""The tables of docs/results.md from the real core (the end-to-end run of tb/e2e/tb_e2e.py,
+every run bit-exact against model/core.py and bounded against float64 as in `make sim`).
+
+    python tools/results.py ablation   [--preset default] [--prompt 16] [--gen 4] [--seed 1]
+    python tools/results.py bandwidth  [--preset default] [--prompt 32] [--gen 8] [--seed 1]
+
+(`make results` runs both and prints the markdown.) Each configuration is one Verilator run
+with the timing-aware HBM model; the JSON figures land in sim_build/results/<name>.json.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from model.isa import CoreConfig  # noqa: E402
+from tb import simrun  # noqa: E402
+from tb.e2e.test_e2e import run_e2e  # noqa: E402
+
+OUT = simrun.BUILD_ROOT / "results"
+
+# paper Fig. 8: the dense baseline, PartialSkip, KV reuse, KV reuse with the fused kernels
+ABLATION = [("dense", "dense", "unfused", "token", True),
+            ("PartialSkip", "partial", "unfused", "token", True),
+            ("KV reuse", "reuse", "unfused", "token", True),
+            ("KV reuse + fused (OPT)", "reuse", "fused", "token", True)]
+# paper 5.4: KV read efficiency of the mappings, the invariance buffer and the modes
+BANDWIDTH = [("dense, interleaved", "dense", "interleaved", False),
+             ("KV reuse, interleaved", "reuse", "interleaved", False),
+             ("KV reuse, token-wise", "reuse", "token", False),
+             ("KV reuse, token-wise + invariance buffer", "reuse", "token", True),
+             ("PartialSkip, token-wise", "partial", "token", False)]
+
+
+def run(name: str, args: dict, seed: int) -> dict:
+    OUT.mkdir(parents=True, exist_ok=True)
+    path = OUT / f"{name}.json"
+    path.unlink(missing_ok=True)
+    t0 = time.perf_counter()
+    print(f"[results] {name}: {args}", flush=True)
+    run_e2e("verilator", CoreConfig(ISA_REV=6), args, seed=seed, run_name=f"results_{name}",
+            extra_env={"TOP_HBM_MODEL": "hbm", "SKIPOPU_REPORT_JSON": str(path)})
+    r = json.loads(path.read_text())
+    print(f"[results] {name}: done in {time.perf_counter() - t0:.0f} s", flush=True)
+    return r
+
+
+def _slug(s: str) -> str:
+    return "".join(c if c.isalnum() else "_" for c in s.lower()).strip("_")
+
+
+def ablation(a) -> list[str]:
+    rows = []
+    for label, mode, variant, mapping, buf in ABLATION:
+        r = run("ablation_" + _slug(label), {"preset": a.preset, "prompt": a.prompt,
+                                             "gen": a.gen, "mode": mode, "variant": variant,
+                                             "mapping": mapping, "buffer": buf, "seed": a.seed,
+                                             "trace": False}, a.seed)
+        rows.append((label, r))
+    base = rows[0][1]
+
+    def per(r, phase):
+        st = r["steps"][:1] if phase == "prefill" else r["steps"][1:]
+        toks = sum(s["m"] for s in st)
+        return (sum(s["cycles"] for s in st) / toks,
+                sum(s["att_cycles"] + s["kv_cycles"] + s["kvst_cycles"] for s in st) / toks)
+    out = [f"| mode | prefill cycles/token | attention share | decode cycles/token | attention "
+           f"share | speed-up vs dense (prefill / decode) | KV storage saved |",
+           "|---|---|---|---|---|---|---|"]
+    bp, bd = per(base, "prefill")[0], per(base, "decode")[0]
+    for label, r in rows:
+        (pc, pa), (dc, da) = per(r, "prefill"), per(r, "decode")
+        out.append(f"| {label} | {pc:.0f} | {pa / pc:.1%} | {dc:.0f} | {da / dc:.1%} | "
+                   f"{bp / pc:.2f}x / {bd / dc:.2f}x | {r['float']['storage']['saved']:.1%} |")
+    return out
+
+
+def bandwidth(a) -> list[str]:
+    out = ["| configuration | KV words from HBM | from the buffer | KVLD cycles | physical "
+           "efficiency | aggregate efficiency | decode cycles/token |",
+           "|---|---|---|---|---|---|---|"]
+    for label, mode, mapping, buf in BANDWIDTH:
+        r = run("bandwidth_" + _slug(label), {"preset": a.preset, "prompt": a.prompt,
+                                              "gen": a.gen, "mode": mode, "variant": "fused",
+                                              "mapping": mapping, "buffer": buf,
+                                              "seed": a.seed, "trace": False}, a.seed)
+        dec = r["steps"][1:]
+        kp = r["core"]["KV_PORTS"]
+        hw = sum(s["hbm_words"] for s in dec)
+        bw = sum(s["buf_words"] for s in dec)
+        kc = sum(s["kv_cycles"] for s in dec)
+        cyc = sum(s["cycles"] for s in dec) / max(len(dec), 1)
+        out.append(f"| {label} | {hw} | {bw} | {kc} | {hw / max(kc * kp, 1):.1%} | "
+                   f"{(hw + bw) / max(kc * kp, 1):.1%} | {cyc:.0f} |")
+    return out
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__,
+                                 formatter_class=argparse.RawTextHelpFormatter)
+    ap.add_argument("table", choices=("ablation", "bandwidth", "all"))
+    ap.add_argument("--preset", default="default")
+    ap.add_argument("--prompt", type=int, default=None)
+    ap.add_argument("--gen", type=int, default=None)
+    ap.add_argument("--seed", type=int, default=1)
+    a = ap.parse_args()
+    tables = ["ablation", "bandwidth"] if a.table == "all" else [a.table]
+    for t in tables:
+        b = argparse.Namespace(**vars(a))
+        b.prompt = a.prompt or (16 if t == "ablation" else 32)
+        b.gen = a.gen or (4 if t == "ablation" else 8)
+        lines = (ablation if t == "ablation" else bandwidth)(b)
+        print(f"\n{t} (preset {b.preset}, prompt {b.prompt}, {b.gen} generated, seed {b.seed}; "
+              f"`python tools/results.py {t} --preset {b.preset} --prompt {b.prompt} --gen "
+              f"{b.gen} --seed {b.seed}`):\n")
+        print("\n".join(lines), flush=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
