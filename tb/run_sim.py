@@ -26,7 +26,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from model.isa import CoreConfig  # noqa: E402
 from tb import simrun  # noqa: E402
-from tb.e2e.test_e2e import run_e2e  # noqa: E402
+from tb.e2e.test_e2e import CORE, NARROW, run_e2e  # noqa: E402
 from tb.top.test_top import run_top  # noqa: E402
 
 # --mode: the paper's Fig. 8 modes (reuse = KV reuse without the fused kernels)
@@ -104,16 +104,7 @@ def main() -> int:
 
 def main_e2e(a, sim: str, waves: bool) -> int:
     icarus = sim == "icarus"
-    try:
-        if icarus:          # Icarus simulates ~50x slower: the narrow core and a small model
-            cfg = CoreConfig(NUM_HBM=2, DATA_W=128, GBUF_DEPTH=1024, MAX_BURST=4,
-                             RD_FIFO_DEPTH=8, WR_OUTSTANDING=2, MMAX=16, ISA_REV=6,
-                             KV_TOKENS=32, SMAX_ROWS=64)
-        else:
-            cfg = CoreConfig(ISA_REV=6)
-    except ValueError as e:
-        print(f"make sim: {e}", file=sys.stderr)
-        return 2
+    cfg = NARROW if icarus else CORE    # Icarus simulates ~50x slower: narrow core, small model
     mode, variant = MODES[a.mode]
     args = {"preset": a.preset or ("tiny" if icarus else "default"),
             "layers": a.layers or (2 if icarus and not a.preset else 0),

@@ -18,9 +18,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from model.isa import CoreConfig  # noqa: E402
 from tb import simrun  # noqa: E402
-from tb.e2e.test_e2e import run_e2e  # noqa: E402
+from tb.e2e.test_e2e import CORE, run_e2e  # noqa: E402
 
 OUT = simrun.BUILD_ROOT / "results"
 
@@ -43,7 +42,7 @@ def run(name: str, args: dict, seed: int) -> dict:
     path.unlink(missing_ok=True)
     t0 = time.perf_counter()
     print(f"[results] {name}: {args}", flush=True)
-    run_e2e("verilator", CoreConfig(ISA_REV=6), args, seed=seed, run_name=f"results_{name}",
+    run_e2e("verilator", CORE, args, seed=seed, run_name=f"results_{name}",
             extra_env={"TOP_HBM_MODEL": "hbm", "SKIPOPU_REPORT_JSON": str(path)})
     r = json.loads(path.read_text())
     print(f"[results] {name}: done in {time.perf_counter() - t0:.0f} s", flush=True)

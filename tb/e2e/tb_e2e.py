@@ -28,10 +28,8 @@ from model.evaluate import float_check, problems
 from model.generate import PROG_BASE, GenLoop, compile_images
 from model.isa import Err, Op
 from model.llama import LlamaConfig, make_model
-from top.tb_top import (CSR_CTRL, CSR_CYCLES_LO, CSR_ERR_CODE, CSR_ERR_PC, CSR_INSN_COUNT,
-                        CSR_IRQ_EN, CSR_IRQ_STATUS, CSR_MM_CYCLES, CSR_NPE_CYCLES,
-                        CSR_PE_CYCLES, CSR_PROG_HI, CSR_PROG_LEN, CSR_PROG_LO, CSR_STATUS, TB,
-                        config_from_env)
+from top.tb_top import (CSR_INSN_COUNT, CSR_IRQ_STATUS, CSR_MM_CYCLES, CSR_NPE_CYCLES,
+                        CSR_PE_CYCLES, TB, config_from_env)
 
 # revision-6 counters (docs/csr.md)
 CSR_KV = {"kv_cycles": 0x05C, "hbm_words": 0x060, "buf_words": 0x064, "keep_words": 0x068,
@@ -71,7 +69,7 @@ class Runner:
                 (insn.f1 | insn.f2 << 32) in addrs]
 
     async def run(self, prog, label: str) -> dict:
-        tb, cfg = self.tb, self.tb.cfg
+        tb = self.tb
         image = prog.image()
         for mem in (tb.ddr, tb.model_mems[0]):
             mem.write(PROG_BASE, image)
@@ -83,14 +81,9 @@ class Runner:
         if exp.err != Err.NONE:
             raise AssertionError(f"{label}: the model stops with {exp.err.name} at pc "
                                  f"{exp.err_pc} (compiler bug)")
-        await tb.csr_write(CSR_PROG_LO, PROG_BASE & 0xFFFFFFFF)
-        await tb.csr_write(CSR_PROG_HI, PROG_BASE >> 32)
-        await tb.csr_write(CSR_PROG_LEN, len(prog.insns))
-        await tb.csr_write(CSR_IRQ_EN, 3)
         starts = self._layer_starts(prog)
         layers = len(starts)
-        t0 = time.perf_counter()
-        await tb.csr_write(CSR_CTRL, 1)
+        t0 = await tb.start(PROG_BASE, len(prog.insns))
         limit = 200_000 + 40 * sum(i.len for i in prog.insns) * max(1, prog.m)
         waited, poll, shown = 0, 256, 0
         while not tb.dut.irq_o.value:
@@ -108,21 +101,12 @@ class Runner:
                 raise AssertionError(f"{label}: core did not finish within {limit} cycles "
                                      f"({n} of {len(prog.insns)} instructions retired)")
         self.rtl_s += time.perf_counter() - t0
-        fig = {"cycles": await tb.csr_read64(CSR_CYCLES_LO),
-               "status": await tb.csr_read(CSR_STATUS),
-               "err": await tb.csr_read(CSR_ERR_CODE),
-               "err_pc": await tb.csr_read(CSR_ERR_PC),
-               "retired": await tb.csr_read(CSR_INSN_COUNT),
-               "pe_cycles": await tb.csr_read(CSR_PE_CYCLES),
-               "mm_cycles": await tb.csr_read(CSR_MM_CYCLES),
-               "npe_cycles": await tb.csr_read(CSR_NPE_CYCLES),
-               "insns": len(prog.insns), "m": prog.m}
-        rd, wr = [], []
-        for p in range(cfg.NUM_HBM + 1):
-            r, w = await tb.port_bytes(p)
-            rd.append(r)
-            wr.append(w)
-        fig["rd"], fig["wr"] = rd, wr
+        fig = await tb.read_run()
+        fig.update({"pe_cycles": await tb.csr_read(CSR_PE_CYCLES),
+                    "mm_cycles": await tb.csr_read(CSR_MM_CYCLES),
+                    "npe_cycles": await tb.csr_read(CSR_NPE_CYCLES),
+                    "insns": len(prog.insns), "m": prog.m})
+        rd, wr = fig["rd"], fig["wr"]
         for k, a in CSR_KV.items():
             fig[k] = await tb.csr_read(a)
         irq = await tb.csr_read(CSR_IRQ_STATUS)

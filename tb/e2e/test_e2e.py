@@ -4,15 +4,19 @@ model through the core, every step bit-exact against model/core.py, bounded agai
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 
 import pytest
 
 from model.isa import CoreConfig
 from tb import simrun
+from tb.top.test_top import REV6
 from tb.top.wrapper import generate
 
 MODULE = "e2e.tb_e2e"
-CORE = CoreConfig(ISA_REV=6)
+CORE = REV6["default"]
+# the narrow revision-6 core with room for 8 prompt rows of n_rep 2 (Mg = 16 <= MMAX): Icarus
+NARROW = replace(REV6["narrow"], MMAX=16)
 
 
 def run_e2e(sim: str = "verilator", cfg: CoreConfig = CORE, args: dict | None = None,
@@ -51,9 +55,7 @@ def test_e2e_icarus():
     """Icarus: the tiny model cut to 2 layers, prompt 8, 2 tokens, on the narrow core (= `make
     sim SIM=icarus`; more than 10 minutes here, so behind -m slow: the regression's Icarus runs
     of the revision-6 units are test_top_icarus, test_kv_programs and test_att)."""
-    cfg = CoreConfig(NUM_HBM=2, DATA_W=128, GBUF_DEPTH=1024, MAX_BURST=4, RD_FIFO_DEPTH=8,
-                     WR_OUTSTANDING=2, MMAX=16, ISA_REV=6, KV_TOKENS=32, SMAX_ROWS=64)
-    run_e2e("icarus", cfg, args={"preset": "tiny", "layers": 2, "prompt": 8, "gen": 2,
+    run_e2e("icarus", NARROW, args={"preset": "tiny", "layers": 2, "prompt": 8, "gen": 2,
                                  "seed": 1, "trace": True})
 
 

@@ -198,6 +198,30 @@ class TB:
         return rd_hi << 32 | rd_lo, wr_hi << 32 | wr_lo
 
     # -- running programs ----------------------------------------------------------------------
+    async def start(self, prog_base: int, prog_len: int) -> float:
+        """Program registers, both interrupts enabled, start; returns the start wall time."""
+        await self.csr_write(CSR_PROG_LO, prog_base & 0xFFFFFFFF)
+        await self.csr_write(CSR_PROG_HI, prog_base >> 32)
+        await self.csr_write(CSR_PROG_LEN, prog_len)
+        await self.csr_write(CSR_IRQ_EN, 3)
+        t0 = time.perf_counter()
+        await self.csr_write(CSR_CTRL, 1)
+        return t0
+
+    async def read_run(self) -> dict:
+        """The CSRs of the finished run: STATUS, error code and pc, retired, cycles, bytes read
+        and written per port (DDR first)."""
+        fig = {"status": await self.csr_read(CSR_STATUS),
+               "err": await self.csr_read(CSR_ERR_CODE),
+               "err_pc": await self.csr_read(CSR_ERR_PC),
+               "retired": await self.csr_read(CSR_INSN_COUNT),
+               "cycles": await self.csr_read64(CSR_CYCLES_LO), "rd": [], "wr": []}
+        for p in range(self.cfg.NUM_HBM + 1):
+            r, w = await self.port_bytes(p)
+            fig["rd"].append(r)
+            fig["wr"].append(w)
+        return fig
+
     def load_images(self, stim: Stimulus, mems: dict[int, SparseMem]):
         for port, addr, data in stim.init:
             self.ports[port].write(addr, data)
@@ -222,7 +246,6 @@ class TB:
 
     async def run(self, stim: Stimulus, progress: bool = False) -> dict:
         """Run one program and check it against the model. Returns the measured figures."""
-        cfg = self.cfg
         mems = self.model_mems
         self.load_images(stim, mems)
         self.model.errors = list(stim.errors)
@@ -233,12 +256,7 @@ class TB:
                 f"generator bug: {stim.name} program makes the model report {expected.err!r}"
         self.set_errors(stim.errors)
 
-        await self.csr_write(CSR_PROG_LO, stim.prog_base & 0xFFFFFFFF)
-        await self.csr_write(CSR_PROG_HI, stim.prog_base >> 32)
-        await self.csr_write(CSR_PROG_LEN, stim.prog_len)
-        await self.csr_write(CSR_IRQ_EN, 3)
-        t0 = time.perf_counter()
-        await self.csr_write(CSR_CTRL, 1)
+        t0 = await self.start(stim.prog_base, stim.prog_len)
 
         limit = self.timeout_cycles(stim)
         waited, poll = 0, 64
@@ -258,16 +276,9 @@ class TB:
                     f"{stim.name}: core did not finish within {limit} cycles (STATUS=0x{status:x},"
                     f" {n} instructions retired, model retires {expected.retired})")
         wall = time.perf_counter() - t0
-        status = await self.csr_read(CSR_STATUS)
-        err = await self.csr_read(CSR_ERR_CODE)
-        err_pc = await self.csr_read(CSR_ERR_PC)
-        retired = await self.csr_read(CSR_INSN_COUNT)
-        cycles = await self.csr_read64(CSR_CYCLES_LO)
-        bytes_rd, bytes_wr = [], []
-        for p in range(cfg.NUM_HBM + 1):
-            r, w = await self.port_bytes(p)
-            bytes_rd.append(r)
-            bytes_wr.append(w)
+        fig = await self.read_run()
+        status, err, err_pc, retired, cycles, bytes_rd, bytes_wr = (
+            fig[k] for k in ("status", "err", "err_pc", "retired", "cycles", "rd", "wr"))
 
         # scoreboard
         where = f"{stim.name} (prog base 0x{stim.prog_base:x}, {len(stim.prog)} insns)"
