@@ -1,6 +1,6 @@
 """SkipOPU host compiler for the whole SkipGPT-Llama model: prefill and decode with attention,
 KV reuse / PartialSkip / dense, the final RMSNorm, the LM head and greedy selection on the core
-(ISA revision 6, docs/isa.md; plan in docs/attention-plan.md; decisions in docs/compiler.md).
+(docs/isa.md; decisions in docs/compiler.md).
 
 The host keeps the memory images (weights on HBM, metadata on DDR, the KV cache region in each
 KV port's pseudo-channel) and emits **one program per step** (paper 4.1: the host runs the
@@ -8,7 +8,7 @@ compiler): the prefill program for the prompt, then one decode-step program per 
 token, built from what the host read back after the previous step (the token id and the
 attention masks, which give the KV history words).
 
-    img = compile_images(weights, CoreConfig(ISA_REV=6), mode="reuse")
+    img = compile_images(weights, CoreConfig(), mode="reuse")
     gen = run_generate(img, prompt, steps=4)          # on model/core.py
     gen.tokens, gen.steps[i].hidden, gen.steps[i].masks_attn, ...
 
@@ -26,10 +26,9 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from model import npe as N
-from model.compiler import (DATA_ALIGN, HBM_PC_BYTES, PAIR_ATTN, PAIR_MLP, PROG_BASE, Tensor,
-                            _align, _bits16, _static_check, f32bits, interleave_columns,
-                            pack_fp16_weight, pack_int4_weight, router_bias_word,
-                            router_weight)
+from model.layout import (DATA_ALIGN, HBM_PC_BYTES, PAIR_ATTN, PAIR_MLP, PROG_BASE, Tensor,
+                          align, bits16, f32bits, interleave_columns, pack_fp16_weight,
+                          pack_int4_weight, router_bias_word, router_weight, static_check)
 from model.core import CoreModel, SparseMem
 from model.isa import CoreConfig, Err, Insn, assemble
 from model.llama import LlamaConfig, LlamaWeights, QWeight
@@ -119,11 +118,9 @@ def _qscale(w: QWeight, hd: int) -> np.ndarray:
 def compile_images(weights: LlamaWeights, core: CoreConfig | None = None, mode: str = "reuse",
                    mapping: str = "token", buffer: bool = True,
                    variant: str = "fused") -> ModelImage:
-    core = core or CoreConfig(ISA_REV=6)
+    core = core or CoreConfig()
     cfg = weights.cfg
     problems = []
-    if core.ISA_REV < 6:
-        problems.append("the attention program needs CoreConfig(ISA_REV=6)")
     if mode not in MODES:
         problems.append(f"mode {mode!r} is not one of {MODES}")
     if variant not in VARIANTS:
@@ -150,16 +147,16 @@ def compile_images(weights: LlamaWeights, core: CoreConfig | None = None, mode: 
         raise ValueError("cannot compile: " + "; ".join(problems))
     hd = cfg.head_dim
     ddr: list[tuple[str, bytes]] = [
-        ("embedding", _bits16(weights.embedding).astype("<u2").tobytes()),
+        ("embedding", bits16(weights.embedding).astype("<u2").tobytes()),
         ("rope", N.rot_table(np.arange(cfg.max_seq), hd, cfg.rope_base)
          .astype("<u2").tobytes()),
-        ("final_norm", _bits16(weights.final_norm).astype("<u2").tobytes())]
+        ("final_norm", bits16(weights.final_norm).astype("<u2").tobytes())]
     hbm: list[tuple[str, bytes]] = []
     for l, lw in enumerate(weights.layers):
         p = f"layers.{l}."
         ddr.append((p + "router", pack_fp16_weight(router_weight(lw, nc), kd, nc)))
         params = np.concatenate([router_bias_word(lw, nc), lw.attn_norm, lw.mlp_norm])
-        ddr.append((p + "params", _bits16(params).astype("<u2").tobytes()))
+        ddr.append((p + "params", bits16(params).astype("<u2").tobytes()))
         qs = QWeight(lw.wq.q, _qscale(lw.wq, hd))
         mats = {"wqkv": _concat_q([qs, lw.wk, lw.wv]), "wkv": _concat_q([lw.wk, lw.wv]),
                 "wq": _concat_q([qs]), "wo": _concat_q([lw.wo])}
@@ -171,16 +168,16 @@ def compile_images(weights: LlamaWeights, core: CoreConfig | None = None, mode: 
         for name in use + ("wo", "gate_up", "down"):
             q, s, _ = mats[name]
             hbm.append((p + name, pack_int4_weight(q, kd, nc)))
-            ddr.append((p + name + ".scale", _bits16(s).astype("<u2").tobytes()))
+            ddr.append((p + name + ".scale", bits16(s).astype("<u2").tobytes()))
     lq, ls, _ = _concat_q([weights.lm_head])
     hbm.append(("lm_head", pack_int4_weight(lq, kd, nc)))
-    ddr.append(("lm_head.scale", _bits16(ls).astype("<u2").tobytes()))
+    ddr.append(("lm_head.scale", bits16(ls).astype("<u2").tobytes()))
 
     # program area, then DDR data, 4 KB aligned; per-step areas after the tensors
     max_prog = 16 + cfg.layers * (40 + (8 + 4 * cfg.kv_heads if variant == "unfused" else 0))
     bb = core.beat_bytes
     tensors: dict[str, Tensor] = {}
-    a = _align(PROG_BASE + max_prog * 16, DATA_ALIGN)
+    a = align(PROG_BASE + max_prog * 16, DATA_ALIGN)
     mmax = min(core.DATA_W, core.KV_TOKENS, core.NPE_ROWS, core.MMAX)
     nt = -(-core.KV_TOKENS // nc)
     step_areas = [("step.x", mmax * (cfg.d // lanes) * bb), ("step.hist", cfg.layers * bb),
@@ -190,16 +187,16 @@ def compile_images(weights: LlamaWeights, core: CoreConfig | None = None, mode: 
                   ("out.trace", cfg.layers * mmax * cfg.d * 2)]
     for name, data in ddr:
         tensors[name] = Tensor(0, a, len(data))
-        a = _align(a + len(data), bb)
+        a = align(a + len(data), bb)
     for name, n in step_areas:
-        a = _align(a, DATA_ALIGN if name == "scores" else bb)
+        a = align(a, DATA_ALIGN if name == "scores" else bb)
         tensors[name] = Tensor(0, a, n)
         a += n
     nxt = {p: (p - 1) * HBM_PC_BYTES for p in range(1, core.NUM_HBM + 1)}
     for i, (name, data) in enumerate(hbm):
         port = 1 + i % core.NUM_HBM                      # matrix-wise round robin
         tensors[name] = Tensor(port, nxt[port], len(data))
-        nxt[port] = _align(nxt[port] + len(data), DATA_ALIGN)
+        nxt[port] = align(nxt[port] + len(data), DATA_ALIGN)
     kv_off = max(nxt[p] - (p - 1) * HBM_PC_BYTES for p in nxt)
     kv_bytes = cfg.layers * core.KV_TOKENS * e * bb // core.KV_PORTS
     if kv_off + kv_bytes > HBM_PC_BYTES:
@@ -367,7 +364,7 @@ def _program(img: ModelImage, m: int, pos0: int, x_addr: int, hist_addr: int | N
              Insn.end()]
     if len(prog) > img.max_prog:
         raise AssertionError(f"program of {len(prog)} instructions > {img.max_prog} reserved")
-    _static_check(prog, core)
+    static_check(prog, core)
     return prog, gb
 
 
@@ -394,7 +391,7 @@ def prefill_program(img: ModelImage, prompt, trace: bool = False) -> Program:
     m = toks.size
     _check_step(img, m, 0)
     x = img.tensors["step.x"].addr
-    data = [(x, _bits16(img.weights.embedding[toks]).astype("<u2").tobytes())]
+    data = [(x, bits16(img.weights.embedding[toks]).astype("<u2").tobytes())]
     insns, gb = _program(img, m, 0, x, None, trace)
     return Program(insns, data, gb, m, 0, trace)
 
@@ -450,15 +447,16 @@ def load_images(img: ModelImage, mems: dict) -> None:
             mems[port].write(addr, data)
 
 
-def model_runner(img: ModelImage, shared_hbm: bool = True):
+def model_runner(img: ModelImage, shared_hbm: bool = True, errors=()):
     """Memories with the images and a core model that persists across steps (like the
-    hardware); returns (mems, run(prog) -> RunResult)."""
+    hardware), with the AXI error windows ``errors`` (model/core); returns (mems,
+    run(prog) -> RunResult)."""
     hbm = SparseMem() if shared_hbm else None
     mems = {0: SparseMem()}
     for p in range(1, img.core.NUM_HBM + 1):
         mems[p] = hbm if shared_hbm else SparseMem()
     load_images(img, mems)
-    core = CoreModel(img.core, mems)
+    core = CoreModel(img.core, mems, errors)
 
     def run(prog: Program):
         mems[0].write(PROG_BASE, prog.image())
@@ -531,8 +529,7 @@ def main(argv=None) -> None:
     float64 reference (what `make sim` does through the RTL)."""
     import argparse
     from model import kv as K
-    from model.compiler import prompt_tokens
-    from model.llama import forward_float, make_model
+    from model.llama import forward_float, make_model, prompt_tokens
     ap = argparse.ArgumentParser(description=main.__doc__)
     ap.add_argument("--preset", choices=("tiny", "default"), default="tiny")
     ap.add_argument("--prompt", type=int, default=8, help="prompt tokens")
@@ -544,7 +541,7 @@ def main(argv=None) -> None:
     ap.add_argument("--listing", action="store_true", help="print the prefill program")
     a = ap.parse_args(argv)
     w = make_model(getattr(LlamaConfig, a.preset)())
-    img = compile_images(w, CoreConfig(ISA_REV=6), a.mode, a.mapping, a.buffer == "on")
+    img = compile_images(w, CoreConfig(), a.mode, a.mapping, a.buffer == "on")
     prompt = prompt_tokens(w.cfg, a.prompt, a.seed)
     if a.listing:
         for i, insn in enumerate(prefill_program(img, prompt).insns):

@@ -1,103 +1,28 @@
 """SkipOPU instruction set: encoding, decoding, legality check, assembler and disassembler.
 
-Mirrors ``rtl/skipopu_pkg.sv`` and ``rtl/skipopu_decode.sv``; the format is documented in
-``docs/isa.md``. An instruction is 128 bits, stored little-endian (16 bytes):
+The numbers (opcodes, flag bits, error codes, CSR addresses, the instruction format) come from
+the one table ``model/isa.toml`` through the generated ``model/isa_defs.py``; the checks mirror
+``rtl/skipopu_decode.sv``; the ISA is documented in ``docs/isa.md``. An instruction is 128 bits,
+stored little-endian (16 bytes):
 
     [7:0] opcode  [11:8] port  [15:12] flags  [31:16] len  [63:32] f0  [95:64] f1  [127:96] f2
 """
 
 from __future__ import annotations
 
-import enum
 from dataclasses import dataclass, field, replace
 
-INSN_BYTES = 16
+from model.isa_defs import (  # noqa: F401  (re-exported: the generated constants)
+    CSR_ACCESS, CSR_BYTES_STRIDE, CSR_FIELDS, FLAG_ALL, FLAG_ATTEND, FLAG_CAUSAL, FLAG_COMPACT,
+    FLAG_DYN, FLAG_FORCE, FLAG_INT4, FLAG_INTERLEAVED, FLAG_KVBUF, FLAG_MASK, FLAG_NOFEAT,
+    FLAG_NOHIST, FLAG_NORM, FLAG_PUT, FLAG_STATS, ID_VALUE, INSN_BITS, INSN_FIELDS, ISA_VERSION,
+    KNOWN_FLAGS, UNIT, VERSION_VALUE, Csr, Err, Op)
 
-
-class Op(enum.IntEnum):
-    NOP = 0x00
-    END = 0x01
-    LOAD = 0x10
-    STORE = 0x11
-    KVST = 0x12
-    KVLD = 0x13
-    KVCFG = 0x14
-    KVRD = 0x15
-    VADD = 0x20
-    VSCAT = 0x21
-    MATMUL = 0x30
-    MMCFG = 0x31
-    MMNORM = 0x32
-    ATTCFG = 0x33
-    QK = 0x34
-    PV = 0x35
-    NPECFG = 0x40
-    RMSSQ = 0x41
-    RMSNORM = 0x42
-    SWIGLU = 0x43
-    ROPE = 0x44
-    SMNORM = 0x45
-    SMFEAT = 0x46
-    ROUTE = 0x50
-    ARGMAX = 0x51
-
+INSN_BYTES = INSN_BITS // 8
 
 NPE_OPS = (Op.RMSSQ, Op.RMSNORM, Op.SWIGLU, Op.ROPE)
-
-# flag bits (docs/isa.md)
-FLAG_INT4 = 1             # MATMUL: INT4 weights
-FLAG_STATS = 1            # LOAD, VADD, VSCAT: RMS statistics snoop
-FLAG_MASK = 1             # RMSNORM, ROPE: mask word
-FLAG_COMPACT = 2          # RMSNORM (with FLAG_MASK): j-th masked row to dst row j
-FLAG_FORCE = 1            # ROUTE: every row executes
-FLAG_DYN = 8              # MATMUL, SWIGLU: rows from the CNT register
-FLAG_NORM = 2             # MATMUL (with FLAG_DYN): X = RMSNorm of the MMNORM rows (fused)
-# revision 6 (docs/isa.md: attention, KV)
-FLAG_INTERLEAVED = 1      # KVCFG: interleaved KV mapping (ablation)
-FLAG_KVBUF = 2            # KVCFG: invariance buffer enabled
-FLAG_PUT = 1              # KVST: also write the entry into the KV staging buffer
-FLAG_ALL = 2              # KVST: every row writes (mask not read)
-FLAG_NOHIST = 4           # KVST: rank base 0 (history word not read)
-FLAG_ATTEND = 1           # KVLD: the current token attends at this layer
-FLAG_CAUSAL = 1           # ATTCFG: causal lane masks (prefill)
-FLAG_NOFEAT = 2           # QK: no softmax feature update (the row-wise baseline)
-
-# the flag bits each opcode defines (any other set bit is RESERVED)
-KNOWN_FLAGS = {Op.LOAD: FLAG_STATS, Op.VADD: FLAG_STATS, Op.VSCAT: FLAG_STATS,
-               Op.MATMUL: FLAG_INT4 | FLAG_NORM | FLAG_DYN,
-               Op.RMSNORM: FLAG_MASK | FLAG_COMPACT,
-               Op.ROPE: FLAG_MASK, Op.SWIGLU: FLAG_DYN, Op.ROUTE: FLAG_FORCE,
-               Op.KVCFG: FLAG_INTERLEAVED | FLAG_KVBUF,
-               Op.KVST: FLAG_PUT | FLAG_ALL | FLAG_NOHIST,
-               Op.KVLD: FLAG_ATTEND | FLAG_DYN, Op.ATTCFG: FLAG_CAUSAL,
-               Op.QK: FLAG_NOFEAT | FLAG_DYN, Op.SMNORM: FLAG_DYN, Op.SMFEAT: FLAG_DYN,
-               Op.PV: FLAG_DYN}
-
-
-class Err(enum.IntEnum):
-    NONE = 0
-    ILLEGAL_OP = 1
-    RESERVED = 2
-    BAD_LEN = 3
-    BAD_PORT = 4
-    GBUF_RANGE = 5
-    MEM_ALIGN = 6
-    MEM_RANGE = 7
-    FETCH_AXI = 8
-    DMA_RD_AXI = 9
-    DMA_WR_AXI = 10
-    PROG_OVERRUN = 11
-    BAD_PROG = 12
-    OVERLAP = 13
-    MM_SHAPE = 14
-    NPE_SHAPE = 15
-    NPE_MASK = 16
-    ROUTE_SHAPE = 17
-    DYN_LEN = 18
-    KV_SHAPE = 19
-    KV_RANK = 20
-    ATT_SHAPE = 21
-    KV_SEQ = 22
+# instructions that only write configuration registers (docs/isa.md)
+CONFIG_OPS = (Op.MMCFG, Op.NPECFG, Op.MMNORM, Op.KVCFG, Op.ATTCFG)
 
 
 @dataclass(frozen=True)
@@ -114,7 +39,7 @@ class CoreConfig:
     MMAX: int = 64
     NPE_ROWS: int = 256
     HBM_ASYNC: int = 1          # HBM ports on their own clock at DATA_W/2 (docs/memory-map.md)
-    # revision 6 (attention, KV; docs/isa.md)
+    # KV cache and attention (docs/isa.md, docs/kv.md)
     KV_PORTS: int = 0           # HBM ports holding the KV cache (0: the largest power of 2
                                 # <= NUM_HBM); KV port p = HBM port p, region in its PC
     KV_TOKENS: int = 64         # KV staging buffer entries (tokens of one attention)
@@ -123,55 +48,62 @@ class CoreConfig:
     KV_BUF_RD: int = 2          # invariance buffer read ports
     KV_BUF_WR: int = 2          # invariance buffer write ports
     SMAX_ROWS: int = 256        # softmax feature rows
-    ISA_REV: int = 5            # the instruction set the checks and the model follow: 5 = what
-                                # the RTL implements today; 6 adds KV and attention (ahead of
-                                # the RTL: compiler and model tests)
 
     def __post_init__(self):
+        """The supported combinations; rtl/skipopu_param_check.sv stops a simulation of the
+        core on the same ones with the same messages (tb/test_params.py)."""
         problems = []
         if self.KV_PORTS == 0 and 1 <= self.NUM_HBM <= 15:
             object.__setattr__(self, "KV_PORTS", 1 << (self.NUM_HBM.bit_length() - 1))
+
+        def pow2(v):
+            return v >= 1 and not v & (v - 1)
+
         if not 1 <= self.NUM_HBM <= 15:
             problems.append(f"NUM_HBM={self.NUM_HBM} not in 1..15")
         if self.DATA_W not in (128, 256, 512):
             problems.append(f"DATA_W={self.DATA_W} not 128, 256 or 512")
         if not 16 <= self.ADDR_W <= 63:
             problems.append(f"ADDR_W={self.ADDR_W} not in 16..63")
+        if not 1 <= self.ID_W <= 16:
+            problems.append(f"ID_W={self.ID_W} not in 1..16")
         for name in ("GBUF_DEPTH", "MAX_BURST", "RD_FIFO_DEPTH"):
             v = getattr(self, name)
-            if v < 2 or v & (v - 1):
+            if v < 2 or not pow2(v):
                 problems.append(f"{name}={v} is not a power of 2 >= 2")
+        if not pow2(self.WR_OUTSTANDING) or self.WR_OUTSTANDING > 256:
+            problems.append(f"WR_OUTSTANDING={self.WR_OUTSTANDING} is not a power of 2 in "
+                            "1..256")
         if self.MAX_BURST > 256:
             problems.append(f"MAX_BURST={self.MAX_BURST} > 256")
         if self.RD_FIFO_DEPTH < self.MAX_BURST:
             problems.append("RD_FIFO_DEPTH must be >= MAX_BURST")
         if self.GBUF_DEPTH > 65536:
             problems.append("GBUF_DEPTH must be <= 65536")
-        if self.NPE_ROWS < 2 or self.NPE_ROWS & (self.NPE_ROWS - 1) or self.NPE_ROWS > 65536:
+        if not pow2(self.NPE_ROWS) or not 2 <= self.NPE_ROWS <= 65536:
             problems.append(f"NPE_ROWS={self.NPE_ROWS} is not a power of 2 in 2..65536")
         if not 1 <= self.MMAX <= 4096:
             problems.append(f"MMAX={self.MMAX} not in 1..4096")
         if self.HBM_ASYNC not in (0, 1):
             problems.append(f"HBM_ASYNC={self.HBM_ASYNC} not 0 or 1")
-        if self.HBM_ASYNC and self.MAX_BURST > 128:
-            problems.append("MAX_BURST must be <= 128 with HBM_ASYNC (HBM bursts are twice as "
-                            "long)")
+        if self.HBM_ASYNC and self.MAX_BURST > 128:     # HBM bursts are twice as long
+            problems.append("MAX_BURST must be <= 128 with HBM_ASYNC")
         kp, lanes = self.KV_PORTS, self.DATA_W // 16
-        if kp < 1 or kp & (kp - 1) or kp > self.NUM_HBM:
+        if not pow2(kp) or kp > self.NUM_HBM:
             problems.append(f"KV_PORTS={kp} is not a power of 2 in 1..NUM_HBM")
-        for name in ("KV_TOKENS", "KV_ENTRY_MAX", "KV_BUF_CAP", "SMAX_ROWS"):
+        for name in ("KV_TOKENS", "KV_BUF_CAP", "SMAX_ROWS"):
             v = getattr(self, name)
-            if v < 2 or v & (v - 1):
+            if v < 2 or not pow2(v):
                 problems.append(f"{name}={v} is not a power of 2 >= 2")
+        if not pow2(self.KV_ENTRY_MAX) or not 2 <= self.KV_ENTRY_MAX <= 128:
+            problems.append(f"KV_ENTRY_MAX={self.KV_ENTRY_MAX} is not a power of 2 in 2..128")
         if self.KV_TOKENS % lanes or self.KV_TOKENS % max(kp, 1) or \
                 self.KV_TOKENS > self.DATA_W:
             problems.append(f"KV_TOKENS={self.KV_TOKENS} must be a multiple of DATA_W/16 and "
                             "of KV_PORTS, and <= DATA_W (one mask word)")
-        if self.ISA_REV not in (5, 6):
-            problems.append(f"ISA_REV={self.ISA_REV} not 5 or 6")
-        if not 1 <= self.KV_BUF_RD or not 1 <= self.KV_BUF_WR or \
+        if not 1 <= self.KV_BUF_RD <= 15 or not 1 <= self.KV_BUF_WR <= 15 or \
                 kp + self.KV_BUF_RD > lanes:
-            problems.append("KV_BUF_RD, KV_BUF_WR must be >= 1 and KV_PORTS + KV_BUF_RD <= "
+            problems.append("KV_BUF_RD, KV_BUF_WR must be in 1..15 and KV_PORTS + KV_BUF_RD <= "
                             "DATA_W/16")
         if problems:
             raise ValueError("bad core configuration: " + "; ".join(problems))
@@ -203,8 +135,19 @@ class CoreConfig:
 
 
 MODEL_ONLY_PARAMS: tuple = ()     # every parameter is one of skipopu_top's
-REV6_OPS = frozenset((Op.KVST, Op.KVLD, Op.KVCFG, Op.KVRD, Op.ATTCFG, Op.QK, Op.PV, Op.SMNORM,
-                      Op.SMFEAT, Op.ARGMAX))
+
+
+def csr_value(csr: Csr, cfg: CoreConfig) -> int:
+    """Contents of a constant CSR (CONFIG, CONFIG2, CONFIG3) for a core configuration, from the
+    field table of model/isa.toml."""
+    v = 0
+    for _, lsb, width, src, enc, scale in CSR_FIELDS[csr]:
+        x = ISA_VERSION if src == "ISA_VERSION" else getattr(cfg, src) // scale
+        if enc == "log2":
+            x = x.bit_length() - 1
+        assert 0 <= x < 1 << width, (csr, src, x)
+        v |= x << lsb
+    return v
 
 
 @dataclass
@@ -302,7 +245,7 @@ class Insn:
                int4: bool = False, dyn: bool = False, norm: bool = False) -> "Insn":
         """dyn: M = CNT at run time, ``m`` is the bound the static checks use. norm (implies
         dyn): X rows 0..CNT-1 at ``src`` are first produced by the fused RMSNorm of the rows
-        the MMNORM registers select (docs/isa.md, revision 5)."""
+        the MMNORM registers select (docs/isa.md)."""
         flags = int(int4) | (FLAG_DYN if dyn or norm else 0) | (FLAG_NORM if norm else 0)
         return cls(Op.MATMUL, port=port, flags=flags, len=m,
                    f0=(dst << 16) | src, f1=w_addr & 0xFFFFFFFF, f2=w_addr >> 32)
@@ -314,7 +257,7 @@ class Insn:
         the RMSNorm weight (D words) and the statistics base row."""
         return cls(Op.MMNORM, len=n, f0=(weight << 16) | x, f1=(stat << 16) | mask)
 
-    # -- revision 6: KV and attention (docs/isa.md) -------------------------------------------
+    # -- KV and attention (docs/isa.md) -------------------------------------------------------
     @classmethod
     def kvcfg(cls, e: int, off: int, layers: int, interleaved: bool = False,
               buf: bool = False) -> "Insn":
@@ -418,7 +361,7 @@ class Insn:
     @classmethod
     def rope(cls, m: int, dst: int, src: int, rot: int, mask: int | None = None,
              words: int = 0, stride: int = 0, dyn: bool = False) -> "Insn":
-        """Revision 6: ``words`` (0 = D) rotated per row, rows ``stride`` words apart (0 =
+        """``words`` (0 = D) rotated per row, rows ``stride`` words apart (0 =
         words); dyn: CNT rows (len is the bound)."""
         return cls(Op.ROPE, flags=int(mask is not None) | (FLAG_DYN if dyn else 0), len=m,
                    f0=(dst << 16) | src, f1=(stride << 24) | (words << 16) | rot,
@@ -438,22 +381,21 @@ class Insn:
 
     # -- encoding ------------------------------------------------------------------------------
     def encode(self) -> int:
-        for name, bits in (("op", 8), ("port", 4), ("flags", 4), ("len", 16), ("f0", 32),
-                           ("f1", 32), ("f2", 32)):
-            v = getattr(self, name)
+        word = 0
+        for name, lsb, bits in INSN_FIELDS:
+            v = getattr(self, "op" if name == "opcode" else name)
             if not 0 <= v < (1 << bits):
                 raise ValueError(f"{name}={v} does not fit in {bits} bits: {self}")
-        return (self.op | self.port << 8 | self.flags << 12 | self.len << 16 | self.f0 << 32
-                | self.f1 << 64 | self.f2 << 96)
+            word |= v << lsb
+        return word
 
     def to_bytes(self) -> bytes:
         return self.encode().to_bytes(INSN_BYTES, "little")
 
     @classmethod
     def decode(cls, word: int) -> "Insn":
-        return cls(op=word & 0xFF, port=(word >> 8) & 0xF, flags=(word >> 12) & 0xF,
-                   len=(word >> 16) & 0xFFFF, f0=(word >> 32) & 0xFFFFFFFF,
-                   f1=(word >> 64) & 0xFFFFFFFF, f2=(word >> 96) & 0xFFFFFFFF)
+        return cls(**{"op" if n == "opcode" else n: (word >> lsb) & ((1 << bits) - 1)
+                      for n, lsb, bits in INSN_FIELDS})
 
     @classmethod
     def from_bytes(cls, b: bytes) -> "Insn":
@@ -463,12 +405,11 @@ class Insn:
     def check(self, cfg: CoreConfig, mm: MMState | None = None,
               npe: NpeState | None = None, norm: NormState | None = None,
               kv: KvState | None = None, att: AttState | None = None) -> Err:
-        if self.op in REV6_OPS:
-            if cfg.ISA_REV < 6:
-                return Err.ILLEGAL_OP
-            return self._check_rev6(cfg, npe or NpeState(), kv or KvState(), att or AttState())
-        if self.op == Op.ROPE and cfg.ISA_REV >= 6:
-            return self._check_rope6(cfg, npe or NpeState())
+        if UNIT.get(self.op) in ("kv", "attention") or self.op in (Op.KVCFG, Op.ATTCFG,
+                                                                    Op.ARGMAX):
+            return self._check_kv_att(cfg, kv or KvState(), att or AttState())
+        if self.op == Op.ROPE:
+            return self._check_rope(cfg, npe or NpeState())
 
         def gb_ok(base):
             return base + self.len <= cfg.GBUF_DEPTH
@@ -539,10 +480,9 @@ class Insn:
             return self._check_vscat(cfg, npe)
         return Err.ILLEGAL_OP
 
-    # -- revision 6 ------------------------------------------------------------------------
-    def _check_rope6(self, cfg: CoreConfig, npe: NpeState) -> Err:
-        """ROPE with the revision-6 fields: f1 = {stride[31:24], words[23:16], table[15:0]};
-        flags[3] dyn (CNT rows, len the bound)."""
+    def _check_rope(self, cfg: CoreConfig, npe: NpeState) -> Err:
+        """ROPE: f1 = {stride[31:24], words[23:16], table[15:0]}; flags[0] mask, flags[3] dyn
+        (CNT rows, len the bound)."""
         n = self.len
         masked = bool(self.flags & FLAG_MASK)
         if self.port or self.flags & ~(FLAG_MASK | FLAG_DYN) or self.f2 >> 16:
@@ -570,7 +510,8 @@ class Insn:
             return Err.OVERLAP
         return Err.NONE
 
-    def _check_rev6(self, cfg: CoreConfig, npe: NpeState, kv: KvState, att: AttState) -> Err:
+    def _check_kv_att(self, cfg: CoreConfig, kv: KvState, att: AttState) -> Err:
+        """KVCFG, KVST, KVLD, KVRD, ARGMAX, ATTCFG, QK, SMNORM, SMFEAT, PV."""
         op, n, depth = self.op, self.len, cfg.GBUF_DEPTH
         bb, kp = cfg.beat_bytes, cfg.KV_PORTS
         if self.port or self.flags & ~KNOWN_FLAGS.get(op, 0):
@@ -696,7 +637,7 @@ class Insn:
         return Err.NONE
 
     def _check_route(self, cfg: CoreConfig) -> Err:
-        """ROUTE (revision 4). The checks do not depend on the force flag."""
+        """ROUTE. The checks do not depend on the force flag."""
         if self.port or self.flags & ~FLAG_FORCE or self.f2:
             return Err.RESERVED
         n = self.len
@@ -714,7 +655,7 @@ class Insn:
         return Err.NONE
 
     def _check_vscat(self, cfg: CoreConfig, npe: NpeState) -> Err:
-        """VSCAT (revision 4): x = f0, y = f1 (len*D words each), mask word f2."""
+        """VSCAT: x = f0, y = f1 (len*D words each), mask word f2."""
         if self.port or self.flags & ~FLAG_STATS:
             return Err.RESERVED
         n = self.len
@@ -735,23 +676,22 @@ class Insn:
         return Err.NONE
 
     def _check_npe(self, cfg: CoreConfig, npe: NpeState) -> Err:
+        """RMSSQ, RMSNORM, SWIGLU (ROPE: _check_rope)."""
         op, n = self.op, self.len
-        masked = bool(self.flags & FLAG_MASK) and op != Op.SWIGLU
-        may_mask = op in (Op.RMSNORM, Op.ROPE)
+        masked = op == Op.RMSNORM and bool(self.flags & FLAG_MASK)
         dyn = op == Op.SWIGLU and bool(self.flags & FLAG_DYN)
         if (self.port or self.flags & ~KNOWN_FLAGS.get(op, 0)
                 or (op == Op.RMSNORM and self.flags & FLAG_COMPACT and not masked)
-                or (op == Op.RMSSQ and self.f2)
+                or (op == Op.RMSSQ and (self.f2 or self.f1 >> 16))
                 or (op == Op.SWIGLU and (self.f2 >> 16 if dyn else self.f2))
-                or (op == Op.RMSSQ and self.f1 >> 16)
                 or (op == Op.SWIGLU and (self.f0 >> 16 or self.f1 >> 16))
-                or (op == Op.ROPE and self.f1 >> 16) or (may_mask and self.f2 >> 16)):
+                or (op == Op.RMSNORM and self.f2 >> 16)):
             return Err.RESERVED
         # dyn SWIGLU: len = R words per row, f2[15:0] = Mmax rows (both must be >= 1)
         rows = self.f2 & 0xFFFF if dyn else 1
         if n == 0 or rows == 0:
             return Err.BAD_LEN
-        d, hw = npe.d, npe.hw
+        d = npe.d
         if op != Op.SWIGLU and d == 0:
             return Err.NPE_SHAPE
         if masked and n > cfg.DATA_W:
@@ -760,8 +700,6 @@ class Insn:
             return Err.NPE_SHAPE
         if op == Op.RMSNORM and (self.f1 >> 16) + n > cfg.NPE_ROWS:
             return Err.NPE_SHAPE
-        if op == Op.ROPE and (hw == 0 or d % hw):
-            return Err.NPE_SHAPE
         depth = cfg.GBUF_DEPTH
         lo, hi = self.f0 & 0xFFFF, self.f0 >> 16
         if op == Op.RMSSQ:
@@ -769,11 +707,7 @@ class Insn:
         elif op == Op.SWIGLU:
             ranges = [(self.f0, n * rows), (self.f1, 2 * n * rows)]
         else:
-            ranges = [(lo, n * d), (hi, n * d)]
-            if op == Op.RMSNORM:
-                ranges.append((self.f1 & 0xFFFF, d))
-            else:
-                ranges.append((self.f1, (cfg.DATA_W if masked else n) * hw))
+            ranges = [(lo, n * d), (hi, n * d), (self.f1 & 0xFFFF, d)]
             if masked:
                 ranges.append((self.f2, 1))
         if any(a + k > depth for a, k in ranges):
@@ -933,8 +867,7 @@ class Insn:
             s = op.name.lower()
         if op in (Op.LOAD, Op.VADD, Op.VSCAT) and self.flags & 1:
             s += ", stats"
-        if (self.flags & ~KNOWN_FLAGS.get(op, 0)
-                and not (op == Op.ROPE and self.flags & ~FLAG_MASK == FLAG_DYN)) or \
+        if self.flags & ~KNOWN_FLAGS.get(op, 0) or \
                 (op == Op.RMSNORM and self.flags & FLAG_COMPACT and not self.flags & 1) or \
                 (op == Op.MATMUL and self.flags & FLAG_NORM and not self.flags & FLAG_DYN) or \
                 (op in (Op.NOP, Op.END) and self.encode() >> 8):
@@ -978,8 +911,6 @@ def config_after(insn: Insn, regs: Regs) -> Regs:
                                           causal=bool(insn.flags & FLAG_CAUSAL)))
     return regs
 
-
-CONFIG_OPS = (Op.MMCFG, Op.NPECFG, Op.MMNORM, Op.KVCFG, Op.ATTCFG)
 
 
 def assemble(prog: list[Insn]) -> bytes:

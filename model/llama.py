@@ -678,3 +678,9 @@ def decode_float(weights: LlamaWeights, prompt, steps: int, mode: str, *,
         _feed(weights, st, np.array(gen[-1:]), mode, force_exec, masks)
         gen.append(int(np.argmax(st.logits[st.n - 1])))
     return _result(weights, st, mode, gen)
+
+
+def prompt_tokens(cfg: LlamaConfig, m: int, seed: int = 0) -> np.ndarray:
+    """A deterministic prompt of m token ids (uniform over the vocabulary, default_rng([seed,
+    2]): a stream independent of the weights and the calibration tokens)."""
+    return np.random.default_rng([seed, 2]).integers(0, cfg.vocab, size=m, dtype=np.int64)

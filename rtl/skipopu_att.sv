@@ -1,5 +1,5 @@
-// Attention unit (ISA revision 6, docs/isa.md "KV and attention", plan docs/attention-plan.md
-// 3, 6.2-6.4, 6.8): runs QK, SMNORM, SMFEAT and PV issued by the sequencer (ax_* handshake).
+// Attention unit (docs/isa.md "KV and attention", plan docs/attention-plan.md
+// 3, 6.2-6.4, 6.8): runs QK, SMNORM, SMFEAT and PV issued by the sequencer (att_valid_o).
 //   * decodes the instruction and the ATTCFG registers into the shape: Mq (dyn: min(len,
 //     max(0, CNT - j0))), n_rep = H / KVH (a power of 2), G groups, Mg = n_rep * Mq rows per
 //     group, R = G * Mg score rows, NT = ceil(NK / NCOL) key tiles, NT * R score words;
@@ -47,7 +47,6 @@ module skipopu_att
   input  logic [15:0]       cmd_cnt_i,      // CNT
   input  logic              clr_i,          // start of a run: the cycle counter
   output logic [31:0]       cycles_o,       // ATT_CYCLES: cycles from issue + 1 to done
-  output logic              busy_o,
   output logic              done_o,         // pulse
   output logic [7:0]        err_o,          // with done_o
 
@@ -57,7 +56,7 @@ module skipopu_att
   input  logic [7:0]        cfg_kvh_i,
   input  logic [7:0]        cfg_hw_i,
   input  logic [7:0]        cfg_qs_i,
-  input  logic [ADDR_W-1:0] cfg_sbase_i,
+  input  logic [31:0]       cfg_sbase_i,    // score area byte address (ATTCFG f0)
   input  logic              cfg_causal_i,
 
   // Mask word read (global buffer, one cycle latency)
@@ -122,12 +121,6 @@ module skipopu_att
     return c;
   endfunction
 
-  function automatic logic [IW:0] popcount(logic [DATA_W-1:0] v);
-    logic [IW:0] c;
-    c = '0;
-    for (int i = 0; i < DATA_W; i++) c = c + (IW + 1)'(v[i]);
-    return c;
-  endfunction
 
   state_e          state_q;
   logic [7:0]      op_q;
@@ -236,7 +229,7 @@ module skipopu_att
         StMask: state_q <= StMaskWait;
         StMaskWait: begin
           mask_q <= mask_rdata_i;
-          if (32'(popcount(mask_rdata_i)) < 32'(j0_q) + 32'(mq_q)) begin
+          if (32'(mask_popcount(MaskW'(mask_rdata_i))) < 32'(j0_q) + 32'(mq_q)) begin
             err_q   <= 8'(ErrNpeMask);
             state_q <= StDone;
           end else begin
@@ -261,13 +254,14 @@ module skipopu_att
     end
   end
 
-  assign busy_o = (state_q != StIdle);
+  logic busy;
+  assign busy = (state_q != StIdle);
 
   logic [31:0] cyc_q;
   always_ff @(posedge clk_i or negedge rst_ni) begin
     if (!rst_ni)     cyc_q <= '0;
     else if (clr_i)  cyc_q <= '0;
-    else if (busy_o) cyc_q <= cyc_q + 32'd1;
+    else if (busy) cyc_q <= cyc_q + 32'd1;
   end
   assign cycles_o = cyc_q;
   assign done_o = (state_q == StDone);
@@ -297,7 +291,7 @@ module skipopu_att
 
   assign dma_valid_o = start && !is_pv;
   assign dma_store_o = is_qk;
-  assign dma_addr_o  = cfg_sbase_i;
+  assign dma_addr_o  = ADDR_W'(cfg_sbase_i);
   assign dma_len_o   = 16'(words_q);
 
   // ---- stream word sequencer: word i = nt * R + r, r = gi * Mg + m -------------------------

@@ -12,7 +12,15 @@ module skipopu_csr
   // Data width of the memory AXI ports in bits (reported in CONFIG)
   parameter int DATA_W = 256,
   // Global buffer depth in words (reported in CONFIG)
-  parameter int GBUF_DEPTH = 4096
+  parameter int GBUF_DEPTH = 4096,
+  // KV and attention parameters (reported in CONFIG2 and CONFIG3; see skipopu_top)
+  parameter int KV_PORTS = 4,
+  parameter int KV_TOKENS = 64,
+  parameter int KV_ENTRY_MAX = 16,
+  parameter int SMAX_ROWS = 256,
+  parameter int KV_BUF_CAP = 64,
+  parameter int KV_BUF_RD = 2,
+  parameter int KV_BUF_WR = 2
 ) (
   input  logic                      clk_i,
   input  logic                      rst_ni,
@@ -54,13 +62,19 @@ module skipopu_csr
   input  logic [4*32-1:0]           perf_i,      // PE, MATMUL, NPE busy, NPE stall cycles
   input  logic [(NUM_HBM+1)*64-1:0] rd_bytes_i,  // per port, DDR first
   input  logic [(NUM_HBM+1)*64-1:0] wr_bytes_i,
-  input  logic [63:0]               config23_i,  // CONFIG3, CONFIG2 contents (constants)
   // KV counters: KVST_CYCLES, KV_ROUNDS, KV_KEEP_WORDS, KV_BUF_WORDS, KV_HBM_WORDS, KV_CYCLES
   input  logic [6*32-1:0]           kv_perf_i,
   input  logic [31:0]               att_cycles_i // ATT_CYCLES
 );
 
   localparam int NumPorts = NUM_HBM + 1;
+  // The constant registers (field layouts generated from model/isa.toml into skipopu_pkg)
+  localparam logic [31:0] Config1 = csr_config_word(8'(NUM_HBM), 8'($clog2(DATA_W / 8)),
+                                                    16'($clog2(GBUF_DEPTH)));
+  localparam logic [31:0] Config2 = csr_config2_word(8'(KV_PORTS), 8'($clog2(KV_TOKENS)),
+                                                     8'(KV_ENTRY_MAX), 8'($clog2(SMAX_ROWS)));
+  localparam logic [31:0] Config3 = csr_config3_word(8'($clog2(KV_BUF_CAP)), 4'(KV_BUF_RD),
+                                                     4'(KV_BUF_WR));
   localparam logic [1:0] RespOkay = 2'b00;
   localparam logic [1:0] RespSlvErr = 2'b10;
 
@@ -161,7 +175,7 @@ module skipopu_csr
   assign rd_fire = s_axil_arvalid && !s_axil_rvalid;
   assign s_axil_arready = rd_fire;
   assign rd_addr = {s_axil_araddr[11:2], 2'b00};
-  assign rd_port = 8'(rd_addr[11:4] - 8'(CsrBytesBase[11:4]));
+  assign rd_port = 8'(rd_addr[11:4] - 8'(CsrBytes[11:4]));   // CsrBytesStride = 16
   assign rd_word = rd_addr[3:2];
 
   logic [63:0] port_rd_bytes, port_wr_bytes;
@@ -182,9 +196,9 @@ module skipopu_csr
     unique case (rd_addr)
       CsrId:        rd_data = IdValue;
       CsrVersion:   rd_data = VersionValue;
-      CsrConfig:    rd_data = {16'($clog2(GBUF_DEPTH)), 8'($clog2(DATA_W / 8)), 8'(NUM_HBM)};
-      CsrConfig2:   rd_data = config23_i[31:0];
-      CsrConfig3:   rd_data = config23_i[63:32];
+      CsrConfig:    rd_data = Config1;
+      CsrConfig2:   rd_data = Config2;
+      CsrConfig3:   rd_data = Config3;
       CsrStatus:    rd_data = {29'b0, err_q, done_q, busy_i};
       CsrErrCode:   rd_data = done_q ? {24'b0, err_code_i} : 32'b0;
       CsrErrPc:     rd_data = done_q ? err_pc_i : 32'b0;
@@ -208,7 +222,7 @@ module skipopu_csr
       CsrKvstCycles: rd_data = kv_perf_i[191:160];
       CsrAttCycles: rd_data = att_cycles_i;
       default: begin
-        if (rd_addr >= CsrBytesBase && 32'(rd_port) < NumPorts) begin
+        if (rd_addr >= CsrBytes && 32'(rd_port) < NumPorts) begin
           unique case (rd_word)
             2'd0:    rd_data = port_rd_bytes[31:0];
             2'd1:    rd_data = bytes_shadow_q[0];
@@ -243,7 +257,7 @@ module skipopu_csr
         if (rd_addr == CsrCyclesLo) begin
           cycles_hi_shadow_q <= cycles_i[63:32];
         end
-        if (rd_ok && rd_addr >= CsrBytesBase && rd_word == 2'd0) begin
+        if (rd_ok && rd_addr >= CsrBytes && rd_word == 2'd0) begin
           bytes_shadow_q[0] <= port_rd_bytes[63:32];
           bytes_shadow_q[1] <= port_wr_bytes[31:0];
           bytes_shadow_q[2] <= port_wr_bytes[63:32];

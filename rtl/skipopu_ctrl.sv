@@ -1,7 +1,10 @@
 // Core sequencer: checks the program registers, starts the fetch unit, decodes and executes one
-// instruction at a time (DMA or vector unit), and stops at END or at the first error. After an
-// error the fetch unit is stopped and drained so no AXI transaction is left dangling; then the
-// run ends with done_o and the error code and the index (pc) of the faulting instruction.
+// instruction at a time, and stops at END or at the first error. Configuration instructions
+// (MMCFG, MMNORM, NPECFG, KVCFG, ATTCFG) write registers here; every other instruction is
+// dispatched to the unit of its opcode (DMA, vector unit, MATMUL engine, NPE, KV unit, attention
+// unit) and the sequencer waits for its done. After an error the fetch unit is stopped and
+// drained so no AXI transaction is left dangling; then the run ends with done_o and the error
+// code and the index (pc) of the faulting instruction.
 
 module skipopu_ctrl
   import skipopu_pkg::*;
@@ -18,15 +21,13 @@ module skipopu_ctrl
   parameter int MMAX = 64,
   // NPE statistics RAM rows
   parameter int NPE_ROWS = 256,
-  // Instruction-set revision executed: 5, or 6 (KV and attention; docs/isa.md)
-  parameter int ISA_REV = 5,
-  // Revision 6: HBM ports holding the KV cache (a power of 2 <= NUM_HBM)
+  // HBM ports holding the KV cache (a power of 2 <= NUM_HBM)
   parameter int KV_PORTS = 4,
-  // Revision 6: KV staging buffer entries (a power of 2)
+  // KV staging buffer entries (a power of 2)
   parameter int KV_TOKENS = 64,
-  // Revision 6: largest KV entry in words (a power of 2)
+  // Largest KV entry in words (a power of 2)
   parameter int KV_ENTRY_MAX = 16,
-  // Revision 6: softmax feature rows
+  // Softmax feature rows
   parameter int SMAX_ROWS = 256,
   // Global buffer address width (derived)
   parameter int GB_AW = $clog2(GBUF_DEPTH)
@@ -117,8 +118,8 @@ module skipopu_ctrl
   output logic              npe_masked_o,
   output logic              npe_compact_o,
   output logic [15:0]       npe_stat_o,
-  output logic [15:0]       npe_words_o,    // ROPE: words rotated per row (revision 6 W)
-  output logic [15:0]       npe_stride_o,   // ROPE: row stride in words (revision 6 S')
+  output logic [15:0]       npe_words_o,    // ROPE: words rotated per row
+  output logic [15:0]       npe_stride_o,   // ROPE: row stride in words
   // Fused MATMUL normalisation (MATMUL norm flag, MMNORM registers)
   output logic              npe_mmx_start_o,
   output logic [GB_AW-1:0]  npe_mmx_x_o,
@@ -134,9 +135,9 @@ module skipopu_ctrl
   input  logic              npe_done_i,
   input  logic              npe_err_i,
 
-  // Revision 6: KVCFG registers (entry words, region offset, layers, flags: [0] interleaved,
-  // [1] invariance buffer) and ATTCFG registers (keys, FP32 scale, heads, KV heads, words per
-  // head, Q row stride, score area, causal); all cleared at the start of a run
+  // KVCFG registers (entry words, region offset, layers, flags: [0] interleaved, [1] invariance
+  // buffer) and ATTCFG registers (keys, heads, KV heads, words per head, Q row stride, score
+  // area, causal); all cleared at the start of a run
   output logic [15:0]       kv_e_o,
   output logic [31:0]       kv_off_o,
   output logic [7:0]        kv_layers_o,
@@ -148,15 +149,18 @@ module skipopu_ctrl
   output logic [7:0]        att_qs_o,
   output logic [31:0]       att_sbase_o,
   output logic              att_causal_o,
-  // Revision 6 execution units (KVST, KVLD, KVRD, QK, SMNORM, SMFEAT, PV): a legal instruction
-  // is issued with a one-cycle ax_valid_o pulse (the unit takes its fields from ax_insn_o and
-  // CNT from ax_cnt_o in that cycle); the sequencer waits for ax_done_i, whose ax_err_i (err_e,
-  // ErrNone when it succeeded) ends the instruction
-  output logic              ax_valid_o,
+  // KV unit (KVST, KVLD, KVRD) and attention unit (QK, SMNORM, SMFEAT, PV): a legal
+  // instruction is issued to its unit with a one-cycle kvx_valid_o / att_valid_o pulse (the unit
+  // takes its fields from ax_insn_o and CNT from ax_cnt_o in that cycle); the sequencer waits
+  // for the unit's done, whose err (err_e, ErrNone when it succeeded) ends the instruction
+  output logic              kvx_valid_o,
+  output logic              att_valid_o,
   output logic [InsnW-1:0]  ax_insn_o,
   output logic [15:0]       ax_cnt_o,
-  input  logic              ax_done_i,
-  input  logic [7:0]        ax_err_i
+  input  logic              kvx_done_i,
+  input  logic [7:0]        kvx_err_i,
+  input  logic              att_done_i,
+  input  logic [7:0]        att_err_i
 );
 
   localparam int BeatBytes = DATA_W / 8;
@@ -185,7 +189,7 @@ module skipopu_ctrl
   logic        snoop_q;        // the LOAD/VADD/VSCAT in flight has the statistics flag
   logic        route_q;        // the VPU instruction in flight is a ROUTE (updates CNT)
   logic [15:0] cnt_q;          // CNT: executing rows of the last ROUTE (docs/isa.md)
-  // KVCFG / ATTCFG registers (revision 6; cleared at the start of every run)
+  // KVCFG / ATTCFG registers (cleared at the start of every run)
   logic [15:0] kv_e_q, att_nk_q;
   logic [31:0] kv_off_q, att_sbase_q;
   logic [7:0]  kv_layers_q, att_h_q, att_kvh_q, att_hw_q, att_qs_q;
@@ -194,7 +198,8 @@ module skipopu_ctrl
 
   // Decoder
   logic        is_nop, is_end, is_load, is_store, is_vadd, is_mmcfg, is_mmnorm, is_matmul;
-  logic        is_npecfg, is_npe, d_stats, is_vscat, is_route, d_dyn, d_compact, is_rev6;
+  logic        is_npecfg, is_npe, d_stats, is_vscat, is_route, d_dyn, d_compact;
+  logic        is_kvcfg, is_attcfg, is_argmax, is_kvx, is_att;
   npe_op_e     d_npe_op;
   logic [3:0]  d_port;
   logic [15:0] d_len;
@@ -209,7 +214,6 @@ module skipopu_ctrl
     .ADDR_W    (ADDR_W),
     .MMAX      (MMAX),
     .NPE_ROWS  (NPE_ROWS),
-    .ISA_REV   (ISA_REV),
     .KV_PORTS  (KV_PORTS),
     .KV_TOKENS (KV_TOKENS),
     .KV_ENTRY_MAX(KV_ENTRY_MAX),
@@ -238,7 +242,11 @@ module skipopu_ctrl
     .att_qs_i   (att_qs_q),
     .att_sbase_i(att_sbase_q),
     .att_causal_i(att_causal_q),
-    .is_rev6_o  (is_rev6),
+    .is_argmax_o(is_argmax),
+    .is_kvcfg_o (is_kvcfg),
+    .is_attcfg_o(is_attcfg),
+    .is_kvx_o   (is_kvx),
+    .is_att_o   (is_att),
     .is_npecfg_o(is_npecfg),
     .is_npe_o  (is_npe),
     .is_vscat_o(is_vscat),
@@ -275,23 +283,21 @@ module skipopu_ctrl
   // snooped from the previous LOAD/VADD), so every instruction sees its results
   // Dynamic length (MATMUL/SWIGLU flags[3]): CNT rows; CNT = 0 makes the instruction a no-op,
   // CNT above the static bound (MATMUL len, SWIGLU f2[15:0]) is DYN_LEN
-  // (revision 6: ROPE flags[3], CNT rows of the len bound)
+  // (ROPE flags[3]: CNT rows of the len bound)
   logic        dyn_mm, dyn_sw, dyn_rp, dyn_skip, dyn_over;
   logic [15:0] dyn_bound;
   assign dyn_mm    = is_matmul && d_dyn;
   assign dyn_sw    = is_npe && (d_npe_op == NpeSwiglu) && d_dyn;
-  assign dyn_rp    = (ISA_REV >= 6) && is_npe && (d_npe_op == NpeRope) && d_dyn;
+  assign dyn_rp    = is_npe && (d_npe_op == NpeRope) && d_dyn;
   assign dyn_bound = dyn_sw ? d_src1[15:0] : d_len;
   assign dyn_skip  = (dyn_mm || dyn_sw || dyn_rp) && (cnt_q == '0);
   assign dyn_over  = (dyn_mm || dyn_sw || dyn_rp) && (cnt_q > dyn_bound);
 
-  // Revision 6 dispatch: KVCFG and ATTCFG are register writes here; the rest (ARGMAX excepted,
-  // it runs on the vector unit) go to an execution unit through the ax_* handshake
-  logic is_kvcfg, is_attcfg, is_argmax, is_ax;
-  assign is_kvcfg  = is_rev6 && (insn_i[7:0] == 8'(OpKvcfg));
-  assign is_attcfg = is_rev6 && (insn_i[7:0] == 8'(OpAttcfg));
-  assign is_argmax = is_rev6 && (insn_i[7:0] == 8'(OpArgmax));
-  assign is_ax     = is_rev6 && !is_kvcfg && !is_attcfg && !is_argmax;
+  // The KV and attention units report through one wait state (one of them runs at a time)
+  logic       ax_done;
+  logic [7:0] ax_err;
+  assign ax_done = kvx_done_i || att_done_i;
+  assign ax_err  = kvx_done_i ? kvx_err_i : att_err_i;
 
   logic exec_fire;
   assign exec_fire = (state_q == StExec) && (pc_q != len_q) && insn_valid_i && !npe_busy_i;
@@ -477,15 +483,15 @@ module skipopu_ctrl
               att_causal_q <= insn_i[12];
               retired_q    <= retired_q + 1'b1;
               pc_q         <= pc_q + 1'b1;
-            end else if (is_ax) begin
+            end else if (is_kvx || is_att) begin
               state_q <= StWaitAx;
             end
           end
         end
         StWaitAx: begin
-          if (ax_done_i) begin
-            if (ax_err_i != 8'(ErrNone)) begin
-              err_q    <= ax_err_i;
+          if (ax_done) begin
+            if (ax_err != 8'(ErrNone)) begin
+              err_q    <= ax_err;
               err_pc_q <= pc_q;
               state_q  <= StDrain;
             end else begin
@@ -618,13 +624,11 @@ module skipopu_ctrl
   assign npe_op_o         = d_npe_op;
   // dyn SWIGLU: CNT rows of len words (the decoder bounds Mmax * len by the buffer)
   assign npe_len_o        = dyn_sw ? 16'(32'(cnt_q) * 32'(d_len)) : dyn_rp ? cnt_q : d_len;
-  // ROPE revision 6: f1 = {stride, words, table}; words 0 = D, stride 0 = words
+  // ROPE: f1 = {stride, words, table}; words 0 = D, stride 0 = words
   logic [15:0] rp_words;
-  assign rp_words         = (ISA_REV >= 6 && d_src0[23:16] != '0) ? 16'(d_src0[23:16]) :
-                            npe_d_q;
+  assign rp_words         = (d_src0[23:16] != '0) ? 16'(d_src0[23:16]) : npe_d_q;
   assign npe_words_o      = rp_words;
-  assign npe_stride_o     = (ISA_REV >= 6 && d_src0[31:24] != '0) ? 16'(d_src0[31:24]) :
-                            rp_words;
+  assign npe_stride_o     = (d_src0[31:24] != '0) ? 16'(d_src0[31:24]) : rp_words;
   assign npe_dst_o        = (d_npe_op == NpeSwiglu) ? d_gb[GB_AW-1:0] : d_gb[16 +: GB_AW];
   assign npe_src_o        = (d_npe_op == NpeSwiglu) ? d_src0[GB_AW-1:0] : d_gb[GB_AW-1:0];
   assign npe_aux_o        = d_src0[GB_AW-1:0];
@@ -646,7 +650,8 @@ module skipopu_ctrl
   assign att_qs_o     = att_qs_q;
   assign att_sbase_o  = att_sbase_q;
   assign att_causal_o = att_causal_q;
-  assign ax_valid_o   = legal_now && is_ax;
+  assign kvx_valid_o  = legal_now && is_kvx;
+  assign att_valid_o  = legal_now && is_att;
   assign ax_insn_o    = insn_i;
   assign ax_cnt_o     = cnt_q;
 

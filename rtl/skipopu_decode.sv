@@ -1,6 +1,9 @@
-// Instruction decoder: splits an instruction word into fields and checks it against the core's
-// configuration. Purely combinational. The check order (first failing check wins) is part of the
-// ISA (docs/isa.md) and is mirrored by model/isa.py:check().
+// Instruction decoder: splits an instruction word into fields, classifies it by executing unit
+// and checks it against the core's configuration. Purely combinational. Every opcode's checks
+// fall into the steps of one order (docs/isa.md "Errors"; the first failing step wins):
+//   ILLEGAL_OP, RESERVED, BAD_LEN, BAD_PORT, shape (MM/NPE/ROUTE/KV/ATT_SHAPE), GBUF_RANGE,
+//   OVERLAP, MEM_ALIGN, MEM_RANGE
+// mirrored by model/isa.py: Insn.check().
 
 module skipopu_decode
   import skipopu_pkg::*;
@@ -17,16 +20,13 @@ module skipopu_decode
   parameter int MMAX = 64,
   // NPE statistics RAM rows
   parameter int NPE_ROWS = 256,
-  // Instruction-set revision accepted: 5, or 6 (KV and attention, docs/isa.md; its execution
-  // units land step by step, docs/attention-plan.md)
-  parameter int ISA_REV = 5,
-  // Revision 6: HBM ports holding the KV cache (a power of 2)
+  // HBM ports holding the KV cache (a power of 2)
   parameter int KV_PORTS = 4,
-  // Revision 6: KV staging buffer entries (a power of 2)
+  // KV staging buffer entries (a power of 2)
   parameter int KV_TOKENS = 64,
-  // Revision 6: largest KV entry in words (a power of 2)
+  // Largest KV entry in words (a power of 2)
   parameter int KV_ENTRY_MAX = 16,
-  // Revision 6: softmax feature rows
+  // Softmax feature rows
   parameter int SMAX_ROWS = 256
 ) (
   input  logic [InsnW-1:0] insn_i,
@@ -46,8 +46,8 @@ module skipopu_decode
   input  logic [15:0]      mn_w_i,
   input  logic [15:0]      mn_stat_i,
   input  logic [15:0]      mn_mask_i,
-  // Revision 6: KVCFG registers (entry words, region offset, layers) and ATTCFG registers
-  // (keys, heads, KV heads, words per head, Q row stride, score area, causal)
+  // KVCFG registers (entry words, region offset, layers) and ATTCFG registers (keys, heads,
+  // KV heads, words per head, Q row stride, score area, causal)
   input  logic [15:0]      kv_e_i,
   input  logic [31:0]      kv_off_i,
   input  logic [7:0]       kv_layers_i,
@@ -71,7 +71,11 @@ module skipopu_decode
   output logic             is_npe_o,     // RMSSQ, RMSNORM, SWIGLU, ROPE
   output logic             is_vscat_o,
   output logic             is_route_o,
-  output logic             is_rev6_o,    // KVCFG/KVST/KVLD/KVRD/ATTCFG/QK/SMNORM/SMFEAT/PV/ARGMAX
+  output logic             is_argmax_o,
+  output logic             is_kvcfg_o,
+  output logic             is_attcfg_o,
+  output logic             is_kvx_o,     // KV unit: KVST, KVLD, KVRD
+  output logic             is_att_o,     // attention unit: QK, SMNORM, SMFEAT, PV
   output logic             dyn_o,        // MATMUL/SWIGLU: length from CNT
   output logic             compact_o,    // RMSNORM masked: compact destination rows;
                                          // MATMUL: norm (fused RMSNorm of the MMNORM rows)
@@ -176,8 +180,6 @@ module skipopu_decode
   logic [33:0] rows_d;          // len * D
   logic        npe_masked, npe_resv, npe_shape, npe_range, npe_overlap, port_set;
   logic [31:0] n_lo, n_hi, n_aux, n_aux_hi, n_mask;
-  logic [33:0] n_aux_len;
-  logic [15:0] d_rem;
 
   assign port_set = (insn.port != '0);
 
@@ -208,19 +210,14 @@ module skipopu_decode
   logic [33:0] sw_n;
   assign sw_dyn = insn.flags[3];
   assign sw_n   = sw_dyn ? 34'(insn.len) * 34'(insn.f2[15:0]) : 34'(insn.len);
-  assign d_rem      = (npe_hw_i == '0) ? 16'd1 : (npe_d_i % npe_hw_i);
-  assign n_aux_len  = 34'(npe_masked ? 16'(DATA_W) : insn.len) * 34'(npe_hw_i);
 
+  // reserved operand bits (the flag bits and the port are checked for every opcode below)
   assign npe_resv =
-      port_set ||
-      (op_rmssq && ((insn.flags != '0) || (insn.f2 != '0) || (insn.f1[31:16] != '0))) ||
-      (op_swiglu && ((insn.flags[2:0] != '0) || (sw_dyn ? (insn.f2[31:16] != '0) :
-                                                 (insn.f2 != '0)) ||
+      (op_rmssq && ((insn.f2 != '0) || (insn.f1[31:16] != '0))) ||
+      (op_swiglu && ((sw_dyn ? (insn.f2[31:16] != '0) : (insn.f2 != '0)) ||
                      (insn.f0[31:16] != '0) || (insn.f1[31:16] != '0))) ||
-      (op_rmsnorm && ((insn.flags[3:2] != '0) || (insn.flags[1] && !insn.flags[0]) ||
-                      (insn.f2[31:16] != '0))) ||
-      (op_rope && ((insn.flags[3:1] != '0) || (insn.f2[31:16] != '0) ||
-                   (insn.f1[31:16] != '0)));
+      (op_rmsnorm && ((insn.flags[FlagCompact] && !insn.flags[FlagMask]) ||
+                      (insn.f2[31:16] != '0)));
 
   // VSCAT: rows of D words, at most DATA_W rows (one mask word), statistics of len rows
   logic vs_shape;
@@ -230,28 +227,21 @@ module skipopu_decode
   assign npe_shape =
       (op_rmssq && ((npe_d_i == '0) || (32'(insn.f1) + 32'(insn.len) > 32'(NPE_ROWS)))) ||
       (op_rmsnorm && ((npe_d_i == '0) || (npe_masked && 32'(insn.len) > DATA_W) ||
-                      (n_aux_hi + 32'(insn.len) > 32'(NPE_ROWS)))) ||
-      (op_rope && ((npe_d_i == '0) || (npe_masked && 32'(insn.len) > DATA_W) ||
-                   (npe_hw_i == '0) || (d_rem != '0)));
+                      (n_aux_hi + 32'(insn.len) > 32'(NPE_ROWS))));
 
   assign npe_range =
       (op_rmssq && rng_bad(insn.f0, rows_d)) ||
       (op_swiglu && (rng_bad(insn.f0, sw_n) || rng_bad(insn.f1, sw_n << 1))) ||
       (op_rmsnorm && (rng_bad(n_lo, rows_d) || rng_bad(n_hi, rows_d) ||
-                      rng_bad(n_aux, 34'(npe_d_i)) || (npe_masked && rng_bad(n_mask, 34'd1)))) ||
-      (op_rope && (rng_bad(n_lo, rows_d) || rng_bad(n_hi, rows_d) ||
-                   rng_bad(insn.f1, n_aux_len) || (npe_masked && rng_bad(n_mask, 34'd1))));
+                      rng_bad(n_aux, 34'(npe_d_i)) || (npe_masked && rng_bad(n_mask, 34'd1))));
 
   assign npe_overlap =
       (op_swiglu && (insn.f0 != insn.f1) && meet(insn.f0, sw_n, insn.f1, sw_n << 1)) ||
       (op_rmsnorm && (((n_lo != n_hi) && meet(n_hi, rows_d, n_lo, rows_d)) ||
                       meet(n_hi, rows_d, n_aux, 34'(npe_d_i)) ||
-                      (npe_masked && meet(n_hi, rows_d, n_mask, 34'd1)))) ||
-      (op_rope && (((n_lo != n_hi) && meet(n_hi, rows_d, n_lo, rows_d)) ||
-                   meet(n_hi, rows_d, insn.f1, n_aux_len) ||
-                   (npe_masked && meet(n_hi, rows_d, n_mask, 34'd1))));
+                      (npe_masked && meet(n_hi, rows_d, n_mask, 34'd1))));
 
-  // ---- MATMUL norm flag (revision 5): the fused normalisation's shape, ranges, overlaps ----
+  // ---- MATMUL norm flag: the fused normalisation's shape, ranges, overlaps -----------------
   // X = [src, src_n) normalised rows, Y = [dst, dst_n), R = residual n*D words at x,
   // W = weight D words, K = mask word
   logic        mm_norm, mn_shape, mn_range, mn_overlap;
@@ -277,13 +267,13 @@ module skipopu_decode
                       meet(mm_dst32, mm_dst_n34, mn_w, 34'(npe_d_i)) ||
                       meet(mm_dst32, mm_dst_n34, mn_mask, 34'd1);
 
-  // ---- revision 6: KV and attention (model/isa.py: _check_rev6, _check_rope6) ------------
+  // ---- KV and attention (model/isa.py: Insn._check_kv_att, Insn._check_rope) ---------------
   localparam int Ncol = DATA_W / 16;
   localparam int NcolShift = $clog2(Ncol);
   localparam int KvPortShift = $clog2(KV_PORTS);
   localparam int KvSlots = KV_TOKENS / KV_PORTS;
 
-  // words-per-row helpers of the revision-6 ops (each signal driven once, Icarus rule)
+  // fields of the KV and attention ops (each signal driven once, Icarus rule)
   logic [15:0] r6_lo, r6_hi, r6_f1lo;
   logic [7:0]  r6_layer, r6_stride8, r6_g0, r6_ng;
   assign r6_lo      = insn.f0[15:0];
@@ -297,8 +287,7 @@ module skipopu_decode
   // KVCFG
   logic        kc_rsv, kc_len, kc_shape, kc_align, kc_range;
   logic [63:0] kc_region;
-  assign kc_rsv    = port_set || (insn.flags[3:2] != '0) || (insn.f1[31:8] != '0) ||
-                     (insn.f2 != '0);
+  assign kc_rsv    = (insn.f1[31:8] != '0) || (insn.f2 != '0);
   assign kc_len    = (insn.len == '0) || (insn.f1[7:0] == '0);
   assign kc_shape  = ((insn.len & (insn.len - 16'd1)) != '0) || (32'(insn.len) > KV_ENTRY_MAX) ||
                      (insn.flags[0] && ((32'(insn.len) % KV_PORTS) != 0));
@@ -311,7 +300,7 @@ module skipopu_decode
   logic        ks_rsv, ks_shape, ks_range;
   logic [15:0] ks_stride;
   assign ks_stride = (r6_stride8 != '0) ? 16'(r6_stride8) : kv_e_i;
-  assign ks_rsv    = port_set || insn.flags[3] || (insn.f2[31:16] != '0);
+  assign ks_rsv    = (insn.f2[31:16] != '0);
   assign ks_shape  = (kv_e_i == '0) || (32'(insn.len) > DATA_W) || (r6_layer >= kv_layers_i) ||
                      ((r6_stride8 != '0) && (16'(r6_stride8) < kv_e_i)) ||
                      (32'(insn.f2[15:0]) + 32'(insn.len) > KV_TOKENS);
@@ -322,7 +311,7 @@ module skipopu_decode
 
   // KVLD
   logic        kl_rsv, kl_shape, kl_range;
-  assign kl_rsv   = port_set || (insn.flags[2:1] != '0) || (insn.flags[0] && insn.flags[3]) ||
+  assign kl_rsv   = (insn.flags[FlagAttend] && insn.flags[FlagDyn]) ||
                     (insn.f1[31:8] != '0) || (insn.f2 != '0);
   assign kl_shape = (kv_e_i == '0) || (32'(insn.len) >= KV_TOKENS) ||
                     (insn.f1[7:0] >= kv_layers_i);
@@ -331,13 +320,13 @@ module skipopu_decode
 
   // KVRD
   logic        kr_rsv, kr_shape, kr_range;
-  assign kr_rsv   = port_set || (insn.flags != '0) || (insn.f1[31:16] != '0) || (insn.f2 != '0);
+  assign kr_rsv   = (insn.f1[31:16] != '0) || (insn.f2 != '0);
   assign kr_shape = (kv_e_i == '0) || (32'(r6_f1lo) + 32'(insn.len) > KV_TOKENS);
   assign kr_range = rng_bad(insn.f0, 34'(insn.len) * 34'(kv_e_i));
 
   // ARGMAX
   logic        am_rsv, am_shape, am_range, am_overlap;
-  assign am_rsv     = port_set || (insn.flags != '0) || (insn.f1 != '0) || (insn.f2 != '0);
+  assign am_rsv     = (insn.f1 != '0) || (insn.f2 != '0);
   assign am_shape   = (32'(insn.len) * Ncol > 65536);
   assign am_range   = rng_bad({16'd0, r6_lo}, 34'(insn.len)) || rng_bad({16'd0, r6_hi}, 34'd1);
   assign am_overlap = (r6_lo <= r6_hi) && (17'(r6_hi) < 17'(r6_lo) + 17'(insn.len));
@@ -370,9 +359,7 @@ module skipopu_decode
   assign at_words   = 34'(at_nt) * at_rows;
   assign at_feat    = !op_pv && !(op_qk && insn.flags[1]);
   assign at_causal  = att_causal_i && !op_pv;
-  assign at_rsv     = port_set || (op_qk ? ((insn.flags & 4'b0101) != '0) :
-                                           (insn.flags[2:0] != '0)) ||
-                      (insn.f2[31:16] != '0) || (op_smf && (r6_lo != '0));
+  assign at_rsv     = (insn.f2[31:16] != '0) || (op_smf && (r6_lo != '0));
   assign at_shape   = (att_h_i == '0) || (att_hw_i == '0) || (at_rep == '0) ||
                       (att_nk_i == '0) || (32'(att_nk_i) > KV_TOKENS) ||
                       (16'(att_qs_i) < 16'(att_h_i) * 16'(att_hw_i)) || (kv_e_i == '0) ||
@@ -399,7 +386,7 @@ module skipopu_decode
   assign at_mrange  = !op_pv && ((64'(att_sbase_i) + (64'(at_words) << BeatShift)) >
                                  (64'd1 << ADDR_W));
 
-  // ROPE (revision 6 fields): f1 = {stride, words, table}, flags[3] = dyn
+  // ROPE: f1 = {stride, words, table}, flags[0] = mask, flags[3] = dyn
   logic        rp6_rsv, rp6_shape, rp6_range, rp6_overlap;
   logic [15:0] rp6_w, rp6_st, rp6_wrem;
   logic [33:0] rp6_span, rp6_tab;
@@ -408,7 +395,7 @@ module skipopu_decode
   assign rp6_wrem    = (npe_hw_i == '0) ? 16'd1 : (rp6_w % npe_hw_i);
   assign rp6_span    = 34'(insn.len - 16'd1) * 34'(rp6_st) + 34'(rp6_w);
   assign rp6_tab     = 34'(npe_masked ? 16'(DATA_W) : insn.len) * 34'(npe_hw_i);
-  assign rp6_rsv     = port_set || (insn.flags[2:1] != '0) || (insn.f2[31:16] != '0);
+  assign rp6_rsv     = (insn.f2[31:16] != '0);
   assign rp6_shape   = (rp6_w == '0) || (npe_hw_i == '0) || (rp6_wrem != '0) ||
                        (rp6_st < rp6_w) || (npe_masked && 32'(insn.len) > DATA_W);
   assign rp6_range   = rng_bad(n_lo, rp6_span) || rng_bad(n_hi, rp6_span) ||
@@ -417,231 +404,196 @@ module skipopu_decode
                        meet(n_hi, rp6_span, n_aux, rp6_tab) ||
                        (npe_masked && meet(n_hi, rp6_span, n_mask, 34'd1));
 
-  logic unused_rev6;
-  assign unused_rev6 = ^{kv_off_i, KvPortShift[0]};
+  logic unused_kv;
+  assign unused_kv = ^{kv_off_i, KvPortShift[0]};
 
+  // ---- the checks of the opcode, one term per step of the order ----------------------------
+  // Common to every opcode: a flag bit the opcode does not define, or a port where there is no
+  // memory operand (every opcode but LOAD, STORE, MATMUL), is RESERVED
+  logic mem_op, c_rsv_common;
+  assign mem_op       = (insn.opcode == 8'(OpLoad)) || (insn.opcode == 8'(OpStore)) ||
+                        (insn.opcode == 8'(OpMatmul));
+  assign c_rsv_common = ((insn.flags & ~known_flags(insn.opcode)) != '0) || (port_set && !mem_op);
+
+  logic       c_ill, c_rsv, c_len, c_port, c_shape, c_range, c_overlap, c_align, c_mrange;
+  logic [7:0] c_shape_err;
   always_comb begin
-    is_nop_o   = 1'b0;
-    is_end_o   = 1'b0;
-    is_load_o  = 1'b0;
-    is_store_o = 1'b0;
-    is_vadd_o  = 1'b0;
-    is_mmcfg_o = 1'b0;
+    is_nop_o    = 1'b0;
+    is_end_o    = 1'b0;
+    is_load_o   = 1'b0;
+    is_store_o  = 1'b0;
+    is_vadd_o   = 1'b0;
+    is_mmcfg_o  = 1'b0;
     is_mmnorm_o = 1'b0;
     is_matmul_o = 1'b0;
     is_npecfg_o = 1'b0;
-    is_npe_o   = 1'b0;
-    is_vscat_o = 1'b0;
-    is_route_o = 1'b0;
-    is_rev6_o  = 1'b0;
-    err_o      = 8'(ErrNone);
+    is_npe_o    = 1'b0;
+    is_vscat_o  = 1'b0;
+    is_route_o  = 1'b0;
+    is_argmax_o = 1'b0;
+    is_kvcfg_o  = 1'b0;
+    is_attcfg_o = 1'b0;
+    is_kvx_o    = 1'b0;
+    is_att_o    = 1'b0;
+    c_ill       = 1'b0;
+    c_rsv       = 1'b0;
+    c_len       = insn.len == '0;
+    c_port      = 1'b0;
+    c_shape     = 1'b0;
+    c_shape_err = 8'(ErrNpeShape);
+    c_range     = 1'b0;
+    c_overlap   = 1'b0;
+    c_align     = 1'b0;
+    c_mrange    = 1'b0;
     unique case (insn.opcode)
       8'(OpNop), 8'(OpEnd): begin
         is_nop_o = (insn.opcode == 8'(OpNop));
         is_end_o = (insn.opcode == 8'(OpEnd));
-        if (insn_i[InsnW-1:8] != '0) begin
-          err_o = 8'(ErrReserved);
-        end
+        c_rsv    = (insn_i[InsnW-1:8] != '0);
+        c_len    = 1'b0;
       end
       8'(OpLoad), 8'(OpStore): begin
         is_load_o  = (insn.opcode == 8'(OpLoad));
         is_store_o = (insn.opcode == 8'(OpStore));
-        if ((insn.opcode == 8'(OpLoad)) ? (insn.flags[3:1] != '0) : (insn.flags != '0)) begin
-          err_o = 8'(ErrReserved);
-        end else if (insn.len == '0) begin
-          err_o = 8'(ErrBadLen);
-        end else if (32'(insn.port) > NUM_HBM) begin
-          err_o = 8'(ErrBadPort);
-        end else if (insn.flags[0] && snoop_bad) begin
-          err_o = 8'(ErrNpeShape);
-        end else if (!gb_in_range(insn.f0, insn.len)) begin
-          err_o = 8'(ErrGbufRange);
-        end else if (mem_misaligned) begin
-          err_o = 8'(ErrMemAlign);
-        end else if (mem_out_of_range) begin
-          err_o = 8'(ErrMemRange);
-        end
+        c_port     = (32'(insn.port) > NUM_HBM);
+        c_shape    = insn.flags[FlagStats] && snoop_bad;
+        c_range    = !gb_in_range(insn.f0, insn.len);
+        c_align    = mem_misaligned;
+        c_mrange   = mem_out_of_range;
       end
       8'(OpVadd): begin
         is_vadd_o = 1'b1;
-        if (insn.flags[3:1] != '0 || insn.port != '0) begin
-          err_o = 8'(ErrReserved);
-        end else if (insn.len == '0) begin
-          err_o = 8'(ErrBadLen);
-        end else if (insn.flags[0] && snoop_bad) begin
-          err_o = 8'(ErrNpeShape);
-        end else if (!gb_in_range(insn.f0, insn.len) || !gb_in_range(insn.f1, insn.len) ||
-                     !gb_in_range(insn.f2, insn.len)) begin
-          err_o = 8'(ErrGbufRange);
-        end else if (partial_overlap(insn.f0, insn.f1, insn.len) ||
-                     partial_overlap(insn.f0, insn.f2, insn.len)) begin
-          err_o = 8'(ErrOverlap);
-        end
+        c_shape   = insn.flags[FlagStats] && snoop_bad;
+        c_range   = !gb_in_range(insn.f0, insn.len) || !gb_in_range(insn.f1, insn.len) ||
+                    !gb_in_range(insn.f2, insn.len);
+        c_overlap = partial_overlap(insn.f0, insn.f1, insn.len) ||
+                    partial_overlap(insn.f0, insn.f2, insn.len);
       end
       8'(OpMmcfg): begin
         is_mmcfg_o = 1'b1;
-        if (insn.flags != '0 || insn.port != '0 || insn.f2[31:16] != '0) begin
-          err_o = 8'(ErrReserved);
-        end
+        c_rsv      = (insn.f2[31:16] != '0);
+        c_len      = 1'b0;
       end
       8'(OpMmnorm): begin
         is_mmnorm_o = 1'b1;
-        if (insn.flags != '0 || insn.port != '0 || insn.f2 != '0) begin
-          err_o = 8'(ErrReserved);
-        end
+        c_rsv       = (insn.f2 != '0);
+        c_len       = 1'b0;
       end
       8'(OpMatmul): begin
         is_matmul_o = 1'b1;
-        if (insn.flags[2] || (mm_norm && !insn.flags[3])) begin
-          err_o = 8'(ErrReserved);
-        end else if (insn.len == '0 || (mm_norm && mn_n_i == '0)) begin
-          err_o = 8'(ErrBadLen);
-        end else if (32'(insn.port) > NUM_HBM) begin
-          err_o = 8'(ErrBadPort);
-        end else if (shape_bad) begin
-          err_o = 8'(ErrMmShape);
-        end else if (mm_norm && mn_shape) begin
-          err_o = 8'(ErrNpeShape);
-        end else if (src_n > 32'(GBUF_DEPTH) || dst_n > 32'(GBUF_DEPTH) ||
-                     src_end > 17'(GBUF_DEPTH) || dst_end > 17'(GBUF_DEPTH) ||
-                     (mm_norm && mn_range)) begin
-          err_o = 8'(ErrGbufRange);
-        end else if (((17'(src_w) < dst_end) && (17'(dst_w) < src_end)) ||
-                     (mm_norm && mn_overlap)) begin
-          err_o = 8'(ErrOverlap);
-        end else if (mem_misaligned || (mm_int4 && mm_scale_i[BeatShift-1:0] != '0)) begin
-          err_o = 8'(ErrMemAlign);
-        end else if (mem_hi_bits || (w_end > (64'd1 << ADDR_W)) ||
-                     (mm_int4 && (s_end > (64'd1 << ADDR_W)))) begin
-          err_o = 8'(ErrMemRange);
-        end
+        c_rsv       = mm_norm && !insn.flags[FlagDyn];
+        c_len       = (insn.len == '0) || (mm_norm && mn_n_i == '0);
+        c_port      = (32'(insn.port) > NUM_HBM);
+        c_shape     = shape_bad || (mm_norm && mn_shape);
+        c_shape_err = shape_bad ? 8'(ErrMmShape) : 8'(ErrNpeShape);
+        c_range     = src_n > 32'(GBUF_DEPTH) || dst_n > 32'(GBUF_DEPTH) ||
+                      src_end > 17'(GBUF_DEPTH) || dst_end > 17'(GBUF_DEPTH) ||
+                      (mm_norm && mn_range);
+        c_overlap   = ((17'(src_w) < dst_end) && (17'(dst_w) < src_end)) ||
+                      (mm_norm && mn_overlap);
+        c_align     = mem_misaligned || (mm_int4 && mm_scale_i[BeatShift-1:0] != '0);
+        c_mrange    = mem_hi_bits || (w_end > (64'd1 << ADDR_W)) ||
+                      (mm_int4 && (s_end > (64'd1 << ADDR_W)));
       end
-      8'(OpNpecfg): begin
-        is_npecfg_o = 1'b1;
-        if (insn.flags != '0 || insn.port != '0) begin
-          err_o = 8'(ErrReserved);
-        end else if (insn.len == '0) begin
-          err_o = 8'(ErrBadLen);
-        end
+      8'(OpNpecfg): is_npecfg_o = 1'b1;
+      8'(OpRmssq), 8'(OpRmsnorm), 8'(OpSwiglu): begin
+        is_npe_o  = 1'b1;
+        c_rsv     = npe_resv;
+        c_len     = (insn.len == '0) || (op_swiglu && sw_dyn && insn.f2[15:0] == '0);
+        c_shape   = npe_shape;
+        c_range   = npe_range;
+        c_overlap = npe_overlap;
       end
       8'(OpRope): begin
-        is_npe_o = 1'b1;
-        if (ISA_REV < 6) begin
-          if (npe_resv) begin
-            err_o = 8'(ErrReserved);
-          end else if (insn.len == '0) begin
-            err_o = 8'(ErrBadLen);
-          end else if (npe_shape) begin
-            err_o = 8'(ErrNpeShape);
-          end else if (npe_range) begin
-            err_o = 8'(ErrGbufRange);
-          end else if (npe_overlap) begin
-            err_o = 8'(ErrOverlap);
-          end
-        end else if (rp6_rsv) begin
-          err_o = 8'(ErrReserved);
-        end else if (insn.len == '0) begin
-          err_o = 8'(ErrBadLen);
-        end else if (rp6_shape) begin
-          err_o = 8'(ErrNpeShape);
-        end else if (rp6_range) begin
-          err_o = 8'(ErrGbufRange);
-        end else if (rp6_overlap) begin
-          err_o = 8'(ErrOverlap);
-        end
-      end
-      8'(OpKvcfg), 8'(OpKvst), 8'(OpKvld), 8'(OpKvrd), 8'(OpAttcfg), 8'(OpArgmax),
-      8'(OpQk), 8'(OpSmnorm), 8'(OpSmfeat), 8'(OpPv): begin
-        is_rev6_o = (ISA_REV >= 6);
-        if (ISA_REV < 6) begin
-          err_o = 8'(ErrIllegalOp);
-        end else if (insn.opcode == 8'(OpKvcfg)) begin
-          if (kc_rsv) err_o = 8'(ErrReserved);
-          else if (kc_len) err_o = 8'(ErrBadLen);
-          else if (kc_shape) err_o = 8'(ErrKvShape);
-          else if (kc_align) err_o = 8'(ErrMemAlign);
-          else if (kc_range) err_o = 8'(ErrMemRange);
-        end else if (insn.opcode == 8'(OpAttcfg)) begin
-          if (port_set || (insn.flags[3:1] != '0) || (insn.f2 != '0)) err_o = 8'(ErrReserved);
-        end else if (insn.opcode == 8'(OpKvst)) begin
-          if (ks_rsv) err_o = 8'(ErrReserved);
-          else if (insn.len == '0) err_o = 8'(ErrBadLen);
-          else if (ks_shape) err_o = 8'(ErrKvShape);
-          else if (ks_range) err_o = 8'(ErrGbufRange);
-        end else if (insn.opcode == 8'(OpKvld)) begin
-          if (kl_rsv) err_o = 8'(ErrReserved);
-          else if (insn.len == '0) err_o = 8'(ErrBadLen);
-          else if (kl_shape) err_o = 8'(ErrKvShape);
-          else if (kl_range) err_o = 8'(ErrGbufRange);
-        end else if (insn.opcode == 8'(OpKvrd)) begin
-          if (kr_rsv) err_o = 8'(ErrReserved);
-          else if (insn.len == '0) err_o = 8'(ErrBadLen);
-          else if (kr_shape) err_o = 8'(ErrKvShape);
-          else if (kr_range) err_o = 8'(ErrGbufRange);
-        end else if (insn.opcode == 8'(OpArgmax)) begin
-          if (am_rsv) err_o = 8'(ErrReserved);
-          else if (insn.len == '0) err_o = 8'(ErrBadLen);
-          else if (am_shape) err_o = 8'(ErrRouteShape);
-          else if (am_range) err_o = 8'(ErrGbufRange);
-          else if (am_overlap) err_o = 8'(ErrOverlap);
-        end else begin
-          if (at_rsv) err_o = 8'(ErrReserved);
-          else if (insn.len == '0) err_o = 8'(ErrBadLen);
-          else if (at_shape) err_o = 8'(ErrAttShape);
-          else if (at_range) err_o = 8'(ErrGbufRange);
-          else if (at_overlap) err_o = 8'(ErrOverlap);
-          else if (at_align) err_o = 8'(ErrMemAlign);
-          else if (at_mrange) err_o = 8'(ErrMemRange);
-        end
-      end
-      8'(OpRmssq), 8'(OpRmsnorm), 8'(OpSwiglu): begin
-        is_npe_o = 1'b1;
-        if (npe_resv) begin
-          err_o = 8'(ErrReserved);
-        end else if (insn.len == '0 || (op_swiglu && sw_dyn && insn.f2[15:0] == '0)) begin
-          err_o = 8'(ErrBadLen);
-        end else if (npe_shape) begin
-          err_o = 8'(ErrNpeShape);
-        end else if (npe_range) begin
-          err_o = 8'(ErrGbufRange);
-        end else if (npe_overlap) begin
-          err_o = 8'(ErrOverlap);
-        end
+        is_npe_o  = 1'b1;
+        c_rsv     = rp6_rsv;
+        c_shape   = rp6_shape;
+        c_range   = rp6_range;
+        c_overlap = rp6_overlap;
       end
       8'(OpVscat): begin
         is_vscat_o = 1'b1;
-        if (insn.flags[3:1] != '0 || port_set) begin
-          err_o = 8'(ErrReserved);
-        end else if (insn.len == '0) begin
-          err_o = 8'(ErrBadLen);
-        end else if (vs_shape) begin
-          err_o = 8'(ErrNpeShape);
-        end else if (rng_bad(insn.f0, rows_d) || rng_bad(insn.f1, rows_d) ||
-                     rng_bad(insn.f2, 34'd1)) begin
-          err_o = 8'(ErrGbufRange);
-        end else if (meet(insn.f0, rows_d, insn.f1, rows_d) ||
+        c_shape    = vs_shape;
+        c_range    = rng_bad(insn.f0, rows_d) || rng_bad(insn.f1, rows_d) ||
+                     rng_bad(insn.f2, 34'd1);
+        c_overlap  = meet(insn.f0, rows_d, insn.f1, rows_d) ||
                      meet(insn.f2, 34'd1, insn.f0, rows_d) ||
-                     meet(insn.f2, 34'd1, insn.f1, rows_d)) begin
-          err_o = 8'(ErrOverlap);
-        end
+                     meet(insn.f2, 34'd1, insn.f1, rows_d);
       end
       8'(OpRoute): begin
-        is_route_o = 1'b1;
-        if (insn.flags[3:1] != '0 || port_set || insn.f2 != '0) begin
-          err_o = 8'(ErrReserved);
-        end else if (insn.len == '0) begin
-          err_o = 8'(ErrBadLen);
-        end else if (32'(insn.len) > DATA_W || 32'(insn.f1[15:0]) >= DATA_W / 32) begin
-          err_o = 8'(ErrRouteShape);
-        end else if (rng_bad(n_lo, 34'(insn.len)) || rng_bad(n_aux_hi, 34'd1) ||
-                     rng_bad(n_hi, 34'd1)) begin
-          err_o = 8'(ErrGbufRange);
-        end else if (meet(n_hi, 34'd1, n_lo, 34'(insn.len)) || (n_hi == n_aux_hi)) begin
-          err_o = 8'(ErrOverlap);
-        end
+        is_route_o  = 1'b1;
+        c_rsv       = (insn.f2 != '0);
+        c_shape     = (32'(insn.len) > DATA_W) || (32'(insn.f1[15:0]) >= DATA_W / 32);
+        c_shape_err = 8'(ErrRouteShape);
+        c_range     = rng_bad(n_lo, 34'(insn.len)) || rng_bad(n_aux_hi, 34'd1) ||
+                      rng_bad(n_hi, 34'd1);
+        c_overlap   = meet(n_hi, 34'd1, n_lo, 34'(insn.len)) || (n_hi == n_aux_hi);
       end
-      default: err_o = 8'(ErrIllegalOp);
+      8'(OpArgmax): begin
+        is_argmax_o = 1'b1;
+        c_rsv       = am_rsv;
+        c_shape     = am_shape;
+        c_shape_err = 8'(ErrRouteShape);
+        c_range     = am_range;
+        c_overlap   = am_overlap;
+      end
+      8'(OpKvcfg): begin
+        is_kvcfg_o  = 1'b1;
+        c_rsv       = kc_rsv;
+        c_len       = kc_len;
+        c_shape     = kc_shape;
+        c_shape_err = 8'(ErrKvShape);
+        c_align     = kc_align;
+        c_mrange    = kc_range;
+      end
+      8'(OpAttcfg): begin
+        is_attcfg_o = 1'b1;
+        c_rsv       = (insn.f2 != '0);
+        c_len       = 1'b0;
+      end
+      8'(OpKvst): begin
+        is_kvx_o    = 1'b1;
+        c_rsv       = ks_rsv;
+        c_shape     = ks_shape;
+        c_shape_err = 8'(ErrKvShape);
+        c_range     = ks_range;
+      end
+      8'(OpKvld): begin
+        is_kvx_o    = 1'b1;
+        c_rsv       = kl_rsv;
+        c_shape     = kl_shape;
+        c_shape_err = 8'(ErrKvShape);
+        c_range     = kl_range;
+      end
+      8'(OpKvrd): begin
+        is_kvx_o    = 1'b1;
+        c_rsv       = kr_rsv;
+        c_shape     = kr_shape;
+        c_shape_err = 8'(ErrKvShape);
+        c_range     = kr_range;
+      end
+      8'(OpQk), 8'(OpSmnorm), 8'(OpSmfeat), 8'(OpPv): begin
+        is_att_o    = 1'b1;
+        c_rsv       = at_rsv;
+        c_shape     = at_shape;
+        c_shape_err = 8'(ErrAttShape);
+        c_range     = at_range;
+        c_overlap   = at_overlap;
+        c_align     = at_align;
+        c_mrange    = at_mrange;
+      end
+      default: c_ill = 1'b1;
     endcase
   end
+
+  assign err_o = c_ill                  ? 8'(ErrIllegalOp) :
+                 (c_rsv_common || c_rsv) ? 8'(ErrReserved) :
+                 c_len                  ? 8'(ErrBadLen) :
+                 c_port                 ? 8'(ErrBadPort) :
+                 c_shape                ? c_shape_err :
+                 c_range                ? 8'(ErrGbufRange) :
+                 c_overlap              ? 8'(ErrOverlap) :
+                 c_align                ? 8'(ErrMemAlign) :
+                 c_mrange               ? 8'(ErrMemRange) : 8'(ErrNone);
 
 endmodule

@@ -4,7 +4,7 @@
 // During a MATMUL the engine's read streams (skipopu_mm_rd: weights from the weight port,
 // INT4 scales from DDR) own the read channels of those two ports instead (the sequencer issues
 // no transfer meanwhile, and the read engines are idle when a MATMUL starts).
-// Stream transfers (cmd_stream_i, revision 6 attention): a store takes its words from the ss_*
+// Stream transfers (st_valid_i, the attention unit): a store takes its words from the ss_*
 // stream instead of the buffer (QK score words to the DDR score area), a load hands its words
 // to the ls_* stream instead of writing the buffer (SMNORM/SMFEAT reading the score area); both
 // valid/ready, in memory order; error semantics as for the buffer transfers.
@@ -14,7 +14,9 @@
 // the streams had read ahead of a failed weight tile are dropped uncounted, so the counters are
 // those of docs/isa.md (the tiles up to and including the failing one).
 //
-// AXI ports are packed per memory port: signal[p*W +: W] belongs to port p.
+// The command comes from one of three sources (the sequencer, the KV unit, the attention unit;
+// one instruction runs at a time). Port 0 is the DDR AXI master; the HBM masters are packed:
+// m_axi_hbm_*[i*W +: W] is HBM port i (memory port i+1).
 
 module skipopu_dma #(
   // Number of HBM ports (memory ports are DDR plus these)
@@ -40,15 +42,25 @@ module skipopu_dma #(
   input  logic                 rst_ni,
   input  logic                 clr_i,           // clear the byte counters (start of a run)
 
-  // Command (accepted when cmd_valid_i && !busy_o)
-  input  logic                 cmd_valid_i,
-  input  logic                 cmd_store_i,     // 0: memory -> buffer, 1: buffer -> memory
-  input  logic [3:0]           cmd_port_i,
-  input  logic [ADDR_W-1:0]    cmd_mem_addr_i,
-  input  logic [GB_AW-1:0]     cmd_gb_addr_i,
-  input  logic [15:0]          cmd_len_i,       // words, >= 1
-  input  logic                 cmd_stream_i,    // data from ss_* (store) / to ls_* (load)
-  output logic                 busy_o,
+  // Commands, accepted while idle (one instruction runs at a time, so at most one source is valid
+  // in a cycle): LOAD/STORE from the sequencer, the KV unit's KVST pieces (buffer -> HBM), the
+  // attention unit's stream transfers on DDR (data from ss_* / to ls_*)
+  input  logic                 seq_valid_i,
+  input  logic                 seq_store_i,     // 0: memory -> buffer, 1: buffer -> memory
+  input  logic [3:0]           seq_port_i,
+  input  logic [ADDR_W-1:0]    seq_mem_addr_i,
+  input  logic [GB_AW-1:0]     seq_gb_addr_i,
+  input  logic [15:0]          seq_len_i,       // words, >= 1
+  input  logic                 kv_valid_i,
+  input  logic [3:0]           kv_port_i,
+  input  logic [ADDR_W-1:0]    kv_mem_addr_i,
+  input  logic [GB_AW-1:0]     kv_gb_addr_i,
+  input  logic [15:0]          kv_len_i,
+  input  logic                 st_valid_i,
+  input  logic                 st_store_i,
+  input  logic [ADDR_W-1:0]    st_mem_addr_i,
+  input  logic [15:0]          st_len_i,
+  output logic                 idle_o,          // no transfer and no MATMUL read stream
   output logic                 done_o,          // pulse
   output logic                 err_o,           // with done_o: AXI error response seen
 
@@ -88,55 +100,224 @@ module skipopu_dma #(
   output logic [GB_AW-1:0]     gb_raddr_o,
   input  logic [DATA_W-1:0]    gb_rdata_i,
 
-  // R beats another read master took on a port (the KV read unit behind the HBM read mux in
-  // skipopu_top); counted in that port's read bytes
-  input  logic [NP-1:0]        ext_rd_beat_i,
+  // R beats another read master took on an HBM port (the KV read unit behind the HBM read mux,
+  // skipopu_hbm_rd_mux); counted in that port's read bytes
+  input  logic [NUM_HBM-1:0]   ext_hbm_rd_beat_i,
 
   // Bytes moved per port (64-bit each, port 0 first)
   output logic [NP*64-1:0]     rd_bytes_o,
   output logic [NP*64-1:0]     wr_bytes_o,
 
-  // AXI4 masters, packed per port
-  output logic [NP*ID_W-1:0]   m_axi_awid,
-  output logic [NP*ADDR_W-1:0] m_axi_awaddr,
-  output logic [NP*8-1:0]      m_axi_awlen,
-  output logic [NP*3-1:0]      m_axi_awsize,
-  output logic [NP*2-1:0]      m_axi_awburst,
-  output logic [NP-1:0]        m_axi_awlock,
-  output logic [NP*4-1:0]      m_axi_awcache,
-  output logic [NP*3-1:0]      m_axi_awprot,
-  output logic [NP-1:0]        m_axi_awvalid,
-  input  logic [NP-1:0]        m_axi_awready,
-  output logic [NP*DATA_W-1:0] m_axi_wdata,
-  output logic [NP*DATA_W/8-1:0] m_axi_wstrb,
-  output logic [NP-1:0]        m_axi_wlast,
-  output logic [NP-1:0]        m_axi_wvalid,
-  input  logic [NP-1:0]        m_axi_wready,
-  input  logic [NP*ID_W-1:0]   m_axi_bid,
-  input  logic [NP*2-1:0]      m_axi_bresp,
-  input  logic [NP-1:0]        m_axi_bvalid,
-  output logic [NP-1:0]        m_axi_bready,
-  output logic [NP*ID_W-1:0]   m_axi_arid,
-  output logic [NP*ADDR_W-1:0] m_axi_araddr,
-  output logic [NP*8-1:0]      m_axi_arlen,
-  output logic [NP*3-1:0]      m_axi_arsize,
-  output logic [NP*2-1:0]      m_axi_arburst,
-  output logic [NP-1:0]        m_axi_arlock,
-  output logic [NP*4-1:0]      m_axi_arcache,
-  output logic [NP*3-1:0]      m_axi_arprot,
-  output logic [NP-1:0]        m_axi_arvalid,
-  input  logic [NP-1:0]        m_axi_arready,
-  input  logic [NP*ID_W-1:0]   m_axi_rid,
-  input  logic [NP*DATA_W-1:0] m_axi_rdata,
-  input  logic [NP*2-1:0]      m_axi_rresp,
-  input  logic [NP-1:0]        m_axi_rlast,
-  input  logic [NP-1:0]        m_axi_rvalid,
-  output logic [NP-1:0]        m_axi_rready
+  // AXI4 master of DDR (port 0)
+  output logic [ID_W-1:0]        m_axi_ddr_awid,
+  output logic [ADDR_W-1:0]      m_axi_ddr_awaddr,
+  output logic [8-1:0]           m_axi_ddr_awlen,
+  output logic [3-1:0]           m_axi_ddr_awsize,
+  output logic [2-1:0]           m_axi_ddr_awburst,
+  output logic                   m_axi_ddr_awlock,
+  output logic [4-1:0]           m_axi_ddr_awcache,
+  output logic [3-1:0]           m_axi_ddr_awprot,
+  output logic                   m_axi_ddr_awvalid,
+  input  logic                   m_axi_ddr_awready,
+  output logic [DATA_W-1:0]      m_axi_ddr_wdata,
+  output logic [DATA_W/8-1:0]    m_axi_ddr_wstrb,
+  output logic                   m_axi_ddr_wlast,
+  output logic                   m_axi_ddr_wvalid,
+  input  logic                   m_axi_ddr_wready,
+  input  logic [ID_W-1:0]        m_axi_ddr_bid,
+  input  logic [2-1:0]           m_axi_ddr_bresp,
+  input  logic                   m_axi_ddr_bvalid,
+  output logic                   m_axi_ddr_bready,
+  output logic [ID_W-1:0]        m_axi_ddr_arid,
+  output logic [ADDR_W-1:0]      m_axi_ddr_araddr,
+  output logic [8-1:0]           m_axi_ddr_arlen,
+  output logic [3-1:0]           m_axi_ddr_arsize,
+  output logic [2-1:0]           m_axi_ddr_arburst,
+  output logic                   m_axi_ddr_arlock,
+  output logic [4-1:0]           m_axi_ddr_arcache,
+  output logic [3-1:0]           m_axi_ddr_arprot,
+  output logic                   m_axi_ddr_arvalid,
+  input  logic                   m_axi_ddr_arready,
+  input  logic [ID_W-1:0]        m_axi_ddr_rid,
+  input  logic [DATA_W-1:0]      m_axi_ddr_rdata,
+  input  logic [2-1:0]           m_axi_ddr_rresp,
+  input  logic                   m_axi_ddr_rlast,
+  input  logic                   m_axi_ddr_rvalid,
+  output logic                   m_axi_ddr_rready,
+  // AXI4 masters of the HBM ports (port p = HBM p-1), packed: signal[i*W +: W] is HBM port i
+  output logic [NUM_HBM*ID_W-1:0] m_axi_hbm_awid,
+  output logic [NUM_HBM*ADDR_W-1:0] m_axi_hbm_awaddr,
+  output logic [NUM_HBM*8-1:0]   m_axi_hbm_awlen,
+  output logic [NUM_HBM*3-1:0]   m_axi_hbm_awsize,
+  output logic [NUM_HBM*2-1:0]   m_axi_hbm_awburst,
+  output logic [NUM_HBM-1:0]     m_axi_hbm_awlock,
+  output logic [NUM_HBM*4-1:0]   m_axi_hbm_awcache,
+  output logic [NUM_HBM*3-1:0]   m_axi_hbm_awprot,
+  output logic [NUM_HBM-1:0]     m_axi_hbm_awvalid,
+  input  logic [NUM_HBM-1:0]     m_axi_hbm_awready,
+  output logic [NUM_HBM*DATA_W-1:0] m_axi_hbm_wdata,
+  output logic [NUM_HBM*DATA_W/8-1:0] m_axi_hbm_wstrb,
+  output logic [NUM_HBM-1:0]     m_axi_hbm_wlast,
+  output logic [NUM_HBM-1:0]     m_axi_hbm_wvalid,
+  input  logic [NUM_HBM-1:0]     m_axi_hbm_wready,
+  input  logic [NUM_HBM*ID_W-1:0] m_axi_hbm_bid,
+  input  logic [NUM_HBM*2-1:0]   m_axi_hbm_bresp,
+  input  logic [NUM_HBM-1:0]     m_axi_hbm_bvalid,
+  output logic [NUM_HBM-1:0]     m_axi_hbm_bready,
+  output logic [NUM_HBM*ID_W-1:0] m_axi_hbm_arid,
+  output logic [NUM_HBM*ADDR_W-1:0] m_axi_hbm_araddr,
+  output logic [NUM_HBM*8-1:0]   m_axi_hbm_arlen,
+  output logic [NUM_HBM*3-1:0]   m_axi_hbm_arsize,
+  output logic [NUM_HBM*2-1:0]   m_axi_hbm_arburst,
+  output logic [NUM_HBM-1:0]     m_axi_hbm_arlock,
+  output logic [NUM_HBM*4-1:0]   m_axi_hbm_arcache,
+  output logic [NUM_HBM*3-1:0]   m_axi_hbm_arprot,
+  output logic [NUM_HBM-1:0]     m_axi_hbm_arvalid,
+  input  logic [NUM_HBM-1:0]     m_axi_hbm_arready,
+  input  logic [NUM_HBM*ID_W-1:0] m_axi_hbm_rid,
+  input  logic [NUM_HBM*DATA_W-1:0] m_axi_hbm_rdata,
+  input  logic [NUM_HBM*2-1:0]   m_axi_hbm_rresp,
+  input  logic [NUM_HBM-1:0]     m_axi_hbm_rlast,
+  input  logic [NUM_HBM-1:0]     m_axi_hbm_rvalid,
+  output logic [NUM_HBM-1:0]     m_axi_hbm_rready
 );
 
   localparam int PfDepth = 4;   // store-path prefetch FIFO depth (covers the read latency)
   localparam int MrdScaleDepth = 4;   // INT4 scale words read ahead (docs/pe-array.md)
   localparam int PfCntW = $clog2(PfDepth) + 1;
+
+  // AXI ports of every memory port, packed per port (signal[p*W +: W] = port p)
+  logic [NP*ID_W-1:0]          p_awid;
+  logic [NP*ADDR_W-1:0]        p_awaddr;
+  logic [NP*8-1:0]             p_awlen;
+  logic [NP*3-1:0]             p_awsize;
+  logic [NP*2-1:0]             p_awburst;
+  logic [NP-1:0]               p_awlock;
+  logic [NP*4-1:0]             p_awcache;
+  logic [NP*3-1:0]             p_awprot;
+  logic [NP-1:0]               p_awvalid;
+  logic [NP-1:0]               p_awready;
+  logic [NP*DATA_W-1:0]        p_wdata;
+  logic [NP*DATA_W/8-1:0]      p_wstrb;
+  logic [NP-1:0]               p_wlast;
+  logic [NP-1:0]               p_wvalid;
+  logic [NP-1:0]               p_wready;
+  logic [NP*ID_W-1:0]          p_bid;
+  logic [NP*2-1:0]             p_bresp;
+  logic [NP-1:0]               p_bvalid;
+  logic [NP-1:0]               p_bready;
+  logic [NP*ID_W-1:0]          p_arid;
+  logic [NP*ADDR_W-1:0]        p_araddr;
+  logic [NP*8-1:0]             p_arlen;
+  logic [NP*3-1:0]             p_arsize;
+  logic [NP*2-1:0]             p_arburst;
+  logic [NP-1:0]               p_arlock;
+  logic [NP*4-1:0]             p_arcache;
+  logic [NP*3-1:0]             p_arprot;
+  logic [NP-1:0]               p_arvalid;
+  logic [NP-1:0]               p_arready;
+  logic [NP*ID_W-1:0]          p_rid;
+  logic [NP*DATA_W-1:0]        p_rdata;
+  logic [NP*2-1:0]             p_rresp;
+  logic [NP-1:0]               p_rlast;
+  logic [NP-1:0]               p_rvalid;
+  logic [NP-1:0]               p_rready;
+
+  // port 0 is DDR, ports 1..NUM_HBM the HBM ports
+  assign m_axi_ddr_awid = p_awid[ID_W-1:0];
+  assign m_axi_hbm_awid = p_awid[NP*ID_W-1:ID_W];
+  assign m_axi_ddr_awaddr = p_awaddr[ADDR_W-1:0];
+  assign m_axi_hbm_awaddr = p_awaddr[NP*ADDR_W-1:ADDR_W];
+  assign m_axi_ddr_awlen = p_awlen[8-1:0];
+  assign m_axi_hbm_awlen = p_awlen[NP*8-1:8];
+  assign m_axi_ddr_awsize = p_awsize[3-1:0];
+  assign m_axi_hbm_awsize = p_awsize[NP*3-1:3];
+  assign m_axi_ddr_awburst = p_awburst[2-1:0];
+  assign m_axi_hbm_awburst = p_awburst[NP*2-1:2];
+  assign m_axi_ddr_awlock = p_awlock[0];
+  assign m_axi_hbm_awlock = p_awlock[NP-1:1];
+  assign m_axi_ddr_awcache = p_awcache[4-1:0];
+  assign m_axi_hbm_awcache = p_awcache[NP*4-1:4];
+  assign m_axi_ddr_awprot = p_awprot[3-1:0];
+  assign m_axi_hbm_awprot = p_awprot[NP*3-1:3];
+  assign m_axi_ddr_awvalid = p_awvalid[0];
+  assign m_axi_hbm_awvalid = p_awvalid[NP-1:1];
+  assign p_awready = {m_axi_hbm_awready, m_axi_ddr_awready};
+  assign m_axi_ddr_wdata = p_wdata[DATA_W-1:0];
+  assign m_axi_hbm_wdata = p_wdata[NP*DATA_W-1:DATA_W];
+  assign m_axi_ddr_wstrb = p_wstrb[DATA_W/8-1:0];
+  assign m_axi_hbm_wstrb = p_wstrb[NP*DATA_W/8-1:DATA_W/8];
+  assign m_axi_ddr_wlast = p_wlast[0];
+  assign m_axi_hbm_wlast = p_wlast[NP-1:1];
+  assign m_axi_ddr_wvalid = p_wvalid[0];
+  assign m_axi_hbm_wvalid = p_wvalid[NP-1:1];
+  assign p_wready = {m_axi_hbm_wready, m_axi_ddr_wready};
+  assign p_bid = {m_axi_hbm_bid, m_axi_ddr_bid};
+  assign p_bresp = {m_axi_hbm_bresp, m_axi_ddr_bresp};
+  assign p_bvalid = {m_axi_hbm_bvalid, m_axi_ddr_bvalid};
+  assign m_axi_ddr_bready = p_bready[0];
+  assign m_axi_hbm_bready = p_bready[NP-1:1];
+  assign m_axi_ddr_arid = p_arid[ID_W-1:0];
+  assign m_axi_hbm_arid = p_arid[NP*ID_W-1:ID_W];
+  assign m_axi_ddr_araddr = p_araddr[ADDR_W-1:0];
+  assign m_axi_hbm_araddr = p_araddr[NP*ADDR_W-1:ADDR_W];
+  assign m_axi_ddr_arlen = p_arlen[8-1:0];
+  assign m_axi_hbm_arlen = p_arlen[NP*8-1:8];
+  assign m_axi_ddr_arsize = p_arsize[3-1:0];
+  assign m_axi_hbm_arsize = p_arsize[NP*3-1:3];
+  assign m_axi_ddr_arburst = p_arburst[2-1:0];
+  assign m_axi_hbm_arburst = p_arburst[NP*2-1:2];
+  assign m_axi_ddr_arlock = p_arlock[0];
+  assign m_axi_hbm_arlock = p_arlock[NP-1:1];
+  assign m_axi_ddr_arcache = p_arcache[4-1:0];
+  assign m_axi_hbm_arcache = p_arcache[NP*4-1:4];
+  assign m_axi_ddr_arprot = p_arprot[3-1:0];
+  assign m_axi_hbm_arprot = p_arprot[NP*3-1:3];
+  assign m_axi_ddr_arvalid = p_arvalid[0];
+  assign m_axi_hbm_arvalid = p_arvalid[NP-1:1];
+  assign p_arready = {m_axi_hbm_arready, m_axi_ddr_arready};
+  assign p_rid = {m_axi_hbm_rid, m_axi_ddr_rid};
+  assign p_rdata = {m_axi_hbm_rdata, m_axi_ddr_rdata};
+  assign p_rresp = {m_axi_hbm_rresp, m_axi_ddr_rresp};
+  assign p_rlast = {m_axi_hbm_rlast, m_axi_ddr_rlast};
+  assign p_rvalid = {m_axi_hbm_rvalid, m_axi_ddr_rvalid};
+  assign m_axi_ddr_rready = p_rready[0];
+  assign m_axi_hbm_rready = p_rready[NP-1:1];
+
+  logic busy;                   // a transfer runs
+
+  // Command of this cycle (the sources never overlap; KVST pieces are stores from the buffer,
+  // stream transfers are on DDR)
+  logic              cmd_valid, cmd_store, cmd_stream;
+  logic [3:0]        cmd_port;
+  logic [ADDR_W-1:0] cmd_mem_addr;
+  logic [GB_AW-1:0]  cmd_gb_addr;
+  logic [15:0]       cmd_len;
+  assign cmd_valid    = seq_valid_i || kv_valid_i || st_valid_i;
+  assign cmd_store    = kv_valid_i ? 1'b1 : st_valid_i ? st_store_i : seq_store_i;
+  assign cmd_stream   = st_valid_i;
+  assign cmd_port     = kv_valid_i ? kv_port_i : st_valid_i ? 4'd0 : seq_port_i;
+  assign cmd_mem_addr = kv_valid_i ? kv_mem_addr_i : st_valid_i ? st_mem_addr_i :
+                        seq_mem_addr_i;
+  assign cmd_gb_addr  = kv_valid_i ? kv_gb_addr_i : seq_gb_addr_i;
+  assign cmd_len      = kv_valid_i ? kv_len_i : st_valid_i ? st_len_i : seq_len_i;
+
+  // pragma translate_off
+  // Simulation-only checks of the command sources: one at a time, and none while the MATMUL
+  // read streams own the read channels or (stream transfers) while a transfer runs
+  always @(posedge clk_i or negedge rst_ni) begin
+    if (!rst_ni) begin
+      // nothing to check in reset
+    end else begin
+      assert (!(seq_valid_i && kv_valid_i))
+        else $error("DMA command from the sequencer and the KV unit in one cycle");
+      assert (!(seq_valid_i && mrd_busy_o))
+        else $error("DMA transfer requested during a MATMUL");
+      assert (!(st_valid_i && (mrd_busy_o || busy)))
+        else $error("attention DMA stream requested while the DMA is busy");
+    end
+  end
+  // pragma translate_on
 
   typedef enum logic [1:0] {StIdle, StIssue, StRun} state_e;
 
@@ -192,13 +373,13 @@ module skipopu_dma #(
     end else begin
       unique case (state_q)
         StIdle: begin
-          if (cmd_valid_i) begin
+          if (cmd_valid) begin
             state_q    <= StIssue;
-            store_q    <= cmd_store_i;
-            stream_q   <= cmd_stream_i;
-            port_q     <= cmd_port_i;
-            mem_addr_q <= cmd_mem_addr_i;
-            len_q      <= cmd_len_i;
+            store_q    <= cmd_store;
+            stream_q   <= cmd_stream;
+            port_q     <= cmd_port;
+            mem_addr_q <= cmd_mem_addr;
+            len_q      <= cmd_len;
           end
         end
         StIssue: if (sel_cmd_ready) state_q <= StRun;
@@ -208,7 +389,8 @@ module skipopu_dma #(
     end
   end
 
-  assign busy_o = (state_q != StIdle);
+  assign busy = (state_q != StIdle);
+  assign idle_o = !busy && !mrd_busy_o;
   assign done_o = (state_q == StRun) && sel_done;
   assign err_o  = done_o && sel_err;
 
@@ -259,10 +441,10 @@ module skipopu_dma #(
       pf_inflight_q <= 1'b0;
     end else begin
       pf_inflight_q <= gb_re_o;
-      if (state_q == StIdle && cmd_valid_i) begin
-        gb_waddr_q <= cmd_gb_addr_i;
-        gb_raddr_q <= cmd_gb_addr_i;
-        rd_left_q  <= cmd_store_i ? cmd_len_i : 16'd0;
+      if (state_q == StIdle && cmd_valid) begin
+        gb_waddr_q <= cmd_gb_addr;
+        gb_raddr_q <= cmd_gb_addr;
+        rd_left_q  <= cmd_store ? cmd_len : 16'd0;
       end else begin
         if (ld_fire) gb_waddr_q <= gb_waddr_q + 1'b1;
         if (gb_re_o) begin
@@ -333,10 +515,10 @@ module skipopu_dma #(
     assign own_a[p] = mrd_busy_o && (wport_q != 4'd0) && (wport_q == 4'(p));
     assign own_b[p] = mrd_busy_o && (p == 0);
   end
-  assign a_rdata   = m_axi_rdata[32'(wport_q) * DATA_W +: DATA_W];
-  assign a_rresp   = m_axi_rresp[32'(wport_q) * 2 +: 2];
-  assign a_arready = |(m_axi_arready & own_a);
-  assign a_rvalid  = |(m_axi_rvalid & own_a);
+  assign a_rdata   = p_rdata[32'(wport_q) * DATA_W +: DATA_W];
+  assign a_rresp   = p_rresp[32'(wport_q) * 2 +: 2];
+  assign a_arready = |(p_arready & own_a);
+  assign a_rvalid  = |(p_rvalid & own_a);
 
   skipopu_mm_rd #(
     .ADDR_W   (ADDR_W),
@@ -356,7 +538,7 @@ module skipopu_dma #(
     .sgroups_i  (mrd_sgroups_i),
     .scols_i    (mrd_scols_i),
     .stop_i     (mrd_stop_i),
-    .busy_o     (mrd_busy_o),
+    .busy_o   (mrd_busy_o),
     .w_valid_o  (mrd_w_valid_o),
     .w_ready_i  (mrd_w_ready_i),
     .w_data_o   (mrd_w_data_o),
@@ -376,11 +558,11 @@ module skipopu_dma #(
     .b_araddr_o (b_araddr),
     .b_arlen_o  (b_arlen),
     .b_arvalid_o(b_arvalid),
-    .b_arready_i(m_axi_arready[0] && own_b[0]),
-    .b_rdata_i  (m_axi_rdata[DATA_W-1:0]),
-    .b_rresp_i  (m_axi_rresp[1:0]),
-    .b_rlast_i  (m_axi_rlast[0]),
-    .b_rvalid_i (m_axi_rvalid[0] && own_b[0]),
+    .b_arready_i(p_arready[0] && own_b[0]),
+    .b_rdata_i  (p_rdata[DATA_W-1:0]),
+    .b_rresp_i  (p_rresp[1:0]),
+    .b_rlast_i  (p_rlast[0]),
+    .b_rvalid_i (p_rvalid[0] && own_b[0]),
     .b_rready_o (b_rready)
   );
 
@@ -391,6 +573,9 @@ module skipopu_dma #(
   // ---------------------------------------------------------------------------------------------
   // Per-port engines and counters
   // ---------------------------------------------------------------------------------------------
+  logic [NP-1:0] ext_beat;      // R beats of another read master, per port (none on DDR)
+  assign ext_beat = {ext_hbm_rd_beat_i, 1'b0};
+
   for (genvar p = 0; p < NP; p++) begin : g_port
     // read address/ready of the transfer engine, replaced by the MATMUL streams' while they
     // own the port (ID, size, burst, lock, cache and prot are the same constants for both)
@@ -398,11 +583,11 @@ module skipopu_dma #(
     logic [7:0]        eng_arlen;
     logic              eng_arvalid, eng_rready;
 
-    assign m_axi_araddr[p*ADDR_W +: ADDR_W] = own_a[p] ? a_araddr : own_b[p] ? b_araddr :
+    assign p_araddr[p*ADDR_W +: ADDR_W] = own_a[p] ? a_araddr : own_b[p] ? b_araddr :
                                               eng_araddr;
-    assign m_axi_arlen[p*8 +: 8] = own_a[p] ? a_arlen : own_b[p] ? b_arlen : eng_arlen;
-    assign m_axi_arvalid[p]      = own_a[p] ? a_arvalid : own_b[p] ? b_arvalid : eng_arvalid;
-    assign m_axi_rready[p]       = own_a[p] ? a_rready : own_b[p] ? b_rready : eng_rready;
+    assign p_arlen[p*8 +: 8] = own_a[p] ? a_arlen : own_b[p] ? b_arlen : eng_arlen;
+    assign p_arvalid[p]      = own_a[p] ? a_arvalid : own_b[p] ? b_arvalid : eng_arvalid;
+    assign p_rready[p]       = own_a[p] ? a_rready : own_b[p] ? b_rready : eng_rready;
 
     skipopu_axi_rd #(
       .ADDR_W    (ADDR_W),
@@ -423,25 +608,25 @@ module skipopu_dma #(
       .out_data_o   (rd_out_data[p*DATA_W +: DATA_W]),
       .out_last_o   (rd_out_last[p]),
       .out_err_o    (rd_out_err[p]),
-      .busy_o       (rd_busy[p]),
+      .busy_o     (rd_busy[p]),
       .done_o       (rd_done[p]),
       .err_o        (rd_err[p]),
       .beat_o       (rd_beat[p]),
-      .m_axi_arid   (m_axi_arid[p*ID_W +: ID_W]),
+      .m_axi_arid   (p_arid[p*ID_W +: ID_W]),
       .m_axi_araddr (eng_araddr),
       .m_axi_arlen  (eng_arlen),
-      .m_axi_arsize (m_axi_arsize[p*3 +: 3]),
-      .m_axi_arburst(m_axi_arburst[p*2 +: 2]),
-      .m_axi_arlock (m_axi_arlock[p]),
-      .m_axi_arcache(m_axi_arcache[p*4 +: 4]),
-      .m_axi_arprot (m_axi_arprot[p*3 +: 3]),
+      .m_axi_arsize (p_arsize[p*3 +: 3]),
+      .m_axi_arburst(p_arburst[p*2 +: 2]),
+      .m_axi_arlock (p_arlock[p]),
+      .m_axi_arcache(p_arcache[p*4 +: 4]),
+      .m_axi_arprot (p_arprot[p*3 +: 3]),
       .m_axi_arvalid(eng_arvalid),
-      .m_axi_arready(m_axi_arready[p] && !own_a[p] && !own_b[p]),
-      .m_axi_rid    (m_axi_rid[p*ID_W +: ID_W]),
-      .m_axi_rdata  (m_axi_rdata[p*DATA_W +: DATA_W]),
-      .m_axi_rresp  (m_axi_rresp[p*2 +: 2]),
-      .m_axi_rlast  (m_axi_rlast[p]),
-      .m_axi_rvalid (m_axi_rvalid[p] && !own_a[p] && !own_b[p]),
+      .m_axi_arready(p_arready[p] && !own_a[p] && !own_b[p]),
+      .m_axi_rid    (p_rid[p*ID_W +: ID_W]),
+      .m_axi_rdata  (p_rdata[p*DATA_W +: DATA_W]),
+      .m_axi_rresp  (p_rresp[p*2 +: 2]),
+      .m_axi_rlast  (p_rlast[p]),
+      .m_axi_rvalid (p_rvalid[p] && !own_a[p] && !own_b[p]),
       .m_axi_rready (eng_rready)
     );
 
@@ -462,29 +647,29 @@ module skipopu_dma #(
       .in_valid_i   (wr_in_valid[p]),
       .in_ready_o   (wr_in_ready[p]),
       .in_data_i    (wr_src_data),
-      .busy_o       (wr_busy[p]),
+      .busy_o     (wr_busy[p]),
       .done_o       (wr_done[p]),
       .err_o        (wr_err[p]),
       .beat_o       (wr_beat[p]),
-      .m_axi_awid   (m_axi_awid[p*ID_W +: ID_W]),
-      .m_axi_awaddr (m_axi_awaddr[p*ADDR_W +: ADDR_W]),
-      .m_axi_awlen  (m_axi_awlen[p*8 +: 8]),
-      .m_axi_awsize (m_axi_awsize[p*3 +: 3]),
-      .m_axi_awburst(m_axi_awburst[p*2 +: 2]),
-      .m_axi_awlock (m_axi_awlock[p]),
-      .m_axi_awcache(m_axi_awcache[p*4 +: 4]),
-      .m_axi_awprot (m_axi_awprot[p*3 +: 3]),
-      .m_axi_awvalid(m_axi_awvalid[p]),
-      .m_axi_awready(m_axi_awready[p]),
-      .m_axi_wdata  (m_axi_wdata[p*DATA_W +: DATA_W]),
-      .m_axi_wstrb  (m_axi_wstrb[p*DATA_W/8 +: DATA_W/8]),
-      .m_axi_wlast  (m_axi_wlast[p]),
-      .m_axi_wvalid (m_axi_wvalid[p]),
-      .m_axi_wready (m_axi_wready[p]),
-      .m_axi_bid    (m_axi_bid[p*ID_W +: ID_W]),
-      .m_axi_bresp  (m_axi_bresp[p*2 +: 2]),
-      .m_axi_bvalid (m_axi_bvalid[p]),
-      .m_axi_bready (m_axi_bready[p])
+      .m_axi_awid   (p_awid[p*ID_W +: ID_W]),
+      .m_axi_awaddr (p_awaddr[p*ADDR_W +: ADDR_W]),
+      .m_axi_awlen  (p_awlen[p*8 +: 8]),
+      .m_axi_awsize (p_awsize[p*3 +: 3]),
+      .m_axi_awburst(p_awburst[p*2 +: 2]),
+      .m_axi_awlock (p_awlock[p]),
+      .m_axi_awcache(p_awcache[p*4 +: 4]),
+      .m_axi_awprot (p_awprot[p*3 +: 3]),
+      .m_axi_awvalid(p_awvalid[p]),
+      .m_axi_awready(p_awready[p]),
+      .m_axi_wdata  (p_wdata[p*DATA_W +: DATA_W]),
+      .m_axi_wstrb  (p_wstrb[p*DATA_W/8 +: DATA_W/8]),
+      .m_axi_wlast  (p_wlast[p]),
+      .m_axi_wvalid (p_wvalid[p]),
+      .m_axi_wready (p_wready[p]),
+      .m_axi_bid    (p_bid[p*ID_W +: ID_W]),
+      .m_axi_bresp  (p_bresp[p*2 +: 2]),
+      .m_axi_bvalid (p_bvalid[p]),
+      .m_axi_bready (p_bready[p])
     );
 
     always_ff @(posedge clk_i or negedge rst_ni) begin
@@ -496,7 +681,7 @@ module skipopu_dma #(
         wr_bytes_q[p] <= '0;
       end else begin
         rd_bytes_q[p] <= rd_bytes_q[p] + (64'(rd_beat[p]) + 64'(mrd_w_take && wport_q == 4'(p)) +
-                                          64'(mrd_s_take && p == 0) + 64'(ext_rd_beat_i[p])) *
+                                          64'(mrd_s_take && p == 0) + 64'(ext_beat[p])) *
                                          64'(DATA_W / 8);
         if (wr_beat[p]) wr_bytes_q[p] <= wr_bytes_q[p] + 64'(DATA_W / 8);
       end

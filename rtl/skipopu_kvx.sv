@@ -1,5 +1,5 @@
-// KV execution unit (ISA revision 6, docs/kv.md "Core integration"): executes KVST, KVLD and
-// KVRD for the sequencer's ax_* handshake, and holds the KV staging buffer (skipopu_kvsb), whose
+// KV execution unit (docs/kv.md "Core integration"): executes KVST, KVLD and KVRD for the
+// sequencer's handshake (ax_valid_i = skipopu_ctrl's kvx_valid_o), and holds the KV staging buffer (skipopu_kvsb), whose
 // tile read port the attention engines use, and the KV read unit (skipopu_kv_unit).
 //
 // KVST (docs/isa.md): reads the mask word (unless all) and the history word (unless nohist)
@@ -10,9 +10,9 @@
 // B responses); any failed piece gives DMA_WR_AXI after the last one. With put, the DMA's
 // global-buffer reads of each piece are snooped (read data one cycle after the DMA's read
 // enable) into the KVSB put port: entry t = pos0 + m_j, word = the piece's word in the entry.
-// KVLD (model/core_attn.py _kvld): KV_SEQ unless layer 0 (which pulses the unit's step_start)
+// KVLD (model/core/kv.py _kvld): KV_SEQ unless layer 0 (which pulses the unit's step_start)
 // or the previous KVLD's layer + 1 in this run; reads the exec and next history words (bits
-// below T), takes the HBM read channels of the KV ports (hbm_own_o: the mux in skipopu_top
+// below T), takes the HBM read channels of the KV ports (hbm_own_o, skipopu_hbm_rd_mux; it
 // switches only while the DMA and the unit are idle), sends one layer command (attend = flags[0],
 // or CNT != 0 with dyn) and writes every delivered beat into the KVSB lanes: the entries are
 // numbered in arrival order (a round's valid lanes in lane order, HBM ports then buffer ports,
@@ -22,7 +22,7 @@
 // KVRD: KVSB words to the global buffer, one per cycle (KVSB word read port, 1 cycle latency).
 //
 // The KVSB's entry size follows KVCFG: a KVCFG that sets a different E clears the KVSB (its bank
-// mapping depends on E; model/core_attn.py does the same).
+// mapping depends on E; model/core/kv.py does the same).
 //
 // Counters (cleared by clr_i): KVST_CYCLES, KV_CYCLES = cycles a KVST / KVLD executed (from
 // the cycle after issue to done, as the sequencer's StWaitAx); the unit's HBM, buffer and keep
@@ -79,7 +79,7 @@ module skipopu_kvx
   output logic                   ax_done_o,
   output logic [7:0]             ax_err_o,       // ErrNone unless ax_done_o
 
-  // DMA store commands (muxed with the sequencer's in skipopu_top; never at the same time)
+  // DMA store commands (skipopu_dma's kv_* command source)
   output logic                   dma_valid_o,
   output logic [3:0]             dma_port_o,
   output logic [ADDR_W-1:0]      dma_mem_addr_o,
@@ -100,8 +100,8 @@ module skipopu_kvx
   // KVSB tile read port (QK: K^T tiles, tile_col_i = 1; PV: V tiles, 0), see skipopu_kvsb
   input  logic [15:0]            cfg_nk_i,       // NK (ATTCFG len; saturated at KV_TOKENS)
   input  logic                   tile_req_i,
-  input  logic [TNW-1:0]         tile_nt_i,
-  input  logic [WW-1:0]          tile_word_i,
+  input  logic [7:0]             tile_nt_i,      // < KV_TOKENS / NCOL (upper bits 0)
+  input  logic [7:0]             tile_word_i,    // < E (upper bits 0)
   input  logic                   tile_col_i,
   output logic                   tile_rvalid_o,
   output logic [NCOL*DATA_W-1:0] tile_rdata_o,
@@ -126,13 +126,9 @@ module skipopu_kvx
   input  logic [KV_PORTS-1:0]        m_axi_rvalid,
   output logic [KV_PORTS-1:0]        m_axi_rready,
 
-  // Counters of the run (CSRs)
-  output logic [31:0]            kvst_cycles_o,
-  output logic [31:0]            kv_cycles_o,
-  output logic [31:0]            kv_hbm_words_o,
-  output logic [31:0]            kv_buf_words_o,
-  output logic [31:0]            kv_keep_words_o,
-  output logic [31:0]            kv_rounds_o
+  // Counters of the run (CSRs, low word first): KV_CYCLES, KV_HBM_WORDS, KV_BUF_WORDS,
+  // KV_KEEP_WORDS, KV_ROUNDS, KVST_CYCLES
+  output logic [6*32-1:0]        perf_o
 );
 
   localparam int BeatShift = $clog2(DATA_W / 8);
@@ -161,23 +157,6 @@ module skipopu_kvx
   // ---------------------------------------------------------------------------------------------
   // Helpers
   // ---------------------------------------------------------------------------------------------
-  function automatic logic [CW-1:0] popcount(logic [DATA_W-1:0] v);
-    logic [CW-1:0] c;
-    c = '0;
-    for (int i = 0; i < DATA_W; i++) c = c + CW'(v[i]);
-    return c;
-  endfunction
-
-  // Index of the lowest set bit (0 when none)
-  function automatic logic [MW-1:0] lowest(logic [DATA_W-1:0] v);
-    logic [MW-1:0] r;
-    r = '0;
-    for (int i = DATA_W - 1; i >= 0; i--) begin
-      if (v[i]) r = MW'(i);
-    end
-    return r;
-  endfunction
-
   // Number of set lanes
   function automatic logic [LIW-1:0] lane_count(logic [LANES-1:0] v);
     logic [LIW-1:0] c;
@@ -249,9 +228,10 @@ module skipopu_kvx
   logic [DATA_W-1:0] sb_rd_rdata;
   logic [CW-1:0] hist_cnt, wr_cnt;
   logic [MW-1:0] next_m;
-  assign hist_cnt   = popcount(wb_q);
-  assign wr_cnt     = popcount(wa_q);
-  assign next_m     = lowest(wa_q);
+  assign hist_cnt   = CW'(mask_popcount(MaskW'(wb_q)));
+  assign wr_cnt     = CW'(mask_popcount(MaskW'(wa_q)));
+  // the lowest writer left (none: DATA_W, i.e. 0 in MW bits; not used then)
+  assign next_m     = MW'(mask_next_set(MaskW'(wa_q), '0, MaskCw'(DATA_W)));
   // (enum labels stay out of port connections: Icarus 11 would make them implicit nets)
   logic sb_rd_req, kv_cmd_valid;
   assign kv_cmd_valid = (state_q == StLdCmd);
@@ -634,8 +614,8 @@ module skipopu_kvx
     .put_word_i   (pword_q),
     .put_wdata_i  (gb_rdata_i),
     .tile_req_i,
-    .tile_nt_i,
-    .tile_word_i,
+    .tile_nt_i    (tile_nt_i[TNW-1:0]),
+    .tile_word_i  (tile_word_i[WW-1:0]),
     .tile_col_i,
     .tile_rvalid_o,
     .tile_rdata_o,
@@ -666,12 +646,8 @@ module skipopu_kvx
       if (kv_out_valid && kv_round_last) kv_rounds_q <= kv_rounds_q + 1'b1;
     end
   end
-  assign kvst_cycles_o   = kvst_cyc_q;
-  assign kv_cycles_o     = kv_cyc_q;
-  assign kv_rounds_o     = kv_rounds_q;
-  assign kv_hbm_words_o  = kv_hbm_words;
-  assign kv_buf_words_o  = kv_buf_words;
-  assign kv_keep_words_o = kv_keep_words;
+  assign perf_o = {kvst_cyc_q, kv_rounds_q, kv_keep_words, kv_buf_words, kv_hbm_words,
+                   kv_cyc_q};
 
   // pragma translate_off
   always @(posedge clk_i or negedge rst_ni) begin
@@ -692,6 +668,9 @@ module skipopu_kvx
   logic unused;
   // the decoder range-checks the buffer and memory addresses, so their high bits are zero
   assign unused = ^{insn.port, insn.f2[31:AW], put_gnt, addr_a_q, addr_b_q, paddr, pgb,
-                    kv_err, kv_lane_token};
+                    kv_err, kv_lane_token, tile_hi};
+  // tile indices beyond the KVSB's widths are always 0 (NT <= KV_TOKENS / NCOL, words < E)
+  logic [15:0] tile_hi;
+  assign tile_hi = {8'(tile_nt_i >> TNW), 8'(tile_word_i >> WW)};
 
 endmodule

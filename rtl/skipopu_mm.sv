@@ -32,7 +32,7 @@
 // words are requested from the NPE instead of the buffer (norm_issue_o), which normalises
 // them, writes them to X and returns them NpeNormLat cycles later on npe_x_i; the later column
 // tiles read X from the buffer as usual, after the last normalised word has been written.
-// Attention modes (revision 6, docs/isa.md "KV and attention", started by skipopu_att with
+// Attention modes (docs/isa.md "KV and attention", started by skipopu_att with
 // att_start_i instead of start_i): the KER tiles come from the KV staging buffer's tile port
 // (one cycle per tile, skipopu_kvsb) instead of the weight stream, FP16 numerics as a MATMUL:
 //   QK  column tiles (nt, g) (nt outer), row tiles kt < HW: KER = K^T of key tile nt, head g
@@ -79,7 +79,6 @@ module skipopu_mm
   input  logic              abort_i,     // norm: the NPE's mask check failed, stop idle
   output logic              norm_issue_o,// norm: the NPE's next normalised word is taken
   input  logic [DATA_W-1:0] npe_x_i,     // ... and arrives NpeNormLat cycles later
-  output logic              busy_o,
   output logic              pe_active_o, // an activation word enters the PE array
   output logic              done_o,      // pulse
   output logic              err_o,       // with done_o: a weight/scale read failed
@@ -675,7 +674,6 @@ module skipopu_mm
     end
   end
 
-  assign busy_o = active_q;
   assign done_o = active_q && !ywrite_q && !wo_pend_q && (j_out_q == limit_q) && !tile_done &&
                   !ld_run_q && !rd_pend_q && !rd_busy_i;
   assign err_o  = done_o && ld_err_q;

@@ -38,7 +38,7 @@ module skipopu_npe
   input  logic [31:0]       cfg_eps_i,      // FP32
   input  logic [31:0]       cfg_inv_d_i,    // FP32
   input  logic [15:0]       cfg_hw_i,       // ROPE words per head
-  input  logic [SAW-1:0]    cfg_snoop_base_i,
+  input  logic [15:0]       cfg_snoop_base_i, // statistics rows (< NPE_ROWS: decoder-checked)
 
   // Command (only while idle)
   input  logic              cmd_valid_i,
@@ -48,17 +48,17 @@ module skipopu_npe
   input  logic [AW-1:0]     cmd_src_i,
   input  logic [AW-1:0]     cmd_aux_i,
   input  logic [15:0]       cmd_words_i,    // ROPE: words rotated per row (multiple of HW)
-  input  logic [15:0]       cmd_stride_i,   // ROPE: row stride in words (>= cmd_words_i)      // RMSNORM weight / ROPE table word address
+  input  logic [15:0]       cmd_stride_i,   // ROPE: row stride in words (>= cmd_words_i)
   input  logic [AW-1:0]     cmd_mask_i,     // mask word address
   input  logic              cmd_masked_i,
   input  logic              cmd_compact_i,  // RMSNORM masked: the j-th selected row to dst row j
-  input  logic [SAW-1:0]    cmd_stat_i,     // statistics base row
+  input  logic [15:0]       cmd_stat_i,     // statistics base row
 
   // Fused MATMUL normalisation (only while idle to start)
   input  logic              mmx_start_i,
   input  logic [AW-1:0]     mmx_x_i,        // residual rows (D words each)
   input  logic [AW-1:0]     mmx_w_i,        // RMSNorm weight (D words)
-  input  logic [SAW-1:0]    mmx_stat_i,     // statistics base row
+  input  logic [15:0]       mmx_stat_i,     // statistics base row
   input  logic [AW-1:0]     mmx_mask_i,     // mask word
   input  logic [15:0]       mmx_n_i,        // rows the mask may select (>= 1)
   input  logic [15:0]       mmx_cnt_i,      // rows to normalise (CNT, >= 1)
@@ -100,7 +100,7 @@ module skipopu_npe
   state_e          state_q;
   npe_op_e         op_q;
   logic [15:0]     len_q;
-  logic [15:0]     words_q, stride_q;   // ROPE row shape (revision 6 words / stride)
+  logic [15:0]     words_q, stride_q;   // ROPE row shape (words / stride)
   logic [AW-1:0]   dst_q, src_q, aux_q, mask_addr_q;
   logic            masked_q, compact_q, mmx_q;
   logic [15:0]     cnt_q, j_q;   // fused MATMUL normalisation: rows, selected row index
@@ -118,24 +118,7 @@ module skipopu_npe
   logic [AW-1:0]   cbase_q;      // nrows_q * D (compact destination row)
   logic [AW-1:0]   posbase_q;    // pos_q * HW
 
-  // ---- mask helpers ------------------------------------------------------------------------
-  // Lowest set bit of v at index >= from; returns DATA_W when there is none
-  function automatic logic [IW:0] next_set(logic [DATA_W-1:0] v, logic [IW:0] from);
-    logic [IW:0] r;
-    r = (IW + 1)'(DATA_W);
-    for (int i = DATA_W - 1; i >= 0; i--) begin
-      if (v[i] && (IW + 1)'(i) >= from) r = (IW + 1)'(i);
-    end
-    return r;
-  endfunction
-
-  function automatic logic [IW:0] popcount(logic [DATA_W-1:0] v);
-    logic [IW:0] c;
-    c = '0;
-    for (int i = 0; i < DATA_W; i++) c = c + (IW + 1)'(v[i]);
-    return c;
-  endfunction
-
+  // ---- mask helpers (skipopu_pkg: mask_popcount, mask_next_set) ----------------------------
   // Bits [0, n) set
   function automatic logic [DATA_W-1:0] low_bits(logic [15:0] n);
     logic [DATA_W-1:0] r;
@@ -150,8 +133,8 @@ module skipopu_npe
 
   // First selected position (ROPE) / row (RMSNORM) of the mask just read
   logic [IW:0] first_rd, first_lim;
-  assign first_rd  = next_set(mask_rd, '0);
-  assign first_lim = next_set(mask_lim, '0);
+  assign first_rd  = (IW + 1)'(mask_next_set(MaskW'(mask_rd), '0, MaskCw'(DATA_W)));
+  assign first_lim = (IW + 1)'(mask_next_set(MaskW'(mask_lim), '0, MaskCw'(DATA_W)));
 
   // ---- issue -------------------------------------------------------------------------------
   logic issue, row_end, last_issue, mmx_go, rd_issue, mmx_pass_end;
@@ -163,8 +146,10 @@ module skipopu_npe
   assign words_per_row = (op_q == NpeSwiglu) ? len_q : (op_q == NpeRope) ? words_q : cfg_d_i;
   assign row_end = (word_q == words_per_row - 16'd1);
   logic [IW:0] next_row_sel, next_pos_sel;
-  assign next_row_sel = next_set(mask_q, (IW + 1)'(row_q) + 1'b1);
-  assign next_pos_sel = next_set(mask_q, pos_q + 1'b1);
+  assign next_row_sel = (IW + 1)'(mask_next_set(MaskW'(mask_q), MaskCw'((IW + 1)'(row_q) + 1'b1),
+                                                MaskCw'(DATA_W)));
+  assign next_pos_sel = (IW + 1)'(mask_next_set(MaskW'(mask_q), MaskCw'(pos_q + 1'b1),
+                                                MaskCw'(DATA_W)));
   assign last_issue = issue && row_end &&
                       ((nrows_q == ((op_q == NpeSwiglu) ? 16'd1 : len_q) - 16'd1) ||
                        (op_q == NpeRmsnorm && masked_q && next_row_sel == (IW + 1)'(DATA_W)));
@@ -231,7 +216,7 @@ module skipopu_npe
             cnt_q       <= mmx_cnt_i;
             j_q         <= '0;
             cbase_q     <= '0;
-            stat_q      <= mmx_stat_i;
+            stat_q      <= SAW'(mmx_stat_i);
             err_q       <= 1'b0;
             row_q       <= '0;
             nrows_q     <= '0;
@@ -252,7 +237,7 @@ module skipopu_npe
             masked_q    <= cmd_masked_i;
             compact_q   <= cmd_masked_i && cmd_compact_i && (cmd_op_i == NpeRmsnorm);
             cbase_q     <= '0;
-            stat_q      <= cmd_stat_i;
+            stat_q      <= SAW'(cmd_stat_i);
             err_q       <= 1'b0;
             row_q       <= '0;
             nrows_q     <= '0;
@@ -270,7 +255,7 @@ module skipopu_npe
           // rdata_b_i holds the mask word
           if (op_q == NpeRope) begin
             mask_q <= mask_rd;
-            if (popcount(mask_rd) < (IW + 1)'(len_q)) begin
+            if ((IW + 1)'(mask_popcount(MaskW'(mask_rd))) < (IW + 1)'(len_q)) begin
               err_q   <= 1'b1;
               state_q <= StDone;
             end else begin
@@ -280,7 +265,7 @@ module skipopu_npe
             end
           end else if (mmx_q) begin
             mask_q <= mask_lim;
-            if (popcount(mask_lim) < (IW + 1)'(cnt_q)) begin
+            if ((IW + 1)'(mask_popcount(MaskW'(mask_lim))) < (IW + 1)'(cnt_q)) begin
               err_q   <= 1'b1;
               state_q <= StDone;
             end else begin
@@ -408,7 +393,7 @@ module skipopu_npe
     .clk_i,
     .rst_ni,
     .start_i     (rms_start),
-    .stat_base_i (snoop_start_i ? cfg_snoop_base_i : cmd_stat_i),
+    .stat_base_i (snoop_start_i ? SAW'(cfg_snoop_base_i) : SAW'(cmd_stat_i)),
     .row_words_i (cfg_d_i),
     .inv_d_i     (cfg_inv_d_i),
     .eps_i       (cfg_eps_i),
@@ -537,5 +522,9 @@ module skipopu_npe
   assign mmx_ready_o = (state_q == StMmx);
   assign done_o = (state_q == StDone);
   assign err_o  = err_q;
+
+  // statistics rows are 16 bits in the ISA; the decoder keeps them below NPE_ROWS
+  logic unused_stat;
+  assign unused_stat = ^{cfg_snoop_base_i >> SAW, cmd_stat_i >> SAW, mmx_stat_i >> SAW};
 
 endmodule

@@ -1,139 +1,207 @@
-// SkipOPU shared definitions: instruction format, opcodes, error codes, CSR map, FP16 format.
-// Documented in docs/isa.md, docs/csr.md and docs/numerics.md; model/isa.py mirrors this file.
+// SkipOPU shared definitions: the architecture's numbers (generated from model/isa.toml by
+// tools/gen_isa.py: instruction format, flag bits, opcodes, error codes, CSR map), the FP16
+// format, AXI burst and mask helpers, NPE latencies. Documented in docs/isa.md, docs/csr.md and
+// docs/numerics.md.
 
 package skipopu_pkg;
 
   // ---------------------------------------------------------------------------------------------
-  // Instruction word (128 bits, little-endian in memory, 16 bytes per instruction)
-  //   [7:0]    opcode
-  //   [11:8]   port   memory port of LOAD/STORE: 0 = DDR, 1..NUM_HBM = HBM port (port-1)
-  //   [15:12]  flags  reserved, must be 0
-  //   [31:16]  len    length in global-buffer words (1..65535); 0 is illegal
-  //   [63:32]  f0     LOAD/STORE: buffer word address; VADD: destination word address
-  //   [95:64]  f1     LOAD/STORE: memory byte address [31:0]; VADD: source 0 word address
-  //   [127:96] f2     LOAD/STORE: memory byte address [63:32]; VADD: source 1 word address
-  // MMCFG:  len = K, f0 = N, f1 = INT4 scale byte address in DDR, f2[15:0] = INT4 group size
-  // MATMUL: flags[0] = INT4 weights, port = weight memory port, len = M,
-  //         f0 = {dst word address[15:0], src word address[15:0]}, {f2, f1} = weight address
-  // LOAD/VADD flags[0]: RMS statistics of the written rows (NPE snoop)
-  // NPECFG: len = D (row words), f0 = eps, f1 = 1/(D*LANES) (FP32), f2 = {snoop stat, HW}
-  // RMSSQ: len = M, f0 = src, f1 = stat base; RMSNORM: flags[0] = masked, len = M,
-  //   f0 = {dst, src}, f1 = {stat base, weight}, f2 = mask word; SWIGLU: len = out words,
-  //   f0 = dst, f1 = src; ROPE: flags[0] = masked, len = M, f0 = {dst, src}, f1 = table,
-  //   f2 = mask word. See docs/isa.md.
+  // Instruction word (docs/isa.md): [7:0] opcode, [11:8] port, [15:12] flags, [31:16] len,
+  // [63:32] f0, [95:64] f1, [127:96] f2; the meaning of port, flags, len and f0..f2 is per opcode.
+  // Error codes: the core stops at the first error, drains outstanding AXI transactions and then
+  // reports done with the error bit set. CSRs: AXI4-Lite, 32-bit registers, byte addresses.
   // ---------------------------------------------------------------------------------------------
+  // BEGIN GENERATED (tools/gen_isa.py): model/isa.toml
+  // Instruction-set version of this design (CSR CONFIG3[7:0]) and the ID/VERSION values
+  localparam int IsaVersion = 6;
+  localparam logic [31:0] IdValue = 32'h534B4F50;
+  localparam logic [31:0] VersionValue = 32'h00010000;
+
+  // Instruction word (128 bits, little-endian in memory), fields from bit 0 up
   localparam int InsnW = 128;
-
-  typedef enum logic [7:0] {
-    OpNop   = 8'h00,
-    OpEnd   = 8'h01,
-    OpLoad  = 8'h10,
-    OpStore = 8'h11,
-    OpKvst  = 8'h12,
-    OpKvld  = 8'h13,
-    OpKvcfg = 8'h14,
-    OpKvrd  = 8'h15,
-    OpVadd  = 8'h20,
-    OpVscat = 8'h21,
-    OpMatmul = 8'h30,
-    OpMmcfg = 8'h31,
-    OpMmnorm = 8'h32,
-    OpAttcfg = 8'h33,
-    OpQk    = 8'h34,
-    OpPv    = 8'h35,
-    OpNpecfg = 8'h40,
-    OpRmssq = 8'h41,
-    OpRmsnorm = 8'h42,
-    OpSwiglu = 8'h43,
-    OpRope  = 8'h44,
-    OpSmnorm = 8'h45,
-    OpSmfeat = 8'h46,
-    OpRoute = 8'h50,
-    OpArgmax = 8'h51
-  } opcode_e;
-
   typedef struct packed {
-    logic [31:0] f2;
-    logic [31:0] f1;
-    logic [31:0] f0;
-    logic [15:0] len;
-    logic [3:0]  flags;
-    logic [3:0]  port;
-    logic [7:0]  opcode;
+    logic [31:0] f2;  // operand field 2
+    logic [31:0] f1;  // operand field 1
+    logic [31:0] f0;  // operand field 0
+    logic [15:0] len;  // length / rows
+    logic [3:0]  flags;  // per-opcode flag bits (below)
+    logic [3:0]  port;  // memory port: 0 = DDR, p = HBM port p-1
+    logic [7:0]  opcode;  // opcode
   } insn_t;
 
-  // ---------------------------------------------------------------------------------------------
-  // Error codes (CSR ERR_CODE). The core stops at the first error, drains outstanding AXI
-  // transactions and then reports done with the error bit set.
-  // ---------------------------------------------------------------------------------------------
+  // Flag bits (index into insn_t.flags)
+  // LOAD, VADD, VSCAT: RMS statistics snoop of the written rows
+  localparam int FlagStats       = 0;
+  localparam int FlagInt4        = 0;  // MATMUL: INT4 weights
+  localparam int FlagMask        = 0;  // RMSNORM, ROPE: rows selected by a mask word
+  localparam int FlagForce       = 0;  // ROUTE: every row executes
+  localparam int FlagInterleaved = 0;  // KVCFG: interleaved KV mapping
+  localparam int FlagPut         = 0;  // KVST: also write the KV staging buffer
+  localparam int FlagAttend      = 0;  // KVLD: the current token attends at this layer
+  localparam int FlagCausal      = 0;  // ATTCFG: causal lane masks
+  localparam int FlagCompact     = 1;  // RMSNORM: j-th selected row to dst row j (with MASK)
+  localparam int FlagNorm        = 1;  // MATMUL: fused RMSNorm of the MMNORM rows (with DYN)
+  localparam int FlagKvbuf       = 1;  // KVCFG: invariance buffer enabled
+  localparam int FlagAll         = 1;  // KVST: every row writes (mask not read)
+  localparam int FlagNofeat      = 1;  // QK: no softmax feature update
+  localparam int FlagNohist      = 2;  // KVST: rank base 0 (history word not read)
+  // MATMUL, SWIGLU, ROPE, KVLD, QK, SMNORM, SMFEAT, PV: rows from the CNT register
+  localparam int FlagDyn         = 3;
+
   typedef enum logic [7:0] {
-    ErrNone         = 8'd0,
-    ErrIllegalOp    = 8'd1,   // unknown opcode
-    ErrReserved     = 8'd2,   // reserved field (flags, unused operand) not zero
-    ErrBadLen       = 8'd3,   // len == 0
-    ErrBadPort      = 8'd4,   // port > NUM_HBM
-    ErrGbufRange    = 8'd5,   // buffer range outside the global buffer
-    ErrMemAlign     = 8'd6,   // memory address not aligned to the data-bus width
-    ErrMemRange     = 8'd7,   // memory range outside the AXI address space
-    ErrFetchAxi     = 8'd8,   // instruction fetch got SLVERR/DECERR
-    ErrDmaRdAxi     = 8'd9,   // DMA read got SLVERR/DECERR
-    ErrDmaWrAxi     = 8'd10,  // DMA write got SLVERR/DECERR
-    ErrProgOverrun  = 8'd11,  // PROG_LEN instructions executed without END
-    ErrBadProg      = 8'd12,  // PROG_LEN == 0, or PROG_BASE not aligned / out of range
-    ErrOverlap      = 8'd13,  // VADD destination partially overlaps a source; MATMUL
-                              // destination intersects its source
-    ErrMmShape      = 8'd14,  // MATMUL dimensions: M > MMAX, K or N not a multiple of the
-                              // array size, bad INT4 group size
-    ErrNpeShape     = 8'd15,  // NPE row/statistics shape (docs/isa.md)
-    ErrNpeMask      = 8'd16,  // ROPE mask with fewer set bits than rows
-    ErrRouteShape   = 8'd17,  // ROUTE rows > DATA_W or router pair out of range
-    ErrDynLen       = 8'd18,  // dynamic MATMUL/SWIGLU with CNT above its bound (run time)
-    ErrKvShape      = 8'd19,  // revision 6: KV entry / layer / token shape
-    ErrKvRank       = 8'd20,  // revision 6: KVST ranks beyond the KV region (run time)
-    ErrAttShape     = 8'd21,  // revision 6: attention shape (heads, keys, rows)
-    ErrKvSeq        = 8'd22   // revision 6: KVLD layers out of order (run time)
+    OpNop     = 8'h00,
+    OpEnd     = 8'h01,
+    OpLoad    = 8'h10,
+    OpStore   = 8'h11,
+    OpKvst    = 8'h12,
+    OpKvld    = 8'h13,
+    OpKvcfg   = 8'h14,
+    OpKvrd    = 8'h15,
+    OpVadd    = 8'h20,
+    OpVscat   = 8'h21,
+    OpMatmul  = 8'h30,
+    OpMmcfg   = 8'h31,
+    OpMmnorm  = 8'h32,
+    OpAttcfg  = 8'h33,
+    OpQk      = 8'h34,
+    OpPv      = 8'h35,
+    OpNpecfg  = 8'h40,
+    OpRmssq   = 8'h41,
+    OpRmsnorm = 8'h42,
+    OpSwiglu  = 8'h43,
+    OpRope    = 8'h44,
+    OpSmnorm  = 8'h45,
+    OpSmfeat  = 8'h46,
+    OpRoute   = 8'h50,
+    OpArgmax  = 8'h51
+  } opcode_e;
+
+  // The flag bits an opcode defines (any other set bit is RESERVED)
+  function automatic logic [3:0] known_flags(logic [7:0] op);
+    logic [3:0] m;
+    m = '0;
+    case (op)
+      8'(OpLoad): m = 4'b0001;
+      8'(OpKvst): m = 4'b0111;
+      8'(OpKvld): m = 4'b1001;
+      8'(OpKvcfg): m = 4'b0011;
+      8'(OpVadd): m = 4'b0001;
+      8'(OpVscat): m = 4'b0001;
+      8'(OpMatmul): m = 4'b1011;
+      8'(OpAttcfg): m = 4'b0001;
+      8'(OpQk): m = 4'b1010;
+      8'(OpPv): m = 4'b1000;
+      8'(OpRmsnorm): m = 4'b0011;
+      8'(OpSwiglu): m = 4'b1000;
+      8'(OpRope): m = 4'b1001;
+      8'(OpSmnorm): m = 4'b1000;
+      8'(OpSmfeat): m = 4'b1000;
+      8'(OpRoute): m = 4'b0001;
+      default: m = '0;
+    endcase
+    return m;
+  endfunction
+
+  // Error codes (CSR ERR_CODE)
+  typedef enum logic [7:0] {
+    ErrNone        = 8'd0 ,  // no error
+    ErrIllegalOp   = 8'd1 ,  // unknown opcode
+    ErrReserved    = 8'd2 ,  // a reserved field or flag bit not zero
+    ErrBadLen      = 8'd3 ,  // a length of zero
+    ErrBadPort     = 8'd4 ,  // memory port above NUM_HBM
+    ErrGbufRange   = 8'd5 ,  // a buffer range outside the global buffer
+    ErrMemAlign    = 8'd6 ,  // memory address not aligned to the data-bus width
+    ErrMemRange    = 8'd7 ,  // memory range outside the AXI address space
+    ErrFetchAxi    = 8'd8 ,  // instruction fetch got SLVERR/DECERR
+    ErrDmaRdAxi    = 8'd9 ,  // a read got SLVERR/DECERR
+    ErrDmaWrAxi    = 8'd10,  // a write got SLVERR/DECERR
+    ErrProgOverrun = 8'd11,  // PROG_LEN instructions executed without END
+    ErrBadProg     = 8'd12,  // PROG_LEN = 0, or PROG_BASE not aligned / out of range
+    ErrOverlap     = 8'd13,  // operand ranges overlap where they must not
+    ErrMmShape     = 8'd14,  // MATMUL dimensions
+    ErrNpeShape    = 8'd15,  // NPE row / statistics shape
+    ErrNpeMask     = 8'd16,  // a mask with fewer set bits than rows (run time)
+    ErrRouteShape  = 8'd17,  // ROUTE / ARGMAX shape
+    ErrDynLen      = 8'd18,  // CNT above the bound of a dynamic instruction (run time)
+    ErrKvShape     = 8'd19,  // KV entry / layer / token shape
+    ErrKvRank      = 8'd20,  // KVST ranks beyond the KV region (run time)
+    ErrAttShape    = 8'd21,  // attention shape (heads, keys, rows)
+    ErrKvSeq       = 8'd22   // KVLD layers out of order (run time)
   } err_e;
 
-  // ---------------------------------------------------------------------------------------------
-  // CSR map (AXI4-Lite, 32-bit registers, byte addresses). See docs/csr.md.
-  // ---------------------------------------------------------------------------------------------
-  localparam logic [11:0] CsrId        = 12'h000;  // RO  0x534B4F50 "SKOP"
-  localparam logic [11:0] CsrVersion   = 12'h004;  // RO  [31:16] major.minor, [15:0] 0
-  localparam logic [11:0] CsrConfig    = 12'h008;  // RO  [7:0] NUM_HBM, [15:8] log2(DATA_W/8),
-                                                   //     [31:16] log2(GBUF_DEPTH)
-  localparam logic [11:0] CsrConfig2   = 12'h00C;  // RO  [7:0] KV_PORTS, [15:8] log2 KV_TOKENS,
-                                                   //     [23:16] KV_ENTRY_MAX, [31:24] log2 SMAX_ROWS
-  localparam logic [11:0] CsrConfig3   = 12'h02C;  // RO  [7:0] ISA_REV, [15:8] log2 KV_BUF_CAP,
-                                                   //     [19:16] KV_BUF_RD, [23:20] KV_BUF_WR
-  localparam logic [11:0] CsrCtrl      = 12'h010;  // WO  bit0 start (ignored while busy)
-  localparam logic [11:0] CsrStatus    = 12'h014;  // RO  bit0 busy, bit1 done, bit2 error
-  localparam logic [11:0] CsrErrCode   = 12'h018;  // RO  err_e of the first error
-  localparam logic [11:0] CsrErrPc     = 12'h01C;  // RO  index of the faulting instruction
-  localparam logic [11:0] CsrProgLo    = 12'h020;  // RW  program base byte address [31:0]
-  localparam logic [11:0] CsrProgHi    = 12'h024;  // RW  program base byte address [63:32]
-  localparam logic [11:0] CsrProgLen   = 12'h028;  // RW  program length in instructions
-  localparam logic [11:0] CsrIrqEn     = 12'h030;  // RW  bit0 done, bit1 error
-  localparam logic [11:0] CsrIrqStatus = 12'h034;  // RW1C bit0 done, bit1 error
-  localparam logic [11:0] CsrCyclesLo  = 12'h040;  // RO  busy cycles [31:0] (latches Hi)
-  localparam logic [11:0] CsrCyclesHi  = 12'h044;  // RO  latched busy cycles [63:32]
-  localparam logic [11:0] CsrInsnCount = 12'h048;  // RO  instructions retired
-  localparam logic [11:0] CsrPeCycles  = 12'h04C;  // RO  cycles a word entered the PE array
-  localparam logic [11:0] CsrMmCycles  = 12'h050;  // RO  cycles a MATMUL was executing
-  localparam logic [11:0] CsrNpeCycles = 12'h054;  // RO  cycles the NPE was busy
-  localparam logic [11:0] CsrNpeStall  = 12'h058;  // RO  cycles issue waited for the NPE
-  localparam logic [11:0] CsrKvCycles  = 12'h05C;  // RO  cycles a KVLD was executing
-  localparam logic [11:0] CsrKvHbmWords = 12'h060; // RO  words the KV unit read from HBM
-  localparam logic [11:0] CsrKvBufWords = 12'h064; // RO  words read from the invariance buffer
-  localparam logic [11:0] CsrKvKeepWords = 12'h068; // RO words written into the invariance buffer
-  localparam logic [11:0] CsrKvRounds  = 12'h06C;  // RO  KV-unit rounds delivered
-  localparam logic [11:0] CsrAttCycles = 12'h070;  // RO  cycles QK/SMNORM/SMFEAT/PV executed
-  localparam logic [11:0] CsrKvstCycles = 12'h074; // RO  cycles a KVST was executing
-  localparam logic [11:0] CsrBytesBase = 12'h100;  // RO  per port p (0 = DDR, 1.. = HBM):
-                                                   //     +16p: rd lo (latches rd hi, wr lo/hi)
-                                                   //     +16p+4: rd hi, +8: wr lo, +12: wr hi
+  // CSR map (docs/csr.md)
+  localparam logic [11:0] CsrId          = 12'h000;  // RO
+  localparam logic [11:0] CsrVersion     = 12'h004;  // RO
+  localparam logic [11:0] CsrConfig      = 12'h008;  // RO
+  localparam logic [11:0] CsrConfig2     = 12'h00C;  // RO
+  localparam logic [11:0] CsrCtrl        = 12'h010;  // WO
+  localparam logic [11:0] CsrStatus      = 12'h014;  // RO
+  localparam logic [11:0] CsrErrCode     = 12'h018;  // RO
+  localparam logic [11:0] CsrErrPc       = 12'h01C;  // RO
+  localparam logic [11:0] CsrProgLo      = 12'h020;  // RW
+  localparam logic [11:0] CsrProgHi      = 12'h024;  // RW
+  localparam logic [11:0] CsrProgLen     = 12'h028;  // RW
+  localparam logic [11:0] CsrConfig3     = 12'h02C;  // RO
+  localparam logic [11:0] CsrIrqEn       = 12'h030;  // RW
+  localparam logic [11:0] CsrIrqStatus   = 12'h034;  // RW1C
+  localparam logic [11:0] CsrCyclesLo    = 12'h040;  // RO
+  localparam logic [11:0] CsrCyclesHi    = 12'h044;  // RO
+  localparam logic [11:0] CsrInsnCount   = 12'h048;  // RO
+  localparam logic [11:0] CsrPeCycles    = 12'h04C;  // RO
+  localparam logic [11:0] CsrMmCycles    = 12'h050;  // RO
+  localparam logic [11:0] CsrNpeCycles   = 12'h054;  // RO
+  localparam logic [11:0] CsrNpeStall    = 12'h058;  // RO
+  localparam logic [11:0] CsrKvCycles    = 12'h05C;  // RO
+  localparam logic [11:0] CsrKvHbmWords  = 12'h060;  // RO
+  localparam logic [11:0] CsrKvBufWords  = 12'h064;  // RO
+  localparam logic [11:0] CsrKvKeepWords = 12'h068;  // RO
+  localparam logic [11:0] CsrKvRounds    = 12'h06C;  // RO
+  localparam logic [11:0] CsrAttCycles   = 12'h070;  // RO
+  localparam logic [11:0] CsrKvstCycles  = 12'h074;  // RO
+  localparam logic [11:0] CsrBytes       = 12'h100;  // RO
+  localparam int CsrBytesStride = 16;
 
-  localparam logic [31:0] IdValue      = 32'h534B_4F50;
-  localparam logic [31:0] VersionValue = 32'h0001_0000;
+  // CONFIG contents: [7:0] NUM_HBM, [15:8] log2(DATA_W/8), [31:16] log2(GBUF_DEPTH)
+  function automatic logic [31:0] csr_config_word(logic [7:0] num_hbm,
+                                                  logic [7:0] beat_shift,
+                                                  logic [15:0] gbuf_shift);
+    logic [31:0] v;
+    v = '0;
+    v[7:0] = num_hbm;
+    v[15:8] = beat_shift;
+    v[31:16] = gbuf_shift;
+    return v;
+  endfunction
+
+  // CONFIG2 contents: [7:0] KV_PORTS, [15:8] log2(KV_TOKENS), [23:16] KV_ENTRY_MAX, [31:24]
+  // log2(SMAX_ROWS)
+  function automatic logic [31:0] csr_config2_word(logic [7:0] kv_ports,
+                                                   logic [7:0] log2_kv_tokens,
+                                                   logic [7:0] kv_entry_max,
+                                                   logic [7:0] log2_smax_rows);
+    logic [31:0] v;
+    v = '0;
+    v[7:0] = kv_ports;
+    v[15:8] = log2_kv_tokens;
+    v[23:16] = kv_entry_max;
+    v[31:24] = log2_smax_rows;
+    return v;
+  endfunction
+
+  // CONFIG3 contents: [7:0] ISA version (6), [15:8] log2(KV_BUF_CAP), [19:16] KV_BUF_RD, [23:20]
+  // KV_BUF_WR
+  function automatic logic [31:0] csr_config3_word(logic [7:0] log2_kv_buf_cap,
+                                                   logic [3:0] kv_buf_rd,
+                                                   logic [3:0] kv_buf_wr);
+    logic [31:0] v;
+    v = '0;
+    v[7:0] = 8'(IsaVersion);
+    v[15:8] = log2_kv_buf_cap;
+    v[19:16] = kv_buf_rd;
+    v[23:20] = kv_buf_wr;
+    return v;
+  endfunction
+  // END GENERATED
 
   // ---------------------------------------------------------------------------------------------
   // IEEE 754 binary16, see docs/numerics.md (DAZ inputs, FTZ outputs, RNE, canonical NaN).
@@ -158,6 +226,34 @@ package skipopu_pkg;
     if (left < 32'(beats)) beats = 14'(left);
     return beats;
   endfunction
+
+  // ---------------------------------------------------------------------------------------------
+  // Mask-word helpers (one mask word = DATA_W bits, DATA_W <= MaskW): callers zero-extend their
+  // word to MaskW bits. Loops with a single return (Icarus 11 mis-evaluates early returns).
+  // ---------------------------------------------------------------------------------------------
+  localparam int MaskW = 512;                 // widest mask word (DATA_W is 128, 256 or 512)
+  localparam int MaskCw = $clog2(MaskW) + 1;  // a bit index or a count 0..MaskW
+
+  // Number of set bits
+  function automatic logic [MaskCw-1:0] mask_popcount(logic [MaskW-1:0] v);
+    logic [MaskCw-1:0] c;
+    c = '0;
+    for (int i = 0; i < MaskW; i++) c = c + MaskCw'(v[i]);
+    return c;
+  endfunction
+
+  // Index of the lowest set bit of v in [from, n); n when there is none
+  function automatic logic [MaskCw-1:0] mask_next_set(logic [MaskW-1:0] v,
+                                                      logic [MaskCw-1:0] from,
+                                                      logic [MaskCw-1:0] n);
+    logic [MaskCw-1:0] r;
+    r = n;
+    for (int i = MaskW - 1; i >= 0; i--) begin
+      if (v[i] && MaskCw'(i) >= from && MaskCw'(i) < n) r = MaskCw'(i);
+    end
+    return r;
+  endfunction
+
 
   // NPE operations (skipopu_npe)
   typedef enum logic [1:0] {

@@ -12,7 +12,7 @@
 //         word src1 are added lane-wise; lanes 2p, 2p+1 give a, c and row m executes unless
 //         c > a (FP16 compare; NaN and equal values execute), or always with force. After the
 //         last row the mask word is written to cmd_mask_i and cnt_o holds its popcount.
-//   ARGMAX (revision 6) first maximum of the len*DATA_W/16 FP16 values of src0 (word-major,
+//   ARGMAX   first maximum of the len*DATA_W/16 FP16 values of src0 (word-major,
 //         lane-minor; DAZ, -0 = +0, NaN below everything, so an all-NaN input gives index 0):
 //         dst gets lane 0 = its index, lane 1 = its bits, the other lanes 0. cnt_o unchanged.
 
@@ -37,7 +37,6 @@ module skipopu_vpu
   input  logic [15:0]       cmd_d_i,        // VSCAT row length in words
   input  logic [15:0]       cmd_pair_i,     // ROUTE lane pair p
   input  logic              cmd_force_i,    // ROUTE: every row executes
-  output logic              busy_o,
   output logic              done_o,         // pulse after the last write
   output logic [15:0]       cnt_o,          // ROUTE: executing rows (valid from done_o on)
 
@@ -107,12 +106,6 @@ module skipopu_vpu
            v[15] ? (16'h8000 - {1'b0, v[14:0]}) : (16'h8000 + {1'b0, v[14:0]});
   endfunction
 
-  function automatic logic [15:0] vpu_popcount(logic [DATA_W-1:0] v);
-    logic [15:0] n;
-    n = '0;
-    for (int i = 0; i < DATA_W; i++) n = n + 16'(v[i]);
-    return n;
-  endfunction
 
   // ROUTE: the lane pair of the word in the add stage (decided in the sequential block: Icarus
   // 11 mis-evaluates functions in continuous assignments)
@@ -248,7 +241,7 @@ module skipopu_vpu
           end
         end
         StRouteCnt: begin
-          cnt_q   <= vpu_popcount(mask_q);
+          cnt_q   <= 16'(mask_popcount(MaskW'(mask_q)));
           state_q <= StRouteWr;
         end
         StRouteWr: state_q <= StIdle;
@@ -274,7 +267,6 @@ module skipopu_vpu
   assign we_o    = wvalid_q || route_we;
   assign waddr_o = !route_we ? wdst_q : am_sel ? dst_q : mask_addr_q;
   assign wdata_o = !route_we ? wdata_q : am_sel ? am_word : mask_q;
-  assign busy_o  = (state_q != StIdle) || wvalid_q;
   // VADD/VSCAT: with the last write (the first StFlush cycle); ROUTE, ARGMAX: with the mask /
   // result write
   assign done_o  = ((state_q == StFlush) && !rvalid_q && wvalid_q) || route_we;

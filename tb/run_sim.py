@@ -108,14 +108,13 @@ def main_e2e(a, sim: str, waves: bool) -> int:
     mode, variant = MODES[a.mode]
     args = {"preset": a.preset or ("tiny" if icarus else "default"),
             "layers": a.layers or (2 if icarus and not a.preset else 0),
-            "prompt": a.prompt or (8 if icarus else 16), "gen": a.gen or (2 if icarus else 4),
+            "prompt": a.prompt or (4 if icarus else 16), "gen": a.gen or (2 if icarus else 4),
             "mode": mode, "variant": variant, "mapping": a.mapping,
             "buffer": a.buffer == "on" and a.mapping == "token", "seed": a.seed,
             "trace": a.trace == "on"}
     # check the model/compile options before building (clear errors, no simulator needed)
-    from model.compiler import prompt_tokens
     from model.generate import compile_images, prefill_program
-    from model.llama import LlamaConfig, make_model
+    from model.llama import LlamaConfig, make_model, prompt_tokens
     try:
         lcfg = getattr(LlamaConfig, args["preset"])(
             seed=a.seed, **({"layers": args["layers"]} if args["layers"] else {}))

@@ -49,7 +49,8 @@ def main() -> int:
     for mod, body in blocks().items():
         p = ROOT / "rtl" / f"{mod}.sv"
         text = p.read_text()
-        new = re.sub(r"(// BEGIN GENERATED[^\n]*\n).*?(\n\s*// END GENERATED)",
+        new = re.sub(r"(// BEGIN GENERATED \(tools/gen_npe_tables\.py\)[^\n]*\n).*?"
+                     r"(\n\s*// END GENERATED)",
                      lambda m: m.group(1) + body + m.group(2), text, flags=re.S)
         if new != text:
             stale.append(mod)

@@ -1,7 +1,8 @@
-"""ISA revision 6 and the whole-model host compiler (model/generate.py), model only, no
-simulator: prefill + decode with attention on model/core.py against the float64 reference
-(model/llama.py) in every KV mode and mapping; the KV cache in HBM against the float K/V; the
-revision-6 checks at their boundaries; configuration errors."""
+"""The whole-model host compiler (model/generate.py) and the KV / attention instructions, model
+only, no simulator: prefill + decode with attention on model/core against the float64
+reference (model/llama.py) in every KV mode and mapping, on three core widths; the KV cache in
+HBM against the float K/V; routing that skips every MLP; the KV and attention checks at their
+boundaries; configuration errors."""
 
 from __future__ import annotations
 
@@ -11,15 +12,20 @@ import numpy as np
 import pytest
 
 from model import kv as K
-from model.compiler import prompt_tokens
 from model.evaluate import f16, float_check, hbm_entries, problems, rel
 from model.generate import (compile_images, decode_program, model_runner, prefill_program,
                             run_generate)
 from model.isa import (AttState, CoreConfig, Err, Insn, KvState, NpeState, Op, Regs,
                        config_after)
-from model.llama import LlamaConfig, decode_float, forward_float, make_model
+from model.llama import (LlamaConfig, Router, decode_float, forward_float, make_model,
+                         prompt_tokens)
 
-CORE = CoreConfig(ISA_REV=6)
+CORE = CoreConfig()
+# a narrow core (128-bit words, two HBM ports, small buffers) and a wide one (512-bit words:
+# KDIM 32, three HBM ports, two KV ports)
+OTHER_CORES = {"narrow": CoreConfig(NUM_HBM=2, DATA_W=128, ADDR_W=33, GBUF_DEPTH=2048, MMAX=8,
+                                    NPE_ROWS=64, KV_TOKENS=32, SMAX_ROWS=64),
+               "wide": CoreConfig(NUM_HBM=3, DATA_W=512, GBUF_DEPTH=2048)}
 
 
 @pytest.fixture(scope="module")
@@ -133,8 +139,6 @@ def test_program_errors(tiny):
         prefill_program(img, np.zeros(40, dtype=np.int64))
     with pytest.raises(ValueError, match="token ids"):
         prefill_program(img, np.array([tiny.cfg.vocab]))
-    with pytest.raises(ValueError, match="ISA_REV=6"):
-        compile_images(tiny, CoreConfig())
     with pytest.raises(ValueError, match="mode"):
         compile_images(tiny, CORE, mode="sparse")
     with pytest.raises(ValueError, match="exceed max_seq"):
@@ -144,17 +148,54 @@ def test_program_errors(tiny):
         prefill_program(compile_images(tiny, small), prompt_tokens(tiny.cfg, 30))
 
 
+@pytest.mark.parametrize("core", list(OTHER_CORES))
+def test_other_core_widths(tiny, core):
+    """The narrow core (DATA_W 128: 8-lane words, two words per head) runs the tiny model; the
+    wide one (DATA_W 512: KDIM 32, one word per head) a tiny variant with head_dim 32 (two
+    heads, one KV head, two layers): tokens, rows and routing within the float bounds."""
+    cc = OTHER_CORES[core]
+    w = tiny if core == "narrow" else \
+        make_model(LlamaConfig.tiny(layers=2, heads=2, kv_heads=1, head_dim=32))
+    img = compile_images(w, cc, mode="reuse")
+    gen = run_generate(img, prompt_tokens(w.cfg, min(6, cc.MMAX // 2), seed=7), 3,
+                       trace=True)
+    _check_against_float(w, img, gen, "reuse")
+
+
+def test_all_mlp_skip(tiny):
+    """MLP router biases that make every token skip every MLP: no mask bit set, and no byte
+    of any gate/up or down matrix or scale is read (every one lies in a read-error window, so
+    one read would stop the run with DMA_RD_AXI); the rows stay within the float bounds of the
+    reference driven with the same masks."""
+    big = np.array([-1000.0, 1000.0], dtype=np.float16)
+    w = replace(tiny, layers=tuple(replace(lw, router_mlp=Router(lw.router_mlp.weight, big))
+                                   for lw in tiny.layers))
+    img = compile_images(w, CORE, mode="reuse")
+    errors = [(t.port, "r", t.addr, t.addr + t.nbytes) for n, t in img.tensors.items()
+              if n.split(".")[-1] in ("gate_up", "down") or
+              n.endswith(("gate_up.scale", "down.scale"))]
+    assert len(errors) == 4 * tiny.cfg.layers
+    mems, run = model_runner(img, errors=errors)
+    gen = run_generate(img, prompt_tokens(tiny.cfg, 6, seed=8), 3, trace=True, run=run,
+                       ddr=mems[0])
+    assert all(s.result.err == Err.NONE for s in gen.steps)
+    assert not any(s.masks_mlp.any() for s in gen.steps)
+    ref, ea, em = _reference(w, gen, "reuse")
+    hid = np.concatenate([_f(s.hidden) for s in gen.steps])
+    assert not em.any() and _rel(hid, ref.hidden[-1]) < 2e-2
+
+
 # ------------------------------------------------------------------------------------------
-# revision-6 checks
+# KV and attention checks
 # ------------------------------------------------------------------------------------------
-def test_rev5_rejects_rev6():
-    for op in (Op.KVST, Op.KVLD, Op.KVCFG, Op.KVRD, Op.ATTCFG, Op.QK, Op.PV, Op.SMNORM,
-               Op.SMFEAT, Op.ARGMAX):
-        assert Insn(op, len=1).check(CoreConfig()) == Err.ILLEGAL_OP
-    # the ROPE fields of revision 6 are reserved in revision 5
-    r = Insn.rope(2, 0, 0, 100, words=1)
-    assert r.check(CoreConfig(), npe=NpeState(d=2, hw=1)) == Err.RESERVED
-    assert r.check(CORE, npe=NpeState(d=2, hw=1)) == Err.NONE
+def test_rope_fields():
+    """ROPE's words / stride fields and its dyn flag are part of the one ISA."""
+    npe = NpeState(d=2, hw=1)
+    assert Insn.rope(2, 0, 0, 100, words=1).check(CORE, npe=npe) == Err.NONE
+    assert Insn.rope(2, 0, 0, 100, words=1, stride=3, dyn=True).check(CORE, npe=npe) == \
+        Err.NONE
+    assert Insn.rope(2, 0, 0, 100, words=2, stride=1).check(CORE, npe=npe) == Err.NPE_SHAPE
+    assert Insn(Op.ROPE, flags=4, len=1).check(CORE, npe=npe) == Err.RESERVED
 
 
 def test_kvcfg_kvst_kvld_checks():
@@ -223,7 +264,7 @@ def test_argmax_semantics():
                     (np.array([-0.0, 0.0] + [-1.0] * 14, dtype=np.float16), 0)):
         core.gbuf[0] = v.view(np.uint16)
         core.gbuf_valid[0] = True
-        assert core._argmax(Insn.argmax(1, 5, 0), 0) == Err.NONE
+        assert core.exec_vector(Insn.argmax(1, 5, 0), None, 0) == Err.NONE
         assert int(core.gbuf[5][0]) == want and core.gbuf[5][1] == v.view(np.uint16)[want]
 
 

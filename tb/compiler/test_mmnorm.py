@@ -1,4 +1,4 @@
-"""ISA revision 5: MMNORM and the MATMUL norm flag (the RMSNorm of the mask-selected rows fused
+"""MMNORM and the MATMUL norm flag (the RMSNorm of the mask-selected rows fused
 into the MATMUL, paper 3.1 / Alg. 1; docs/isa.md), model only, no simulator:
 
 * model/isa.py: encoding round trip, text, check() of MMNORM and MATMUL.norm at every new
@@ -15,10 +15,10 @@ from dataclasses import replace
 import numpy as np
 import pytest
 
-from model.compiler import pack_int4_weight
+from model.layout import pack_int4_weight
 from model.isa import (CoreConfig, Err, Insn, MMState, NormState, NpeState, Op, assemble,
                        disassemble)
-from tb.compiler.test_compiler import LANES, Rig, mask_word
+from tb.compiler.test_routing import LANES, Rig, mask_word
 
 CFG = CoreConfig()
 KD = CFG.kdim

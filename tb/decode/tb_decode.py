@@ -9,8 +9,22 @@ import random
 import cocotb
 from cocotb.triggers import Timer
 
-from model.isa import (REV6_OPS, AttState, CoreConfig, Err, Insn, KvState, MMState,
-                       NormState, NpeState, Op)
+from model.isa import (UNIT, AttState, CoreConfig, Err, Insn, KvState, MMState, NormState,
+                       NpeState, Op)
+
+# the KV and attention instructions (and ARGMAX, which their stimulus also makes)
+KV_ATT_OPS = tuple(o for o in Op if UNIT[o] in ("kv", "attention")) + \
+    (Op.KVCFG, Op.ATTCFG, Op.ARGMAX)
+# decoder class outputs and the opcodes each stands for
+CLASSES = [("is_nop_o", (Op.NOP,)), ("is_end_o", (Op.END,)), ("is_load_o", (Op.LOAD,)),
+           ("is_store_o", (Op.STORE,)), ("is_vadd_o", (Op.VADD,)), ("is_mmcfg_o", (Op.MMCFG,)),
+           ("is_mmnorm_o", (Op.MMNORM,)), ("is_matmul_o", (Op.MATMUL,)),
+           ("is_npecfg_o", (Op.NPECFG,)),
+           ("is_npe_o", (Op.RMSSQ, Op.RMSNORM, Op.SWIGLU, Op.ROPE)),
+           ("is_vscat_o", (Op.VSCAT,)), ("is_route_o", (Op.ROUTE,)),
+           ("is_argmax_o", (Op.ARGMAX,)), ("is_kvcfg_o", (Op.KVCFG,)),
+           ("is_attcfg_o", (Op.ATTCFG,)), ("is_kvx_o", (Op.KVST, Op.KVLD, Op.KVRD)),
+           ("is_att_o", (Op.QK, Op.SMNORM, Op.SMFEAT, Op.PV))]
 
 
 class TB:
@@ -19,7 +33,7 @@ class TB:
         self.cfg = cfg
         self.checked = {e: 0 for e in Err}
         self.norm_checked = {e: 0 for e in Err}         # MATMUL with the norm flag
-        self.rev6_legal: dict = {}                      # legal revision-6 ops seen
+        self.kv_att_legal: dict = {}                    # legal KV / attention ops seen
 
     async def check(self, insn: Insn, mm: MMState, npe: NpeState, norm: NormState,
                     kv: KvState | None = None, att: AttState | None = None):
@@ -45,23 +59,15 @@ class TB:
         assert got == want, f"{insn} ({insn.encode():032x}): err {got}, model {want!r}"
         self.checked[want] += 1
         if want == Err.NONE:
-            flags = [int(d.is_nop_o.value), int(d.is_end_o.value), int(d.is_load_o.value),
-                     int(d.is_store_o.value), int(d.is_vadd_o.value), int(d.is_mmcfg_o.value),
-                     int(d.is_matmul_o.value), int(d.is_npecfg_o.value), int(d.is_npe_o.value),
-                     int(d.is_vscat_o.value), int(d.is_route_o.value),
-                     int(d.is_mmnorm_o.value), int(d.is_rev6_o.value)]
-            exp = [insn.op == o for o in (Op.NOP, Op.END, Op.LOAD, Op.STORE, Op.VADD, Op.MMCFG,
-                                          Op.MATMUL, Op.NPECFG)]
-            exp.append(insn.op in (Op.RMSSQ, Op.RMSNORM, Op.SWIGLU, Op.ROPE))
-            exp += [insn.op == Op.VSCAT, insn.op == Op.ROUTE, insn.op == Op.MMNORM,
-                    insn.op in REV6_OPS]
-            assert flags == [int(x) for x in exp], f"{insn}: class flags {flags}"
+            flags = [int(getattr(d, name).value) for name, _ in CLASSES]
+            exp = [int(insn.op in ops) for _, ops in CLASSES]
+            assert flags == exp, f"{insn}: class flags {flags}, expected {exp}"
             # legal instructions set flags[3] only as MATMUL/SWIGLU dyn, flags[1] only as
             # RMSNORM compact or MATMUL norm
             assert int(d.dyn_o.value) == (insn.flags >> 3) & 1, f"{insn}: dyn_o"
             assert int(d.compact_o.value) == (insn.flags >> 1) & 1, f"{insn}: compact_o"
-            if insn.op in REV6_OPS:
-                self.rev6_legal[insn.op] = self.rev6_legal.get(insn.op, 0) + 1
+            if insn.op in KV_ATT_OPS:
+                self.kv_att_legal[insn.op] = self.kv_att_legal.get(insn.op, 0) + 1
             assert int(d.port_o.value) == insn.port
             assert int(d.len_o.value) == insn.len
             assert int(d.gb_addr_o.value) == insn.f0
@@ -269,7 +275,7 @@ def vscat_insn(rng: random.Random, cfg: CoreConfig, npe: NpeState) -> Insn:
     return i
 
 
-# -- revision 6 ---------------------------------------------------------------------------
+# -- KV and attention ------------------------------------------------------------------------
 def random_kv(rng: random.Random, cfg: CoreConfig) -> KvState:
     e = rng.choice([0, 1, 2, 4, 4, 8, 16, 3, cfg.KV_ENTRY_MAX, 2 * cfg.KV_ENTRY_MAX])
     return KvState(e, rng.choice([0, 0x40000, rng.getrandbits(32)]),
@@ -287,8 +293,8 @@ def random_att(rng: random.Random, cfg: CoreConfig, kv: KvState) -> AttState:
     return AttState(nk, h, kvh, hw, qs, sbase & 0xFFFFFFFF, rng.random() < 0.5)
 
 
-def rev6_insn(rng: random.Random, cfg: CoreConfig, kv: KvState, att: AttState) -> Insn:
-    """Revision-6 instructions around their shape, range and overlap boundaries."""
+def kv_att_insn(rng: random.Random, cfg: CoreConfig, kv: KvState, att: AttState) -> Insn:
+    """KV and attention instructions around their shape, range and overlap boundaries."""
     depth = cfg.GBUF_DEPTH
     op = rng.choice([Op.KVCFG, Op.KVST, Op.KVST, Op.KVLD, Op.KVRD, Op.ATTCFG, Op.QK, Op.QK,
                      Op.SMNORM, Op.SMFEAT, Op.PV, Op.PV, Op.ARGMAX, Op.ROPE])
@@ -439,7 +445,7 @@ async def test_decode(dut):
         else:
             norm = NormState(*(rng.getrandbits(16) for _ in range(5)))
         kv = att = None
-        if cfg.ISA_REV >= 6 and rng.random() < 0.45:
+        if rng.random() < 0.45:
             kv = random_kv(rng, cfg)
             att = random_att(rng, cfg, kv)
             if rng.random() < 0.3:      # a consistent attention shape: the later checks count
@@ -448,7 +454,7 @@ async def test_decode(dut):
                              0x40000, 4)
                 att = AttState(rng.randint(1, cfg.KV_TOKENS), kvh * rep, kvh, hw,
                                kvh * rep * hw, 0x8000, rng.random() < 0.5)
-            insn = rev6_insn(rng, cfg, kv, att)
+            insn = kv_att_insn(rng, cfg, kv, att)
         await tb.check(insn, mm, npe, norm, kv, att)
     dut._log.info("checked per model verdict: %s", {e.name: n for e, n in tb.checked.items()})
     missing = [e.name for e in (Err.NONE, Err.ILLEGAL_OP, Err.RESERVED, Err.BAD_LEN,
@@ -462,9 +468,9 @@ async def test_decode(dut):
                                 Err.GBUF_RANGE, Err.OVERLAP) if tb.norm_checked[e] == 0]
     if int(os.environ.get("DECODE_VECTORS", "20000")) >= 3000:
         assert not missing, f"MATMUL norm stimulus never produced {missing}"
-    if cfg.ISA_REV >= 6:
-        dut._log.info("revision 6 legal: %s", {Op(k).name: n for k, n in tb.rev6_legal.items()})
-        missing = [e.name for e in (Err.KV_SHAPE, Err.ATT_SHAPE) if tb.checked[e] == 0]
-        if int(os.environ.get("DECODE_VECTORS", "20000")) >= 10000:   # (short Icarus runs:
-            missing += [o.name for o in REV6_OPS if tb.rev6_legal.get(o, 0) == 0]  # errors only)
-        assert not missing, f"revision-6 stimulus never produced {missing}"
+    dut._log.info("KV / attention legal: %s",
+                  {Op(k).name: n for k, n in tb.kv_att_legal.items()})
+    missing = [e.name for e in (Err.KV_SHAPE, Err.ATT_SHAPE) if tb.checked[e] == 0]
+    if int(os.environ.get("DECODE_VECTORS", "20000")) >= 10000:   # (short Icarus runs:
+        missing += [o.name for o in KV_ATT_OPS if tb.kv_att_legal.get(o, 0) == 0]  # errors only)
+    assert not missing, f"KV / attention stimulus never produced {missing}"

@@ -23,17 +23,16 @@ import cocotb
 import numpy as np
 from cocotb.triggers import ClockCycles
 
-from model.compiler import prompt_tokens
 from model.evaluate import float_check, problems
 from model.generate import PROG_BASE, GenLoop, compile_images
-from model.isa import Err, Op
-from model.llama import LlamaConfig, make_model
-from top.tb_top import (CSR_INSN_COUNT, CSR_IRQ_STATUS, CSR_MM_CYCLES, CSR_NPE_CYCLES,
-                        CSR_PE_CYCLES, TB, config_from_env)
+from model.isa import Csr, Err, Op
+from model.llama import LlamaConfig, make_model, prompt_tokens
+from top.tb_top import TB, config_from_env
 
-# revision-6 counters (docs/csr.md)
-CSR_KV = {"kv_cycles": 0x05C, "hbm_words": 0x060, "buf_words": 0x064, "keep_words": 0x068,
-          "rounds": 0x06C, "att_cycles": 0x070, "kvst_cycles": 0x074}
+# KV and attention counters (docs/csr.md)
+CSR_KV = {"kv_cycles": Csr.KV_CYCLES, "hbm_words": Csr.KV_HBM_WORDS,
+          "buf_words": Csr.KV_BUF_WORDS, "keep_words": Csr.KV_KEEP_WORDS,
+          "rounds": Csr.KV_ROUNDS, "att_cycles": Csr.ATT_CYCLES, "kvst_cycles": Csr.KVST_CYCLES}
 KV_EXACT = ("hbm_words", "buf_words", "keep_words", "rounds")
 
 
@@ -90,27 +89,27 @@ class Runner:
             await ClockCycles(tb.dut.clk_i, poll)
             waited += poll
             if waited % (poll * 16) == 0 and prog.m > 1:
-                n = await tb.csr_read(CSR_INSN_COUNT)
+                n = await tb.csr_read(Csr.INSN_COUNT)
                 done = sum(1 for s in starts[1:] if s <= n)
                 while shown < done:
                     shown += 1
                     tb.log.info("[%s] layer %d/%d done, %d cycles", label, shown, layers,
                                 waited)
             if waited > limit:
-                n = await tb.csr_read(CSR_INSN_COUNT)
+                n = await tb.csr_read(Csr.INSN_COUNT)
                 raise AssertionError(f"{label}: core did not finish within {limit} cycles "
                                      f"({n} of {len(prog.insns)} instructions retired)")
         self.rtl_s += time.perf_counter() - t0
         fig = await tb.read_run()
-        fig.update({"pe_cycles": await tb.csr_read(CSR_PE_CYCLES),
-                    "mm_cycles": await tb.csr_read(CSR_MM_CYCLES),
-                    "npe_cycles": await tb.csr_read(CSR_NPE_CYCLES),
+        fig.update({"pe_cycles": await tb.csr_read(Csr.PE_CYCLES),
+                    "mm_cycles": await tb.csr_read(Csr.MM_CYCLES),
+                    "npe_cycles": await tb.csr_read(Csr.NPE_CYCLES),
                     "insns": len(prog.insns), "m": prog.m})
         rd, wr = fig["rd"], fig["wr"]
         for k, a in CSR_KV.items():
             fig[k] = await tb.csr_read(a)
-        irq = await tb.csr_read(CSR_IRQ_STATUS)
-        await tb.csr_write(CSR_IRQ_STATUS, irq)
+        irq = await tb.csr_read(Csr.IRQ_STATUS)
+        await tb.csr_write(Csr.IRQ_STATUS, irq)
         # scoreboard
         got = Err(fig["err"]) if fig["err"] in Err._value2member_map_ else fig["err"]
         assert fig["status"] & 0x7 == 0x2 and got == Err.NONE, \

@@ -4,19 +4,18 @@ model through the core, every step bit-exact against model/core.py, bounded agai
 from __future__ import annotations
 
 import json
-from dataclasses import replace
 
 import pytest
 
 from model.isa import CoreConfig
 from tb import simrun
-from tb.top.test_top import REV6
+from tb.top.test_top import CONFIGS
 from tb.top.wrapper import generate
 
 MODULE = "e2e.tb_e2e"
-CORE = REV6["default"]
-# the narrow revision-6 core with room for 8 prompt rows of n_rep 2 (Mg = 16 <= MMAX): Icarus
-NARROW = replace(REV6["narrow"], MMAX=16)
+CORE = CONFIGS["default"]
+# the narrow core (MMAX 8: prompts of up to 4 rows at n_rep 2, Mg = 8)
+NARROW = CONFIGS["narrow"]
 
 
 def run_e2e(sim: str = "verilator", cfg: CoreConfig = CORE, args: dict | None = None,
@@ -50,13 +49,20 @@ def test_e2e_unfused_hbm_model():
                   "variant": "unfused"}, seed=3, extra_env={"TOP_HBM_MODEL": "hbm"})
 
 
+def test_e2e_narrow():
+    """The narrow core (128-bit words, two HBM ports, MMAX 8): the tiny model cut to 2 layers,
+    prompt 4, 3 tokens, layer trace on (the `make sim SIM=icarus` job, on Verilator)."""
+    run_e2e("verilator", NARROW, args={"preset": "tiny", "layers": 2, "prompt": 4, "gen": 3,
+                                       "seed": 2, "trace": True}, seed=2)
+
+
 @pytest.mark.slow
 def test_e2e_icarus():
-    """Icarus: the tiny model cut to 2 layers, prompt 8, 2 tokens, on the narrow core (= `make
+    """Icarus: the tiny model cut to 2 layers, prompt 4, 2 tokens, on the narrow core (= `make
     sim SIM=icarus`; more than 10 minutes here, so behind -m slow: the regression's Icarus runs
-    of the revision-6 units are test_top_icarus, test_kv_programs and test_att)."""
-    run_e2e("icarus", NARROW, args={"preset": "tiny", "layers": 2, "prompt": 8, "gen": 2,
-                                 "seed": 1, "trace": True})
+    of the units are test_top_icarus, test_kv_programs and test_att)."""
+    run_e2e("icarus", NARROW, args={"preset": "tiny", "layers": 2, "prompt": 4, "gen": 2,
+                                    "seed": 1, "trace": True})
 
 
 @pytest.mark.slow

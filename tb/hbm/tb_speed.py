@@ -13,8 +13,8 @@ the time spent in the reference model and the memory comparison, and appends one
 * ``speed_idle``: the core idle after reset (Verilator plus whatever the models do per cycle;
   the probe itself waits with one Timer);
 * ``speed_idle_pauses``: the same with the random idle/backpressure generators of the core tests;
-* ``speed_mlp``: the compiled tiny MLP forward of ``test_mlp`` (fused, 16 tokens; compile time not
-  counted), checked against the model as in the tests;
+* ``speed_mlp``: the prefill program of the tiny model (model/generate.py, 8 tokens; compile
+  time not counted), checked against the model as in the tests;
 * ``speed_random_pauses``: random programs (as ``test_random_programs``) with all pauses on.
 """
 
@@ -103,20 +103,19 @@ async def speed_idle_pauses(dut):
 
 @cocotb.test()
 async def speed_mlp(dut):
-    """The compiled tiny MLP forward (test_mlp's fused variant) through the core."""
-    from model.compiler import compile_mlp
-    from model.llama import LlamaConfig, make_model
-    import numpy as np
+    """The prefill program of the tiny model (model/generate.py; 4 layers, 8 tokens) through the
+    core."""
+    from model.generate import PROG_BASE, compile_images, prefill_program
+    from model.llama import LlamaConfig, make_model, prompt_tokens
     cfg = config_from_env()
     tb = TB(dut, cfg)
     await tb.reset()
-    seed = 3
-    lcfg = LlamaConfig.tiny(seed=seed, layers=4)
-    tokens = np.random.default_rng(seed).integers(0, lcfg.vocab, min(16, cfg.MMAX))
-    c = compile_mlp(make_model(lcfg), tokens, core=cfg, trace_layers=True, variant="fused")
-    stim = Stimulus(prog=c.program, prog_base=c.prog_base, prog_len=len(c.program),
-                    init=[(p, a, d) for p, lst in c.images.items() for a, d in lst],
-                    name="mlp[fused]")
+    lcfg = LlamaConfig.tiny(seed=3, layers=4)
+    img = compile_images(make_model(lcfg), cfg)
+    p = prefill_program(img, prompt_tokens(lcfg, min(8, cfg.MMAX // 2), 3))
+    init = [(port, a, d) for port, lst in img.images.items() for a, d in lst]
+    stim = Stimulus(prog=p.insns, prog_base=PROG_BASE, prog_len=len(p.insns),
+                    init=init + [(0, a, d) for a, d in p.data], name="prefill")
     m = _Meter(tb)
     await tb.run(stim)
     m.done("mlp")

@@ -54,7 +54,6 @@ class KvGenerator:
     NW = 40
 
     def __init__(self, cfg: CoreConfig, seed: int, layout: Layout | None = None):
-        assert cfg.ISA_REV >= 6
         self.cfg = cfg
         self.layout = layout or Layout(cfg)
         self.rng = random.Random(seed)

@@ -1,4 +1,5 @@
-"""Stimulus for the NPE instructions (RMSSQ, LOAD/VADD statistics snoop, RMSNORM, SWIGLU, ROPE):
+"""Stimulus for the NPE and vector instructions (RMSSQ, LOAD/VADD statistics snoop, RMSNORM,
+SWIGLU, ROPE, ARGMAX, MATMUL with the norm flag, ROUTE/VSCAT routing blocks):
 self-contained blocks that load operands, run one NPE operation and store every result word,
 so the scoreboard (model/core.py) checks them all. Inputs only; expected values come from the
 model."""
@@ -189,7 +190,7 @@ class NpeGenerator:
                 Insn.route(m, dst, lg, bias, 0)]
 
     def rope6(self, fault: str | None = None) -> list[Insn]:
-        """Revision-6 ROPE: W words of rows S' words apart (fields 0 = D / W), masked or not,
+        """ROPE with its row shape: W words of rows S' words apart (fields 0 = D / W), masked or not,
         dyn (CNT rows of the len bound, CNT = 0 a no-op); the whole destination span is loaded
         first and stored after, so untouched words are checked too. fault ``dyn``: CNT > len."""
         cfg, rng, lanes = self.cfg, self.rng, self.lanes
@@ -277,7 +278,7 @@ class NpeGenerator:
         return [Insn.load(0, a, src, n), Insn.argmax(n, dst, src), self._store(dst, 1)]
 
     def mmnorm(self, fault: str | None = None) -> tuple[list[Insn], list[tuple]]:
-        """A MATMUL with the norm flag (ISA revision 5): residual rows with snooped statistics,
+        """A MATMUL with the norm flag (fused RMSNorm): residual rows with snooped statistics,
         a mask word selecting at least CNT of its first n rows (more rows, and bits >= n, are
         ignored), CNT set by a forced ROUTE, FP16 or INT4 weights on a random port; X in place
         on the residual or apart; the X and Y regions (with their untouched rows) stored.
@@ -338,6 +339,47 @@ class NpeGenerator:
                 errors = [(wport, "r", a, a + bb)]
         return prog, errors
 
+    def mlp(self) -> list[Insn]:
+        """An MLP-shaped routing block (the layer program's RMSNorm + router + FFN skeleton):
+        m residual rows loaded with the statistics snoop, a ROUTE over random logits (now and
+        then forced), the compact masked RMSNORM of the selected rows, a dyn SWIGLU over CNT
+        rows of R words, a VSCAT adding CNT rows of y into x (statistics flag at random); x,
+        the normalised rows, the SWIGLU output and the mask word are stored."""
+        cfg, rng, g, lanes = self.cfg, self.rng, self.g, self.lanes
+        d, r = rng.randint(1, 3), rng.randint(1, 3)
+        m = rng.randint(1, min(8, cfg.DATA_W, cfg.NPE_ROWS))
+        stat = rng.randint(0, cfg.NPE_ROWS - m)
+        # x, logits, bias, mask, normalised rows, weight, SWIGLU in / out, y
+        addrs = self._alloc([m * d, m, 1, 1, m * d, d, 2 * m * r, m * r, m * d])
+        if addrs is None:
+            return []
+        x, lg, bias, mk, h, w, gu, so, y = addrs
+        force = rng.random() < 0.2
+        prog = [self._npecfg(d, snoop=stat), self._load(x, m * d, rng.random() < 0.8, True),
+                self._load(w, d, True)]
+        if not force:
+            r16 = np.random.default_rng(rng.getrandbits(32))
+            logits = (r16.standard_normal((m, lanes)) * 2).astype("<f2")
+            a = self._const(logits.tobytes())
+            b = self._const((r16.standard_normal(lanes) * 0.5).astype("<f2").tobytes())
+            g.valid[lg:lg + m] = True
+            g.valid[bias] = True
+            prog += [Insn.load(0, a, lg, m), Insn.load(0, b, bias, 1)]
+        g.valid[mk] = True
+        prog += [Insn.route(m, mk, lg, bias, rng.randint(0, lanes // 2 - 1), force=force),
+                 self._load(h, m * d, False),                   # rows >= CNT keep these
+                 Insn.rmsnorm(m, h, x, w, stat, mask=mk, compact=True),
+                 self._load(gu, 2 * m * r, rng.random() < 0.8), self._load(so, m * r, False),
+                 Insn.swiglu(r, so, gu, dyn_rows=m),
+                 self._load(y, m * d, rng.random() < 0.8),
+                 Insn.vscat(m, x, y, mk, stats=rng.random() < 0.5),
+                 self._store(x, m * d), self._store(h, m * d), self._store(so, m * r),
+                 self._store(mk, 1)]
+        return prog
+
+    # every block kind (test_npe's default)
+    KINDS = "rmsnorm,swiglu,rope,rope6,argmax,mmnorm,mlp"
+
     def block(self, kinds: str = "rmsnorm,swiglu,rope") -> list[Insn]:
         """One random block of one of the given kinds (comma-separated)."""
         allowed = kinds.split(",")
@@ -345,7 +387,8 @@ class NpeGenerator:
             if self.rng.random() < 1 / len(allowed):
                 return self.mmnorm()[0]
             allowed = [a for a in allowed if a != "mmnorm"] or ["rmsnorm"]
-        weights = {"rmsnorm": 0.4, "swiglu": 0.3, "rope": 0.3, "rope6": 0.4, "argmax": 0.3}
+        weights = {"rmsnorm": 0.4, "swiglu": 0.3, "rope": 0.3, "rope6": 0.4, "argmax": 0.3,
+                   "mlp": 0.4}
         k = self.rng.choices(allowed, [weights[a] for a in allowed])[0]
         return getattr(self, k)()
 
@@ -364,8 +407,7 @@ class NpeGenerator:
 
     # -- faults --------------------------------------------------------------------------------
     ERROR_KINDS = ("npe_shape", "npe_mask", "npe_overlap", "npe_range", "mmnorm_mask",
-                   "mmnorm_axi", "mmnorm_dyn")
-    ERROR_KINDS6 = ("rope6_dyn",)         # revision 6 only
+                   "mmnorm_axi", "mmnorm_dyn", "rope6_dyn")
 
     def error_program(self, kind: str) -> Stimulus:
         cfg, rng = self.cfg, self.rng
@@ -376,8 +418,7 @@ class NpeGenerator:
             bad = []
             while not bad:
                 bad = self.rope6("dyn")
-            # a revision-5 core rejects the revision-6 fields (flags[3], f1[31:16])
-            err = Err.DYN_LEN if cfg.ISA_REV >= 6 else Err.RESERVED
+            err = Err.DYN_LEN
         elif kind.startswith("mmnorm_"):
             bad: list[Insn] = []
             while not bad:

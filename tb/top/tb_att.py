@@ -15,10 +15,10 @@ import os
 
 import cocotb
 
-from model.isa import Err, Insn, Op
+from model.isa import Csr, Err, Insn, Op
 from top.att_programs import AttGenerator, Shape, att_layout
 from top.programs import Stimulus
-from top.tb_top import CSR_ATT_CYCLES, CSR_PE_CYCLES, TB, config_from_env
+from top.tb_top import TB, config_from_env
 
 
 def _seed() -> int:
@@ -28,7 +28,7 @@ def _seed() -> int:
 async def run_checked(tb: TB, stim: Stimulus) -> dict:
     """tb.run (model scoreboard) plus PE_CYCLES and the P1 == P2 property on the model."""
     r = await tb.run(stim)
-    pe = await tb.csr_read(CSR_PE_CYCLES)
+    pe = await tb.csr_read(Csr.PE_CYCLES)
     assert pe == stim.pe_cycles, f"{stim.name}: PE_CYCLES {pe}, expected {stim.pe_cycles}"
     bb = tb.cfg.beat_bytes
     for out, span, reg, sh, both, _ in stim.outputs:
@@ -147,7 +147,7 @@ async def test_attention_bench(dut):
             st = Stimulus(body, tb.layout.prog_base, len(body), init if part == "QK" else [],
                           expect_err=Err.NONE, name=f"bench-{name}-{part}")
             await tb.run(st)
-            figures[part] = await tb.csr_read(CSR_ATT_CYCLES)
+            figures[part] = await tb.csr_read(Csr.ATT_CYCLES)
         nt = sh.nt(cfg.ncol)
         tb.log.info("ATT-BENCH %s: %s; NT=%d R=%d: QK %d, SMNORM %d, PV %d cycles (ATT_CYCLES)",
                     name, _describe(sh), nt, sh.rows(),

@@ -1,6 +1,6 @@
 """cocotb tests of the revision-6 KV instructions through the whole core (skipopu_kvx in
 skipopu_top): KVST, KVLD, KVRD programs from tb/top/kv_programs.py, checked by tb/top/tb_top.py's
-TB.run against model/core.py (CoreConfig with ISA_REV=6): every memory window (the KV regions of
+TB.run against model/core.py (CoreConfig): every memory window (the KV regions of
 the HBM ports, the DDR stores of the whole buffer span and of every KVRD), error code and pc,
 retired instructions, bytes per port; here also the KV counters (KV_HBM_WORDS, KV_BUF_WORDS,
 KV_KEEP_WORDS, KV_ROUNDS exactly, KV_CYCLES and KVST_CYCLES against the instructions the model
@@ -18,10 +18,9 @@ import os
 
 import cocotb
 
-from model.isa import Err, Op
+from model.isa import Csr, Err, Op
 from top.kv_programs import KvGenerator
-from top.tb_top import (CSR_CYCLES_LO, CSR_KV_BUF_WORDS, CSR_KV_CYCLES, CSR_KV_HBM_WORDS,
-                        CSR_KV_KEEP_WORDS, CSR_KV_ROUNDS, CSR_KVST_CYCLES, TB, config_from_env)
+from top.tb_top import TB, config_from_env
 
 
 def _env(name: str, default: str) -> int:
@@ -45,10 +44,10 @@ async def check_kv_counters(tb: TB, stim) -> dict:
     instruction and below the run's cycles."""
     exp = tb.expected
     got = {k: await tb.csr_read(a) for k, a in (
-        ("kv_cycles", CSR_KV_CYCLES), ("hbm_words", CSR_KV_HBM_WORDS),
-        ("buf_words", CSR_KV_BUF_WORDS), ("keep_words", CSR_KV_KEEP_WORDS),
-        ("rounds", CSR_KV_ROUNDS), ("kvst_cycles", CSR_KVST_CYCLES))}
-    cycles = await tb.csr_read(CSR_CYCLES_LO)
+        ("kv_cycles", Csr.KV_CYCLES), ("hbm_words", Csr.KV_HBM_WORDS),
+        ("buf_words", Csr.KV_BUF_WORDS), ("keep_words", Csr.KV_KEEP_WORDS),
+        ("rounds", Csr.KV_ROUNDS), ("kvst_cycles", Csr.KVST_CYCLES))}
+    cycles = await tb.csr_read(Csr.CYCLES_LO)
     ops = [stim.prog[int(line.split(":")[0])].op for line in exp.trace]
     for k in ("hbm_words", "buf_words", "keep_words", "rounds"):
         assert got[k] == exp.kv[k], f"{stim.name}: KV counter {k} {got[k]}, model {exp.kv[k]}"

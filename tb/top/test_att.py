@@ -15,9 +15,9 @@ from tb.top.wrapper import generate
 MODULE = "top.tb_att"
 
 CONFIGS = {
-    "default": CoreConfig(ISA_REV=6),
+    "default": CoreConfig(),
     # narrow buffer and bus, MMAX = 8 (query chunks), 2 KV ports, fewer feature rows
-    "small": CoreConfig(ISA_REV=6, NUM_HBM=2, DATA_W=128, GBUF_DEPTH=1024, MAX_BURST=4,
+    "small": CoreConfig(NUM_HBM=2, DATA_W=128, GBUF_DEPTH=1024, MAX_BURST=4,
                         RD_FIFO_DEPTH=8, WR_OUTSTANDING=2, MMAX=8, SMAX_ROWS=64),
 }
 

@@ -1,5 +1,5 @@
-"""pytest entry of the core's KV instructions (tb/top/tb_kv.py): revision-6 builds of the core,
-the default configuration and a small one (NUM_HBM 2, DATA_W 128, KV_PORTS 2, KV_TOKENS 32) on
+"""pytest entry of the core's KV instructions (tb/top/tb_kv.py): the core builds of
+tb/top/test_top.py, the default configuration and a small one (NUM_HBM 2, DATA_W 128, KV_PORTS 2, KV_TOKENS 32) on
 Verilator, the timing-aware HBM model with pauses, a short Icarus run; plus a model-only check of
 the stimulus generator."""
 
@@ -12,13 +12,13 @@ import pytest
 from model.core import CoreModel, SparseMem
 from model.isa import CoreConfig, Err, assemble
 from tb.top.kv_programs import KvGenerator
-from tb.top.test_top import REV6, run_top
+from tb.top.test_top import CONFIGS, run_top
 
 MODULE = "top.tb_kv"
 
-# the revision-6 cores of tb/top/test_top.py (the same builds): the default, and the narrow
-# one (NUM_HBM 2, DATA_W 128, KV_PORTS 2, KV_TOKENS 32, MAX_BURST 4)
-KV_CONFIGS = {"default": REV6["default"], "small": REV6["narrow"]}
+# the cores of tb/top/test_top.py (the same builds): the default, and the narrow one (NUM_HBM 2,
+# DATA_W 128, KV_PORTS 2, KV_TOKENS 32, MAX_BURST 4)
+KV_CONFIGS = {"default": CONFIGS["default"], "small": CONFIGS["narrow"]}
 
 
 def run_kv(sim: str, cfg: str, seed: int, env: dict):

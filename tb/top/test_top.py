@@ -26,10 +26,13 @@ def run_top(sim: str, cfg: CoreConfig, testcase: str | None = None, seed: int = 
                       parameters=params, testcase=testcase, seed=seed, extra_env=env, **kw)
 
 
+# the core builds of the regression (tb/top, tb/e2e): the default; a narrow one (two HBM ports,
+# 128-bit words, short bursts, small PSUM, KV staging buffer and softmax features), which is also
+# the Icarus build; a wide one (three HBM ports, 512-bit words, HBM ports on the core clock)
 CONFIGS = {
     "default": CoreConfig(),
     "narrow": CoreConfig(NUM_HBM=2, DATA_W=128, GBUF_DEPTH=1024, MAX_BURST=4, RD_FIFO_DEPTH=8,
-                         WR_OUTSTANDING=2, MMAX=8),
+                         WR_OUTSTANDING=2, MMAX=8, KV_TOKENS=32, SMAX_ROWS=64),
     "wide": CoreConfig(NUM_HBM=3, DATA_W=512, GBUF_DEPTH=512, MAX_BURST=64, RD_FIFO_DEPTH=128,
                        MMAX=16, HBM_ASYNC=0),
 }
@@ -39,23 +42,13 @@ CONFIGS = {
                                       pytest.param(c, s, marks=pytest.mark.slow)
                                       for c in CONFIGS for s in (1, 2)])
 def test_top_verilator(cfg, seed):
-    # run_main (the make sim job) with a shorter NPE benchmark than make sim's 20480 elements
-    run_top("verilator", CONFIGS[cfg], seed=seed, extra_env={"TOP_NPE_ELEMENTS": "2048"})
-
-
-REV6 = {"default": CoreConfig(ISA_REV=6),
-        "narrow": CoreConfig(NUM_HBM=2, DATA_W=128, GBUF_DEPTH=1024, MAX_BURST=4, RD_FIFO_DEPTH=8,
-                             WR_OUTSTANDING=2, MMAX=8, ISA_REV=6, KV_TOKENS=32, SMAX_ROWS=64)}
-
-
-@pytest.mark.parametrize("cfg", list(REV6))
-def test_top_rev6_npe(cfg):
-    """A revision-6 core: the CSRs, random NPE/vector programs with the revision-6 ROPE (words,
-    stride, dyn) and ARGMAX blocks, and the NPE faults (DYN_LEN of a dyn ROPE), vs the model."""
-    run_top("verilator", REV6[cfg], seed=3, extra_env={
-        "TOP_NPES": "3", "TOP_NPE_BLOCKS": "8",
-        "TOP_NPE_KINDS": "rmsnorm,swiglu,rope,rope6,argmax,mmnorm",
-        "COCOTB_TEST_FILTER": r"test_csr|test_npe$|test_npe_error|test_random_programs"})
+    """Every test of tb_top.py: CSRs, random programs under every pause setting, MATMULs, the
+    faults, three NPE/vector programs of 8 blocks of every kind (ROPE with words/stride/dyn,
+    ARGMAX, the fused MATMUL normalisation, ROUTE/compact RMSNORM/dyn SWIGLU/VSCAT blocks),
+    the NPE faults, and run_main (the skeleton job) with a shorter NPE benchmark than its
+    20480 elements."""
+    run_top("verilator", CONFIGS[cfg], seed=seed, extra_env={
+        "TOP_NPE_ELEMENTS": "2048", "TOP_NPES": "3", "TOP_NPE_BLOCKS": "8"})
 
 
 @pytest.mark.parametrize("seed", [5])
@@ -76,28 +69,18 @@ def test_top_mm_bench(model):
         "TOP_HBM_PS": "2000"})          # HBM clock 2x the core clock (450 / 225 MHz)
 
 
-@pytest.mark.parametrize("cfg", ["default", "narrow"])
-def test_top_mlp(cfg):
-    """The compiled MLP-only SkipGPT-Llama forward through the core (tb_top.py test_mlp): three
-    variants; on the narrow configuration also a one-token (decode-shaped) program."""
-    run_top("verilator", CONFIGS[cfg], seed=3, extra_env={
-        "COCOTB_TEST_FILTER": "test_mlp", "TOP_MLP": "1",
-        "TOP_MLP_DECODE": "1" if cfg == "narrow" else "0"})
-
-
 def test_top_icarus():
-    """The Icarus subset on the revision-6 narrow core: CSRs, one random program per pause
-    setting, a MATMUL program, an NPE program (revision-6 ROPE and ARGMAX blocks included), a
-    one-layer compiled MLP forward, four fault kinds and the demo job."""
+    """The Icarus subset on the narrow core: CSRs, one random program per pause setting, a
+    MATMUL program, an NPE program (ROPE with words/stride/dyn, ARGMAX, the fused MATMUL
+    normalisation and an MLP-shaped ROUTE/compact RMSNORM/dyn SWIGLU/VSCAT block included),
+    four fault kinds and the demo job."""
     kinds = "|".join(str(ProgramGenerator.ERROR_KINDS.index(k))
                      for k in ("illegal_op", "fetch_axi", "dma_rd_axi", "mm_axi"))
-    run_top("icarus", REV6["narrow"], programs=1, insns=12, seed=3, extra_env={
-        "TOP_MATMULS": "1", "TOP_NPES": "1", "TOP_NPE_BLOCKS": "5", "TOP_BENCH": "mm",
-        "TOP_NPE_KINDS": "rmsnorm,rope6,argmax",
-        "TOP_MLP": "1", "TOP_MLP_LAYERS": "1", "TOP_MLP_TOKENS": "8",
+    run_top("icarus", CONFIGS["narrow"], programs=1, insns=12, seed=3, extra_env={
+        "TOP_MATMULS": "1", "TOP_NPES": "1", "TOP_NPE_BLOCKS": "6", "TOP_BENCH": "mm",
+        "TOP_NPE_KINDS": "rmsnorm,rope6,argmax,mmnorm,mlp",
         "COCOTB_TEST_FILTER":
-            rf"test_csr|test_random_programs|test_matmul|test_npe$|test_mlp|kind=({kinds})$|"
-            rf"run_main"})
+            rf"test_csr|test_random_programs|test_matmul|test_npe$|kind=({kinds})$|run_main"})
 
 
 @pytest.mark.slow

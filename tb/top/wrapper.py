@@ -35,7 +35,7 @@ AXIL_SIGNALS = [
     ("rresp", "o", "2"), ("rvalid", "o", "1"), ("rready", "i", "1"),
 ]
 PARAMS = ["DATA_W", "ADDR_W", "ID_W", "GBUF_DEPTH", "MAX_BURST", "RD_FIFO_DEPTH",
-          "WR_OUTSTANDING", "MMAX", "NPE_ROWS", "HBM_ASYNC", "ISA_REV", "KV_PORTS", "KV_TOKENS",
+          "WR_OUTSTANDING", "MMAX", "NPE_ROWS", "HBM_ASYNC", "KV_PORTS", "KV_TOKENS",
           "KV_ENTRY_MAX", "KV_BUF_CAP", "KV_BUF_RD", "KV_BUF_WR", "SMAX_ROWS"]
 
 

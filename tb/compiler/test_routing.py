@@ -1,42 +1,29 @@
-"""Routing instructions (docs/isa.md revision 4) and the MLP-only compiler (docs/compiler.md),
-model only, no simulator:
+"""Routing and dynamic execution (docs/isa.md "Routing and dynamic execution"), model only, no
+simulator:
 
 * model/isa.py: encoding round trips, disassembly, check() of ROUTE, VSCAT, RMSNORM compact,
   dyn MATMUL/SWIGLU at their boundaries (every error reachable, in the documented order);
-* model/core.py: ROUTE, VSCAT, compact RMSNORM and dyn MATMUL/SWIGLU against numpy computations
-  written here (ROUTE via model.llama.decide), CNT, DYN_LEN, byte counters;
-* model/compiler.py: the MLP-only program on the tiny preset against the float64 reference
-  (model.llama.forward_float(mlp_only=True)), routing agreement, all-skip, fused == rowwise,
-  exact byte counters, memory images, configuration errors, the listing in docs/compiler.md.
+* model/core: ROUTE, VSCAT, compact RMSNORM and dyn MATMUL/SWIGLU against numpy computations
+  written here (ROUTE via model.llama.decide), CNT, DYN_LEN, byte counters.
 """
 
 from __future__ import annotations
 
-import contextlib
-import io
-import re
 from dataclasses import replace
-from pathlib import Path
 
 import numpy as np
 import pytest
 
 from model import npe as N
-from model.compiler import (CompiledProgram, compile_mlp, interleave_columns, main,
-                            prompt_tokens, run_model)
 from model.core import CoreModel, SparseMem
 from model.fp16 import fp16_add, fp16_add_oracle, to_float
 from model.isa import (CoreConfig, Err, Insn, MMState, NpeState, Op, assemble, disassemble)
-from model.llama import (LlamaConfig, Router, decide, forward_float, fp16, make_model, mlp,
-                         rmsnorm)
+from model.layout import pack_int4_weight
+from model.llama import decide, fp16, rmsnorm
 
 CFG = CoreConfig()
 LANES = CFG.DATA_W // 16
 DEPTH = CFG.GBUF_DEPTH
-ROOT = Path(__file__).resolve().parents[2]
-OTHER_CORES = [CoreConfig(NUM_HBM=2, DATA_W=128, ADDR_W=33, GBUF_DEPTH=1024, MMAX=8,
-                          NPE_ROWS=64),
-               CoreConfig(NUM_HBM=3, DATA_W=512, GBUF_DEPTH=2048)]
 
 
 @pytest.fixture(scope="module", autouse=True)
@@ -52,11 +39,6 @@ def _one_blas_thread():
     f[1](1)
     yield
     f[1](n)
-
-
-@pytest.fixture(scope="module")
-def tiny():
-    return make_model(LlamaConfig.tiny())
 
 
 # ==========================================================================================
@@ -214,7 +196,7 @@ def test_matmul_dyn_checks():
     ok = Insn.matmul(1, CFG.MMAX, 0, 1000, 0, int4=True, dyn=True)
     assert ok.check(CFG, mm) == Err.NONE
     assert replace(ok, flags=ok.flags | 4).check(CFG, mm) == Err.RESERVED
-    # flags[1] is the norm flag of revision 5 (tb/compiler/test_mmnorm.py); without MMNORM
+    # flags[1] is the norm flag (tb/compiler/test_mmnorm.py); without MMNORM
     # registers (n = 0) it is a BAD_LEN, without dyn a RESERVED
     assert replace(ok, flags=ok.flags | 2).check(CFG, mm) == Err.BAD_LEN
     assert replace(ok, flags=(ok.flags | 2) & ~8).check(CFG, mm) == Err.RESERVED
@@ -244,8 +226,8 @@ def test_swiglu_dyn_checks():
     assert Insn.swiglu(8, 0, 255, dyn_rows=32).check(CFG) == Err.OVERLAP
 
 
-def test_old_forms_unchanged():
-    """Spot checks that revision 4 did not move old verdicts."""
+def test_spot_checks():
+    """Verdicts of the other instructions next to the routing ones."""
     npe = NpeState(d=4)
     assert Insn(Op.MATMUL, flags=2, len=1).check(CFG, MMState()) == Err.RESERVED
     assert Insn(Op.SWIGLU, flags=1, len=1).check(CFG) == Err.RESERVED
@@ -253,7 +235,8 @@ def test_old_forms_unchanged():
     assert Insn(Op.RMSSQ, flags=8, len=1).check(CFG, npe=npe) == Err.RESERVED
     assert Insn.swiglu(8, 0, 0).check(CFG) == Err.NONE
     assert Insn.rmsnorm(8, 100, 0, 50, 0, mask=60).check(CFG, npe=npe) == Err.NONE
-    assert Insn(0x51).check(CFG) == Err.ILLEGAL_OP and Insn(0x22).check(CFG) == Err.ILLEGAL_OP
+    assert Insn(0x52).check(CFG) == Err.ILLEGAL_OP and Insn(0x22).check(CFG) == Err.ILLEGAL_OP
+    assert Insn(Op.ARGMAX).check(CFG) == Err.BAD_LEN
 
 
 # ==========================================================================================
@@ -423,7 +406,6 @@ def _dyn_rig(m, sel, k_dim=64, n_dim=32, group=32, seed=0):
     x = rng.standard_normal((m, k_dim)).astype(np.float16).view(np.uint16)
     q = rng.integers(-8, 8, (k_dim, n_dim))
     s = (rng.random((k_dim // group, n_dim)) * 0.1 + 0.01).astype(np.float16)
-    from model.compiler import pack_int4_weight
     waddr = rig.data(pack_int4_weight(q, kd, kd), port=1)
     saddr = rig.data(s.view(np.uint16).astype("<u2").tobytes())
     rig.load(x, 0)
@@ -498,312 +480,3 @@ def test_dyn_swiglu():
     g, u = gu[0::2], gu[1::2]
     assert (out[:k * r] == N.swiglu(g[:k * r], u[:k * r])).all()
     assert (out[k * r:] == 0x4321).all()
-
-
-# ==========================================================================================
-# float reference: MLP-only option
-# ==========================================================================================
-def test_forward_float_mlp_only(tiny):
-    cfg = tiny.cfg
-    toks = prompt_tokens(cfg, 12, seed=3)
-    r = forward_float(tiny, toks, "partial", mlp_only=True)
-    x = tiny.embedding[toks].astype(np.float64)
-    for l, lw in enumerate(tiny.layers):
-        assert (r.hidden[l] == x).all()
-        lg = fp16(x @ lw.router_mlp.weight.astype(np.float64)
-                  + lw.router_mlp.bias.astype(np.float64))
-        em = decide(lg)
-        assert (r.exec_mlp[l] == em).all()
-        x = x.copy()
-        x[em] += mlp(rmsnorm(x[em], lw.mlp_norm, cfg.eps), lw)
-    assert np.allclose(r.hidden[-1], x, rtol=0, atol=1e-12)
-    assert not r.exec_attn.any() and not r.written.any()
-    re_ = forward_float(tiny, toks, "reuse", mlp_only=True)
-    assert (re_.hidden == r.hidden).all()
-    forced = forward_float(tiny, toks, "partial", mlp_only=True,
-                           masks=(np.zeros_like(r.exec_mlp), r.exec_mlp))
-    assert (forced.hidden == r.hidden).all()
-
-
-# ==========================================================================================
-# compiler
-# ==========================================================================================
-def _compare(w, toks, core=CFG, variant="fused"):
-    c = compile_mlp(w, toks, core, variant)
-    out = run_model(c)
-    masks = out.masks
-    free = forward_float(w, toks, "partial", mlp_only=True)
-    drv = forward_float(w, toks, "partial", mlp_only=True,
-                        masks=(np.zeros_like(masks), masks))
-    # per-layer decisions of the float router on the float activations of the same history
-    agree = (decide(drv.logits_mlp) == masks).mean()
-    agree_free = (free.exec_mlp == masks).mean()
-    ref = drv.hidden[-1]
-    err = np.linalg.norm(out.hidden.astype(np.float64) - ref) / np.linalg.norm(ref)
-    return c, out, agree, agree_free, err
-
-
-def test_tiny_mlp_only_vs_float(tiny, capsys):
-    toks = prompt_tokens(tiny.cfg, 32)
-    c, out, agree, agree_free, err = _compare(tiny, toks)
-    with capsys.disabled():
-        print(f"\n[tiny, M=32, {c.layers} layers] routing agreement {agree:.1%} (same history),"
-              f" {agree_free:.1%} (free-running); executed {out.masks.mean():.1%}; "
-              f"rel. L2 error of the final hidden {err:.2e}")
-    assert agree >= 0.9 and agree_free >= 0.9
-    assert err < 2e-2
-    assert 0 < out.masks.sum() < out.masks.size                       # routing did something
-    assert np.isfinite(out.hidden.astype(np.float64)).all()
-
-
-@pytest.mark.parametrize("core", range(len(OTHER_CORES)))
-def test_other_core_configs(tiny, core):
-    cc = OTHER_CORES[core]
-    m = min(32, cc.MMAX)
-    c, out, agree, agree_free, err = _compare(tiny, prompt_tokens(tiny.cfg, m, seed=core + 1),
-                                              cc)
-    assert agree >= 0.9 and err < 2e-2
-    assert out.result.rd_bytes == c.expected_bytes(out.masks)[0]
-
-
-def test_rowwise_bit_identical(tiny):
-    toks = prompt_tokens(tiny.cfg, 24, seed=4)
-    fused = compile_mlp(tiny, toks)
-    dec = compile_mlp(tiny, toks, variant="decoupled")
-    row = compile_mlp(tiny, toks, variant="rowwise")
-    a, b, c = run_model(fused), run_model(row), run_model(dec)
-    for o in (b, c):
-        assert (a.hidden_bits == o.hidden_bits).all() and (a.masks == o.masks).all()
-        assert a.result.rd_bytes == o.result.rd_bytes and a.result.wr_bytes == o.result.wr_bytes
-    ops = lambda c: [i.op for i in c.program]                          # noqa: E731
-    assert ops(row).count(Op.RMSSQ) == tiny.cfg.layers and Op.RMSSQ not in ops(fused)
-    assert Op.RMSNORM not in ops(fused) and ops(dec).count(Op.RMSNORM) == tiny.cfg.layers
-    assert len(row.program) == len(fused.program) + tiny.cfg.layers == \
-        len(dec.program) + tiny.cfg.layers
-    for p in (fused, dec):
-        stats = [i for i in p.program if i.op in (Op.LOAD, Op.VSCAT) and i.flags & 1]
-        assert len(stats) == 1 + tiny.cfg.layers
-    assert not any(i.op in (Op.LOAD, Op.VSCAT) and i.flags & 1 for i in row.program)
-
-
-def test_all_skip_leaves_x_and_moves_no_weights(tiny):
-    """Router biases that make every token skip: CNT = 0 everywhere, x unchanged bit for bit,
-    no INT4 weight or scale byte moved."""
-    big = np.array([-1000.0, 1000.0], dtype=np.float16)
-    w = replace(tiny, layers=tuple(replace(lw, router_mlp=Router(lw.router_mlp.weight, big))
-                                   for lw in tiny.layers))
-    toks = prompt_tokens(tiny.cfg, 20, seed=5)
-    for variant in ("fused", "decoupled", "rowwise"):
-        c = compile_mlp(w, toks, variant=variant)
-        out = run_model(c)
-        assert not out.masks.any() and out.core.cnt == 0
-        assert (out.hidden_bits == w.embedding[toks].view(np.uint16)).all()
-        r = out.result
-        assert r.rd_bytes[1:] == [0] * CFG.NUM_HBM
-        dw = tiny.cfg.d // LANES
-        router_beats = (tiny.cfg.d // 16) * 16 * 16 * 2 // 32          # FP16 [d, 16]
-        ddr = (len(toks) * dw + tiny.cfg.layers * (router_beats + 1 + dw)) * 32
-        assert r.rd_bytes[0] == ddr                                    # x, routers, bias+norm
-        assert r.wr_bytes == [(len(toks) * dw + tiny.cfg.layers) * 32] + [0] * CFG.NUM_HBM
-
-
-def test_byte_counters_exact(tiny):
-    """DMA byte counters against a count written here from the layouts (docs/isa.md)."""
-    cfg = tiny.cfg
-    toks = prompt_tokens(cfg, 32, seed=6)
-    c = compile_mlp(tiny, toks)
-    out = run_model(c)
-    d, f, g, bb = cfg.d, cfg.ffn, cfg.group, 32
-    rd = [0] * (CFG.NUM_HBM + 1)
-    rd[0] = 32 * (d // 16) * bb                                        # x
-    for l in range(cfg.layers):
-        rd[0] += d * 16 * 2 + (1 + d // 16) * bb                       # router W, bias + norm
-        if out.masks[l].any():
-            rd[1 + (2 * l) % CFG.NUM_HBM] += d * 2 * f // 2           # gate/up INT4
-            rd[1 + (2 * l + 1) % CFG.NUM_HBM] += f * d // 2           # down INT4
-            rd[0] += (2 * f // 16) * (d // g) * bb + (d // 16) * (f // g) * bb   # scale beats
-    assert out.result.rd_bytes == rd
-    assert out.result.wr_bytes == [(32 * d // 16 + cfg.layers) * bb] + [0] * CFG.NUM_HBM
-    assert c.expected_bytes(out.masks) == (out.result.rd_bytes, out.result.wr_bytes)
-
-
-def test_images(tiny):
-    """The images hold the model: INT4 weights decoded back from the tile-major nibbles, the
-    interleaved gate/up columns, scales, router columns, bias word; no two images overlap,
-    also in one flat HBM space (the testbench's), where the program gives the same result."""
-    cfg = tiny.cfg
-    toks = prompt_tokens(cfg, 8, seed=7)
-    c = compile_mlp(tiny, toks)
-    kd = CFG.kdim
-    mems = {0: SparseMem(), 1: SparseMem()}
-    spans = {0: [], 1: []}
-    for port, chunks in c.images.items():
-        for a, data in chunks:
-            mems[min(port, 1)].write(a, data)
-            spans[min(port, 1)].append((a, a + len(data)))
-    for s in spans.values():
-        s.sort()
-        assert all(e0 <= a1 for (_, e0), (a1, _) in zip(s, s[1:]))
-    assert all(a >= c.prog_base + len(c.program) * 16 for a, _ in spans[0])
-
-    def int4(t, k_, n_):
-        raw = np.frombuffer(mems[min(t.port, 1)].read(t.addr, k_ * n_ // 2), dtype=np.uint8)
-        nib = np.stack([raw & 15, raw >> 4], -1).reshape(n_ // kd, k_ // kd, kd, kd)
-        q = np.where(nib >= 8, nib.astype(int) - 16, nib)
-        return q.transpose(1, 2, 0, 3).reshape(k_, n_)
-
-    def f16(t, shape):
-        return np.frombuffer(mems[0].read(t.addr, 2 * int(np.prod(shape))),
-                             dtype="<u2").view(np.float16).reshape(shape)
-
-    for l, lw in enumerate(tiny.layers):
-        p = f"layers.{l}."
-        gu = int4(c.tensors[p + "gate_up"], cfg.d, 2 * cfg.ffn)
-        for i in range(cfg.ffn // kd):
-            cols = slice(i * kd, (i + 1) * kd)
-            assert (gu[:, 2 * i * kd:(2 * i + 1) * kd] == lw.w_gate.q[:, cols]).all()
-            assert (gu[:, (2 * i + 1) * kd:(2 * i + 2) * kd] == lw.w_up.q[:, cols]).all()
-        assert (int4(c.tensors[p + "down"], cfg.ffn, cfg.d) == lw.w_down.q).all()
-        sc = f16(c.tensors[p + "gate_up.scale"], (cfg.d // cfg.group, 2 * cfg.ffn))
-        assert (sc == interleave_columns(lw.w_gate.scale, lw.w_up.scale, kd)).all()
-        assert (f16(c.tensors[p + "down.scale"], lw.w_down.scale.shape) == lw.w_down.scale).all()
-        rt = c.tensors[p + "router"]
-        raw = np.frombuffer(mems[0].read(rt.addr, cfg.d * kd * 2), dtype="<u2")
-        rw = raw.view(np.float16).reshape(cfg.d // kd, kd, kd).reshape(cfg.d, kd)
-        assert (rw[:, 0:2] == lw.router_attn.weight).all()
-        assert (rw[:, 2:4] == lw.router_mlp.weight).all() and not rw[:, 4:].any()
-        prm = f16(c.tensors[p + "params"], (1 + cfg.d // LANES, LANES))
-        assert (prm[0, :4] == np.concatenate([lw.router_attn.bias, lw.router_mlp.bias])).all()
-        assert (prm[1:].reshape(-1) == lw.mlp_norm).all()
-    assert (f16(c.tensors["x"], (8, cfg.d)) == tiny.embedding[toks]).all()
-    # the matrices go round robin over the HBM ports, each port in its own pseudo-channel
-    ports = [c.tensors[f"layers.{l}.{n}"].port for l in range(cfg.layers)
-             for n in ("gate_up", "down")]
-    assert ports == [1 + i % CFG.NUM_HBM for i in range(2 * cfg.layers)]
-    assert all(c.tensors[f"layers.{l}.down"].addr >> 28 == c.tensors[f"layers.{l}.down"].port - 1
-               for l in range(cfg.layers))
-    a, b = run_model(c), run_model(c, shared_hbm=True)
-    assert (a.hidden_bits == b.hidden_bits).all() and (a.masks == b.masks).all()
-
-
-def test_program_shape(tiny):
-    cfg = tiny.cfg
-    c = compile_mlp(tiny, prompt_tokens(cfg, 16))
-    prog = c.program
-    assert prog[0].op == Op.NPECFG and prog[-1].op == Op.END
-    npecfg = prog[0]
-    assert npecfg.len == cfg.d // LANES
-    assert npecfg.f0 == int(np.float32(cfg.eps).view(np.uint32))
-    assert npecfg.f1 == int(np.float32(1.0 / cfg.d).view(np.uint32))
-    for i, ins in enumerate(prog):
-        if ins.op == Op.MATMUL:
-            assert prog[i - 1].op == Op.MMCFG
-    per = [Op.MMCFG, Op.MATMUL, Op.LOAD, Op.ROUTE, Op.MMNORM, Op.MMCFG, Op.MATMUL, Op.SWIGLU,
-           Op.MMCFG, Op.MATMUL, Op.VSCAT]
-    assert [i.op for i in prog[2:-3]] == per * cfg.layers
-    dec = compile_mlp(tiny, prompt_tokens(cfg, 16), variant="decoupled").program
-    per[4] = Op.RMSNORM
-    assert [i.op for i in dec[2:-3]] == per * cfg.layers
-    norm = [i for i in prog if i.op == Op.MATMUL and i.flags & 2]
-    assert len(norm) == cfg.layers and all(i.flags == 1 | 2 | 8 for i in norm)
-    routes = [i for i in prog if i.op == Op.ROUTE]
-    assert all(r.f1 & 0xFFFF == 1 and not r.flags for r in routes)   # MLP pair, no force
-    dyn = [i for i in prog if i.op in (Op.MATMUL, Op.SWIGLU) and i.flags & 8]
-    assert len(dyn) == 3 * cfg.layers
-    assert sum(c.gbuf[k][1] for k in c.gbuf) <= CFG.GBUF_DEPTH
-
-
-def test_bad_inputs(tiny):
-    cfg = tiny.cfg
-    toks = prompt_tokens(cfg, 16)
-
-    def err(*a, **kw):
-        with pytest.raises(ValueError) as e:
-            compile_mlp(*a, **kw)
-        return str(e.value)
-
-    assert "MMAX" in err(tiny, prompt_tokens(cfg, 9), CoreConfig(MMAX=8))
-    assert "NPE_ROWS" in err(tiny, prompt_tokens(cfg, 20), CoreConfig(NPE_ROWS=16))
-    assert "DATA_W" in err(tiny, np.zeros(129, dtype=int),
-                           CoreConfig(DATA_W=128, MMAX=256, NPE_ROWS=256))
-    assert "global buffer overflow" in err(tiny, toks, CoreConfig(GBUF_DEPTH=256))
-    assert "token ids" in err(tiny, [cfg.vocab])
-    assert "token ids" in err(tiny, [])
-    assert "variant" in err(tiny, toks, variant="dense")
-    assert "LlamaWeights" in err("weights", toks)
-    small = make_model(LlamaConfig(layers=1, d=48, heads=3, kv_heads=1, head_dim=16, ffn=80,
-                                   vocab=16, group=16, max_seq=8), calibrate_routers=False)
-    e = err(small, [1, 2], CoreConfig(DATA_W=512))
-    assert "d=48 is not a multiple of 32" in e and "ffn=80 is not a multiple of 32" in e
-    assert "INT4 group 16" in e
-    lw = tiny.layers[1]
-    broken = replace(tiny, layers=(tiny.layers[0], replace(lw, w_gate=None, router_mlp=None),
-                                   *tiny.layers[2:]))
-    e = err(broken, toks)
-    assert "layers.1.w_gate is missing" in e and "layers.1.router_mlp is missing" in e
-    e = err(replace(tiny, layers=tiny.layers[:2]), toks)
-    assert "2 layers given" in e
-    e = err(replace(tiny, layers=(replace(lw, mlp_norm=lw.mlp_norm[:8]),) + tiny.layers[1:]),
-            toks)
-    assert "layers.0.mlp_norm must be float16[64]" in e
-    # several problems at once, one message
-    e = err(broken, prompt_tokens(cfg, 9), CoreConfig(MMAX=8))
-    assert "MMAX" in e and "w_gate" in e
-    # addresses: the HBM pseudo-channels need more than a 2^28-byte space
-    assert "address space" in err(tiny, toks, CoreConfig(ADDR_W=28))
-
-
-def test_docs_listing():
-    """docs/compiler.md shows the output of `python -m model.compiler -m 16` (tiny preset)."""
-    buf = io.StringIO()
-    with contextlib.redirect_stdout(buf):
-        main(["-m", "16"])
-    doc = (ROOT / "docs" / "compiler.md").read_text()
-    block = re.search(r"<!-- listing begin -->\n```\n(.*?)```\n<!-- listing end -->", doc, re.S)
-    assert block, "listing markers missing in docs/compiler.md"
-    assert block.group(1) == buf.getvalue(), "regenerate: python -m model.compiler -m 16"
-
-
-def test_compiled_program_api(tiny):
-    c = compile_mlp(tiny, prompt_tokens(tiny.cfg, 4))
-    assert isinstance(c, CompiledProgram)
-    assert c.m == 4 and c.layers == tiny.cfg.layers
-    assert len(c.program_image()) == 16 * len(c.program)
-    assert len(c.disassembly()) == len(c.program)
-    out = run_model(c)
-    assert out.hidden.shape == (4, tiny.cfg.d) and out.hidden.dtype == np.float16
-    assert out.masks.shape == (tiny.cfg.layers, 4) and out.masks.dtype == bool
-
-
-def test_trace_layers_store_every_layer_output():
-    """trace_layers adds one STORE per layer: the traced rows of layer l equal the input of
-    layer l+1's rows as the untraced program leaves them at the end (last layer = the final
-    hidden rows), and tracing changes no result."""
-    from model.compiler import compile_mlp, load_memories, run_model
-    from model.core import CoreModel
-    from model.llama import LlamaConfig, make_model
-    w = make_model(LlamaConfig.tiny(seed=3))
-    toks = np.arange(16) % w.cfg.vocab
-    plain = run_model(compile_mlp(w, toks))
-    c = compile_mlp(w, toks, trace_layers=True)
-    assert len(c.layer_addrs) == w.cfg.layers
-    mems = load_memories(c)
-    res = CoreModel(c.core, mems).run(c.prog_base, len(c.program))
-    assert res.err.name == "NONE"
-    n = len(plain.hidden_bits.tobytes())
-    last = mems[0].read(c.layer_addrs[-1], n)
-    assert last == plain.hidden_bits.astype("<u2").tobytes()
-    assert mems[0].read(c.hidden_addr, n) == last
-    traced = [mems[0].read(a, n) for a in c.layer_addrs]
-    assert len(set(traced)) == len(traced), "every layer changes some executing row"
-
-
-def test_decode_steps_equal_the_batch(tiny):
-    """MLP-only layers couple no tokens, so a one-token program (the shape of a decode step)
-    gives, bit for bit, the row that token gets in a batched prefill, with the same routing."""
-    toks = prompt_tokens(tiny.cfg, 6, seed=8)
-    batch = run_model(compile_mlp(tiny, toks))
-    for i, t in enumerate(toks):
-        one = run_model(compile_mlp(tiny, toks[i:i + 1]))
-        assert (one.hidden_bits[0] == batch.hidden_bits[i]).all()
-        assert (one.masks[:, 0] == batch.masks[:, i]).all()

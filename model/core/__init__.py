@@ -1,0 +1,53 @@
+"""Architectural model of the SkipOPU core: executes an instruction program on memory images,
+one unit per module, as in the RTL:
+
+    control.py    sequencing: program checks, legality, configuration registers, CNT, dispatch
+    dma.py        LOAD, STORE                         vector.py   VADD, VSCAT, ROUTE, ARGMAX
+    matmul.py     MATMUL (fused RMSNorm included)      npe.py      RMSSQ, RMSNORM, SWIGLU, ROPE
+    kv.py         KVST, KVLD, KVRD (KV cache, KVSB)    attention.py  QK, SMNORM, SMFEAT, PV
+
+This is the reference the testbenches' scoreboards compare against: final memory contents,
+error code, faulting pc, retired-instruction count, bytes moved per port and the KV counters.
+Memories are objects with ``read(addr, n) -> bytes`` and ``write(addr, data)`` (the
+cocotbext-axi memories used by the testbench qualify, and so does :class:`SparseMem`).
+
+AXI error windows: ``errors`` holds ``(source, kind, lo, hi)`` tuples, meaning that every data
+beat whose address is in ``[lo, hi)`` gets an error response. ``source`` is ``"insn"`` for the
+instruction fetch port or a memory port number (0 = DDR, 1.. = HBM); ``kind`` is ``"r"`` or
+``"w"``. A beat written with an error response leaves memory unchanged.
+
+The global buffer, the NPE statistics, the KV staging buffer, the invariance buffer and the
+softmax features persist across runs like the hardware's; the configuration registers and CNT
+are cleared at every start.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from model.core.attention import AttentionUnit
+from model.core.base import RunResult, SparseMem, UnitBase, word_int
+from model.core.control import Control
+from model.core.dma import DmaUnit
+from model.core.kv import PC_SHIFT, KvUnit
+from model.core.matmul import MatmulUnit
+from model.core.npe import NpeUnit
+from model.core.vector import VectorUnit, fp16_gt
+from model.isa import CoreConfig, Regs
+
+__all__ = ["CoreModel", "RunResult", "SparseMem", "fp16_gt", "word_int", "PC_SHIFT",
+           "UnitBase"]
+
+
+class CoreModel(Control, DmaUnit, MatmulUnit, NpeUnit, VectorUnit, KvUnit, AttentionUnit):
+    def __init__(self, cfg: CoreConfig, mems: dict[int, object], errors=()):
+        self.cfg = cfg
+        self.mems = mems                      # port -> memory; port 0 = DDR
+        self.errors = list(errors)
+        self.gbuf = np.zeros((cfg.GBUF_DEPTH, cfg.DATA_W // 16), dtype=np.uint16)
+        self.gbuf_valid = np.zeros(cfg.GBUF_DEPTH, dtype=bool)
+        self.stats: list[int | None] = [None] * cfg.NPE_ROWS
+        self.cnt = 0
+        self.regs = Regs()
+        self._kv_reset()
+        self._att_reset()
