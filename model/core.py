@@ -83,6 +83,9 @@ class RunResult:
     wr_bytes: list[int]
     trace: list[str] = field(default_factory=list)
     kv: dict = field(default_factory=dict)     # revision 6: KV unit word/round counters
+    # multiply-accumulates of the matrix products on unpadded operands (MATMUL M*K*N; QK and PV
+    # rows * NK * head_dim each): the useful work of the PE array (docs/results.md)
+    macs: int = 0
 
 
 class CoreModel(AttnUnit):
@@ -427,4 +430,5 @@ class CoreModel(AttnUnit):
             out = dst + np.arange(m) * nt_n + nt
             self.gbuf[out] = y[:, nt * nc:(nt + 1) * nc]
             self.gbuf_valid[out] = True
+        res.macs += m * k * n
         return Err.NONE

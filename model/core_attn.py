@@ -238,6 +238,7 @@ class AttnUnit:
                 else:
                     ddr.write(a, w)
         res.wr_bytes[0] += nt * rows * bb
+        res.macs += rows * att.nk * hw * lanes
         if not insn.flags & FLAG_NOFEAT:
             self._features(scores, valid, fbase)
         return Err.DMA_WR_AXI if failed else Err.NONE
@@ -295,7 +296,7 @@ class AttnUnit:
             self.gbuf_valid[out] = True
         return err
 
-    def _pv(self, insn: Insn, pc: int) -> Err:
+    def _pv(self, insn: Insn, res, pc: int) -> Err:
         cfg, att = self.cfg, self.att
         mq, groups, rep, j0, _, _ = self._att_rows(insn, pc)
         if mq == 0:
@@ -318,6 +319,7 @@ class AttnUnit:
                 out = ob + (j0 + j) * os_ + h * hw + np.arange(hw)
                 self.gbuf[out] = o[m].reshape(hw, lanes)
                 self.gbuf_valid[out] = True
+        res.macs += rows * att.nk * hw * lanes
         return Err.NONE
 
     def _argmax(self, insn: Insn, pc: int) -> Err:
@@ -378,7 +380,7 @@ class AttnUnit:
         if op in (Op.SMNORM, Op.SMFEAT):
             return self._smnorm(insn, res, pc)
         if op == Op.PV:
-            return self._pv(insn, pc)
+            return self._pv(insn, res, pc)
         if op == Op.ARGMAX:
             return self._argmax(insn, pc)
         raise AssertionError(op)

@@ -128,9 +128,27 @@ package skipopu_pkg;
   localparam logic [11:0] CsrKvRounds  = 12'h06C;  // RO  KV-unit rounds delivered
   localparam logic [11:0] CsrAttCycles = 12'h070;  // RO  cycles QK/SMNORM/SMFEAT/PV executed
   localparam logic [11:0] CsrKvstCycles = 12'h074; // RO  cycles a KVST was executing
+  localparam logic [11:0] CsrUnitCycles = 12'h080; // RO  +4u: run cycles attributed to unit
+                                                   //     class u (unit_e), u < NumUnits
   localparam logic [11:0] CsrBytesBase = 12'h100;  // RO  per port p (0 = DDR, 1.. = HBM):
                                                    //     +16p: rd lo (latches rd hi, wr lo/hi)
                                                    //     +16p+4: rd hi, +8: wr lo, +12: wr hi
+
+  // Cycle accounting: every busy cycle of a run is attributed to the unit class of the
+  // instruction the sequencer waits on, or to UnitIssue (fetch, decode, configuration registers,
+  // the start and the drain at the end); the NumUnits counters add up to CYCLES
+  typedef enum logic [3:0] {
+    UnitIssue   = 4'd0,
+    UnitLoad    = 4'd1,   // LOAD
+    UnitStore   = 4'd2,   // STORE
+    UnitMatmul  = 4'd3,   // MATMUL
+    UnitNpe     = 4'd4,   // RMSSQ, RMSNORM, SWIGLU, ROPE
+    UnitVector  = 4'd5,   // VADD, VSCAT, ROUTE, ARGMAX
+    UnitKvLoad  = 4'd6,   // KVLD, KVRD
+    UnitKvStore = 4'd7,   // KVST
+    UnitAtt     = 4'd8    // QK, SMNORM, SMFEAT, PV
+  } unit_e;
+  localparam int NumUnits = 9;
 
   localparam logic [31:0] IdValue      = 32'h534B_4F50;
   localparam logic [31:0] VersionValue = 32'h0001_0000;

@@ -192,6 +192,7 @@ module skipopu_top
   logic [NP*64-1:0]  rd_bytes, wr_bytes;
   logic [6*32-1:0]   kv_perf;
   logic [31:0]       att_cycles;
+  logic [NumUnits*32-1:0] unit_cycles;
 
   skipopu_csr #(
     .NUM_HBM   (NUM_HBM),
@@ -235,7 +236,8 @@ module skipopu_top
     .config23_i  ({8'd0, 4'(KV_BUF_WR), 4'(KV_BUF_RD), 8'($clog2(KV_BUF_CAP)), 8'(ISA_REV),
                    8'($clog2(SMAX_ROWS)), 8'(KV_ENTRY_MAX), 8'($clog2(KV_TOKENS)), 8'(KV_PORTS)}),
     .kv_perf_i   (kv_perf),
-    .att_cycles_i(att_cycles)
+    .att_cycles_i(att_cycles),
+    .unit_cycles_i(unit_cycles)
   );
 
   logic              fetch_start, fetch_stop, fetch_idle;
@@ -327,6 +329,7 @@ module skipopu_top
     .cycles_o      (cycles),
     .insn_count_o  (insn_count),
     .perf_o        (perf),
+    .unit_cycles_o (unit_cycles),
     .pe_active_i   (mm_pe_active),
     .fetch_start_o (fetch_start),
     .fetch_base_o  (fetch_base),

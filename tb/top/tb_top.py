@@ -35,7 +35,15 @@ from top.npe_programs import NPE_BENCH_KINDS, NpeGenerator, npe_bench
 from top.programs import Layout, ProgramGenerator, Stimulus, demo_program, matmul_bench
 
 CLK_NS = 4
-HBM_CLK_NS = 2
+
+
+def hbm_clock(ratio: float) -> tuple[int, float]:
+    """HBM clock period in ps (even, so both half periods are whole ps) for an HBM/core clock
+    ratio, and the ratio that period really gives."""
+    if not 0.1 <= ratio <= 10:
+        raise ValueError(f"HBM/core clock ratio {ratio} outside 0.1..10")
+    ps = 2 * max(1, round(CLK_NS * 1000 / ratio / 2))
+    return ps, CLK_NS * 1000 / ps
 
 # cocotbext-axi 0.1.28 uses Event.data, deprecated in cocotb 2.x
 warnings.filterwarnings("ignore", message="The data field will be removed")
@@ -50,6 +58,9 @@ CSR_PE_CYCLES, CSR_MM_CYCLES, CSR_NPE_CYCLES, CSR_NPE_STALL = 0x04C, 0x050, 0x05
 CSR_KV_CYCLES, CSR_KV_HBM_WORDS, CSR_KV_BUF_WORDS = 0x05C, 0x060, 0x064
 CSR_KV_KEEP_WORDS, CSR_KV_ROUNDS, CSR_KVST_CYCLES = 0x068, 0x06C, 0x074
 CSR_ATT_CYCLES = 0x070
+CSR_UNIT_CYCLES = 0x080
+# the unit classes of the cycle accounting (rtl/skipopu_pkg.sv unit_e, docs/csr.md UNIT_CYCLES)
+UNITS = ("issue", "load", "store", "matmul", "npe", "vector", "kv_load", "kv_store", "attention")
 CSR_BYTES = 0x100
 RW_CSRS = (CSR_PROG_LO, CSR_PROG_HI, CSR_PROG_LEN)
 
@@ -72,20 +83,22 @@ class TB:
         self.log = logging.getLogger("cocotb.tb")
         self.log.setLevel(logging.INFO)
         cocotb.start_soon(Clock(dut.clk_i, CLK_NS, unit="ns").start())
-        # HBM clock domain: twice the core clock (450 / 225 MHz in the paper) for seed 1, a
-        # random ratio (HBM clock 0.65x..3x the core clock) for other seeds, or TOP_HBM_PS; the
-        # HBM models run on it at DATA_W/2 bits behind the chunk FIFOs. Tied low without
-        # HBM_ASYNC. TOP_HBM_MODEL=hbm puts the timing-aware HBM model (tb/hbm_model.py) on the
-        # HBM ports instead of zero-latency RAMs.
+        # HBM clock domain: TOP_HBM_RATIO = HBM clock / core clock (default 2.0: the paper's
+        # 450 / 225 MHz). Only tests about the clock crossing pass another ratio, from their own
+        # parameters (visible in the test id). The HBM models run on it at DATA_W/2 bits behind
+        # the chunk FIFOs; tied low without HBM_ASYNC. TOP_HBM_MODEL=hbm puts the timing-aware
+        # HBM model (tb/hbm_model.py) on the HBM ports instead of zero-latency RAMs;
+        # TOP_HBM_JITTER=0 turns off its random extra latency (reported runs: DRAM timing only).
+        self.hbm_ps, self.hbm_ratio = hbm_clock(float(os.environ.get("TOP_HBM_RATIO", "2")))
         seed = cocotb.RANDOM_SEED
-        self.hbm_ps = int(os.environ.get("TOP_HBM_PS", "0")) or \
-            (HBM_CLK_NS * 1000 if seed == 1 else random.Random(seed).randrange(1334, 6154, 2))
         self.hbm_model = os.environ.get("TOP_HBM_MODEL", "ram")
+        self.hbm_ratio_measured = float("nan")     # measure_hbm_ratio()
         if cfg.HBM_ASYNC:
             cocotb.start_soon(Clock(dut.hbm_clk_i, self.hbm_ps, unit="ps").start())
-            self.log.info("HBM clock %.3f ns (core %d ns), HBM models: %s", self.hbm_ps / 1000,
-                          CLK_NS, self.hbm_model)
+            self.log.info("HBM clock %.3f ns = %.3fx the core clock (%d ns), HBM models: %s",
+                          self.hbm_ps / 1000, self.hbm_ratio, CLK_NS, self.hbm_model)
         else:
+            self.hbm_ratio = 1.0
             dut.hbm_clk_i.value = 0
 
         clk, rst = dut.clk_i, dut.rst_ni
@@ -117,8 +130,9 @@ class TB:
                                 reset_active_level=False, memory=shared, home_pc=i, seed=seed + i,
                                 sleep=hbm_sleep)
                         for i in range(cfg.NUM_HBM)]
-            for port in self.hbm:       # random extra latency on a fifth of the bursts
-                port.set_extra_latency(0.2, 40)
+            if os.environ.get("TOP_HBM_JITTER", "1") != "0":
+                for port in self.hbm:   # random extra latency on a fifth of the bursts
+                    port.set_extra_latency(0.2, 40)
         else:
             self.hbm = [ram(AxiBus.from_prefix(dut, f"m_axi_hbm{i}"), hclk, hrst,
                             reset_active_level=False, size=self.layout.mem_size(1), mem=hbm_mem)
@@ -160,6 +174,26 @@ class TB:
         chans += [self.axil.write_if.b_channel, self.axil.read_if.r_channel]
         for i, ch in enumerate(chans):
             ch.set_pause_generator(None if seed is None else random_pause(seed + 100 + i, 0.3))
+
+    async def measure_hbm_ratio(self, cycles: int = 1000) -> float:
+        """HBM clock edges per core clock edge over ``cycles`` core cycles, as simulated (1.0
+        without HBM_ASYNC: the HBM ports run on the core clock)."""
+        if not self.cfg.HBM_ASYNC:
+            self.hbm_ratio_measured = 1.0
+            return 1.0
+        edges = 0
+
+        async def count():
+            nonlocal edges
+            while True:
+                await RisingEdge(self.dut.hbm_clk_i)
+                edges += 1
+        await RisingEdge(self.dut.clk_i)
+        task = cocotb.start_soon(count())
+        await ClockCycles(self.dut.clk_i, cycles)
+        task.cancel()
+        self.hbm_ratio_measured = edges / cycles
+        return self.hbm_ratio_measured
 
     async def reset(self):
         self.dut.rst_ni.value = 0
@@ -220,6 +254,10 @@ class TB:
             r, w = await self.port_bytes(p)
             fig["rd"].append(r)
             fig["wr"].append(w)
+        fig["units"] = {u: await self.csr_read(CSR_UNIT_CYCLES + 4 * k)
+                        for k, u in enumerate(UNITS)}
+        assert sum(fig["units"].values()) == fig["cycles"], \
+            f"UNIT_CYCLES {fig['units']} do not add up to CYCLES {fig['cycles']}"
         return fig
 
     def load_images(self, stim: Stimulus, mems: dict[int, SparseMem]):
@@ -356,6 +394,7 @@ async def test_csr(dut):
               CSR_NPE_CYCLES, CSR_NPE_STALL, CSR_KV_CYCLES, CSR_KV_HBM_WORDS, CSR_KV_BUF_WORDS,
               CSR_KV_KEEP_WORDS, CSR_KV_ROUNDS, CSR_KVST_CYCLES, CSR_ATT_CYCLES}
     mapped |= {CSR_BYTES + 4 * i for i in range(4 * (cfg.NUM_HBM + 1))}
+    mapped |= {CSR_UNIT_CYCLES + 4 * k for k in range(len(UNITS))}
     writable = {CSR_CTRL, CSR_PROG_LO, CSR_PROG_HI, CSR_PROG_LEN, CSR_IRQ_EN, CSR_IRQ_STATUS}
     for addr in range(0, 0x1000, 4):
         resp = await tb.csr_read_resp(addr)
