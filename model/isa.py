@@ -13,10 +13,11 @@ from __future__ import annotations
 from dataclasses import dataclass, field, replace
 
 from model.isa_defs import (  # noqa: F401  (re-exported: the generated constants)
-    CSR_ACCESS, CSR_BYTES_STRIDE, CSR_FIELDS, FLAG_ALL, FLAG_ATTEND, FLAG_CAUSAL, FLAG_COMPACT,
-    FLAG_DYN, FLAG_FORCE, FLAG_INT4, FLAG_INTERLEAVED, FLAG_KVBUF, FLAG_MASK, FLAG_NOFEAT,
-    FLAG_NOHIST, FLAG_NORM, FLAG_PUT, FLAG_STATS, ID_VALUE, INSN_BITS, INSN_FIELDS, ISA_VERSION,
-    KNOWN_FLAGS, UNIT, VERSION_VALUE, Csr, Err, Op)
+    CSR_ACCESS, CSR_BYTES_STRIDE, CSR_FIELDS, CSR_UNIT_CYCLES_STRIDE, CYCLE_UNIT_OF, CYCLE_UNITS,
+    EXEC_UNIT, FLAG_ALL, FLAG_ATTEND, FLAG_CAUSAL, FLAG_COMPACT, FLAG_DYN, FLAG_FORCE, FLAG_INT4,
+    FLAG_INTERLEAVED, FLAG_KVBUF, FLAG_MASK, FLAG_NOFEAT, FLAG_NOHIST, FLAG_NORM, FLAG_PUT,
+    FLAG_STATS, ID_VALUE, INSN_BITS, INSN_FIELDS, ISA_VERSION, KNOWN_FLAGS, VERSION_VALUE, Csr,
+    Err, Op)
 
 INSN_BYTES = INSN_BITS // 8
 
@@ -405,7 +406,7 @@ class Insn:
     def check(self, cfg: CoreConfig, mm: MMState | None = None,
               npe: NpeState | None = None, norm: NormState | None = None,
               kv: KvState | None = None, att: AttState | None = None) -> Err:
-        if UNIT.get(self.op) in ("kv", "attention") or self.op in (Op.KVCFG, Op.ATTCFG,
+        if EXEC_UNIT.get(self.op) in ("kv", "attention") or self.op in (Op.KVCFG, Op.ATTCFG,
                                                                     Op.ARGMAX):
             return self._check_kv_att(cfg, kv or KvState(), att or AttState())
         if self.op == Op.ROPE:

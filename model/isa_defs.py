@@ -48,8 +48,8 @@ class Op(enum.IntEnum):
     ARGMAX = 0x51
 
 
-# executing unit of each opcode
-UNIT = {
+# executing unit of each opcode (ctrl: the sequencer itself)
+EXEC_UNIT = {
     Op.NOP: 'ctrl',
     Op.END: 'ctrl',
     Op.LOAD: 'dma',
@@ -75,6 +75,40 @@ UNIT = {
     Op.SMFEAT: 'attention',
     Op.ROUTE: 'vector',
     Op.ARGMAX: 'vector',
+}
+
+# unit classes of the cycle accounting (CSR UNIT_CYCLES + 4u) and each
+# opcode's (issue for the others)
+CYCLE_UNITS = (
+    'issue',
+    'load',
+    'store',
+    'matmul',
+    'npe',
+    'vector',
+    'kv_load',
+    'kv_store',
+    'attention',
+)
+CYCLE_UNIT_OF = {
+    Op.LOAD: 1,
+    Op.STORE: 2,
+    Op.MATMUL: 3,
+    Op.RMSSQ: 4,
+    Op.RMSNORM: 4,
+    Op.SWIGLU: 4,
+    Op.ROPE: 4,
+    Op.VADD: 5,
+    Op.VSCAT: 5,
+    Op.ROUTE: 5,
+    Op.ARGMAX: 5,
+    Op.KVLD: 6,
+    Op.KVRD: 6,
+    Op.KVST: 7,
+    Op.QK: 8,
+    Op.SMNORM: 8,
+    Op.SMFEAT: 8,
+    Op.PV: 8,
 }
 
 # flag bits (masks of insn.flags)
@@ -170,6 +204,7 @@ class Csr(enum.IntEnum):
     KV_ROUNDS = 0x06C
     ATT_CYCLES = 0x070
     KVST_CYCLES = 0x074
+    UNIT_CYCLES = 0x080
     BYTES = 0x100
 
 
@@ -202,8 +237,10 @@ CSR_ACCESS = {
     Csr.KV_ROUNDS: 'RO',
     Csr.ATT_CYCLES: 'RO',
     Csr.KVST_CYCLES: 'RO',
+    Csr.UNIT_CYCLES: 'RO',
     Csr.BYTES: 'RO',
 }
+CSR_UNIT_CYCLES_STRIDE = 4
 CSR_BYTES_STRIDE = 16
 
 # contents of the constant registers: (field, lsb, width, source, encoding, scale);

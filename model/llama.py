@@ -32,7 +32,8 @@ import numpy as np
 from model import kv
 
 TILE = 16                 # PE-array tile (KDIM = NCOL = DATA_W/16 at the default DATA_W = 256)
-CALIB_SEQS = 8            # calibration sequences of max_seq tokens each
+CALIB_SEQS = 8            # calibration sequences of min(max_seq, CALIB_LEN) tokens each
+CALIB_LEN = 64            # (longer calibration sequences cost time quadratically, not accuracy)
 FP16_MIN_NORMAL = 2.0 ** -14
 
 
@@ -285,10 +286,12 @@ def make_model(cfg: LlamaConfig, calibrate_routers: bool = True) -> LlamaWeights
 
 
 def calibration_tokens(cfg: LlamaConfig) -> np.ndarray:
-    """The calibration batch: CALIB_SEQS sequences of max_seq token ids, uniform over the
-    vocabulary, from default_rng([seed, 1]) (a stream independent of the weights)."""
+    """The calibration batch: CALIB_SEQS sequences of min(max_seq, CALIB_LEN) token ids,
+    uniform over the vocabulary, from default_rng([seed, 1]) (a stream independent of the
+    weights)."""
     rng = np.random.default_rng([cfg.seed, 1])
-    return rng.integers(0, cfg.vocab, size=(CALIB_SEQS, cfg.max_seq), dtype=np.int64)
+    return rng.integers(0, cfg.vocab, size=(CALIB_SEQS, min(cfg.max_seq, CALIB_LEN)),
+                        dtype=np.int64)
 
 
 # ------------------------------------------------------------------------------------------

@@ -106,13 +106,16 @@ def mask_positions(mask: int, m: int) -> list[int]:
 
 def rot_table(positions: np.ndarray, head_dim: int, base: float = 10000.0) -> np.ndarray:
     """Host-side cos/sin table (computed in float64, rounded to FP16), one row per position,
-    interleaved (cos, sin) per pair: row p, lanes 2k, 2k+1 = cos, sin of p * base^(-2k/hd)."""
+    interleaved (cos, sin) per pair: row p, lanes 2k, 2k+1 = cos, sin of p * base^(-2k/hd).
+    Subnormal FP16 values are flushed to signed zero, as the NPE reads them (DAZ), so the table
+    in memory is exactly what the hardware computes with (docs/npe.md)."""
     k = np.arange(head_dim // 2)
     theta = np.asarray(positions, dtype=np.float64)[:, None] * base ** (-2.0 * k / head_dim)
     t = np.empty((len(positions), head_dim), dtype=np.float64)
     t[:, 0::2] = np.cos(theta)
     t[:, 1::2] = np.sin(theta)
-    return t.astype(np.float16).view(np.uint16).astype(np.int64)
+    bits = t.astype(np.float16).view(np.uint16).astype(np.int64)
+    return np.where(bits & 0x7C00, bits, bits & 0x8000)
 
 
 # ------------------------------------------------------------------------------------------

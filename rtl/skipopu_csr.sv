@@ -64,7 +64,8 @@ module skipopu_csr
   input  logic [(NUM_HBM+1)*64-1:0] wr_bytes_i,
   // KV counters: KVST_CYCLES, KV_ROUNDS, KV_KEEP_WORDS, KV_BUF_WORDS, KV_HBM_WORDS, KV_CYCLES
   input  logic [6*32-1:0]           kv_perf_i,
-  input  logic [31:0]               att_cycles_i // ATT_CYCLES
+  input  logic [31:0]               att_cycles_i, // ATT_CYCLES
+  input  logic [NumUnits*32-1:0]    unit_cycles_i // cycles by unit class (unit_e), UNIT_CYCLES
 );
 
   localparam int NumPorts = NUM_HBM + 1;
@@ -178,6 +179,17 @@ module skipopu_csr
   assign rd_port = 8'(rd_addr[11:4] - 8'(CsrBytes[11:4]));   // CsrBytesStride = 16
   assign rd_word = rd_addr[3:2];
 
+  // UNIT_CYCLES: the word of unit class rd_unit
+  logic [11:0] rd_unit;
+  logic [31:0] unit_cycles;
+  assign rd_unit = (rd_addr - CsrUnitCycles) >> $clog2(CsrUnitCyclesStride);
+  always_comb begin
+    unit_cycles = '0;
+    for (int u = 0; u < NumUnits; u++) begin
+      if (32'(rd_unit) == u) unit_cycles = unit_cycles_i[32*u +: 32];
+    end
+  end
+
   logic [63:0] port_rd_bytes, port_wr_bytes;
   always_comb begin
     port_rd_bytes = '0;
@@ -222,7 +234,9 @@ module skipopu_csr
       CsrKvstCycles: rd_data = kv_perf_i[191:160];
       CsrAttCycles: rd_data = att_cycles_i;
       default: begin
-        if (rd_addr >= CsrBytes && 32'(rd_port) < NumPorts) begin
+        if (rd_addr >= CsrUnitCycles && 32'(rd_unit) < NumUnits) begin
+          rd_data = unit_cycles;
+        end else if (rd_addr >= CsrBytes && 32'(rd_port) < NumPorts) begin
           unique case (rd_word)
             2'd0:    rd_data = port_rd_bytes[31:0];
             2'd1:    rd_data = bytes_shadow_q[0];

@@ -49,6 +49,7 @@ module skipopu_ctrl
   output logic [63:0]       cycles_o,
   output logic [31:0]       insn_count_o,
   output logic [4*32-1:0]   perf_o,        // PE, MATMUL, NPE busy, NPE stall cycles of the run
+  output logic [NumUnits*32-1:0] unit_cycles_o,  // cycles by unit class (unit_e) of the run
   input  logic              pe_active_i,   // an activation word enters the PE array
 
   // Fetch unit
@@ -176,6 +177,8 @@ module skipopu_ctrl
   logic [63:0] cycles_q;
   logic [31:0] retired_q;
   logic [31:0] pe_cyc_q, mm_cyc_q, npe_cyc_q, npe_stall_q;
+  unit_e       unit_q;         // unit class of the instruction in flight (cycle accounting)
+  logic [NumUnits*32-1:0] unit_cyc_q;
   logic        store_q;
   // MMCFG registers (cleared at the start of every run)
   logic [15:0] mm_k_q, mm_group_q;
@@ -302,6 +305,35 @@ module skipopu_ctrl
   logic exec_fire;
   assign exec_fire = (state_q == StExec) && (pc_q != len_q) && insn_valid_i && !npe_busy_i;
   assign insn_ready_o = exec_fire;
+
+  // Unit class of an instruction at issue (the wait states use it for the cycle accounting)
+  unit_e issue_unit;
+  assign issue_unit = unit_of(insn_i[7:0]);     // (model/isa.toml: units)
+
+  // Cycle accounting: the cycle of the start counts as issue (as CYCLES counts it), then every
+  // busy cycle goes to the unit the sequencer waits on, or to issue
+  logic  waiting;
+  unit_e cyc_unit;
+  assign waiting = (state_q == StWaitDma) || (state_q == StWaitVpu) || (state_q == StWaitMm) ||
+                   (state_q == StWaitNpe) || (state_q == StWaitAx);
+  always_comb begin
+    if (waiting) cyc_unit = unit_q;
+    else         cyc_unit = UnitIssue;
+  end
+  always_ff @(posedge clk_i or negedge rst_ni) begin
+    if (!rst_ni) begin
+      unit_q     <= UnitIssue;
+      unit_cyc_q <= '0;
+    end else begin
+      if (exec_fire) unit_q <= issue_unit;
+      if (state_q == StIdle) begin
+        if (start_i) unit_cyc_q <= (NumUnits * 32)'(1);
+      end else begin
+        unit_cyc_q[32*cyc_unit +: 32] <= unit_cyc_q[32*cyc_unit +: 32] + 32'd1;
+      end
+    end
+  end
+  assign unit_cycles_o = unit_cyc_q;
 
   always_ff @(posedge clk_i or negedge rst_ni) begin
     if (!rst_ni) begin

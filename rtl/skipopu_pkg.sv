@@ -102,6 +102,49 @@ package skipopu_pkg;
     return m;
   endfunction
 
+  // Cycle accounting (CSR UNIT_CYCLES): the unit class of the instruction the
+  // sequencer waits on; class 0 (issue) takes the other cycles of a run
+  typedef enum logic [3:0] {
+    UnitIssue     = 4'd0,  // fetch, decode, configuration registers, the start and the drain
+    UnitLoad      = 4'd1,  // LOAD
+    UnitStore     = 4'd2,  // STORE
+    UnitMatmul    = 4'd3,  // MATMUL
+    UnitNpe       = 4'd4,  // RMSSQ, RMSNORM, SWIGLU, ROPE
+    UnitVector    = 4'd5,  // VADD, VSCAT, ROUTE, ARGMAX
+    UnitKvLoad    = 4'd6,  // KVLD, KVRD
+    UnitKvStore   = 4'd7,  // KVST
+    UnitAttention = 4'd8   // QK, SMNORM, SMFEAT, PV
+  } unit_e;
+  localparam int NumUnits = 9;
+
+  // The unit class of an opcode
+  function automatic unit_e unit_of(logic [7:0] op);
+    unit_e u;
+    u = UnitIssue;
+    case (op)
+      8'(OpLoad): u = UnitLoad;
+      8'(OpStore): u = UnitStore;
+      8'(OpMatmul): u = UnitMatmul;
+      8'(OpRmssq): u = UnitNpe;
+      8'(OpRmsnorm): u = UnitNpe;
+      8'(OpSwiglu): u = UnitNpe;
+      8'(OpRope): u = UnitNpe;
+      8'(OpVadd): u = UnitVector;
+      8'(OpVscat): u = UnitVector;
+      8'(OpRoute): u = UnitVector;
+      8'(OpArgmax): u = UnitVector;
+      8'(OpKvld): u = UnitKvLoad;
+      8'(OpKvrd): u = UnitKvLoad;
+      8'(OpKvst): u = UnitKvStore;
+      8'(OpQk): u = UnitAttention;
+      8'(OpSmnorm): u = UnitAttention;
+      8'(OpSmfeat): u = UnitAttention;
+      8'(OpPv): u = UnitAttention;
+      default: u = UnitIssue;
+    endcase
+    return u;
+  endfunction
+
   // Error codes (CSR ERR_CODE)
   typedef enum logic [7:0] {
     ErrNone        = 8'd0 ,  // no error
@@ -158,7 +201,9 @@ package skipopu_pkg;
   localparam logic [11:0] CsrKvRounds    = 12'h06C;  // RO
   localparam logic [11:0] CsrAttCycles   = 12'h070;  // RO
   localparam logic [11:0] CsrKvstCycles  = 12'h074;  // RO
+  localparam logic [11:0] CsrUnitCycles  = 12'h080;  // RO
   localparam logic [11:0] CsrBytes       = 12'h100;  // RO
+  localparam int CsrUnitCyclesStride = 4;
   localparam int CsrBytesStride = 16;
 
   // CONFIG contents: [7:0] NUM_HBM, [15:8] log2(DATA_W/8), [31:16] log2(GBUF_DEPTH)

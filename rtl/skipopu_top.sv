@@ -220,6 +220,7 @@ module skipopu_top
   logic [NP*64-1:0]  rd_bytes, wr_bytes;
   logic [6*32-1:0]   kv_perf;
   logic [31:0]       att_cycles;
+  logic [NumUnits*32-1:0] unit_cycles;
   // fetch
   logic              fetch_start, fetch_stop, fetch_idle;
   logic [ADDR_W-1:0] fetch_base;
@@ -446,7 +447,8 @@ module skipopu_top
     .rd_bytes_i  (rd_bytes),
     .wr_bytes_i  (wr_bytes),
     .kv_perf_i   (kv_perf),
-    .att_cycles_i(att_cycles)
+    .att_cycles_i(att_cycles),
+    .unit_cycles_i(unit_cycles)
   );
 
   skipopu_ctrl #(
@@ -474,6 +476,7 @@ module skipopu_top
     .cycles_o      (cycles),
     .insn_count_o  (insn_count),
     .perf_o        (perf),
+    .unit_cycles_o (unit_cycles),
     .pe_active_i   (mm_pe_active),
     .fetch_start_o (fetch_start),
     .fetch_base_o  (fetch_base),

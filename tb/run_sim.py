@@ -41,7 +41,7 @@ def main() -> int:
     ap.add_argument("--preset", choices=("tiny", "default"), default=None,
                     help="model size (default: default on Verilator, tiny on Icarus)")
     ap.add_argument("--layers", type=int, default=0, help="override the preset's layers")
-    ap.add_argument("--prompt", type=int, default=None, help="prompt tokens (default 16; 8 on "
+    ap.add_argument("--prompt", type=int, default=None, help="prompt tokens (default 16; 4 on "
                     "Icarus)")
     ap.add_argument("--gen", type=int, default=None, help="tokens generated (default 4; 2 on "
                     "Icarus)")
@@ -69,6 +69,8 @@ def main() -> int:
                     help="1: HBM ports on their own 2x clock behind the chunk FIFOs; 0: core clock")
     ap.add_argument("--hbm-model", choices=("ram", "hbm"), default=None,
                     help="HBM port models: zero-latency RAMs or the timing-aware HBM2 model")
+    ap.add_argument("--hbm-ratio", type=float, default=2.0,
+                    help="HBM clock / core clock (default 2: the paper's 450 / 225 MHz)")
     a = ap.parse_args()
     sim = a.sim or simrun.default_sim()
     waves = a.waves or simrun.waves_enabled()
@@ -108,42 +110,52 @@ def main_e2e(a, sim: str, waves: bool) -> int:
     mode, variant = MODES[a.mode]
     args = {"preset": a.preset or ("tiny" if icarus else "default"),
             "layers": a.layers or (2 if icarus and not a.preset else 0),
-            "prompt": a.prompt or (4 if icarus else 16), "gen": a.gen or (2 if icarus else 4),
+            "prompt": 4 if icarus else 16, "gen": 2 if icarus else 4,
             "mode": mode, "variant": variant, "mapping": a.mapping,
             "buffer": a.buffer == "on" and a.mapping == "token", "seed": a.seed,
             "trace": a.trace == "on"}
-    # check the model/compile options before building (clear errors, no simulator needed)
+    args.update({k: v for k, v in (("prompt", a.prompt), ("gen", a.gen)) if v is not None})
+    # check the options, the model and its programs before building (clear errors, no simulator)
     from model.generate import compile_images, prefill_program
     from model.llama import LlamaConfig, make_model, prompt_tokens
     try:
+        if args["prompt"] < 1 or args["gen"] < 1:
+            raise ValueError(f"--prompt {args['prompt']} and --gen {args['gen']} must be >= 1")
+        if not 0.25 <= a.hbm_ratio <= 8:
+            raise ValueError(f"--hbm-ratio {a.hbm_ratio} outside 0.25..8")
         lcfg = getattr(LlamaConfig, args["preset"])(
             seed=a.seed, **({"layers": args["layers"]} if args["layers"] else {}))
+        seq = args["prompt"] + args["gen"] - 1      # positions the model processes
+        if seq > min(cfg.KV_TOKENS, lcfg.max_seq):
+            raise ValueError(f"prompt + generated - 1 = {seq} positions exceed the KV cache of "
+                             f"the core (KV_TOKENS = {cfg.KV_TOKENS}) or the model's max_seq "
+                             f"({lcfg.max_seq})")
         img = compile_images(make_model(lcfg), cfg, mode, a.mapping, args["buffer"], variant)
         prefill_program(img, prompt_tokens(lcfg, args["prompt"], a.seed))
-        if args["gen"] < 1 or args["prompt"] + args["gen"] - 1 > min(cfg.KV_TOKENS - 1,
-                                                                     lcfg.max_seq):
-            raise ValueError(f"prompt + generated - 1 = {args['prompt'] + args['gen'] - 1} "
-                             f"tokens exceed the KV cache ({cfg.KV_TOKENS - 1}) or max_seq "
-                             f"({lcfg.max_seq}), or gen < 1")
     except ValueError as e:
         print(f"make sim: {e}", file=sys.stderr)
         return 2
-    report = simrun.BUILD_ROOT / "report.txt"
-    report.parent.mkdir(parents=True, exist_ok=True)
+    out = simrun.BUILD_ROOT
+    report, report_json = out / "report.txt", out / "report.json"
+    out.mkdir(parents=True, exist_ok=True)
     report.unlink(missing_ok=True)
+    report_json.unlink(missing_ok=True)
     hbm = a.hbm_model or "hbm"
-    print(f"[sim] {sim}: skipopu_top ({cfg.params()}); job e2e {args}, HBM model {hbm}",
-          flush=True)
+    print(f"[sim] {sim}: skipopu_top ({cfg.params()}); job e2e {args}, HBM model {hbm}, HBM "
+          f"clock {a.hbm_ratio:g}x the core clock", flush=True)
     t0 = time.perf_counter()
     try:
         run_e2e(sim, cfg, args, seed=a.seed, waves=waves, run_name="make_sim",
-                extra_env={"SKIPOPU_REPORT": str(report), "TOP_HBM_MODEL": hbm, "SIM": sim})
+                extra_env={"SKIPOPU_REPORT": str(report), "SKIPOPU_REPORT_JSON": str(report_json),
+                           "TOP_HBM_MODEL": hbm, "TOP_HBM_RATIO": str(a.hbm_ratio),
+                           "TOP_HBM_JITTER": "0", "SIM": sim})
     except AssertionError as e:
         print(report.read_text() if report.exists() else "", end="")
         print(f"\n[sim] FAIL: {e}", file=sys.stderr)
         return 1
     print(report.read_text() if report.exists() else "[sim] no report written")
-    print(f"[sim] PASS in {time.perf_counter() - t0:.1f} s (build + run); report: {report}")
+    print(f"[sim] PASS in {time.perf_counter() - t0:.1f} s (build + run); report: {report}, "
+          f"{report_json}")
     return 0
 
 

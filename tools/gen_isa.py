@@ -36,6 +36,9 @@ def load() -> dict:
         if len(set(names)) != len(names) or len(set(vals)) != len(vals):
             problems.append(f"{key}: duplicate name or value")
     ops = {o["name"] for o in t["opcodes"]}
+    classed = [o for u in t["units"] for o in u["ops"]]
+    if not set(classed) <= ops or len(set(classed)) != len(classed) or t["units"][0]["ops"]:
+        problems.append("units: unknown or repeated opcode, or ops in class 0 (issue)")
     for f in t["flags"]:
         if not set(f["ops"]) <= ops:
             problems.append(f"flag {f['name']}: unknown opcode in {f['ops']}")
@@ -119,6 +122,22 @@ def sv_block(t: dict) -> str:
             mask = sum(1 << b for b in bits)
             L.append(f"      8'(Op{camel(o['name'])}): m = 4'b{mask:04b};")
     L += ["      default: m = '0;", "    endcase", "    return m;", "  endfunction", "",
+          "  // Cycle accounting (CSR UNIT_CYCLES): the unit class of the instruction the",
+          "  // sequencer waits on; class 0 (issue) takes the other cycles of a run",
+          "  typedef enum logic [3:0] {"]
+    n = len(t["units"])
+    w = max(len(camel(u["name"])) for u in t["units"])
+    for i, u in enumerate(t["units"]):
+        sep = "," if i < n - 1 else " "
+        L.append(f"    Unit{camel(u['name']):{w}s} = 4'd{i}{sep}  // {u['doc']}")
+    L += ["  } unit_e;", f"  localparam int NumUnits = {n};", "",
+          "  // The unit class of an opcode",
+          "  function automatic unit_e unit_of(logic [7:0] op);",
+          "    unit_e u;", "    u = UnitIssue;", "    case (op)"]
+    for u in t["units"]:
+        for o in u["ops"]:
+            L.append(f"      8'(Op{camel(o)}): u = Unit{camel(u['name'])};")
+    L += ["      default: u = UnitIssue;", "    endcase", "    return u;", "  endfunction", "",
           "  // Error codes (CSR ERR_CODE)", "  typedef enum logic [7:0] {"]
     n = len(t["errors"])
     w = max(len(camel(e["name"])) for e in t["errors"])
@@ -171,9 +190,16 @@ def py_file(t: dict) -> str:
     L += [")", "", "", "class Op(enum.IntEnum):"]
     for o in t["opcodes"]:
         L.append(f"    {o['name'].upper()} = 0x{o['value']:02X}")
-    L += ["", "", "# executing unit of each opcode", "UNIT = {"]
+    L += ["", "", "# executing unit of each opcode (ctrl: the sequencer itself)", "EXEC_UNIT = {"]
     for o in t["opcodes"]:
-        L.append(f"    Op.{o['name'].upper()}: {o['unit']!r},")
+        L.append(f"    Op.{o['name'].upper()}: {o['exec']!r},")
+    L += ["}", "", "# unit classes of the cycle accounting (CSR UNIT_CYCLES + 4u) and each",
+          "# opcode's (issue for the others)", "CYCLE_UNITS = ("]
+    L += [f"    {u['name']!r}," for u in t["units"]]
+    L += [")", "CYCLE_UNIT_OF = {"]
+    for i, u in enumerate(t["units"]):
+        for o in u["ops"]:
+            L.append(f"    Op.{o.upper()}: {i},")
     L += ["}", "", "# flag bits (masks of insn.flags)"]
     for f in t["flags"]:
         L.append(f"FLAG_{f['name']} = 1 << {f['bit']}  # {', '.join(o.upper() for o in f['ops'])}"
@@ -222,8 +248,12 @@ def csr_table(t: dict) -> str:
         doc = c["doc"]
         if "fields" in c:
             doc = ", ".join(field_doc(f, t) for f in c["fields"])
-        addr = f"0x{c['addr']:03X}" + (f" + {c['stride']}p" if "stride" in c else "")
-        name = c["name"] + ("(p)" if "stride" in c else "")
+        idx = "u" if c.get("count") == "units" else "p"
+        if c.get("count") == "units":
+            doc += ": " + ", ".join(f"{i} {u['name']} ({u['doc']})"
+                                    for i, u in enumerate(t["units"]))
+        addr = f"0x{c['addr']:03X}" + (f" + {c['stride']}{idx}" if "stride" in c else "")
+        name = c["name"] + (f"({idx})" if "stride" in c else "")
         L.append(f"| {addr} | {name} | {c['access']} | {doc} |")
     return "\n".join(L)
 

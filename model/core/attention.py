@@ -117,6 +117,7 @@ class AttentionUnit(UnitBase):
                 else:
                     ddr.write(addr, w)
         res.wr_bytes[0] += a.nt * a.rows * self.cfg.beat_bytes
+        res.macs += a.rows * att.nk * hw * lanes
         if not insn.flags & FLAG_NOFEAT:
             self._features(scores, a.valid, fbase)
         return Err.DMA_WR_AXI if failed else Err.NONE
@@ -173,4 +174,5 @@ class AttentionUnit(UnitBase):
                 j, h = m // a.rep, g * a.rep + m % a.rep
                 self._write_words(ob + (a.j0 + j) * os_ + h * hw + np.arange(hw),
                                   o[m].reshape(hw, lanes))
+        res.macs += a.rows * self.att.nk * hw * lanes
         return Err.NONE

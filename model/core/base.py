@@ -50,6 +50,9 @@ class RunResult:
     wr_bytes: list[int]
     trace: list[str] = field(default_factory=list)
     kv: dict = field(default_factory=dict)     # KV unit word/round counters
+    # multiply-accumulates of the matrix products on unpadded operands (MATMUL M*K*N; QK and PV
+    # rows * NK * head_dim each): the useful work of the PE array (docs/results.md)
+    macs: int = 0
 
 
 def word_int(w) -> int:

@@ -5,7 +5,7 @@ unit of the opcode and retirement; the run stops at END or at the first error.""
 from __future__ import annotations
 
 from model.core.base import RunResult, UnitBase
-from model.isa import CONFIG_OPS, FLAG_DYN, INSN_BYTES, UNIT, Err, Insn, Op, Regs, config_after
+from model.isa import CONFIG_OPS, FLAG_DYN, INSN_BYTES, EXEC_UNIT, Err, Insn, Op, Regs, config_after
 
 # instructions whose row count is CNT with the dyn flag, checked against a bound before issue
 # (DYN_LEN) and skipped when CNT = 0 (docs/isa.md "Dynamic execution")
@@ -72,4 +72,4 @@ class Control(UnitBase):
                 return Err.DYN_LEN
             if self.cnt == 0:                 # nothing at all, no memory traffic
                 return Err.NONE
-        return getattr(self, "exec_" + UNIT[Op(op)])(insn, res, pc)
+        return getattr(self, "exec_" + EXEC_UNIT[Op(op)])(insn, res, pc)

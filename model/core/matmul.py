@@ -97,4 +97,5 @@ class MatmulUnit(UnitBase):
                 if hn is not None and nt == 0:   # this row tile ran: its X words are written
                     self._write_words(rows[:, kt], hn[:, kt])
             self._write_words(dst + np.arange(m) * nt_n + nt, y[:, nt * nc:(nt + 1) * nc])
+        res.macs += m * k * n
         return Err.NONE

@@ -9,11 +9,11 @@ import random
 import cocotb
 from cocotb.triggers import Timer
 
-from model.isa import (UNIT, AttState, CoreConfig, Err, Insn, KvState, MMState, NormState,
+from model.isa import (EXEC_UNIT, AttState, CoreConfig, Err, Insn, KvState, MMState, NormState,
                        NpeState, Op)
 
 # the KV and attention instructions (and ARGMAX, which their stimulus also makes)
-KV_ATT_OPS = tuple(o for o in Op if UNIT[o] in ("kv", "attention")) + \
+KV_ATT_OPS = tuple(o for o in Op if EXEC_UNIT[o] in ("kv", "attention")) + \
     (Op.KVCFG, Op.ATTCFG, Op.ARGMAX)
 # decoder class outputs and the opcodes each stands for
 CLASSES = [("is_nop_o", (Op.NOP,)), ("is_end_o", (Op.END,)), ("is_load_o", (Op.LOAD,)),

@@ -27,7 +27,7 @@ from model.evaluate import float_check, problems
 from model.generate import PROG_BASE, GenLoop, compile_images
 from model.isa import Csr, Err, Op
 from model.llama import LlamaConfig, make_model, prompt_tokens
-from top.tb_top import TB, config_from_env
+from top.tb_top import TB, UNITS, config_from_env
 
 # KV and attention counters (docs/csr.md)
 CSR_KV = {"kv_cycles": Csr.KV_CYCLES, "hbm_words": Csr.KV_HBM_WORDS,
@@ -123,6 +123,7 @@ class Runner:
             assert fig[k] == exp.kv[k], f"{label}: KV counter {k} {fig[k]} != {exp.kv[k]}"
         self.compare_memories(label)
         fig["model"] = exp
+        fig["macs"] = exp.macs
         return fig
 
     def compare_memories(self, label: str) -> None:
@@ -151,7 +152,55 @@ class Runner:
         return "outside the tensors"
 
 
-def report(a, cfg, lcfg, img, gen, figs, fc, times) -> list[str]:
+def phase_figures(steps: list[dict], cfg, peak: float) -> dict:
+    """Totals of one phase (the prefill step, or every decode step) against the HBM roofline
+    (HBM bytes read and written / peak bytes per core cycle) and the PE array (useful MACs /
+    (PEs x cycles)); cycles_by_unit from UNIT_CYCLES (adds up to cycles)."""
+    tokens = sum(f["m"] for f in steps)
+    cycles = sum(f["cycles"] for f in steps)
+    hrd = sum(sum(f["rd"][1:]) for f in steps)
+    hwr = sum(sum(f["wr"][1:]) for f in steps)
+    roof = (hrd + hwr) / peak
+    macs = sum(f["macs"] for f in steps)
+    units = {u: sum(f["units"][u] for f in steps) for u in UNITS}
+    return {"steps": len(steps), "tokens": tokens, "cycles": cycles,
+            "cycles_per_token": cycles / max(tokens, 1),
+            "hbm_read_bytes": hrd, "hbm_write_bytes": hwr,
+            "ddr_read_bytes": sum(f["rd"][0] for f in steps),
+            "ddr_write_bytes": sum(f["wr"][0] for f in steps),
+            "roofline_cycles": roof, "hbm_efficiency": roof / max(cycles, 1),
+            "macs": macs, "pe_utilisation": macs / (cfg.kdim * cfg.ncol * max(cycles, 1)),
+            "pe_cycles": sum(f["pe_cycles"] for f in steps),
+            "cycles_by_unit": units,
+            "kv_hbm_words": sum(f["hbm_words"] for f in steps),
+            "kv_buf_words": sum(f["buf_words"] for f in steps),
+            "kv_load_cycles": sum(f["kv_cycles"] for f in steps)}
+
+
+def summary(a, cfg, tb, fc, figs, bad, times) -> dict:
+    """The machine-readable report (sim_build/report.json of `make sim`, docs/results.md)."""
+    hbm_beat = cfg.DATA_W // (16 if cfg.HBM_ASYNC else 8)
+    peak = cfg.NUM_HBM * hbm_beat * tb.hbm_ratio
+    phases = {"prefill": phase_figures(figs[:1], cfg, peak)}
+    if figs[1:]:
+        phases["decode"] = phase_figures(figs[1:], cfg, peak)
+    tot = sum(f["cycles"] for f in figs)
+    return {"result": "FAIL" if bad else "PASS", "failures": bad,
+            "sim": os.environ.get("SIM", "verilator"), "preset": a["preset"],
+            "mode": a["mode"], "variant": a["variant"], "mapping": a["mapping"],
+            "buffer": a["buffer"], "seed": a["seed"],
+            "hbm_model": os.environ.get("TOP_HBM_MODEL", "ram"),
+            "hbm_clock_ratio": tb.hbm_ratio, "hbm_clock_ratio_measured": tb.hbm_ratio_measured,
+            "peak_hbm_bytes_per_cycle": peak,
+            "peak": f"{cfg.NUM_HBM} HBM ports x {hbm_beat} B per HBM beat x "
+                    f"{tb.hbm_ratio:g} HBM cycles per core cycle",
+            "pes": cfg.kdim * cfg.ncol, **phases,
+            "kv_storage_saved": fc["storage"]["saved"],
+            "sim_seconds": times["run"], "core_cycles": tot,
+            "core_cycles_per_second": tot / max(times["rtl"], 1e-9)}
+
+
+def report(a, cfg, lcfg, gen, figs, fc, times, rep: dict) -> list[str]:
     bb = cfg.beat_bytes
     kp = cfg.KV_PORTS
     params = lcfg.n_params() if hasattr(lcfg, "n_params") else None
@@ -160,24 +209,47 @@ def report(a, cfg, lcfg, img, gen, figs, fc, times) -> list[str]:
              f"{lcfg.vocab}{f', {params / 1e6:.2f} M params' if params else ''}, seed "
              f"{a['seed']})",
              f"mode {a['mode']} ({a['variant']}), {a['mapping']} mapping, invariance buffer "
-             f"{'on' if a['buffer'] else 'off'}, HBM model {os.environ.get('TOP_HBM_MODEL', 'ram')}"
-             f", {os.environ.get('SIM', 'verilator')}, core {cfg.DATA_W}-bit, "
+             f"{'on' if a['buffer'] else 'off'}, HBM model {rep['hbm_model']}"
+             f", {rep['sim']}, core {cfg.DATA_W}-bit, {cfg.kdim} x {cfg.ncol} PEs, "
              f"{cfg.NUM_HBM} HBM ports (KV on {kp})",
+             f"HBM clock {rep['hbm_clock_ratio']:g}x the core clock (measured "
+             f"{rep['hbm_clock_ratio_measured']:.3f}x): peak {rep['peak_hbm_bytes_per_cycle']:g}"
+             f" B per core cycle = {rep['peak']}",
              f"prompt {a['prompt']} tokens {list(map(int, gen.prompt))}",
              f"generated {len(gen.tokens)}: {gen.tokens} (float64 teacher-forced argmax "
              f"{fc['tokens_float']})",
              "",
              f"{'phase':<12}{'tokens':>7}{'cycles':>10}{'cyc/token':>11}{'HBM rd B':>11}"
-             f"{'HBM wr B':>10}{'DDR rd B':>10}{'DDR wr B':>10}{'insns':>7}"]
+             f"{'HBM wr B':>10}{'DDR rd B':>10}{'DDR wr B':>10}{'roofline':>10}{'HBM eff':>9}"
+             f"{'PE util':>9}"]
+
+    def row(name, f):
+        return (f"{name:<12}{f['tokens']:>7}{f['cycles']:>10}{f['cycles_per_token']:>11.0f}"
+                f"{f['hbm_read_bytes']:>11}{f['hbm_write_bytes']:>10}{f['ddr_read_bytes']:>10}"
+                f"{f['ddr_write_bytes']:>10}{f['roofline_cycles']:>10.0f}"
+                f"{f['hbm_efficiency']:>9.1%}{f['pe_utilisation']:>9.1%}")
     for i, f in enumerate(figs):
-        name = "prefill" if i == 0 else f"decode {i}"
-        lines.append(f"{name:<12}{f['m']:>7}{f['cycles']:>10}{f['cycles'] / f['m']:>11.0f}"
-                     f"{sum(f['rd'][1:]):>11}{sum(f['wr'][1:]):>10}{f['rd'][0]:>10}"
-                     f"{f['wr'][0]:>10}{f['insns']:>7}")
+        lines.append(row("prefill" if i == 0 else f"decode {i}",
+                         phase_figures([f], cfg, rep["peak_hbm_bytes_per_cycle"])))
+    phases = [p for p in ("prefill", "decode") if p in rep]
+    if "decode" in rep:
+        lines.append(row("decode all", rep["decode"]))
+    lines.append("")
+    lines.append(f"{'cycles by unit':<15}" + "".join(f"{u:>10}" for u in UNITS))
+    for p in phases:
+        u = rep[p]["cycles_by_unit"]
+        lines.append(f"{p:<15}" + "".join(f"{u[k] / rep[p]['cycles']:>10.1%}" for k in UNITS))
+    if "decode" in rep:
+        d = rep["decode"]
+        lines.append(f"decode HBM efficiency: {d['hbm_efficiency']:.1%} (roofline "
+                     f"{d['roofline_cycles'] / d['tokens']:.0f} of {d['cycles_per_token']:.0f} "
+                     f"cycles per token; HBM bytes / {rep['peak_hbm_bytes_per_cycle']:g} B per "
+                     f"core cycle)")
+    pf = rep["prefill"]
+    lines.append(f"prefill PE utilisation: {pf['pe_utilisation']:.1%} ({pf['macs']} useful MACs "
+                 f"/ ({rep['pes']} PEs x {pf['cycles']} cycles); MATMUL-active "
+                 f"{pf['pe_cycles'] / max(pf['cycles'], 1):.1%} of the cycles)")
     dec = figs[1:]
-    if dec:
-        lines.append(f"{'decode avg':<12}{1:>7}{sum(f['cycles'] for f in dec) / len(dec):>10.0f}"
-                     f"{sum(f['cycles'] for f in dec) / len(dec):>11.0f}")
     st = fc["storage"]
     kvc = sum(f["kv_cycles"] for f in dec)
     hw = sum(f["hbm_words"] for f in dec)
@@ -188,16 +260,9 @@ def report(a, cfg, lcfg, img, gen, figs, fc, times) -> list[str]:
               f" decode reads: HBM {hw} words, invariance buffer {bw} words, kept "
               f"{sum(f['keep_words'] for f in dec)}, rounds {sum(f['rounds'] for f in dec)}"]
     if kvc:
-        lines.append(f"HBM efficiency during KVLD: physical {hw / (kvc * kp):.1%}, aggregate "
+        lines.append(f"KV read efficiency during KVLD: physical {hw / (kvc * kp):.1%}, aggregate "
                      f"with the buffer {(hw + bw) / (kvc * kp):.1%} (of {kp} ports x {bb} B "
-                     f"per cycle, {kvc} KVLD cycles)")
-    mmc = sum(f["mm_cycles"] for f in figs)
-    wbytes = sum(sum(f["rd"][1:]) for f in figs) - sum(f["hbm_words"] for f in figs) * bb
-    tot = sum(f["cycles"] for f in figs)
-    hbm_all = sum(sum(f["rd"][1:]) + sum(f["wr"][1:]) for f in figs)
-    lines.append(f"weight streaming: {wbytes / max(mmc, 1):.1f} B per MATMUL cycle "
-                 f"({wbytes / max(mmc, 1) / bb:.1%} of one port); whole run "
-                 f"{hbm_all / max(tot, 1) / (cfg.NUM_HBM * bb):.1%} of {cfg.NUM_HBM} HBM ports")
+                     f"per core cycle, {kvc} KVLD cycles)")
     sa, sm = fc["skip_attn"], fc["skip_mlp"]
     lines.append(f"skip ratios (all {len(gen.prompt) + len(gen.tokens) - 1} tokens): attention "
                  f"{np.mean(sa[1:]) if len(sa) > 1 else 0:.1%} over layers >= 1 "
@@ -213,7 +278,7 @@ def report(a, cfg, lcfg, img, gen, figs, fc, times) -> list[str]:
                  f" clear{ties}")
     lines.append(f"simulation: run {times['run']:.1f} s (RTL {times['rtl']:.1f} s, model "
                  f"{times['model']:.1f} s, float {times['float']:.1f} s), "
-                 f"{tot / max(times['rtl'], 1e-9) / 1e3:.1f} k core cycles/s")
+                 f"{rep['core_cycles_per_second'] / 1e3:.1f} k core cycles/s")
     return lines
 
 
@@ -225,6 +290,10 @@ async def run_e2e(dut):
     a = e2e_args()
     tb = TB(dut, cfg)
     await tb.reset()
+    # the HBM clock the job asks for (TOP_HBM_RATIO, default 2x the core clock), as simulated
+    want = float(os.environ.get("TOP_HBM_RATIO", "2")) if cfg.HBM_ASYNC else 1.0
+    got = await tb.measure_hbm_ratio()
+    assert abs(got - want) < 0.01, f"HBM clock {got:.4f}x the core clock, the job asks {want}x"
     t_start = time.perf_counter()
     preset = getattr(LlamaConfig, a["preset"])
     lcfg = preset(seed=a["seed"], **({"layers": a["layers"]} if a["layers"] else {}))
@@ -249,9 +318,10 @@ async def run_e2e(dut):
     bad = problems(fc, len(loop.gen.tokens), kv_written)
     times = {"run": time.perf_counter() - t_start, "rtl": run.rtl_s, "model": run.model_s,
              "float": t_float}
-    lines = report(a, cfg, lcfg, img, loop.gen, figs, fc, times)
+    rep = summary(a, cfg, tb, fc, figs, bad, times)
+    lines = report(a, cfg, lcfg, loop.gen, figs, fc, times, rep)
     lines += [f"  FAIL: {b}" for b in bad]
-    lines.append(f"RESULT: {'FAIL' if bad else 'PASS'}")
+    lines.append(f"RESULT: {rep['result']}")
     text = "\n".join(lines)
     for ln in lines:
         tb.log.info("%s", ln)
@@ -260,10 +330,13 @@ async def run_e2e(dut):
         with open(path, "w") as fh:
             fh.write(text + "\n")
     path = os.environ.get("SKIPOPU_REPORT_JSON")
-    if path:                       # the figures for tools/results.py
-        steps = [{k: v for k, v in f.items() if k != "model"} for f in figs]
+    if path:                       # report.json: the summary, and the raw figures per step
+        rep.update({"args": a, "core": cfg.params(), "model": {
+            "layers": lcfg.layers, "d": lcfg.d, "heads": lcfg.heads, "kv_heads": lcfg.kv_heads,
+            "head_dim": lcfg.head_dim, "ffn": lcfg.ffn, "vocab": lcfg.vocab},
+            "tokens": loop.gen.tokens, "prompt": list(map(int, loop.gen.prompt)),
+            "steps": [{k: v for k, v in f.items() if k != "model"} for f in figs],
+            "float": {k: v for k, v in fc.items()}, "times": times})
         with open(path, "w") as fh:
-            json.dump({"args": a, "core": cfg.params(), "steps": steps, "tokens": loop.gen.tokens,
-                       "float": {k: v for k, v in fc.items()}, "times": times,
-                       "pass": not bad}, fh, indent=1, default=str)
+            json.dump(rep, fh, indent=1, default=str)
     assert not bad, "; ".join(bad)

@@ -37,10 +37,37 @@ CASES = [("reuse", "token", True, 1), ("reuse", "token", True, 2),
 
 
 @pytest.mark.parametrize("mode,mapping,buffer,seed", CASES)
-def test_e2e_tiny(mode, mapping, buffer, seed):
-    """Tiny preset, prompt 8, 4 tokens generated (prefill + 3 decode steps), layer trace on."""
+def test_e2e_tiny(mode, mapping, buffer, seed, tmp_path):
+    """Tiny preset, prompt 8, 4 tokens generated (prefill + 3 decode steps), layer trace on;
+    the report.json of the run is consistent with its own raw figures."""
+    path = tmp_path / "report.json"
     run_e2e(args={"preset": "tiny", "prompt": 8, "gen": 4, "mode": mode, "mapping": mapping,
-                  "buffer": buffer, "seed": seed, "trace": True}, seed=seed)
+                  "buffer": buffer, "seed": seed, "trace": True}, seed=seed,
+            extra_env={"SKIPOPU_REPORT_JSON": str(path)})
+    check_report(json.loads(path.read_text()), CORE)
+
+
+def check_report(r: dict, cfg: CoreConfig, ratio: float = 2.0) -> None:
+    """report.json (tb_e2e.summary): the fields docs/results.md relies on, each recomputed from
+    the per-step CSR figures of the same file."""
+    assert r["result"] == "PASS" and r["hbm_clock_ratio"] == ratio
+    assert abs(r["hbm_clock_ratio_measured"] - ratio) < 0.01
+    peak = cfg.NUM_HBM * cfg.DATA_W // 16 * ratio
+    assert r["peak_hbm_bytes_per_cycle"] == peak
+    for phase, steps in (("prefill", r["steps"][:1]), ("decode", r["steps"][1:])):
+        f = r[phase]
+        assert f["tokens"] == sum(s["m"] for s in steps)
+        assert f["cycles"] == sum(s["cycles"] for s in steps)
+        assert sum(f["cycles_by_unit"].values()) == f["cycles"]
+        hbm = sum(sum(s["rd"][1:]) + sum(s["wr"][1:]) for s in steps)
+        assert f["hbm_read_bytes"] + f["hbm_write_bytes"] == hbm
+        assert f["ddr_read_bytes"] == sum(s["rd"][0] for s in steps)
+        assert abs(f["roofline_cycles"] - hbm / peak) < 1e-6
+        assert abs(f["hbm_efficiency"] - f["roofline_cycles"] / f["cycles"]) < 1e-9
+        assert 0 < f["hbm_efficiency"] <= 1 and 0 < f["pe_utilisation"] <= 1
+        # a word entering the PE array is at most PEs useful MACs
+        assert f["macs"] <= f["pe_cycles"] * cfg.kdim * cfg.ncol
+    assert 0 <= r["kv_storage_saved"] < 1
 
 
 def test_e2e_unfused_hbm_model():

@@ -87,6 +87,23 @@ def test_rope_matches_float64_and_hf_rotate_half(rng):
     assert np.max(np.abs(yh - ref[:, perm])) < 2e-3 * np.max(np.abs(ref))
 
 
+@pytest.mark.parametrize("hd", [32, 128])
+def test_rot_table_is_what_the_npe_reads(hd):
+    """The cos/sin table over 4096 positions: every entry is the float64 value rounded to FP16,
+    except that values below the smallest normal are signed zeros (the NPE reads subnormals as
+    zero, DAZ), so the table holds no subnormal and the hardware uses exactly its bits."""
+    pos = np.arange(4096)
+    t = N.rot_table(pos, hd)
+    theta = pos[:, None].astype(np.float64) * 10000.0 ** (-2.0 * np.arange(hd // 2) / hd)
+    ref = np.empty((len(pos), hd))
+    ref[:, 0::2], ref[:, 1::2] = np.cos(theta), np.sin(theta)
+    exact = bits16(ref)
+    sub = ((exact & 0x7C00) == 0) & ((exact & 0x3FF) != 0)
+    assert sub.any()                                 # the table range has subnormal values
+    assert np.array_equal(t[~sub], exact[~sub])
+    assert np.array_equal(t[sub], exact[sub] & 0x8000)
+
+
 def test_mask_positions():
     assert N.mask_positions(0b101101, 4) == [0, 2, 3, 5]
     assert N.mask_positions(1 << 200, 1) == [200]

@@ -5,10 +5,9 @@ write masks, reuse or PartialSkip, attend static/dyn per layer, invariance buffe
 KVRD + STORE to observe the KV staging buffer; fault programs (KV_RANK, KV_SEQ, SLVERR on a KV
 store and on a KV read).
 
-Everything here produces inputs; the expected results come from model/core.py (CoreConfig with
-ISA_REV=6) on the same inputs. The generator only tracks what it needs to build legal programs
-(which KVSB entries the model holds, so a KVRD never reads a never-written word, which the model
-rejects as a program bug).
+Everything here produces inputs; the expected results come from model/core on the same inputs.
+The generator only tracks what it needs to build legal programs (which KVSB entries the model
+holds, so a KVRD never reads a never-written word, which the model rejects as a program bug).
 """
 
 from __future__ import annotations
@@ -21,7 +20,7 @@ import numpy as np
 from model.isa import CoreConfig, Err, Insn
 from .programs import Layout, ProgramGenerator, Stimulus
 
-PC_SHIFT = 28           # KV port p's region lies in HBM pseudo-channel p (model/core_attn.py)
+PC_SHIFT = 28           # KV port p's region lies in HBM pseudo-channel p (model/core/kv.py)
 KV_OFF0 = 0x40000       # first KVOFF: the start of every HBM port's data window (Layout)
 
 
@@ -151,7 +150,7 @@ class KvGenerator:
                         self.rng.random() < 0.6 if buf is None else buf)
         st.prog.append(Insn.kvcfg(kv.e, kv.off, kv.layers, kv.inter, kv.buf))
         st.kv = kv
-        if e != self.kvsb_e:              # a new E invalidates the KVSB (model/core_attn.py)
+        if e != self.kvsb_e:              # a new E invalidates the KVSB (model/core/kv.py)
             self.known = set()
             self.kvsb_e = e
         return kv

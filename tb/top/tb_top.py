@@ -30,19 +30,30 @@ from cocotbext.axi.sparse_memory import SparseMemory
 from axi_models import ErrAxiRam, ErrAxiRamRead, FastAxiRam, FastAxiRamRead
 from hbm_model import HbmConfig, HbmMemory, HbmPort
 from model.core import CoreModel, SparseMem
-from model.isa import (CSR_ACCESS, CSR_BYTES_STRIDE, ID_VALUE, VERSION_VALUE, CoreConfig, Csr, Err,
-                       Insn, Op, assemble, csr_value, disassemble)
+from model.isa import (CSR_ACCESS, CSR_BYTES_STRIDE, CSR_UNIT_CYCLES_STRIDE, CYCLE_UNITS,
+                       ID_VALUE, VERSION_VALUE, CoreConfig, Csr, Err, Insn, Op, assemble,
+                       csr_value, disassemble)
 from top.npe_programs import NPE_BENCH_KINDS, NpeGenerator, npe_bench
 from top.programs import Layout, ProgramGenerator, Stimulus, demo_program, matmul_bench
 
 CLK_NS = 4
-HBM_CLK_NS = 2
+
+
+def hbm_clock(ratio: float) -> tuple[int, float]:
+    """HBM clock period in ps (even, so both half periods are whole ps) for an HBM/core clock
+    ratio, and the ratio that period really gives."""
+    if not 0.1 <= ratio <= 10:
+        raise ValueError(f"HBM/core clock ratio {ratio} outside 0.1..10")
+    ps = 2 * max(1, round(CLK_NS * 1000 / ratio / 2))
+    return ps, CLK_NS * 1000 / ps
 
 # cocotbext-axi 0.1.28 uses Event.data, deprecated in cocotb 2.x
 warnings.filterwarnings("ignore", message="The data field will be removed")
 
 # CSR addresses: model/isa.py Csr (generated from model/isa.toml, as rtl/skipopu_pkg.sv's)
 RW_CSRS = (Csr.PROG_LO, Csr.PROG_HI, Csr.PROG_LEN)
+# the unit classes of the cycle accounting (model/isa.toml units, CSR UNIT_CYCLES)
+UNITS = CYCLE_UNITS
 
 
 def config_from_env() -> CoreConfig:
@@ -63,20 +74,22 @@ class TB:
         self.log = logging.getLogger("cocotb.tb")
         self.log.setLevel(logging.INFO)
         cocotb.start_soon(Clock(dut.clk_i, CLK_NS, unit="ns").start())
-        # HBM clock domain: twice the core clock (450 / 225 MHz in the paper) for seed 1, a
-        # random ratio (HBM clock 0.65x..3x the core clock) for other seeds, or TOP_HBM_PS; the
-        # HBM models run on it at DATA_W/2 bits behind the chunk FIFOs. Tied low without
-        # HBM_ASYNC. TOP_HBM_MODEL=hbm puts the timing-aware HBM model (tb/hbm_model.py) on the
-        # HBM ports instead of zero-latency RAMs.
+        # HBM clock domain: TOP_HBM_RATIO = HBM clock / core clock (default 2.0: the paper's
+        # 450 / 225 MHz). Only tests about the clock crossing pass another ratio, from their own
+        # parameters (visible in the test id). The HBM models run on it at DATA_W/2 bits behind
+        # the chunk FIFOs; tied low without HBM_ASYNC. TOP_HBM_MODEL=hbm puts the timing-aware
+        # HBM model (tb/hbm_model.py) on the HBM ports instead of zero-latency RAMs;
+        # TOP_HBM_JITTER=0 turns off its random extra latency (reported runs: DRAM timing only).
+        self.hbm_ps, self.hbm_ratio = hbm_clock(float(os.environ.get("TOP_HBM_RATIO", "2")))
         seed = cocotb.RANDOM_SEED
-        self.hbm_ps = int(os.environ.get("TOP_HBM_PS", "0")) or \
-            (HBM_CLK_NS * 1000 if seed == 1 else random.Random(seed).randrange(1334, 6154, 2))
         self.hbm_model = os.environ.get("TOP_HBM_MODEL", "ram")
+        self.hbm_ratio_measured = float("nan")     # measure_hbm_ratio()
         if cfg.HBM_ASYNC:
             cocotb.start_soon(Clock(dut.hbm_clk_i, self.hbm_ps, unit="ps").start())
-            self.log.info("HBM clock %.3f ns (core %d ns), HBM models: %s", self.hbm_ps / 1000,
-                          CLK_NS, self.hbm_model)
+            self.log.info("HBM clock %.3f ns = %.3fx the core clock (%d ns), HBM models: %s",
+                          self.hbm_ps / 1000, self.hbm_ratio, CLK_NS, self.hbm_model)
         else:
+            self.hbm_ratio = 1.0
             dut.hbm_clk_i.value = 0
 
         clk, rst = dut.clk_i, dut.rst_ni
@@ -108,8 +121,9 @@ class TB:
                                 reset_active_level=False, memory=shared, home_pc=i, seed=seed + i,
                                 sleep=hbm_sleep)
                         for i in range(cfg.NUM_HBM)]
-            for port in self.hbm:       # random extra latency on a fifth of the bursts
-                port.set_extra_latency(0.2, 40)
+            if os.environ.get("TOP_HBM_JITTER", "1") != "0":
+                for port in self.hbm:   # random extra latency on a fifth of the bursts
+                    port.set_extra_latency(0.2, 40)
         else:
             self.hbm = [ram(AxiBus.from_prefix(dut, f"m_axi_hbm{i}"), hclk, hrst,
                             reset_active_level=False, size=self.layout.mem_size(1), mem=hbm_mem)
@@ -151,6 +165,26 @@ class TB:
         chans += [self.axil.write_if.b_channel, self.axil.read_if.r_channel]
         for i, ch in enumerate(chans):
             ch.set_pause_generator(None if seed is None else random_pause(seed + 100 + i, 0.3))
+
+    async def measure_hbm_ratio(self, cycles: int = 1000) -> float:
+        """HBM clock edges per core clock edge over ``cycles`` core cycles, as simulated (1.0
+        without HBM_ASYNC: the HBM ports run on the core clock)."""
+        if not self.cfg.HBM_ASYNC:
+            self.hbm_ratio_measured = 1.0
+            return 1.0
+        edges = 0
+
+        async def count():
+            nonlocal edges
+            while True:
+                await RisingEdge(self.dut.hbm_clk_i)
+                edges += 1
+        await RisingEdge(self.dut.clk_i)
+        task = cocotb.start_soon(count())
+        await ClockCycles(self.dut.clk_i, cycles)
+        task.cancel()
+        self.hbm_ratio_measured = edges / cycles
+        return self.hbm_ratio_measured
 
     async def reset(self):
         self.dut.rst_ni.value = 0
@@ -211,6 +245,10 @@ class TB:
             r, w = await self.port_bytes(p)
             fig["rd"].append(r)
             fig["wr"].append(w)
+        fig["units"] = {u: await self.csr_read(Csr.UNIT_CYCLES + CSR_UNIT_CYCLES_STRIDE * k)
+                        for k, u in enumerate(UNITS)}
+        assert sum(fig["units"].values()) == fig["cycles"], \
+            f"UNIT_CYCLES {fig['units']} do not add up to CYCLES {fig['cycles']}"
         return fig
 
     def load_images(self, stim: Stimulus, mems: dict[int, SparseMem]):
@@ -335,8 +373,9 @@ async def test_csr(dut):
         assert await tb.csr_read(reg) == v
     assert await tb.csr_write(Csr.IRQ_EN, 0xFFFFFFFF) == AxiResp.OKAY
     assert await tb.csr_read(Csr.IRQ_EN) == 3
-    mapped = {c for c in Csr if c != Csr.BYTES}
+    mapped = {c for c in Csr if c not in (Csr.BYTES, Csr.UNIT_CYCLES)}
     mapped |= {Csr.BYTES + 4 * i for i in range(CSR_BYTES_STRIDE // 4 * (cfg.NUM_HBM + 1))}
+    mapped |= {Csr.UNIT_CYCLES + CSR_UNIT_CYCLES_STRIDE * k for k in range(len(UNITS))}
     writable = {c for c in Csr if CSR_ACCESS[c] in ("RW", "WO", "RW1C")}
     for addr in range(0, 0x1000, 4):
         resp = await tb.csr_read_resp(addr)

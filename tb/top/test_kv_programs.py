@@ -58,11 +58,14 @@ def test_kv_verilator(cfg):
     run_kv("verilator", cfg, seed=1, env={"TOP_KV_PROGRAMS": "3"})
 
 
-def test_kv_hbm_model():
-    """The same on the timing-aware HBM model (random HBM/core clock ratio) with random pauses
-    on every channel."""
+@pytest.mark.parametrize("ratio", [1.6])
+def test_kv_hbm_model(ratio):
+    """The same on the timing-aware HBM model (HBM clock 1.6x the core's: the KV reads cross
+    the clock domains at a ratio other than the default 2) with random pauses on every
+    channel."""
     run_kv("verilator", "default", seed=2, env={"TOP_HBM_MODEL": "hbm", "TOP_KV_PAUSES": "1",
-                                                "TOP_KV_PROGRAMS": "2"})
+                                                "TOP_KV_PROGRAMS": "2",
+                                                "TOP_HBM_RATIO": str(ratio)})
 
 
 def test_kv_icarus():
