@@ -556,22 +556,8 @@ def _layer(cfg: LlamaConfig, lw: LayerWeights, st: _State, l: int, x: np.ndarray
     return x
 
 
-def _mlp_layer(cfg: LlamaConfig, lw: LayerWeights, st: _State, l: int, x: np.ndarray,
-               pos: np.ndarray, em: np.ndarray) -> np.ndarray:
-    """An MLP-only layer (attention disabled): x -> x + MLP(RMSNorm(x, mlp_norm)) for the
-    tokens with em, the residual passes for the others; no attention, no KV entries."""
-    st.hidden[l, pos] = x
-    st.exec_mlp[l, pos] = em
-    x = x.copy()
-    st.mid[l, pos] = x
-    mi = np.flatnonzero(em)
-    if mi.size:
-        x[mi] += mlp(rmsnorm(x[mi], lw.mlp_norm, cfg.eps), lw)
-    return x
-
-
 def _feed(w: LlamaWeights, st: _State, toks: np.ndarray, mode: str, force_exec: bool,
-          masks, mlp_only: bool = False) -> None:
+          masks) -> None:
     """Process the next tokens (a prefill chunk or one decode token) through every layer."""
     cfg = w.cfg
     pos = np.arange(st.n, st.n + len(toks))
@@ -588,10 +574,7 @@ def _feed(w: LlamaWeights, st: _State, toks: np.ndarray, mode: str, force_exec: 
         else:
             ea = route(x, ra.weight, ra.bias, l, "attn")
             em = route(x, rm.weight, rm.bias, l, "mlp")
-        if mlp_only:
-            x = _mlp_layer(cfg, lw, st, l, x, pos, em)
-        else:
-            x = _layer(cfg, lw, st, l, x, pos, mode, ea, em)
+        x = _layer(cfg, lw, st, l, x, pos, mode, ea, em)
     st.hidden[cfg.layers, pos] = x
     st.final[pos] = rmsnorm(x, w.final_norm, cfg.eps)
     st.logits[pos] = st.final[pos] @ w.lm_head.dequant()
@@ -609,8 +592,7 @@ def _check_tokens(cfg: LlamaConfig, toks, total: int) -> np.ndarray:
     return toks.astype(np.int64)
 
 
-def _check_routing(cfg: LlamaConfig, mode: str, force_exec: bool, masks, total: int,
-                   mlp_only: bool = False):
+def _check_routing(cfg: LlamaConfig, mode: str, force_exec: bool, masks, total: int):
     if mode not in kv.MODES:
         raise ValueError(f"unknown mode {mode!r} (one of {kv.MODES})")
     if masks is None:
@@ -621,8 +603,7 @@ def _check_routing(cfg: LlamaConfig, mode: str, force_exec: bool, masks, total: 
     if ea.shape != (cfg.layers, total) or em.shape != (cfg.layers, total):
         raise ValueError(f"masks must be two bool arrays [layers, tokens] = "
                          f"[{cfg.layers}, {total}]")
-    if not mlp_only:              # (MLP-only: no attention, exec_attn is ignored)
-        kv.check_masks(ea)        # layer-0 policy: attention executes at layer 0
+    kv.check_masks(ea)            # layer-0 policy: attention executes at layer 0
     return ea, em
 
 
@@ -638,25 +619,19 @@ def _result(w: LlamaWeights, st: _State, mode: str, generated=None) -> ForwardRe
 
 
 def forward_float(weights: LlamaWeights, token_ids, mode: str, *, force_exec: bool = False,
-                  masks=None, mlp_only: bool = False) -> ForwardResult:
+                  masks=None) -> ForwardResult:
     """float64 causal prefill of ``token_ids`` [T] (positions 0..T-1).
 
     mode: "dense" (no routing, every token executes everything), "partial" (SkipGPT
     PartialSkip: routers decide; K/V written by every token at every layer), "reuse" (KV reuse:
     a token skipping attention at layer l writes no KV there; readers use model.kv
     source_layers). ``force_exec`` makes every router execute; ``masks`` = (exec_attn,
-    exec_mlp), bool [L, T] each, replaces the routers (layer-0 attention must be all True).
-
-    ``mlp_only``: attention disabled (the compiler's MLP-only program, docs/compiler.md):
-    every layer is x -> x + MLP(RMSNorm(x, mlp_norm)) for the tokens the MLP router (reading
-    x) executes; exec_attn and written stay all False, k and v NaN, mid = the layer input, the
-    attention logits are still recorded; exec_attn of ``masks`` is ignored. Then the modes
-    "partial" and "reuse" are the same."""
+    exec_mlp), bool [L, T] each, replaces the routers (layer-0 attention must be all True)."""
     cfg = weights.cfg
     toks = _check_tokens(cfg, token_ids, np.asarray(token_ids).size)
-    masks = _check_routing(cfg, mode, force_exec, masks, len(toks), mlp_only)
+    masks = _check_routing(cfg, mode, force_exec, masks, len(toks))
     st = _State(cfg, len(toks))
-    _feed(weights, st, toks, mode, force_exec, masks, mlp_only)
+    _feed(weights, st, toks, mode, force_exec, masks)
     return _result(weights, st, mode)
 
 

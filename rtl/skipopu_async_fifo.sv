@@ -59,6 +59,17 @@ module skipopu_async_fifo #(
   output logic [CNT_W-1:0]  rd_count_o    // entries stored, lower bound
 );
 
+  // pragma translate_off
+  initial begin : p_params
+    if ($countones(DEPTH) != 1 || DEPTH < 4) begin
+      $fatal(1, "skipopu_async_fifo: DEPTH=%0d is not a power of 2 >= 4", DEPTH);
+    end
+    if (SYNC_STAGES < 2) begin
+      $fatal(1, "skipopu_async_fifo: SYNC_STAGES=%0d < 2", SYNC_STAGES);
+    end
+  end
+  // pragma translate_on
+
   // Array index width; pointers are one bit wider (lap bit)
   localparam int AW = $clog2(DEPTH);
 

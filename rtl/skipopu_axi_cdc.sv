@@ -150,6 +150,18 @@ module skipopu_axi_cdc #(
   output logic                  m_axi_rready
 );
 
+  // pragma translate_off
+  initial begin : p_params
+    if (M_DATA_W != S_DATA_W && M_DATA_W * 2 != S_DATA_W) begin
+      $fatal(1, "skipopu_axi_cdc: M_DATA_W=%0d must be S_DATA_W=%0d or half of it",
+             M_DATA_W, S_DATA_W);
+    end
+    if (ID_W < 1 || S_DATA_W < 16) begin
+      $fatal(1, "skipopu_axi_cdc: ID_W=%0d must be >= 1 and S_DATA_W=%0d >= 16", ID_W, S_DATA_W);
+    end
+  end
+  // pragma translate_on
+
   // Width conversion (M_DATA_W == S_DATA_W / 2) or plain crossing
   localparam bit CONV = M_DATA_W != S_DATA_W;
   // Byte lanes per side

@@ -64,6 +64,17 @@ module skipopu_axi_wr
   output logic                m_axi_bready
 );
 
+  // pragma translate_off
+  initial begin : p_params
+    if ($countones(MAX_BURST) != 1 || MAX_BURST > 256) begin
+      $fatal(1, "skipopu_axi_wr: MAX_BURST=%0d is not a power of 2 <= 256", MAX_BURST);
+    end
+    if ($countones(MAX_OUTSTANDING) != 1) begin
+      $fatal(1, "skipopu_axi_wr: MAX_OUTSTANDING=%0d is not a power of 2 >= 1", MAX_OUTSTANDING);
+    end
+  end
+  // pragma translate_on
+
   localparam int BeatBytes = DATA_W / 8;
   localparam int BeatShift = $clog2(BeatBytes);
   localparam int OW = $clog2(MAX_OUTSTANDING) + 1;

@@ -182,6 +182,21 @@ module skipopu_dma #(
   output logic [NUM_HBM-1:0]     m_axi_hbm_rready
 );
 
+  // pragma translate_off
+  initial begin : p_params
+    if (NUM_HBM < 1 || NUM_HBM > 15) begin
+      $fatal(1, "skipopu_dma: NUM_HBM=%0d not in 1..15", NUM_HBM);
+    end
+    if ($countones(MAX_BURST) != 1 || MAX_BURST > 256 || RD_FIFO_DEPTH < MAX_BURST) begin
+      $fatal(1, "skipopu_dma: MAX_BURST=%0d must be a power of 2 <= 256 and <= RD_FIFO_DEPTH=%0d",
+             MAX_BURST, RD_FIFO_DEPTH);
+    end
+    if (NP != NUM_HBM + 1) begin
+      $fatal(1, "skipopu_dma: NP=%0d is derived, do not override", NP);
+    end
+  end
+  // pragma translate_on
+
   localparam int PfDepth = 4;   // store-path prefetch FIFO depth (covers the read latency)
   localparam int MrdScaleDepth = 4;   // INT4 scale words read ahead (docs/pe-array.md)
   localparam int PfCntW = $clog2(PfDepth) + 1;

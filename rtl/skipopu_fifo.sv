@@ -22,6 +22,14 @@ module skipopu_fifo #(
   output logic [CNT_W-1:0]  count_o
 );
 
+  // pragma translate_off
+  initial begin : p_params
+    if ($countones(DEPTH) != 1) begin
+      $fatal(1, "skipopu_fifo: DEPTH=%0d is not a power of 2 >= 1", DEPTH);
+    end
+  end
+  // pragma translate_on
+
   // Pointer index width; a 1-entry FIFO uses a 1-bit index into a 2-entry array
   localparam int AW = (DEPTH > 1) ? $clog2(DEPTH) : 1;
   localparam int MemDepth = 1 << AW;

@@ -89,6 +89,22 @@ module skipopu_kvsb #(
   output logic [DATA_W-1:0]          rd_rdata_o
 );
 
+  // pragma translate_off
+  initial begin : p_params
+    if ($countones(KV_TOKENS) != 1 || KV_TOKENS % NCOL != 0) begin
+      $fatal(1, "skipopu_kvsb: KV_TOKENS=%0d is not a power of 2 multiple of DATA_W/16", KV_TOKENS);
+    end
+    if ($countones(ENTRY_MAX) != 1) begin
+      $fatal(1, "skipopu_kvsb: ENTRY_MAX=%0d is not a power of 2", ENTRY_MAX);
+    end
+    if ($countones(NUM_PORTS) != 1 || NUM_PORTS > NCOL || LANES_IN < NUM_PORTS ||
+        LANES_IN > NCOL) begin
+      $fatal(1, "skipopu_kvsb: NUM_PORTS=%0d, LANES_IN=%0d: need NUM_PORTS (a power of 2) %s",
+             NUM_PORTS, LANES_IN, "<= LANES_IN <= DATA_W/16");
+    end
+  end
+  // pragma translate_on
+
   localparam int LNC   = $clog2(NCOL);
   localparam int LP    = (NUM_PORTS > 1) ? $clog2(NUM_PORTS) : 0;
   localparam int LEM   = $clog2(ENTRY_MAX);

@@ -1,6 +1,7 @@
 // KV execution unit (docs/kv.md "Core integration"): executes KVST, KVLD and KVRD for the
-// sequencer's handshake (ax_valid_i = skipopu_ctrl's kvx_valid_o), and holds the KV staging buffer (skipopu_kvsb), whose
-// tile read port the attention engines use, and the KV read unit (skipopu_kv_unit).
+// sequencer's handshake (ax_valid_i = skipopu_ctrl's kvx_valid_o), and holds the KV staging
+// buffer (skipopu_kvsb), whose tile read port the attention engines use, and the KV read unit
+// (skipopu_kv_unit).
 //
 // KVST (docs/isa.md): reads the mask word (unless all) and the history word (unless nohist)
 // from the global buffer, checks KV_RANK (popcount(hist) + writers > KV_TOKENS: nothing is
@@ -130,6 +131,25 @@ module skipopu_kvx
   // KV_KEEP_WORDS, KV_ROUNDS, KVST_CYCLES
   output logic [6*32-1:0]        perf_o
 );
+
+  // pragma translate_off
+  initial begin : p_params
+    if ($countones(KV_PORTS) != 1) begin
+      $fatal(1, "skipopu_kvx: KV_PORTS=%0d is not a power of 2", KV_PORTS);
+    end
+    if ($countones(KV_TOKENS) != 1 || KV_TOKENS % NCOL != 0 || KV_TOKENS % KV_PORTS != 0 ||
+        KV_TOKENS > DATA_W) begin
+      $fatal(1, "skipopu_kvx: KV_TOKENS=%0d must be a power of 2, a multiple of DATA_W/16 %s",
+             KV_TOKENS, "and KV_PORTS, <= DATA_W");
+    end
+    if ($countones(KV_ENTRY_MAX) != 1 || KV_ENTRY_MAX < 2) begin
+      $fatal(1, "skipopu_kvx: KV_ENTRY_MAX=%0d is not a power of 2 >= 2", KV_ENTRY_MAX);
+    end
+    if (KV_PORTS + KV_BUF_RD > NCOL) begin
+      $fatal(1, "skipopu_kvx: KV_PORTS + KV_BUF_RD = %0d > DATA_W/16", KV_PORTS + KV_BUF_RD);
+    end
+  end
+  // pragma translate_on
 
   localparam int BeatShift = $clog2(DATA_W / 8);
   localparam int LEM = $clog2(KV_ENTRY_MAX);

@@ -142,6 +142,17 @@ module skipopu_mm
   output logic [DATA_W-1:0] wdata_o
 );
 
+  // pragma translate_off
+  initial begin : p_params
+    if (DATA_W != 128 && DATA_W != 256 && DATA_W != 512) begin
+      $fatal(1, "skipopu_mm: DATA_W=%0d not 128, 256 or 512", DATA_W);
+    end
+    if (MMAX < 1) begin
+      $fatal(1, "skipopu_mm: MMAX=%0d < 1", MMAX);
+    end
+  end
+  // pragma translate_on
+
   localparam int Kdim = DATA_W / 16;
   localparam int Ncol = DATA_W / 16;
   localparam int KShift = $clog2(Kdim);

@@ -88,6 +88,17 @@ module skipopu_npe
   output logic [DATA_W-1:0] wdata_o
 );
 
+  // pragma translate_off
+  initial begin : p_params
+    if ($countones(DATA_W) != 1 || DATA_W < 32) begin
+      $fatal(1, "skipopu_npe: DATA_W=%0d is not a power of 2 >= 32", DATA_W);
+    end
+    if ($countones(NPE_ROWS) != 1 || NPE_ROWS < 2) begin
+      $fatal(1, "skipopu_npe: NPE_ROWS=%0d is not a power of 2 >= 2", NPE_ROWS);
+    end
+  end
+  // pragma translate_on
+
   localparam int Lanes = DATA_W / 16;
   localparam int IW = $clog2(DATA_W);           // mask bit index width
   // Result latency (cycles after the read data arrive) per operation

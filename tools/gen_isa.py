@@ -13,6 +13,7 @@ error codes, CSR addresses and constant-register fields, the instruction format)
 from __future__ import annotations
 
 import argparse
+import os
 import re
 import sys
 import textwrap
@@ -284,7 +285,7 @@ def main(argv=None) -> int:
     stale = []
     for path, text in outputs(load()).items():
         if not path.exists() or path.read_text() != text:
-            stale.append(str(path.relative_to(ROOT)))
+            stale.append(os.path.relpath(path, ROOT))
             if not a.check:
                 path.write_text(text)
     if a.check and stale:
