@@ -190,9 +190,10 @@ class NpeGenerator:
                 Insn.route(m, dst, lg, bias, 0)]
 
     def rope6(self, fault: str | None = None) -> list[Insn]:
-        """ROPE with its row shape: W words of rows S' words apart (fields 0 = D / W), masked or not,
-        dyn (CNT rows of the len bound, CNT = 0 a no-op); the whole destination span is loaded
-        first and stored after, so untouched words are checked too. fault ``dyn``: CNT > len."""
+        """ROPE with its row shape: W words of rows S' words apart (fields 0 = D / W), masked or
+        not, dyn (CNT rows of the len bound, CNT = 0 a no-op); the whole destination span is
+        loaded first and stored after, so untouched words are checked too. fault ``dyn``: CNT >
+        len."""
         cfg, rng, lanes = self.cfg, self.rng, self.lanes
         hw = rng.choice([1, 1, 2]) if lanes >= 4 else 2
         d = hw * rng.randint(1, 3)

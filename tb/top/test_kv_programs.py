@@ -1,7 +1,7 @@
 """pytest entry of the core's KV instructions (tb/top/tb_kv.py): the core builds of
-tb/top/test_top.py, the default configuration and a small one (NUM_HBM 2, DATA_W 128, KV_PORTS 2, KV_TOKENS 32) on
-Verilator, the timing-aware HBM model with pauses, a short Icarus run; plus a model-only check of
-the stimulus generator."""
+tb/top/test_top.py, the default configuration and a small one (NUM_HBM 2, DATA_W 128,
+KV_PORTS 2, KV_TOKENS 32) on Verilator, the timing-aware HBM model with pauses, a short Icarus
+run; plus a model-only check of the stimulus generator."""
 
 from __future__ import annotations
 

@@ -63,7 +63,8 @@ def test_top_hbm_model(seed, ratio):
     """Random programs and MATMULs with the timing-aware HBM model on the HBM ports, behind the
     chunk FIFOs at an HBM/core clock ratio other than 2, with pauses on every channel."""
     run_top("verilator", CONFIGS["default"], seed=seed, programs=3, insns=40, extra_env={
-        "TOP_HBM_MODEL": "hbm", "TOP_HBM_RATIO": str(ratio), "TOP_MATMULS": "2", "TOP_BENCH": "none",
+        "TOP_HBM_MODEL": "hbm", "TOP_HBM_RATIO": str(ratio), "TOP_MATMULS": "2",
+        "TOP_BENCH": "none",
         "COCOTB_TEST_FILTER": r"test_random_programs|test_matmul$|kind="})
 
 
