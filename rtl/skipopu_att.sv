@@ -122,6 +122,9 @@ module skipopu_att
   endfunction
 
 
+  insn_t           cmd;          // the instruction's fields (valid with cmd_valid_i)
+  assign cmd = cmd_insn_i;
+
   state_e          state_q;
   logic [7:0]      op_q;
   logic            dyn_q, nofeat_q;
@@ -197,17 +200,17 @@ module skipopu_att
       unique case (state_q)
         StIdle: begin
           if (cmd_valid_i) begin
-            op_q     <= cmd_insn_i[7:0];
-            dyn_q    <= cmd_insn_i[15];
-            nofeat_q <= cmd_insn_i[13];
-            len_q    <= cmd_insn_i[31:16];
-            a_q      <= cmd_insn_i[47:32];
-            b_q      <= cmd_insn_i[63:48];
-            fbase_q  <= cmd_insn_i[79:64];
-            os_q     <= cmd_insn_i[79:64];
-            g0_q     <= cmd_insn_i[87:80];
-            ngf_q    <= cmd_insn_i[95:88];
-            j0_q     <= cmd_insn_i[111:96];
+            op_q     <= cmd.opcode;
+            dyn_q    <= cmd.flags[FlagDyn];
+            nofeat_q <= cmd.flags[FlagNofeat];
+            len_q    <= cmd.len;
+            a_q      <= cmd.f0[15:0];
+            b_q      <= cmd.f0[31:16];
+            fbase_q  <= cmd.f1[15:0];
+            os_q     <= cmd.f1[15:0];
+            g0_q     <= cmd.f1[23:16];
+            ngf_q    <= cmd.f1[31:24];
+            j0_q     <= cmd.f2[15:0];
             cnt_q    <= cmd_cnt_i;
             err_q    <= 8'(ErrNone);
             state_q  <= StShape;
@@ -432,7 +435,7 @@ module skipopu_att
   assign ab_hi = {16'd0, a_q | b_q} >> GB_AW;
   logic unused;
   assign unused = ^{ab_hi, upd_busy, upd_done, upd_done_row, upd_done_m, upd_done_l, rd_valid, rd_m,
-                    rd_l, nrm_fire, cmd_insn_i[127:112], cmd_insn_i[14], cmd_insn_i[12:8],
+                    rd_l, nrm_fire, cmd.f2[31:16], cmd.flags[2], cmd.flags[0], cmd.port,
                     words_q[31:16], sq_nt_q[7:4]};
 
 endmodule

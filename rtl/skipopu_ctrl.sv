@@ -209,6 +209,7 @@ module skipopu_ctrl
   logic [31:0] d_gb, d_src0, d_src1;
   logic [63:0] d_mem;
   logic [7:0]  d_err;
+  logic [3:0]  d_flags;
 
   skipopu_decode #(
     .NUM_HBM   (NUM_HBM),
@@ -267,6 +268,7 @@ module skipopu_ctrl
     .is_store_o(is_store),
     .is_vadd_o (is_vadd),
     .port_o    (d_port),
+    .flags_o   (d_flags),
     .len_o     (d_len),
     .gb_addr_o (d_gb),
     .src0_o    (d_src0),
@@ -502,7 +504,7 @@ module skipopu_ctrl
               kv_e_q      <= d_len;
               kv_off_q    <= d_gb;
               kv_layers_q <= d_src0[7:0];
-              kv_flags_q  <= insn_i[13:12];
+              kv_flags_q  <= {d_flags[FlagKvbuf], d_flags[FlagInterleaved]};
               retired_q   <= retired_q + 1'b1;
               pc_q        <= pc_q + 1'b1;
             end else if (is_attcfg) begin
@@ -512,7 +514,7 @@ module skipopu_ctrl
               att_hw_q     <= d_src0[23:16];
               att_qs_q     <= d_src0[31:24];
               att_sbase_q  <= d_gb;          // f0 = score area (docs/isa.md)
-              att_causal_q <= insn_i[12];
+              att_causal_q <= d_flags[FlagCausal];
               retired_q    <= retired_q + 1'b1;
               pc_q         <= pc_q + 1'b1;
             end else if (is_kvx || is_att) begin
@@ -614,7 +616,7 @@ module skipopu_ctrl
   // f1 = {bias, pair}
   assign vpu_mask_o  = is_route ? d_gb[16 +: GB_AW] : d_src1[GB_AW-1:0];
   assign vpu_pair_o  = d_src0[15:0];
-  assign vpu_force_o = insn_i[12];
+  assign vpu_force_o = d_flags[FlagForce];
   // ARGMAX: f0 = {dst, src}
   assign vpu_dst_o   = is_argmax ? d_gb[16 +: GB_AW] : d_gb[GB_AW-1:0];
   assign vpu_src0_o  = (is_route || is_vscat || is_argmax) ? d_gb[GB_AW-1:0] :
@@ -636,7 +638,7 @@ module skipopu_ctrl
   assign npe_mmx_n_o     = mn_n_q;
   assign npe_mmx_cnt_o   = cnt_q;
   assign npe_mmx_stop_o  = (state_q == StWaitMm) && mm_done_i;
-  assign mm_int4_o  = insn_i[12];
+  assign mm_int4_o  = d_flags[FlagInt4];
   assign mm_port_o  = d_port;
   assign mm_m_o     = d_dyn ? cnt_q : d_len;
   assign mm_src_o   = d_gb[GB_AW-1:0];
@@ -665,7 +667,7 @@ module skipopu_ctrl
   assign npe_src_o        = (d_npe_op == NpeSwiglu) ? d_src0[GB_AW-1:0] : d_gb[GB_AW-1:0];
   assign npe_aux_o        = d_src0[GB_AW-1:0];
   assign npe_mask_o       = d_src1[GB_AW-1:0];
-  assign npe_masked_o     = insn_i[12];
+  assign npe_masked_o     = d_flags[FlagMask];
   assign npe_compact_o    = d_compact && (d_npe_op == NpeRmsnorm);
   assign npe_stat_o       = (d_npe_op == NpeRmssq) ? d_src0[15:0] : d_src0[31:16];
   assign snoop_start_o    = legal_now && (is_load || is_vadd || is_vscat) && d_stats;

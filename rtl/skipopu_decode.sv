@@ -82,6 +82,7 @@ module skipopu_decode
   output npe_op_e          npe_op_o,
   output logic             stats_o,      // LOAD/VADD with the RMS statistics flag
   output logic [3:0]       port_o,
+  output logic [3:0]       flags_o,      // the flag bits (index with Flag* of skipopu_pkg)
   output logic [15:0]      len_o,
   output logic [31:0]      gb_addr_o,    // LOAD/STORE buffer address, VADD destination
   output logic [31:0]      src0_o,       // VADD source 0
@@ -101,6 +102,7 @@ module skipopu_decode
   assign insn = insn_i;
 
   assign port_o     = insn.port;
+  assign flags_o    = insn.flags;
   assign len_o      = insn.len;
   assign gb_addr_o  = insn.f0;
   assign src0_o     = insn.f1;
@@ -142,7 +144,7 @@ module skipopu_decode
   logic [16:0] src_end, dst_end;
 
   always_comb begin
-    mm_int4 = insn.flags[0];
+    mm_int4 = insn.flags[FlagInt4];
     g_log2  = '0;
     for (int i = 0; i < 16; i++) begin
       if (mm_group_i[i]) g_log2 = 5'(i);
@@ -183,9 +185,9 @@ module skipopu_decode
 
   assign port_set = (insn.port != '0);
 
-  assign stats_o   = insn.flags[0];
-  assign dyn_o     = insn.flags[3];
-  assign compact_o = insn.flags[1];
+  assign stats_o   = insn.flags[FlagStats];
+  assign dyn_o     = insn.flags[FlagDyn];
+  assign compact_o = insn.flags[FlagCompact];    // = FlagNorm of MATMUL
   assign snoop_bad = (npe_d_i == '0) || ((insn.len % npe_d_i) != '0) ||
                      ((32'(npe_snoop_i) + 32'(insn.len / npe_d_i)) > 32'(NPE_ROWS));
 
@@ -198,7 +200,7 @@ module skipopu_decode
   assign op_rope    = (insn.opcode == 8'(OpRope));
   assign npe_op_o   = op_rmsnorm ? NpeRmsnorm : op_swiglu ? NpeSwiglu : op_rope ? NpeRope :
                       NpeRmssq;
-  assign npe_masked = insn.flags[0];
+  assign npe_masked = insn.flags[FlagMask];
   assign n_lo       = {16'd0, insn.f0[15:0]};
   assign n_hi       = {16'd0, insn.f0[31:16]};
   assign n_aux      = {16'd0, insn.f1[15:0]};
@@ -208,7 +210,7 @@ module skipopu_decode
   // SWIGLU words: len, or Mmax * R with the dyn flag (len = R words per row, f2[15:0] = Mmax)
   logic        sw_dyn;
   logic [33:0] sw_n;
-  assign sw_dyn = insn.flags[3];
+  assign sw_dyn = insn.flags[FlagDyn];
   assign sw_n   = sw_dyn ? 34'(insn.len) * 34'(insn.f2[15:0]) : 34'(insn.len);
 
   // reserved operand bits (the flag bits and the port are checked for every opcode below)
@@ -222,7 +224,7 @@ module skipopu_decode
   // VSCAT: rows of D words, at most DATA_W rows (one mask word), statistics of len rows
   logic vs_shape;
   assign vs_shape = (npe_d_i == '0) || (32'(insn.len) > DATA_W) ||
-                    (insn.flags[0] && (32'(npe_snoop_i) + 32'(insn.len) > 32'(NPE_ROWS)));
+                    (insn.flags[FlagStats] && (32'(npe_snoop_i) + 32'(insn.len) > 32'(NPE_ROWS)));
 
   assign npe_shape =
       (op_rmssq && ((npe_d_i == '0) || (32'(insn.f1) + 32'(insn.len) > 32'(NPE_ROWS)))) ||
@@ -247,7 +249,7 @@ module skipopu_decode
   logic        mm_norm, mn_shape, mn_range, mn_overlap;
   logic [33:0] mn_rows, mm_src_n34, mm_dst_n34;
   logic [31:0] mn_x, mn_w, mn_mask, mm_src32, mm_dst32;
-  assign mm_norm    = insn.flags[1];
+  assign mm_norm    = insn.flags[FlagNorm];
   assign mn_rows    = 34'(mn_n_i) * 34'(npe_d_i);
   assign mn_x       = {16'd0, mn_x_i};
   assign mn_w       = {16'd0, mn_w_i};
@@ -290,7 +292,7 @@ module skipopu_decode
   assign kc_rsv    = (insn.f1[31:8] != '0) || (insn.f2 != '0);
   assign kc_len    = (insn.len == '0) || (insn.f1[7:0] == '0);
   assign kc_shape  = ((insn.len & (insn.len - 16'd1)) != '0) || (32'(insn.len) > KV_ENTRY_MAX) ||
-                     (insn.flags[0] && ((32'(insn.len) % KV_PORTS) != 0));
+                     (insn.flags[FlagInterleaved] && ((32'(insn.len) % KV_PORTS) != 0));
   assign kc_align  = (insn.f0[11:0] != '0);
   assign kc_region = 64'(insn.f1[7:0]) * 64'(KvSlots) * 64'(insn.len) * 64'(BeatBytes);
   assign kc_range  = (64'(insn.f0) + kc_region > (64'd1 << 28)) ||
@@ -306,8 +308,8 @@ module skipopu_decode
                      (32'(insn.f2[15:0]) + 32'(insn.len) > KV_TOKENS);
   assign ks_range  = rng_bad({16'd0, r6_lo}, 34'(insn.len - 16'd1) * 34'(ks_stride) +
                                              34'(kv_e_i)) ||
-                     (!insn.flags[1] && rng_bad({16'd0, r6_hi}, 34'd1)) ||
-                     (!insn.flags[2] && rng_bad({16'd0, r6_f1lo}, 34'd1));
+                     (!insn.flags[FlagAll] && rng_bad({16'd0, r6_hi}, 34'd1)) ||
+                     (!insn.flags[FlagNohist] && rng_bad({16'd0, r6_f1lo}, 34'd1));
 
   // KVLD
   logic        kl_rsv, kl_shape, kl_range;
@@ -357,7 +359,7 @@ module skipopu_decode
   assign at_rows    = 34'(at_groups) * 34'(at_rep) * 34'(insn.len);
   assign at_nt      = 16'((32'(att_nk_i) + Ncol - 1) >> NcolShift);
   assign at_words   = 34'(at_nt) * at_rows;
-  assign at_feat    = !op_pv && !(op_qk && insn.flags[1]);
+  assign at_feat    = !op_pv && !(op_qk && insn.flags[FlagNofeat]);
   assign at_causal  = att_causal_i && !op_pv;
   assign at_rsv     = (insn.f2[31:16] != '0) || (op_smf && (r6_lo != '0));
   assign at_shape   = (att_h_i == '0) || (att_hw_i == '0) || (at_rep == '0) ||

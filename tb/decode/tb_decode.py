@@ -69,6 +69,7 @@ class TB:
             if insn.op in KV_ATT_OPS:
                 self.kv_att_legal[insn.op] = self.kv_att_legal.get(insn.op, 0) + 1
             assert int(d.port_o.value) == insn.port
+            assert int(d.flags_o.value) == insn.flags
             assert int(d.len_o.value) == insn.len
             assert int(d.gb_addr_o.value) == insn.f0
             assert int(d.src0_o.value) == insn.f1
