@@ -1,6 +1,6 @@
 """SkipOPU host compiler for the whole SkipGPT-Llama model: prefill and decode with attention,
 KV reuse / PartialSkip / dense, the final RMSNorm, the LM head and greedy selection on the core
-(ISA revision 6, docs/isa.md; plan in docs/attention-plan.md; decisions in docs/compiler.md).
+(ISA revision 6, docs/isa.md; dataflow in docs/attention.md; programs in docs/compiler.md).
 
 The host keeps the memory images (weights on HBM, metadata on DDR, the KV cache region in each
 KV port's pseudo-channel) and emits **one program per step** (paper 4.1: the host runs the

@@ -1,7 +1,7 @@
 """End-to-end testbench (the `make sim` job): a SkipGPT-Llama model generated from a seed,
 compiled by the host compiler (model/generate.py) into memory images and one program per step,
 run on the core (prefill of the prompt, then one decode step per generated token) with the host
-loop of docs/attention-plan.md section 7, and checked after every step against the
+loop of docs/compiler.md "Host loop", and checked after every step against the
 bit-accurate model (model/core.py running the same programs on its own memories: error code,
 pc, retired count, byte counters, KV counters, every memory page the model holds: outputs,
 trace rows, masks, score area, KV cache), then against float64 (model/evaluate.py). Prints

@@ -525,7 +525,7 @@ async def test_mm_bench(dut):
     MM_CYCLES must stay within mm_stream_bound, where the weights stream at one word per cycle
     on the RAM models and, on the HBM model, in the cycles a LOAD of the same words takes plus
     10% (refresh and the random extra latency fall differently in the two runs); the INT4
-    M = 1 case on the RAM model within 6 cycles per tile (plan step 5b). PE_CYCLES exact.
+    M = 1 case on the RAM model within 6 cycles per tile (docs/pe-array.md). PE_CYCLES exact.
     TOP_MM_BENCH_CHECK=0 only logs the figures (to measure another engine)."""
     cfg = config_from_env()
     tb = TB(dut, cfg)
