@@ -551,7 +551,7 @@ def main(argv=None) -> None:
             print(f"{i:5d}: {insn}")
     gen = run_generate(img, prompt, a.gen)
     ea, em = gen.exec_masks()
-    seq = np.concatenate([prompt, gen.tokens[:-1]])
+    seq = np.concatenate([prompt, gen.tokens[:-1]]).astype(np.int64)
     ref = forward_float(w, seq, a.mode, **({} if a.mode == "dense" else {"masks": (ea, em)}))
     hid = np.concatenate([s.hidden for s in gen.steps]).view(np.float16).astype(np.float64)
     err = np.linalg.norm(hid - ref.hidden[-1]) / np.linalg.norm(ref.hidden[-1])

@@ -634,7 +634,8 @@ async def test_mlp(dut):
 
 @cocotb.test()
 async def run_main(dut):
-    """The `make sim` job: the demo program, then random programs; prints the report."""
+    """The skeleton job (`make sim SIM_ARGS="--job skeleton"`): the demo program, then random
+    programs and the benchmarks; prints the report."""
     cfg = config_from_env()
     tb = TB(dut, cfg)
     await tb.reset()
