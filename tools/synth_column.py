@@ -194,6 +194,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--no-install", action="store_true",
                     help="fail instead of installing missing requirements-synth.txt pins")
     a = ap.parse_args(argv)
+    if a.kdim < 1 or a.ncol < 2 or a.ncol % 2:
+        ap.error("--kdim must be >= 1 and --ncol even and >= 2 (one PE serves two columns)")
     ensure_requirements(install=not a.no_install)
     rep = run(a.kdim, a.ncol, a.out.resolve())
     pc = rep["per_column"]

