@@ -101,13 +101,14 @@ module skipopu_axi_rd_arb #(
     `SKIPOPU_ELAB_FATAL("skipopu_axi_rd_arb: NMAST must be >= 1")
   end
   if (S_ID_W < 1 || M_ID_W > 32 || S_ID_W + PW > M_ID_W) begin : g_chk_id
-    `SKIPOPU_ELAB_FATAL("skipopu_axi_rd_arb: need S_ID_W >= 1 and S_ID_W + clog2(NMAST) <= M_ID_W <= 32")
+    // (M_ID_W <= 32 too: the ID arithmetic is 32-bit)
+    `SKIPOPU_ELAB_FATAL("skipopu_axi_rd_arb: need S_ID_W >= 1, S_ID_W + clog2(NMAST) <= M_ID_W")
   end
   if (ARB_RR != 0 && ARB_RR != 1) begin : g_chk_rr
     `SKIPOPU_ELAB_FATAL("skipopu_axi_rd_arb: ARB_RR must be 0 or 1")
   end
   if (ARB_RR == 0 && MAX_WAIT < 1) begin : g_chk_wait
-    `SKIPOPU_ELAB_FATAL("skipopu_axi_rd_arb: MAX_WAIT must be >= 1 (fixed priority starves without it)")
+    `SKIPOPU_ELAB_FATAL("skipopu_axi_rd_arb: MAX_WAIT must be >= 1 with fixed priority")
   end
 
   // ---------------------------------------------------------------------------------------------

@@ -17,7 +17,9 @@
 // never cross 4 KB, ARID fixed) walks the queue on its own, so one port may run ahead of another
 // (skew), bounded by its lane of the prefetch buffer (LANE_DEPTH words). Credit rule as in
 // skipopu_axi_rd: a burst is issued only while the lane has room for it on top of what is stored
-// and in flight, so rready is always high and R never stalls the interconnect. Beats are counted
+// and in flight, so rready is always high and R never stalls the interconnect; and only while at
+// most MAX_INFLIGHT words are in flight, so that a deep buffer does not fill the HBM
+// controller's queue with weight bursts ahead of the other masters of the port. Beats are counted
 // per burst (a FIFO of the issued burst lengths): RLAST is checked, never trusted; a beat with
 // RRESP != OKAY or with RLAST where the count says otherwise (early or missing) is an error.
 // The R beats of a port are assembled into lane entries of WPC words (one chunk's share), so
@@ -51,8 +53,8 @@ module skipopu_wstream
   parameter int NUM_PORTS = 4,
   // Core word = AXI data width of each port, in bits (power of 2, 16 .. 1024)
   parameter int DATA_W = 256,
-  // Chunk width in bits: CHUNK_W / DATA_W words, a multiple of NUM_PORTS with a power-of-2
-  // share per port (default: one 16 x 32 INT4 tile = 256 B)
+  // Chunk width in bits: CHUNK_WORDS = CHUNK_W / DATA_W words, a multiple of NUM_PORTS with a
+  // power-of-2 share (CHUNK_WORDS / NUM_PORTS words) per port (default: one 16 x 32 INT4 tile)
   parameter int CHUNK_W = 2048,
   // AXI address width (>= 12)
   parameter int ADDR_W = 34,
@@ -66,11 +68,14 @@ module skipopu_wstream
   parameter int PC_BYTES = 1 << 28,
   // Descriptor queue entries (power of 2, >= 2)
   parameter int QDEPTH = 8,
-  // Width of a descriptor's chunk count (LEN_W + log2(words per port per chunk) <= 32)
+  // Width of a descriptor's chunk count (LEN_W + log2(share) <= 32)
   parameter int LEN_W = 24,
-  // Prefetch buffer per port in words (power of 2, >= MAX_BURST + CHUNK_W/DATA_W/NUM_PORTS);
-  // Little's law sizing in docs/weights.md
-  parameter int LANE_DEPTH = 128
+  // Prefetch buffer per port in words (power of 2, >= MAX_BURST + share, >= 2 * share):
+  // what the ports may run ahead of the consumer (its gaps, skew); docs/weights.md
+  parameter int LANE_DEPTH = 512,
+  // Words in flight per port at most (MAX_BURST .. LANE_DEPTH): Little's law, round trip +
+  // refresh; bounds the bursts this unit queues in the HBM controller ahead of other masters
+  parameter int MAX_INFLIGHT = 64
 ) (
   input  logic                        clk_i,
   input  logic                        rst_ni,
@@ -120,7 +125,7 @@ module skipopu_wstream
 );
 
   localparam int ChunkWords = CHUNK_W / DATA_W;
-  localparam int Wpc = ChunkWords / NUM_PORTS;          // words per port per chunk
+  localparam int Wpc = ChunkWords / NUM_PORTS;          // share: words per port per chunk
   localparam int LogWpc = $clog2(Wpc);
   localparam int BeatBytes = DATA_W / 8;
   localparam int BeatShift = $clog2(BeatBytes);
@@ -131,6 +136,7 @@ module skipopu_wstream
   localparam int LAW = $clog2(LaneEnt);
   localparam int EntW = Wpc * DATA_W + 1;               // share + error flag
   localparam int CntW = $clog2(LANE_DEPTH) + 1;
+  localparam int BqDepth = 1 << $clog2(MAX_INFLIGHT);   // >= bursts in flight (>= 1 word each)
 
   // ---------------------------------------------------------------------------------------------
   // Elaboration-time checks
@@ -145,7 +151,7 @@ module skipopu_wstream
     `SKIPOPU_ELAB_FATAL("skipopu_wstream: CHUNK_W must be a positive multiple of DATA_W")
   end
   if (ChunkWords % NUM_PORTS != 0) begin : g_chk_cwp
-    `SKIPOPU_ELAB_FATAL("skipopu_wstream: CHUNK_WORDS (CHUNK_W / DATA_W) must be a multiple of NUM_PORTS")
+    `SKIPOPU_ELAB_FATAL("skipopu_wstream: CHUNK_WORDS must be a multiple of NUM_PORTS")
   end
   if (Wpc < 1 || (Wpc & (Wpc - 1)) != 0) begin : g_chk_wpc
     `SKIPOPU_ELAB_FATAL("skipopu_wstream: CHUNK_WORDS / NUM_PORTS must be a power of 2")
@@ -169,11 +175,16 @@ module skipopu_wstream
     `SKIPOPU_ELAB_FATAL("skipopu_wstream: QDEPTH must be a power of 2 >= 2")
   end
   if (LEN_W < 1 || WW > 32) begin : g_chk_len
-    `SKIPOPU_ELAB_FATAL("skipopu_wstream: LEN_W must be >= 1 with LEN_W + log2(CHUNK_WORDS / NUM_PORTS) <= 32")
+    `SKIPOPU_ELAB_FATAL("skipopu_wstream: need LEN_W >= 1, LEN_W + log2(share) <= 32")
   end
-  if ((LANE_DEPTH & (LANE_DEPTH - 1)) != 0 || LANE_DEPTH < MAX_BURST + Wpc ||
-      LANE_DEPTH < 2 * Wpc) begin : g_chk_lane
-    `SKIPOPU_ELAB_FATAL("skipopu_wstream: LANE_DEPTH must be a power of 2 >= MAX_BURST + CHUNK_WORDS / NUM_PORTS and >= 2 * CHUNK_WORDS / NUM_PORTS")
+  if (MAX_INFLIGHT < MAX_BURST || MAX_INFLIGHT > LANE_DEPTH) begin : g_chk_infl
+    `SKIPOPU_ELAB_FATAL("skipopu_wstream: MAX_INFLIGHT must be in MAX_BURST .. LANE_DEPTH")
+  end
+  if ((LANE_DEPTH & (LANE_DEPTH - 1)) != 0) begin : g_chk_lane
+    `SKIPOPU_ELAB_FATAL("skipopu_wstream: LANE_DEPTH must be a power of 2")
+  end
+  if (LANE_DEPTH < MAX_BURST + Wpc || LANE_DEPTH < 2 * Wpc) begin : g_chk_lane2
+    `SKIPOPU_ELAB_FATAL("skipopu_wstream: LANE_DEPTH must be >= MAX_BURST + share, >= 2 * share")
   end
 
   // ---------------------------------------------------------------------------------------------
@@ -262,7 +273,8 @@ module skipopu_wstream
     assign lcount = lw_q - lr_q;
     assign used   = 32'(infl_q) + (32'(lcount) << LogWpc) + 32'(asm_cnt);
     assign launch = pend && !flush_i && (!arvalid_q || m_axi_arready[p]) && bq_ready &&
-                    (used + 32'(burst) <= LANE_DEPTH);
+                    (used + 32'(burst) <= LANE_DEPTH) &&
+                    (32'(infl_q) + 32'(burst) <= MAX_INFLIGHT);
 
     // ---- R framing: beats counted per burst, RLAST checked ----------------------------------
     logic [7:0] bcnt_q;
@@ -275,9 +287,9 @@ module skipopu_wstream
     assign drop     = r_req && (drop_q != '0);
     assign keep     = r_req && (drop_q == '0) && !flush_i;
 
-    logic [$clog2(LaneEnt):0] bq_count_unused;
+    logic [$clog2(BqDepth):0] bq_count_unused;
 
-    skipopu_fifo #(.DATA_W(8), .DEPTH(LaneEnt)) u_bursts (
+    skipopu_fifo #(.DATA_W(8), .DEPTH(BqDepth)) u_bursts (
       .clk_i, .rst_ni,
       .wr_valid_i(launch), .wr_ready_o(bq_ready), .wr_data_i(8'(burst - 14'd1)),
       .rd_valid_o(bq_valid), .rd_ready_i(r_req && exp_last), .rd_data_o(bq_head),

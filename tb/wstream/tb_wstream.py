@@ -21,7 +21,8 @@ One per-cycle monitor also checks, at every edge:
 * R: rready high whenever rvalid (R never stalls); RLAST as the unit sees it is the burst's
   last beat XOR the injected flip;
 * credits: per port, words requested and not received plus words kept and not handed out
-  never exceed LANE_DEPTH; the beats in flight at a flush are dropped (mirrored count);
+  never exceed LANE_DEPTH, words in flight never exceed MAX_INFLIGHT; the beats in flight at a
+  flush are dropped (mirrored count);
 * ``busy_o`` exactly when a descriptor is queued, a burst is waiting or in flight;
   ``desc_count_o`` = descriptors not yet fully handed out, ``desc_ready_o`` = room and no
   flush; ``chunk_valid_o`` low during a flush and stable (with its data) while stalled;
@@ -83,6 +84,7 @@ class TB:
         self.CW = p["CHUNK_W"] // self.DW
         self.WPC = self.CW // self.P
         self.LD = p["LANE_DEPTH"]
+        self.MI = p["MAX_INFLIGHT"]
         self.QD = p["QDEPTH"]
         self.st = S.Stripe(ports=self.P, word_bytes=self.WB, chunk_words=self.CW,
                            pc_bytes=p["PC_BYTES"])
@@ -137,6 +139,7 @@ class TB:
         self.r_beats = [0] * P
         self.ar_beats = [0] * P
         self.max_skew = 0
+        self.latency: list[int] = []     # unit-side AR handshake to first R beat, core cycles
         self.max_used = [0] * P
         # fast readers
         r = _reader
@@ -327,7 +330,7 @@ class TB:
                     run[1] -= n
                     if run[1] == 0:
                         self.ar_exp[q].popleft()
-                self.pq[q].append([addr, n, 0])
+                self.pq[q].append([addr, n, 0, self.cycle])
                 self.infl[q] += n
                 self.ar_beats[q] += n
             elif arv[q]:
@@ -340,6 +343,8 @@ class TB:
             assert self.pq[q], f"port {q}: R beat without an accepted burst"
             b = self.pq[q][0]
             a = b[0] + b[2] * WB
+            if b[2] == 0:
+                self.latency.append(self.cycle - b[3])
             b[2] += 1
             last = b[2] == b[1]
             if last:
@@ -392,6 +397,8 @@ class TB:
             self.max_used[q] = max(self.max_used[q], used)
             assert used <= self.LD, \
                 f"port {q}: {used} words requested or stored > LANE_DEPTH {self.LD}"
+            assert self.infl[q] + pending[q] <= self.MI, \
+                f"port {q}: {self.infl[q] + pending[q]} words in flight > MAX_INFLIGHT {self.MI}"
         sk = max(self.stored) - min(self.stored)
         self.max_skew = max(self.max_skew, sk)
 
@@ -528,9 +535,11 @@ async def test_random(dut):
     await tb.wait_idle()
     tb.final_checks()
     assert tb.err_chunks == 0
+    lat = sorted(tb.latency)
     dut._log.info("%d descriptors, %d chunks in %d cycles (%.1f s); max skew %d words, most "
-                  "words requested or stored per port %s", tb.accepted, tb.popped, tb.cycle,
-                  time.time() - t0, tb.max_skew, tb.max_used)
+                  "words requested or stored per port %s; AR to first R beat (core cycles) min "
+                  "%d median %d max %d", tb.accepted, tb.popped, tb.cycle, time.time() - t0,
+                  tb.max_skew, tb.max_used, lat[0], lat[len(lat) // 2], lat[-1])
 
 
 @cocotb.test()
@@ -623,10 +632,27 @@ def gap_gen(run: int, stop: int):
             yield False
 
 
+async def sample_queues(tb: TB, acc: dict, every: int = 8):
+    """Words queued per HBM port (accepted bursts not yet returned, in core words), sampled every
+    ``every`` core cycles while ``acc["on"]``: a request of another master of the port waits
+    behind them."""
+    div = 2 if tb.cdc else 1
+    while True:
+        await ClockCycles(tb.dut.clk_i, every)
+        if not acc["on"]:
+            continue
+        for pt in tb.ports:
+            w = sum(b.beats - b.sent for b in pt._rq) / div
+            acc["sum"] += w
+            acc["n"] += 1
+            acc["max"] = max(acc["max"], w)
+
+
 @cocotb.test()
 async def test_bench(dut):
     """Long striped streams on the HBM model, consumer free / random stalls / periodic gaps:
-    chunks per cycle against the ports' peak (one word per port per core cycle)."""
+    chunks per cycle against the ports' peak (one word per port per core cycle), and the words
+    queued at the HBM ports meanwhile."""
     cfg = json.loads(os.environ.get("WS_BENCH", "{}"))
     tb, rng = await setup(dut, 3, check=False)
     st = tb.st
@@ -637,6 +663,8 @@ async def test_bench(dut):
         await RisingEdge(dut.clk_i)
     lat = tb.cycle - t0
     await tb.wait_idle()
+    acc = {"on": False}
+    cocotb.start_soon(sample_queues(tb, acc))
     sizes = cfg.get("sizes_kb", [512, 256, 1024, 256])
     rows = []
     for scen in cfg.get("scenarios", ["free", "rand40", "gap256/128"]):
@@ -661,15 +689,18 @@ async def test_bench(dut):
             total += ch
         hbm0 = [pt.stats.r_beats for pt in tb.ports]
         ref0 = sum(c.stats.refreshes for c in tb.memory.channels.values())
+        acc.update(on=True, sum=0.0, n=0, max=0.0)
         w0 = time.time()
         await tb.wait_idle(limit=40 * total)
+        acc["on"] = False
         cycles = tb.t_last_pop - tb.t_first_push + 1
         assert tb.popped == total
         eff = total * st.chunk_bytes / (cycles * tb.P * tb.WB)
         refs = sum(c.stats.refreshes for c in tb.memory.channels.values()) - ref0
-        row = dict(lane_depth=tb.LD, scenario=scen, chunks=total,
+        row = dict(lane_depth=tb.LD, max_inflight=tb.MI, scenario=scen, chunks=total,
                    bytes=total * st.chunk_bytes, cycles=cycles, efficiency=round(eff, 4),
                    chunks_per_cycle=round(total / cycles, 4), idle_latency=lat,
+                   queued_mean=round(acc["sum"] / max(1, acc["n"]), 1), queued_max=acc["max"],
                    refreshes=refs, wall_s=round(time.time() - w0, 1),
                    hbm_beats=sum(pt.stats.r_beats - a for pt, a in zip(tb.ports, hbm0)))
         rows.append(row)

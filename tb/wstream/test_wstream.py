@@ -26,14 +26,17 @@ CONFIGS = {
     "core": dict(cdc=True),
     # the 8-port core: 512-B chunks (NCOL 64), still 2 words per port
     "p8": dict(cdc=True, NUM_PORTS=8, CHUNK_W=4096),
-    # one word per port per chunk, tiny buffers (LANE_DEPTH = MAX_BURST + 4), 2-entry queue,
+    # one word per port per chunk, tiny buffers (LANE_DEPTH = 2 * MAX_BURST), 2-entry queue,
     # no clock crossing: skew and credits at their limits
     "p2w1": dict(cdc=False, NUM_PORTS=2, DATA_W=128, CHUNK_W=256, MAX_BURST=4, LANE_DEPTH=8,
-                 QDEPTH=2, ARID=5),
-    # 4 words per port per chunk, 128-bit core words (64-bit HBM beats), short bursts
-    "p4w4": dict(cdc=True, DATA_W=128, CHUNK_W=2048, MAX_BURST=8, LANE_DEPTH=32, QDEPTH=4),
+                 MAX_INFLIGHT=8, QDEPTH=2, ARID=5),
+    # 4 words per port per chunk, 128-bit core words (64-bit HBM beats), short bursts, in-flight
+    # cap below the buffer
+    "p4w4": dict(cdc=True, DATA_W=128, CHUNK_W=2048, MAX_BURST=8, LANE_DEPTH=32,
+                 MAX_INFLIGHT=16, QDEPTH=4),
     # 3 ports (not a power of 2), small PC windows (bursts stay inside 1 MB + 512 KB)
-    "p3": dict(cdc=True, NUM_PORTS=3, CHUNK_W=1536, LANE_DEPTH=32, PC_BYTES=1 << 21),
+    "p3": dict(cdc=True, NUM_PORTS=3, CHUNK_W=1536, LANE_DEPTH=32, MAX_INFLIGHT=32,
+               PC_BYTES=1 << 21),
 }
 TESTS = ("test_random", "test_errors", "test_flush")
 DESCS = {"verilator": 40, "icarus": 6}
@@ -81,8 +84,10 @@ BAD = [  # (parameter overrides, words of the message)
     (dict(NUM_PORTS=3), "multiple of NUM_PORTS"),
     (dict(CHUNK_W=3072), "power of 2"),
     (dict(CHUNK_W=2000), "multiple of DATA_W"),
-    (dict(LANE_DEPTH=16), "LANE_DEPTH"),
-    (dict(LANE_DEPTH=96), "LANE_DEPTH"),
+    (dict(LANE_DEPTH=16, MAX_INFLIGHT=16), "MAX_BURST + share"),
+    (dict(LANE_DEPTH=96, MAX_INFLIGHT=64), "power of 2"),
+    (dict(MAX_INFLIGHT=8), "MAX_INFLIGHT"),
+    (dict(MAX_INFLIGHT=1024), "MAX_INFLIGHT"),
     (dict(QDEPTH=6), "QDEPTH"),
     (dict(ARID=16), "ARID"),
     (dict(MAX_BURST=512), "MAX_BURST"),
@@ -134,26 +139,31 @@ def test_wstream_bad_params(sim):
 
 # ---- throughput ---------------------------------------------------------------------------------
 
-BENCH_DEPTHS = (32, 64, 128, 256, 512, 1024)
-BENCH = {"sizes_kb": [512, 256, 1024, 256], "scenarios": ["free", "rand40", "gap256/128"]}
+# (LANE_DEPTH, MAX_INFLIGHT): the plain credit rule (in flight up to the whole buffer) over the
+# buffer depth, then the in-flight cap under the chosen buffer
+BENCH_POINTS = [(32, 32), (64, 64), (128, 128), (256, 256), (512, 512), (1024, 1024),
+                (512, 16), (512, 32), (512, 48), (512, 64), (512, 128), (1024, 64)]
+BENCH = {"sizes_kb": [512, 256, 1024, 256],
+         "scenarios": ["free", "rand40", "gap256/128", "gap512/256"]}
 
 
 def bench_table(rows: list[dict]) -> str:
     scen = list(dict.fromkeys(r["scenario"] for r in rows))
-    depths = sorted({r["lane_depth"] for r in rows})
-    by = {(r["lane_depth"], r["scenario"]): r for r in rows}
-    head = "| LANE_DEPTH (words/port) | " + " | ".join(
-        f"{s}: cycles | {s}: efficiency" for s in scen) + " |"
-    lines = [head, "|" + "---|" * (1 + 2 * len(scen))]
-    for d in depths:
-        cells = []
-        for s in scen:
-            r = by[(d, s)]
-            cells += [str(r["cycles"]), f"{100 * r['efficiency']:.1f} %"]
-        lines.append(f"| {d} | " + " | ".join(cells) + " |")
+    points = list(dict.fromkeys((r["lane_depth"], r["max_inflight"]) for r in rows))
+    by = {(r["lane_depth"], r["max_inflight"], r["scenario"]): r for r in rows}
+    head = "| LANE_DEPTH | MAX_INFLIGHT | " + " | ".join(scen) + \
+        " | free: words queued per HBM port, mean / max |"
+    lines = [head, "|" + "---|" * (3 + len(scen))]
+    for ld, mi in points:
+        cells = [f"{100 * by[(ld, mi, s)]['efficiency']:.1f} %" for s in scen]
+        f = by[(ld, mi, "free")]
+        cells.append(f"{f['queued_mean']:.0f} / {f['queued_max']:.0f}")
+        lines.append(f"| {ld} | {mi} | " + " | ".join(cells) + " |")
     r0 = rows[0]
-    lines.append(f"\n{r0['chunks']} chunks ({r0['bytes'] // 1024} KB) per run; idle round trip "
-                 f"(descriptor to first chunk) {r0['idle_latency']} core cycles")
+    lines.append("\nEfficiency = chunk bytes / (cycles x NUM_PORTS x DATA_W/8), cycles from the "
+                 f"first descriptor to the last chunk; {r0['chunks']} chunks "
+                 f"({r0['bytes'] // 1024} KB) per run; idle round trip (descriptor to first "
+                 f"chunk) {r0['idle_latency']} core cycles")
     return "\n".join(lines)
 
 
@@ -162,8 +172,9 @@ def test_wstream_bench():
     out = simrun.BUILD_ROOT / "ws_bench.jsonl"
     if out.exists():
         out.unlink()
-    for d in BENCH_DEPTHS:
-        run("verilator", "core", "test_bench", overrides={"LANE_DEPTH": d}, bench=BENCH)
+    for ld, mi in BENCH_POINTS:
+        run("verilator", "core", "test_bench", overrides={"LANE_DEPTH": ld, "MAX_INFLIGHT": mi},
+            bench=BENCH)
     rows = [json.loads(x) for x in out.read_text().splitlines()]
     table = bench_table(rows)
     print("\nWS-BENCH\n" + table)

@@ -44,7 +44,8 @@ MON = [("arvalid", "1"), ("arready", "1"), ("araddr", "ADDR_W"), ("arlen", "8"),
        ("arsize", "3"), ("arburst", "2"), ("rvalid", "1"), ("rready", "1"), ("rlast", "1"),
        ("rresp", "2")]
 PARAMS = {"NUM_PORTS": 4, "DATA_W": 256, "CHUNK_W": 2048, "ADDR_W": 34, "ID_W": 4, "ARID": 0,
-          "MAX_BURST": 16, "PC_BYTES": 1 << 28, "QDEPTH": 8, "LEN_W": 24, "LANE_DEPTH": 128}
+          "MAX_BURST": 16, "PC_BYTES": 1 << 28, "QDEPTH": 8, "LEN_W": 24, "LANE_DEPTH": 512,
+          "MAX_INFLIGHT": 64}
 
 
 def _decl(direction: str, w: str, name: str) -> str:
