@@ -83,6 +83,8 @@ class Runner:
                                  f"{exp.err_pc} (compiler bug)")
         starts = self._layer_starts(prog)
         layers = len(starts)
+        if tb.axi_mon:
+            tb.axi_mon.begin_run()
         t0 = await tb.start(PROG_BASE, len(prog.insns))
         limit = 200_000 + 40 * sum(i.len for i in prog.insns) * max(1, prog.m)
         waited, poll, shown = 0, 256, 0
@@ -122,6 +124,8 @@ class Runner:
         assert wr == exp.wr_bytes, f"{label}: write bytes {wr} != model {exp.wr_bytes}"
         for k in KV_EXACT:
             assert fig[k] == exp.kv[k], f"{label}: KV counter {k} {fig[k]} != {exp.kv[k]}"
+        if tb.axi_mon:        # AXI monitors: nothing outstanding, the bytes the model counts
+            tb.axi_mon.end_run(label, exp.rd_bytes, exp.wr_bytes)
         self.compare_memories(label)
         fig["model"] = exp
         return fig

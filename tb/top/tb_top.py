@@ -28,6 +28,8 @@ from cocotbext.axi import AxiBus, AxiLiteBus, AxiLiteMaster, AxiReadBus, AxiResp
 from cocotbext.axi.sparse_memory import SparseMemory
 
 from axi_models import ErrAxiRam, ErrAxiRamRead, FastAxiRam, FastAxiRamRead
+from axi_monitor import CoreMonitors
+from testparams import seed_of
 from hbm_model import HbmConfig, HbmMemory, HbmPort
 from model.core import CoreModel, SparseMem
 from model.isa import CoreConfig, Err, Insn, Op, assemble, disassemble
@@ -114,8 +116,8 @@ class TB:
             shared = HbmMemory(size=self.layout.mem_size(1), backing=hbm_mem,
                                cfg=HbmConfig(clk_ns=hbm_ns, beat_bytes=bb))
             self.hbm = [HbmPort(AxiBus.from_prefix(dut, f"m_axi_hbm{i}"), hclk, hrst,
-                                reset_active_level=False, memory=shared, home_pc=i, seed=seed + i,
-                                sleep=hbm_sleep)
+                                reset_active_level=False, memory=shared, home_pc=i,
+                                seed=seed_of("hbm", i), sleep=hbm_sleep)
                         for i in range(cfg.NUM_HBM)]
             for port in self.hbm:       # random extra latency on a fifth of the bursts
                 port.set_extra_latency(0.2, 40)
@@ -124,6 +126,11 @@ class TB:
                             reset_active_level=False, size=self.layout.mem_size(1), mem=hbm_mem)
                         for i in range(cfg.NUM_HBM)]
         self.ports = [self.ddr] + self.hbm
+        for k, ram in enumerate(self.ports + [self.insn]):   # SLVERR or DECERR, seeded
+            ram.set_error_seed(seed_of("errors", k))
+        # AXI protocol monitors on every port (tb/axi_monitor.py; TOP_AXI_MONITOR=0: none)
+        self.axi_mon = CoreMonitors.for_core(dut, self, clk, rst, hclk, hrst) if \
+            os.environ.get("TOP_AXI_MONITOR", "1") != "0" else None
         # the model persists across runs like the hardware (global buffer contents)
         ddr_m, hbm_m = SparseMem(), SparseMem()
         self.model_mems = {p: (ddr_m if p == 0 else hbm_m) for p in range(cfg.NUM_HBM + 1)}
@@ -235,10 +242,8 @@ class TB:
             ram.clear_errors()
         for source, kind, lo, hi in errors:
             ram = self.insn if source == "insn" else self.ports[source]
-            if kind == "r":
-                ram.add_read_error(lo, hi)
-            else:
-                ram.add_write_error(lo, hi)
+            {"r": ram.add_read_error, "w": ram.add_write_error,
+             "rlast": ram.add_rlast_error}[kind](lo, hi)
 
     def timeout_cycles(self, stim: Stimulus) -> int:
         words = sum(i.len for i in stim.prog)
@@ -255,6 +260,8 @@ class TB:
             assert expected.err == stim.expect_err, \
                 f"generator bug: {stim.name} program makes the model report {expected.err!r}"
         self.set_errors(stim.errors)
+        if self.axi_mon:
+            self.axi_mon.begin_run()
 
         t0 = await self.start(stim.prog_base, stim.prog_len)
 
@@ -290,6 +297,9 @@ class TB:
         assert retired == expected.retired, f"{where}: retired {retired}, model {expected.retired}"
         assert bytes_rd == expected.rd_bytes, f"{where}: read bytes {bytes_rd} != {expected.rd_bytes}"
         assert bytes_wr == expected.wr_bytes, f"{where}: write bytes {bytes_wr} != {expected.wr_bytes}"
+        if self.axi_mon:        # nothing outstanding; the buses moved what the model counts
+            self.axi_mon.end_run(where, expected.rd_bytes, expected.wr_bytes,
+                                 exact=expected.err == Err.NONE)
         self.compare_memory(mems, where)
         irq_status = await self.csr_read(CSR_IRQ_STATUS)
         assert irq_status == (0x1 | (0x2 if expected.err != Err.NONE else 0)), \
@@ -322,8 +332,9 @@ class TB:
 # Tests
 # ------------------------------------------------------------------------------------------------
 
-def _seed() -> int:
-    return cocotb.RANDOM_SEED
+def _seed(*salt) -> int:
+    """The test's seed: the pytest entry's, mixed with the test's name and parameters."""
+    return seed_of(*salt)
 
 
 @cocotb.test()
@@ -343,7 +354,7 @@ async def test_csr(dut):
                                               cfg.KV_ENTRY_MAX << 16 | log2(cfg.SMAX_ROWS) << 24)
     assert await tb.csr_read(CSR_CONFIG3) == (cfg.ISA_REV | log2(cfg.KV_BUF_CAP) << 8 |
                                               cfg.KV_BUF_RD << 16 | cfg.KV_BUF_WR << 20)
-    rng = random.Random(_seed())
+    rng = random.Random(_seed("csr"))
     for reg in RW_CSRS:
         v = rng.getrandbits(32)
         assert await tb.csr_write(reg, v) == AxiResp.OKAY
@@ -373,7 +384,7 @@ async def test_csr(dut):
 async def _random_programs(dut, idle: bool, backpressure: bool):
     cfg = config_from_env()
     tb = TB(dut, cfg)
-    seed = _seed()
+    seed = _seed("random_programs", idle, backpressure)
     tb.set_idle_generator(seed if idle else None)
     tb.set_backpressure_generator(seed if backpressure else None)
     await tb.reset()
@@ -400,7 +411,7 @@ async def test_matmul(dut):
     stored to memory and checked against model/pe.py through model/core.py."""
     cfg = config_from_env()
     tb = TB(dut, cfg)
-    seed = _seed()
+    seed = _seed("matmul")
     tb.set_idle_generator(seed)
     tb.set_backpressure_generator(seed)
     await tb.reset()
@@ -418,11 +429,11 @@ async def test_error(dut, kind):
     clean program correctly."""
     cfg = config_from_env()
     tb = TB(dut, cfg)
-    seed = _seed()
+    seed = _seed("error", kind)
     tb.set_idle_generator(seed)
     tb.set_backpressure_generator(seed)
     await tb.reset()
-    gen = ProgramGenerator(cfg, seed + 7 * ProgramGenerator.ERROR_KINDS.index(kind))
+    gen = ProgramGenerator(cfg, seed)
     stim = gen.error_program(kind)
     r = await tb.run(stim)
     tb.log.info("%s: stopped with %r after %d cycles", kind, r["err"], r["cycles"])
@@ -437,7 +448,7 @@ async def test_npe(dut):
     every result word stored and checked against model/npe.py through model/core.py."""
     cfg = config_from_env()
     tb = TB(dut, cfg)
-    seed = _seed()
+    seed = _seed("npe")
     tb.set_idle_generator(seed)
     tb.set_backpressure_generator(seed)
     await tb.reset()
@@ -457,10 +468,9 @@ async def test_npe_error(dut, kind):
     the bound) stop with the model's error code and pc."""
     cfg = config_from_env()
     tb = TB(dut, cfg)
-    seed = _seed()
+    seed = _seed("npe_error", kind)
     await tb.reset()
-    kinds = NpeGenerator.ERROR_KINDS + NpeGenerator.ERROR_KINDS6
-    ng = NpeGenerator(ProgramGenerator(cfg, seed + 11 * kinds.index(kind)))
+    ng = NpeGenerator(ProgramGenerator(cfg, seed))
     stim = ng.error_program(kind)
     r = await tb.run(stim)
     tb.log.info("%s: stopped with %r after %d cycles", kind, r["err"], r["cycles"])
@@ -536,7 +546,7 @@ async def test_mlp(dut):
     cfg = config_from_env()
     tb = TB(dut, cfg)
     await tb.reset()
-    seed = _seed()
+    seed = _seed("mlp")
     rng = np.random.default_rng(seed)
     lcfg = LlamaConfig.tiny(seed=seed, layers=int(os.environ.get("TOP_MLP_LAYERS", "4")))
     weights = make_model(lcfg)
@@ -599,7 +609,7 @@ async def run_main(dut):
     cfg = config_from_env()
     tb = TB(dut, cfg)
     await tb.reset()
-    seed = _seed()
+    seed = _seed()                      # make sim SEED=n: the seed itself
     t0 = time.perf_counter()
     stims = [demo_program(cfg, tb.layout)]
     gen = ProgramGenerator(cfg, seed)
