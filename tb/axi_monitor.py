@@ -93,8 +93,22 @@ class Violation:
     detail: str
 
     def __str__(self) -> str:
-        return (f"AXI protocol violation on {self.port} {self.channel.upper()} channel, rule "
-                f"'{self.rule}', at {self.time_ns:.1f} ns: {self.detail}")
+        where = "bus" if self.channel == "-" else f"{self.channel.upper()} channel"
+        return (f"AXI protocol violation on {self.port} {where}, rule '{self.rule}', at "
+                f"{self.time_ns:.1f} ns: {self.detail}")
+
+
+def _fmt(payload: tuple) -> str:
+    """A payload tuple for a message: bit strings as hex where they have no X/Z."""
+    out = []
+    for v in payload:
+        if isinstance(v, str):
+            try:
+                v = hex(int(v, 2))
+            except ValueError:
+                pass
+        out.append(str(v))
+    return "(" + ", ".join(out) + ")"
 
 
 @dataclass
@@ -307,8 +321,10 @@ class AxiProtocolMonitor(BusMonitor):
                 if valid():
                     busy = True
                     if h is not None and payload() != h:
+                        now = payload()
+                        held[ch] = now              # (reported once per change)
                         self._violate(ch, "stable", f"payload changed while waiting for "
-                                      f"ready: {h} -> {payload()}")
+                                      f"ready: {_fmt(h)} -> {_fmt(now)}")
                     if ready():
                         held[ch] = None
                         hs()
@@ -317,7 +333,7 @@ class AxiProtocolMonitor(BusMonitor):
                 elif h is not None:
                     held[ch] = None
                     self._violate(ch, "hold", f"{ch.upper()}VALID dropped before "
-                                  f"{ch.upper()}READY (payload was {h})")
+                                  f"{ch.upper()}READY (payload was {_fmt(h)})")
             return not busy
 
         return step

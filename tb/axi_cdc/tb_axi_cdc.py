@@ -49,6 +49,7 @@ from cocotbext.axi.axi_master import AxiMasterRead, AxiMasterWrite
 
 from axi_models import ErrAxiRam, random_pause
 from hbm_model import HbmConfig, HbmMemory, HbmPort, _reader
+from testparams import seed_of
 
 OKAY, SLVERR = 0, 2
 INCR = 1
@@ -93,10 +94,12 @@ class StrobeWriter:
 
 class TB:
     def __init__(self, dut, slave: str = "ram", strobe_writer: bool = False,
-                 max_burst: int = 128):
+                 max_burst: int = 128, salt: tuple = ()):
         self.dut = dut
         self.log = logging.getLogger("cocotb.tb")
-        self.rng = random.Random(cocotb.RANDOM_SEED)
+        # the test's seed: the pytest entry's, with the cocotb test's name and parameters
+        self.salt = (slave, strobe_writer, max_burst) + tuple(salt)
+        self.rng = random.Random(seed_of("axi_cdc", *self.salt))
         self.s_ps = int(os.environ.get("CDC_S_PS", "4444"))
         self.m_ps = int(os.environ.get("CDC_M_PS", "2222"))
         self.s_w = len(dut.s_axi_wdata)
@@ -160,7 +163,7 @@ class TB:
 
     def set_pauses(self, p: float = 0.3):
         """Random pauses on every channel: valids of both sources, readies of both sinks."""
-        s = cocotb.RANDOM_SEED
+        s = seed_of("axi_cdc_pauses", *self.salt)
         rd = self.rd
         chans = [rd.ar_channel, rd.r_channel]
         if self.wr is not None:
@@ -464,12 +467,17 @@ def timeout_us(tb: TB, words: int) -> int:
 
 # -------------------------------------------------------------------------------------------------
 
-@cocotb.test()
+# cocotb timeout per test (simulated us): CDC_OPS operations of at most a few hundred beats at
+# the slower clock (the traffic test took 83 us with the default number)
+TIMEOUT_US = 2000 * max(1, int(os.environ.get("CDC_OPS", "0") or 0) // 30 + 1)
+
+
+@cocotb.test(timeout_time=TIMEOUT_US, timeout_unit="us")
 @cocotb.parametrize(slave=["ram", "hbm"], pauses=[False, True])
 async def test_traffic(dut, slave, pauses):
     """Four workers with random reads/writes (1..128 words, partial last words, random
     lock/cache/prot) on disjoint areas; every read against the reference; memory at the end."""
-    tb = TB(dut, slave)
+    tb = TB(dut, slave, salt=("traffic", pauses))
     if pauses:
         tb.set_pauses(0.3)
     await tb.reset()
@@ -485,12 +493,12 @@ async def test_traffic(dut, slave, pauses):
     assert tb.max_rd_inflight >= 2, "never more than one read burst in flight"
 
 
-@cocotb.test()
+@cocotb.test(timeout_time=TIMEOUT_US, timeout_unit="us")
 @cocotb.parametrize(pauses=[False, True])
 async def test_strobes(dut, pauses):
     """Writes with random per-beat strobes (none, all, one half, random) from four IDs at once,
     read back; memory at the end."""
-    tb = TB(dut, "ram", strobe_writer=True)
+    tb = TB(dut, "ram", strobe_writer=True, salt=("strobes", pauses))
     if pauses:
         tb.set_pauses(0.3)
     await tb.reset()
@@ -503,14 +511,14 @@ async def test_strobes(dut, pauses):
     tb.check_requests()
 
 
-@cocotb.test()
+@cocotb.test(timeout_time=TIMEOUT_US, timeout_unit="us")
 @cocotb.parametrize(slave=["ram", "hbm"])
 async def test_errors(dut, slave):
     """Read and write SLVERR windows on the master side, some covering one half of a slave
     word only: each slave R beat is SLVERR exactly when one of its master beats is, with zeros in
     that half and memory data in the other; each single-burst write gets SLVERR exactly when one
     of its master beats is in a window, which is then not written. Clean traffic afterwards."""
-    tb = TB(dut, slave)
+    tb = TB(dut, slave, salt=("errors",))
     tb.set_pauses(0.2)
     await tb.reset()
     sb, mb, rng = tb.sb, tb.mb, tb.rng
@@ -586,12 +594,12 @@ async def test_errors(dut, slave):
                 tb.mem.write_error_hits)
 
 
-@cocotb.test()
+@cocotb.test(timeout_time=TIMEOUT_US, timeout_unit="us")
 async def test_throughput(dut):
     """One long read and one long write burst (128 words, or 4 KB) with no pauses on the RAM
     model: words per slave cycle after the first word, against min(1, what the master side can
     carry at this clock ratio); >= 90 % of it. Printed as THROUGHPUT lines."""
-    tb = TB(dut, "ram")
+    tb = TB(dut, "ram", salt=("throughput",))
     await tb.reset()
     sb = tb.sb
     beats = min(128, 4096 // sb)
@@ -646,7 +654,8 @@ def check_answer_order(reqs, req_cyc, resps, bad_id, ch):
             f"{ch} taken while an unsupported one ({c_acc}..{t1}) was being answered"
 
 
-@cocotb.test(skip=os.environ.get("CDC_UNSUPPORTED", "0") != "1")
+@cocotb.test(skip=os.environ.get("CDC_UNSUPPORTED", "0") != "1", timeout_time=TIMEOUT_US,
+             timeout_unit="us")
 async def test_unsupported(dut):
     """Unsupported requests (narrow size, unaligned address, FIXED burst, more than 128 words)
     between normal ones: SLVERR on every beat / the B of each, zeros read, memory untouched, not

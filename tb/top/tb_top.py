@@ -29,7 +29,7 @@ from cocotbext.axi.sparse_memory import SparseMemory
 
 from axi_models import ErrAxiRam, ErrAxiRamRead, FastAxiRam, FastAxiRamRead
 from axi_monitor import CoreMonitors
-from testparams import seed_of
+from testparams import budget, env_int, seed_of
 from hbm_model import HbmConfig, HbmMemory, HbmPort
 from model.core import CoreModel, SparseMem
 from model.isa import CoreConfig, Err, Insn, Op, assemble, disassemble
@@ -332,12 +332,28 @@ class TB:
 # Tests
 # ------------------------------------------------------------------------------------------------
 
+# cocotb timeouts (simulated us) from the work each test does, at the 4 ns core clock with a 4x
+# margin on generous cycle counts (TB.run has its own per-program cycle limit): a random program
+# of n instructions within 5000 + 2000 n cycles, a MATMUL/NPE program within 200k, a compiled MLP
+# variant within 2000 cycles per layer and token
+_PROG_CYCLES = 5000 + 2000 * env_int("TOP_INSNS", 40)
+T_CSR = budget(10_000, CLK_NS)
+T_RANDOM = budget(env_int("TOP_PROGRAMS", 3) * _PROG_CYCLES, CLK_NS)
+T_MATMUL = budget(env_int("TOP_MATMULS", 2) * 200_000, CLK_NS)
+T_ERROR = budget(2 * (5000 + 2000 * 12) + 200_000, CLK_NS)      # the fault, a clean program
+T_NPE = budget(env_int("TOP_NPES", 2) * env_int("TOP_NPE_BLOCKS", 6) * 20_000, CLK_NS)
+T_MM_BENCH = budget(4 * 2 * 200_000, CLK_NS)
+T_MLP = budget(4 * env_int("TOP_MLP_LAYERS", 4) * env_int("TOP_MLP_TOKENS", 16) * 2000, CLK_NS)
+T_MAIN = budget(2_000_000 + 100 * env_int("TOP_NPE_ELEMENTS", 20480) +
+                env_int("TOP_PROGRAMS", 3) * _PROG_CYCLES, CLK_NS)
+
+
 def _seed(*salt) -> int:
     """The test's seed: the pytest entry's, mixed with the test's name and parameters."""
     return seed_of(*salt)
 
 
-@cocotb.test()
+@cocotb.test(timeout_time=T_CSR, timeout_unit="us")
 async def test_csr(dut):
     """ID/VERSION/CONFIG, register read-back, SLVERR on unmapped and read-only addresses."""
     cfg = config_from_env()
@@ -398,14 +414,14 @@ async def _random_programs(dut, idle: bool, backpressure: bool):
                     r["rd"], r["wr"])
 
 
-@cocotb.test()
+@cocotb.test(timeout_time=T_RANDOM, timeout_unit="us")
 @cocotb.parametrize(idle=[False, True], backpressure=[False, True])
 async def test_random_programs(dut, idle, backpressure):
     """Random legal programs (LOAD/STORE on every port, VADD, NOP) checked against the model."""
     await _random_programs(dut, idle, backpressure)
 
 
-@cocotb.test()
+@cocotb.test(timeout_time=T_MATMUL, timeout_unit="us")
 async def test_matmul(dut):
     """MATMUL programs (FP16 and INT4 weights, every port, random shapes), every output row
     stored to memory and checked against model/pe.py through model/core.py."""
@@ -422,7 +438,7 @@ async def test_matmul(dut):
         tb.log.info("%s: %d insns, %d cycles", stim.name, r["insns"], r["cycles"])
 
 
-@cocotb.test()
+@cocotb.test(timeout_time=T_ERROR, timeout_unit="us")
 @cocotb.parametrize(kind=list(ProgramGenerator.ERROR_KINDS))
 async def test_error(dut, kind):
     """A program with one fault stops with the model's error code and pc; the core then runs a
@@ -441,7 +457,7 @@ async def test_error(dut, kind):
     await tb.run(gen2.random_program(10, name=f"after {kind}"))
 
 
-@cocotb.test()
+@cocotb.test(timeout_time=T_NPE, timeout_unit="us")
 async def test_npe(dut):
     """NPE programs (RMSNORM with fused or row-wise statistics, masked or not; SWIGLU; ROPE with
     contiguous or mask-selected positions; MATMUL with the fused normalisation, revision 5),
@@ -461,7 +477,7 @@ async def test_npe(dut):
         tb.log.info("%s: %d insns, %d cycles", stim.name, r["insns"], r["cycles"])
 
 
-@cocotb.test()
+@cocotb.test(timeout_time=T_ERROR, timeout_unit="us")
 @cocotb.parametrize(kind=list(NpeGenerator.ERROR_KINDS + NpeGenerator.ERROR_KINDS6))
 async def test_npe_error(dut, kind):
     """NPE faults (shape, mask, overlap, range; fused MATMUL mask, weight AXI error, CNT above
@@ -489,7 +505,8 @@ def mm_stream_bound(cfg: CoreConfig, int4: bool, m: int, tiles: int, stream: int
     return max(stream, tiles * m) + tile_words + m + MM_BENCH_SLACK
 
 
-@cocotb.test(skip=os.environ.get("TOP_MM_BENCH", "0") == "0")   # test_top_mm_bench
+@cocotb.test(skip=os.environ.get("TOP_MM_BENCH", "0") == "0", timeout_time=T_MM_BENCH,
+             timeout_unit="us")   # test_top_mm_bench
 async def test_mm_bench(dut):
     """MATMUL weight-streaming benchmark: one MATMUL per (INT4/FP16, M = 1/16), K = N = 8 * KDIM
     (INT4 group 2 * KDIM), weights on HBM port 0, checked against the model like any program.
@@ -531,7 +548,8 @@ async def test_mm_bench(dut):
             assert mmc <= 6 * tiles, f"{name}: {mmc / tiles:.2f} cycles per tile, goal <= 6"
 
 
-@cocotb.test(skip=os.environ.get("TOP_MLP", "0") == "0")   # test_top_mlp, test_top_icarus
+@cocotb.test(skip=os.environ.get("TOP_MLP", "0") == "0", timeout_time=T_MLP,
+             timeout_unit="us")   # test_top_mlp, test_top_icarus
 async def test_mlp(dut):
     """The compiled MLP-only SkipGPT-Llama forward (model/compiler.py) end to end: router
     MATMUL, ROUTE, compact RMSNORM, dynamic gate/up MATMUL, SWIGLU and down MATMUL, VSCAT
@@ -603,7 +621,7 @@ async def test_mlp(dut):
                         100 * (1 - cycles[v] / cycles["rowwise"]))
 
 
-@cocotb.test()
+@cocotb.test(timeout_time=T_MAIN, timeout_unit="us")
 async def run_main(dut):
     """The `make sim` job: the demo program, then random programs; prints the report."""
     cfg = config_from_env()
