@@ -26,11 +26,15 @@ monitor's own tests use). A summary of each run (bytes read and written, bursts,
 is handed to ``BusMonitor._recv``, so a ``cocotb_bus`` scoreboard can compare it with a model:
 :class:`RunScoreboard` compares the bytes with the model's byte counts (``model.core``).
 
-Speed: the monitor samples only edges where a valid is high or a stalled beat is held. While all
-valids of its bus are low it sleeps on an ``Event`` set by one small coroutine per valid that
-waits for that valid's rising edge (as ``axi_models.FastAxiRam`` does), so idle ports cost
-nothing per cycle. Signal values are read with the raw GPI getters (``axi_models._reader``);
-the wide payload only on stalled edges.
+Speed: the monitors of one clock are stepped by one coroutine (:class:`MonitorDomain`, as
+``hbm_model``'s ticker steps its ports), and a monitor is stepped only on edges where one of its
+valids is high or a stalled beat is held. While all valids of its bus are low it sleeps: one small
+coroutine per valid waits for that valid's rising edge, arms that channel and wakes the monitor
+(and the domain, which itself waits for such a wake when every monitor sleeps), so idle ports
+cost nothing per cycle, and an awake monitor reads only the armed channels (valid rose and not
+yet seen low), e.g. R alone while a read burst streams.
+Signal values are read with the raw GPI getters (``axi_models._reader``); the wide payload only
+on stalled edges.
 
 cocotb-bus 0.3.0 under cocotb 2.1: ``Bus`` (signal lookup by prefix), ``BusMonitor`` (the
 ``_monitor_recv`` coroutine, ``_recv`` callbacks) and ``Scoreboard.add_interface`` / ``compare``
@@ -123,6 +127,42 @@ class RunSummary:
     extra: dict = field(default_factory=dict)
 
 
+class MonitorDomain:
+    """Steps the awake monitors of one clock at each rising edge, in one coroutine; waits for a
+    wake-up instead of the clock when none is awake. A monitor wakes (its valid rose) after the
+    edge that the domain has already stepped, so its first step is the next edge, where that
+    valid is first sampled high."""
+
+    def __init__(self, clock):
+        self.clock = clock
+        self.awake: list = []
+        self._event = Event()
+        self._task = cocotb.start_soon(self._run())
+
+    def wake(self, mon) -> None:
+        if mon._asleep:
+            mon._asleep = False
+            self.awake.append(mon)
+            self._event.set()
+
+    def stop(self) -> None:
+        self._task.cancel()
+
+    async def _run(self):
+        edge = RisingEdge(self.clock)
+        awake = self.awake
+        while True:
+            await edge
+            if awake:
+                for m in list(awake):
+                    if m._in_reset or m._step():        # idle (or in reset): falls asleep
+                        awake.remove(m)
+                        m._asleep = True
+            if not awake:
+                self._event.clear()
+                await self._event.wait()
+
+
 class AxiProtocolMonitor(BusMonitor):
     """Protocol checker of one AXI4 or AXI4-Lite bus ``<name>_<signal>`` of ``entity``.
 
@@ -132,15 +172,19 @@ class AxiProtocolMonitor(BusMonitor):
     one beat per request). ``model``: the memory model on the bus; beats it drives with an
     inverted RLAST on purpose (its RLAST windows) are counted, not reported, and the count must
     equal the model's ``rlast_hits`` at :meth:`end_run`. ``fail=False`` only records
-    violations.
+    violations. ``domain``: the :class:`MonitorDomain` of ``clock`` shared with other monitors
+    (a private one when None).
     """
 
     _signals: list = []
     _optional_signals = [s for v, r, p in _CHANNELS.values() for s in (v, r) + p]
 
     def __init__(self, entity, name: str, clock, reset_n=None, *, lite: bool = False,
-                 model=None, fail: bool = True, callback=None):
+                 model=None, fail: bool = True, callback=None,
+                 domain: MonitorDomain | None = None):
         self.lite = lite
+        self._domain = domain if domain is not None else MonitorDomain(clock)
+        self._own_domain = domain is None
         self.model = model
         self.fail = fail
         self.violations: list[Violation] = []
@@ -154,24 +198,26 @@ class AxiProtocolMonitor(BusMonitor):
         if not self._chs:
             raise ValueError(f"no AXI channel found under {name}_*")
         self._held = dict.fromkeys(self._chs)     # stalled payload per channel (or None)
+        self._armed = dict.fromkeys(self._chs, False)   # valid rose and not yet seen low
         self._rd: dict[int, deque] = {}           # ID -> beats left per read burst, in order
         self._aw_q: deque = deque()               # (id, beats) of AWs whose W is not complete
         self._w_early: deque = deque()            # beats of W bursts that came before the AW
         self._w_cur = 0                           # W beats of the burst in progress
         self._b_owed: dict[int, int] = {}         # ID -> write bursts complete, B not yet seen
         self._in_reset = reset_n is not None
-        self._asleep = False
-        self._wake = Event()
+        self._asleep = True                       # woken by a rising valid
         self._step = self._make_step()
         self.begin_run()
 
     # -- public --------------------------------------------------------------------------------
     def stop(self) -> None:
         for t in self._tasks + [self._thread]:
-            if t is not None:
+            if t is not None and not t.done():
                 t.cancel()
         self._tasks = []
         self._thread = None
+        if self._own_domain:
+            self._domain.stop()
 
     def outstanding(self) -> list[str]:
         """What is outstanding now, in words (empty when the bus is quiet)."""
@@ -237,6 +283,7 @@ class AxiProtocolMonitor(BusMonitor):
         """Reset: forget everything outstanding (in place: the step function holds them)."""
         for ch in self._held:
             self._held[ch] = None
+            self._armed[ch] = False
         self._rd.clear()
         self._aw_q.clear()
         self._w_early.clear()
@@ -244,34 +291,24 @@ class AxiProtocolMonitor(BusMonitor):
         self._b_owed.clear()
 
     async def _monitor_recv(self):
-        bus = self.bus
-        step = self._step
+        """Starts the wake-up coroutines; the sampling itself is the domain's (``_step`` at
+        each edge while awake)."""
         for ch in self._chs:
-            self._tasks.append(cocotb.start_soon(self._watch(getattr(bus, _CHANNELS[ch][0]))))
+            self._tasks.append(cocotb.start_soon(
+                self._watch(getattr(self.bus, _CHANNELS[ch][0]), ch)))
         if self._reset_n is not None:
             self._tasks.append(cocotb.start_soon(self._watch_reset()))
-        edge = RisingEdge(self.clock)
-        while True:
-            await edge
-            if self._in_reset:
-                self._asleep = True
-                self._wake.clear()
-                await self._wake.wait()
-                self._asleep = False
-                continue
-            if step():
-                # every valid low and nothing held: sleep until a valid rises
-                self._wake.clear()
-                self._asleep = True
-                await self._wake.wait()
-                self._asleep = False
 
-    async def _watch(self, valid):
+    async def _watch(self, valid, ch):
+        """A rising valid arms its channel (sampled from the next edge until seen low) and
+        wakes the monitor."""
         edge = RisingEdge(valid)
+        domain, armed = self._domain, self._armed
         while True:
             await edge
-            if self._asleep:
-                self._wake.set()
+            armed[ch] = True
+            if self._asleep and not self._in_reset:
+                domain.wake(self)
 
     async def _watch_reset(self):
         rst = self._reset_n
@@ -283,13 +320,16 @@ class AxiProtocolMonitor(BusMonitor):
             if not level:
                 self._clear()
             self._in_reset = not level
-            self._wake.set()
+            if level:                   # out of reset: one step (a valid may already be high)
+                for ch in self._armed:
+                    self._armed[ch] = True
+                self._domain.wake(self)
             await rst.value_change
 
     def _make_step(self):
         """The per-edge function: True when every valid is low and nothing is held."""
         bus, lite = self.bus, self.lite
-        held = self._held
+        held, armed = self._held, self._armed
 
         def opt(name):
             sig = getattr(bus, name, None)
@@ -312,11 +352,19 @@ class AxiProtocolMonitor(BusMonitor):
         self._lite = lite
         self._get = {ch: {k: (v if v is not None else (lambda: 0)) for k, v in f[ch].items()}
                      for ch in f}
+        zero = lambda: 0  # noqa: E731
+        self._rid = self._get["r"]["rid"] if "r" in f else zero       # per-beat getters
+        self._rlast = self._get["r"]["rlast"] if "r" in f else zero
+        self._wlast = self._get["w"]["wlast"] if "w" in f else zero
+        self._rbytes, self._wbytes = rbytes, wbytes
 
         def step() -> bool:
-            # (payload() twice on a violation only; ready() only while valid)
+            # only armed channels (valid rose, not yet seen low: a held beat is armed too);
+            # payload() twice on a violation only; ready() only while valid
             busy = False
             for ch, valid, ready, payload, hs in chans:
+                if not armed[ch]:
+                    continue
                 h = held[ch]
                 if valid():
                     busy = True
@@ -330,10 +378,12 @@ class AxiProtocolMonitor(BusMonitor):
                         hs()
                     elif h is None:
                         held[ch] = payload()
-                elif h is not None:
-                    held[ch] = None
-                    self._violate(ch, "hold", f"{ch.upper()}VALID dropped before "
-                                  f"{ch.upper()}READY (payload was {_fmt(h)})")
+                else:
+                    armed[ch] = False
+                    if h is not None:
+                        held[ch] = None
+                        self._violate(ch, "hold", f"{ch.upper()}VALID dropped before "
+                                      f"{ch.upper()}READY (payload was {_fmt(h)})")
             return not busy
 
         return step
@@ -360,10 +410,9 @@ class AxiProtocolMonitor(BusMonitor):
         self._run.ar += 1
 
     def _hs_r(self) -> None:
-        g = self._get["r"]
-        rid = g["rid"]()
+        rid = self._rid()
         q = self._rd.get(rid)
-        self._run.rd_bytes += self._beat_bytes["r"]
+        self._run.rd_bytes += self._rbytes
         if not q:
             self._violate("r", "orphan", f"R beat for ID {rid} with no read outstanding")
             return
@@ -371,7 +420,7 @@ class AxiProtocolMonitor(BusMonitor):
         last = q[0] == 0
         if last:
             q.popleft()
-        if not self._lite and g["rlast"]() != last:
+        if not self._lite and self._rlast() != last:
             if self._model_rlast_windows():
                 self._run.rlast_faults += 1
             else:
@@ -392,9 +441,9 @@ class AxiProtocolMonitor(BusMonitor):
                 self._violate("w", "wlast", f"no WLAST on beat {beats} of {beats} (AWLEN)")
 
     def _hs_w(self) -> None:
-        self._run.wr_bytes += self._beat_bytes["w"]
+        self._run.wr_bytes += self._wbytes
         self._w_cur += 1
-        last = True if self._lite else bool(self._get["w"]["wlast"]())
+        last = True if self._lite else bool(self._wlast())
         if self._aw_q:
             bid, beats = self._aw_q[0]
             if last != (self._w_cur == beats):
@@ -469,8 +518,13 @@ class CoreMonitors:
         self.monitors: dict[str, AxiProtocolMonitor] = {}
         self.index: dict[int, AxiProtocolMonitor] = {}
         self.scoreboard = RunScoreboard(dut)
+        self.domains: dict[str, MonitorDomain] = {}      # one coroutine per clock
         for name, prefix, clock, reset_n, model, idx, lite in ports:
-            m = AxiProtocolMonitor(dut, prefix, clock, reset_n, lite=lite, model=model)
+            dom = self.domains.get(clock._path)
+            if dom is None:
+                dom = self.domains[clock._path] = MonitorDomain(clock)
+            m = AxiProtocolMonitor(dut, prefix, clock, reset_n, lite=lite, model=model,
+                                   domain=dom)
             self.monitors[name] = m
             if idx is not None:
                 self.index[idx] = m
@@ -507,3 +561,5 @@ class CoreMonitors:
     def stop(self) -> None:
         for m in self.monitors.values():
             m.stop()
+        for d in self.domains.values():
+            d.stop()
