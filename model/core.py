@@ -6,9 +6,16 @@ objects with ``read(addr, n) -> bytes`` and ``write(addr, data)`` (the cocotbext
 used by the testbench qualify, and so does :class:`SparseMem`).
 
 AXI error windows: ``errors`` holds ``(source, kind, lo, hi)`` tuples, meaning that every data
-beat whose address is in ``[lo, hi)`` gets an error response. ``source`` is ``"insn"`` for the
-instruction fetch port or a memory port number (0 = DDR, 1.. = HBM); ``kind`` is ``"r"`` or
-``"w"``. A beat written with an error response leaves memory unchanged.
+beat that overlaps ``[lo, hi)`` gets an error response. ``source`` is ``"insn"`` for the
+instruction fetch port or a memory port number (0 = DDR, 1.. = HBM); ``kind`` is ``"r"``,
+``"w"`` or ``"rlast"``. A beat written with an error response leaves memory unchanged; a beat
+read with one (SLVERR or DECERR) carries zeros. ``"rlast"``: the read beat comes with its RLAST
+inverted (early, or missing on the burst's last beat) but its data and RRESP intact; the read
+engines count beats themselves and treat it as an error beat of that read, exactly like an error
+response, except that its data is the memory's (docs/isa.md, error codes). An RLAST window may
+cover half a core beat: behind the 2:1 chunk FIFOs an HBM bus beat is half a word, and either
+half with a misplaced RLAST fails the word (the bridge answers SLVERR for the low half, the read
+engine sees the high half's RLAST).
 
 Routing (docs/isa.md, revision 4): ``CoreModel.cnt`` is the CNT register (cleared at every
 start, set by ROUTE); dyn MATMUL/SWIGLU run CNT rows (none, without any memory traffic, when
@@ -109,7 +116,18 @@ class CoreModel(AttnUnit):
     att = property(lambda self: self.regs.att)
 
     def _beat_err(self, source, kind, addr) -> bool:
-        return any(s == source and k == kind and lo <= addr < hi
+        """Whether the beat at ``addr`` fails: kind "w" a write error; kind "r" a read error
+        response or a misplaced RLAST (both error beats of the read)."""
+        kinds = ("r", "rlast") if kind == "r" else (kind,)
+        end = addr + self.cfg.beat_bytes
+        return any(s == source and k in kinds and lo < end and addr < hi
+                   for s, k, lo, hi in self.errors)
+
+    def _beat_zero(self, source, addr) -> bool:
+        """Whether the read beat at ``addr`` carries zeros (an error response; a misplaced
+        RLAST leaves the data intact)."""
+        end = addr + self.cfg.beat_bytes
+        return any(s == source and k == "r" and lo < end and addr < hi
                    for s, k, lo, hi in self.errors)
 
     def run(self, prog_base: int, prog_len: int) -> RunResult:
@@ -208,7 +226,8 @@ class CoreModel(AttnUnit):
                 for i in range(insn.len):
                     if self._beat_err(insn.port, "r", insn.mem_addr + i * bb):
                         failed = True
-                        words[i] = 0          # the slave returns zeros with SLVERR
+                        if self._beat_zero(insn.port, insn.mem_addr + i * bb):
+                            words[i] = 0      # the slave returns zeros with SLVERR/DECERR
                 self.gbuf[insn.f0:insn.f0 + insn.len] = words
                 self.gbuf_valid[insn.f0:insn.f0 + insn.len] = True
                 if insn.flags & 1:

@@ -143,7 +143,8 @@ class AttnUnit:
                     for i in range(k):
                         if self._beat_err(p + 1, "r", addr + i * bb):
                             failed = True
-                            raw[i * bb:(i + 1) * bb] = bytes(bb)
+                            if self._beat_zero(p + 1, addr + i * bb):
+                                raw[i * bb:(i + 1) * bb] = bytes(bb)
                     chunks.append(np.frombuffer(bytes(raw), dtype="<u2").reshape(k, -1))
                     res.rd_bytes[p + 1] += k * bb
                 words = np.concatenate(chunks)
@@ -261,7 +262,8 @@ class AttnUnit:
                 a = self._score_addr(n_, r, rows)
                 if self._beat_err(0, "r", a):
                     failed = True
-                    continue
+                    if self._beat_zero(0, a):
+                        continue
                 raw = self.mems[0].read(a, bb)
                 out[r, n_ * lanes:(n_ + 1) * lanes] = np.frombuffer(raw, dtype="<u2")
         res.rd_bytes[0] += nt * rows * bb

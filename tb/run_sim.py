@@ -34,6 +34,20 @@ MODES = {"dense": ("dense", "unfused"), "partial": ("partial", "unfused"),
          "reuse": ("reuse", "unfused"), "reuse-fused": ("reuse", "fused")}
 
 
+def replay_line(a, sim: str) -> str:
+    """The make command that replays this run (printed with a failure)."""
+    rest, skip = [], False
+    for x in sys.argv[1:]:
+        if skip:
+            skip = False
+        elif x in ("--seed", "--sim"):
+            skip = True
+        elif not x.startswith(("--seed=", "--sim=", "--waves")):
+            rest.append(x)
+    args = f" SIM_ARGS='{' '.join(rest)}'" if rest else ""
+    return f"cd {simrun.ROOT} && make sim SIM={sim} SEED={a.seed}{args}"
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
     ap.add_argument("--job", choices=("e2e", "skeleton"), default="e2e")
@@ -90,7 +104,7 @@ def main() -> int:
     t0 = time.perf_counter()
     try:
         run_top(sim, cfg, testcase="run_main", seed=a.seed, programs=a.programs,
-                insns=a.insns, waves=waves, run_name="make_sim",
+                insns=a.insns, waves=waves, run_name="make_sim", replay=replay_line(a, sim),
                 extra_env={"SKIPOPU_REPORT": str(report), "TOP_HBM_MODEL": a.hbm_model or "ram",
                            "TOP_BENCH": a.bench or
                            ("mm" if sim == "icarus" else "mm,npe"),
@@ -147,6 +161,7 @@ def main_e2e(a, sim: str, waves: bool) -> int:
     t0 = time.perf_counter()
     try:
         run_e2e(sim, cfg, args, seed=a.seed, waves=waves, run_name="make_sim",
+                replay=replay_line(a, sim),
                 extra_env={"SKIPOPU_REPORT": str(report), "SKIPOPU_REPORT_JSON": str(report_json),
                            "TOP_HBM_MODEL": hbm, "TOP_HBM_RATIO": str(a.hbm_ratio),
                            "TOP_HBM_JITTER": "0", "SIM": sim})

@@ -11,6 +11,7 @@ from cocotb.triggers import Timer
 
 from model.isa import (REV6_OPS, AttState, CoreConfig, Err, Insn, KvState, MMState,
                        NormState, NpeState, Op)
+from testparams import env_int, seed_of
 
 
 class TB:
@@ -415,11 +416,16 @@ def random_insn(rng: random.Random, cfg: CoreConfig, mm: MMState, npe: NpeState)
     return i
 
 
-@cocotb.test()
+# cocotb timeout (simulated us): one instruction per nanosecond-scale Timer step, DECODE_VECTORS of
+# them (20000 took 20 us)
+TIMEOUT_US = max(200, env_int("DECODE_VECTORS", 20000) // 50)
+
+
+@cocotb.test(timeout_time=TIMEOUT_US, timeout_unit="us")
 async def test_decode(dut):
     cfg = CoreConfig(**json.loads(os.environ.get("SKIPOPU_CFG", "{}")))
     tb = TB(dut, cfg)
-    rng = random.Random(cocotb.RANDOM_SEED)
+    rng = random.Random(seed_of("decode"))
     for _ in range(int(os.environ.get("DECODE_VECTORS", "20000"))):
         mm = random_mm(rng, cfg)
         npe = random_npe_state(rng, cfg)

@@ -37,6 +37,14 @@ CSR_KV = {"kv_cycles": 0x05C, "hbm_words": 0x060, "buf_words": 0x064, "keep_word
 KV_EXACT = ("hbm_words", "buf_words", "keep_words", "rounds")
 
 
+def timeout_us() -> float:
+    """cocotb timeout (simulated us): the default preset took 1.7 ms of simulated time for 20
+    tokens (prompt 16 + 4 generated), the tiny one 0.13 ms for 12; 10-30x that per token."""
+    a = e2e_args()
+    per_token = 1000 if a["preset"] == "default" else 200
+    return 2000 + per_token * (a["prompt"] + a["gen"])
+
+
 def e2e_args() -> dict:
     a = {"preset": "tiny", "layers": 0, "prompt": 8, "gen": 4, "mode": "reuse",
          "mapping": "token", "buffer": True, "seed": 1, "trace": True, "variant": "fused"}
@@ -83,6 +91,8 @@ class Runner:
                                  f"{exp.err_pc} (compiler bug)")
         starts = self._layer_starts(prog)
         layers = len(starts)
+        if tb.axi_mon:
+            tb.axi_mon.begin_run()
         t0 = await tb.start(PROG_BASE, len(prog.insns))
         limit = 200_000 + 40 * sum(i.len for i in prog.insns) * max(1, prog.m)
         waited, poll, shown = 0, 256, 0
@@ -122,6 +132,8 @@ class Runner:
         assert wr == exp.wr_bytes, f"{label}: write bytes {wr} != model {exp.wr_bytes}"
         for k in KV_EXACT:
             assert fig[k] == exp.kv[k], f"{label}: KV counter {k} {fig[k]} != {exp.kv[k]}"
+        if tb.axi_mon:        # AXI monitors: nothing outstanding, the bytes the model counts
+            tb.axi_mon.end_run(label, exp.rd_bytes, exp.wr_bytes)
         self.compare_memories(label)
         fig["model"] = exp
         fig["macs"] = exp.macs
@@ -283,7 +295,7 @@ def report(a, cfg, lcfg, gen, figs, fc, times, rep: dict) -> list[str]:
     return lines
 
 
-@cocotb.test()
+@cocotb.test(timeout_time=timeout_us(), timeout_unit="us")
 async def run_e2e(dut):
     """Prefill + decode of a generated model on the core, bit-exact against model/core.py per
     step, bounded against float64, with the report."""

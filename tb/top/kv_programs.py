@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from model.isa import CoreConfig, Err, Insn
-from .programs import Layout, ProgramGenerator, Stimulus
+from .programs import Layout, ProgramGenerator, Stimulus, fault_window
 
 PC_SHIFT = 28           # KV port p's region lies in HBM pseudo-channel p (model/core_attn.py)
 KV_OFF0 = 0x40000       # first KVOFF: the start of every HBM port's data window (Layout)
@@ -354,7 +354,8 @@ class KvGenerator:
         return self._finish(st, name)
 
     # -- faults ----------------------------------------------------------------------------
-    ERROR_KINDS = ("kv_rank", "kv_st_slverr", "kv_seq", "kv_rd_slverr")
+    # kv_rd_rlast: the HBM model inverts the RLAST of one entry beat (an error beat, data intact)
+    ERROR_KINDS = ("kv_rank", "kv_st_slverr", "kv_seq", "kv_rd_slverr", "kv_rd_rlast")
 
     def error_program(self, kind: str) -> Stimulus:
         cfg, rng = self.cfg, self.rng
@@ -395,7 +396,8 @@ class KvGenerator:
             port, addr = self.piece_addr(kv, 0, t, t, p)
             words = kv.e // cfg.KV_PORTS if kv.inter else kv.e
             a = addr + rng.randrange(words) * cfg.beat_bytes
-            st.errors = [(port, "r", a, a + cfg.beat_bytes)]
+            rkind = "rlast" if kind == "kv_rd_rlast" else "r"
+            st.errors = [(port, rkind, *fault_window(cfg, rng, port, a, rkind))]
             expect = Err.DMA_RD_AXI
         self.known = set()                 # the run stops early: forget what it would have put
         return self._finish(st, kind, expect)
