@@ -54,8 +54,10 @@ kv-bench: bootstrap
 	@$(ENV) KV_BENCH_OUT=sim_build/kv_bench.md python -m pytest -q -s -m slow \
 	  tb/kv/test_kv_unit.py -k bench $(PYTEST_ARGS) | grep -a "cycles (" ; cat sim_build/kv_bench.md
 
+# docs/pe-array.md "Resources": Yosys estimate of PE-array columns (installs requirements-synth.txt
+# pins when missing; SYNTH_ARGS="--kdim 64" etc.; report in sim_build/synth/report.json)
 synth: bootstrap
-	@$(ENV) pip install -q -r requirements-synth.txt && python tools/synth_column.py $(SYNTH_ARGS)
+	@$(ENV) python tools/synth_column.py $(SYNTH_ARGS)
 
 clean:
 	rm -rf sim_build

@@ -3,7 +3,7 @@ and the KV cache it left in HBM: used by the end-to-end testbench and `make sim`
 (tb/e2e/tb_e2e.py) and by the model-only tests (tb/compiler/test_generate.py).
 
 The float64 run is teacher-forced with the hardware's tokens and routing decisions
-(docs/attention-plan.md section 8): ``forward_float(weights, prompt + generated[:-1], mode,
+(docs/verification.md "Float64 bounds"): ``forward_float(weights, prompt + generated[:-1], mode,
 masks=(hardware masks))``. Routing agreement compares the hardware masks with the float routers
 run free on the float activations (``decode_float``).
 """
@@ -15,7 +15,7 @@ import numpy as np
 from model import kv as K
 from model.llama import decode_float, forward_float
 
-# bounds asserted by the tests and by `make sim` (docs/attention-plan.md section 8)
+# bounds asserted by the tests and by `make sim` (docs/verification.md "Float64 bounds")
 HIDDEN_BOUND = 2e-2          # relative L2 error of the final hidden rows and of every layer
 KV_BOUND = 2e-2              # relative L2 error of every KV entry against the float k, v
 ROUTING_BOUND = 0.9          # routing agreement with the free-running float routers
@@ -98,7 +98,7 @@ def float_check(img, gen, mems=None) -> dict:
 
 
 def problems(fc: dict, n_tokens: int, kv_written: int | None = None) -> list[str]:
-    """The section-8 bounds that ``fc`` (float_check) violates."""
+    """The bounds (docs/verification.md "Float64 bounds") that ``fc`` (float_check) violates."""
     bad = []
     if fc["hidden_err"] > HIDDEN_BOUND:
         bad.append(f"final hidden rows differ from float64 by {fc['hidden_err']:.2e}")

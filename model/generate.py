@@ -1,6 +1,6 @@
 """SkipOPU host compiler for the whole SkipGPT-Llama model: prefill and decode with attention,
 KV reuse / PartialSkip / dense, the final RMSNorm, the LM head and greedy selection on the core
-(docs/isa.md; decisions in docs/compiler.md).
+(docs/isa.md; dataflow in docs/attention.md; programs in docs/compiler.md).
 
 The host keeps the memory images (weights on HBM, metadata on DDR, the KV cache region in each
 KV port's pseudo-channel) and emits **one program per step** (paper 4.1: the host runs the
@@ -9,7 +9,7 @@ token, built from what the host read back after the previous step (the token id 
 attention masks, which give the KV history words).
 
     img = compile_images(weights, CoreConfig(), mode="reuse")
-    gen = run_generate(img, prompt, steps=4)          # on model/core.py
+    gen = run_generate(img, prompt, steps=4)          # on model/core
     gen.tokens, gen.steps[i].hidden, gen.steps[i].masks_attn, ...
 
 Numerics decisions (besides those of docs/isa.md): 1/sqrt(head_dim) is folded into the FP16
@@ -511,7 +511,7 @@ def run_generate(img: ModelImage, prompt, steps: int, trace: bool = False, run=N
                  ddr=None, progress=None) -> Generation:
     """Prefill, then steps-1 decode steps (``steps`` tokens generated, the last one not fed
     back, as model.llama.decode_float). ``run(prog) -> result`` executes a program (default:
-    model/core.py) and ``ddr`` is the memory the outputs are read from."""
+    model/core) and ``ddr`` is the memory the outputs are read from."""
     if run is None:
         mems, run = model_runner(img)
         ddr = mems[0]
@@ -525,7 +525,7 @@ def run_generate(img: ModelImage, prompt, steps: int, trace: bool = False, run=N
 
 
 def main(argv=None) -> None:
-    """python -m model.generate: run a generation on model/core.py and compare it with the
+    """python -m model.generate: run a generation on model/core and compare it with the
     float64 reference (what `make sim` does through the RTL)."""
     import argparse
     from model import kv as K
@@ -548,7 +548,7 @@ def main(argv=None) -> None:
             print(f"{i:5d}: {insn}")
     gen = run_generate(img, prompt, a.gen)
     ea, em = gen.exec_masks()
-    seq = np.concatenate([prompt, gen.tokens[:-1]])
+    seq = np.concatenate([prompt, gen.tokens[:-1]]).astype(np.int64)
     ref = forward_float(w, seq, a.mode, **({} if a.mode == "dense" else {"masks": (ea, em)}))
     hid = np.concatenate([s.hidden for s in gen.steps]).view(np.float16).astype(np.float64)
     err = np.linalg.norm(hid - ref.hidden[-1]) / np.linalg.norm(ref.hidden[-1])

@@ -309,7 +309,7 @@ class KvSession:
 
 def arrival_order(sched: LayerSchedule, ports: int) -> list[Fetch]:
     """The fetches of a layer in the order their entries are numbered when they arrive (the
-    KV staging buffer's entry index, docs/attention-plan.md 5.3): round by round, within a
+    KV staging buffer's entry index, docs/kv.md "Arrival order"): round by round, within a
     round by lane: HBM port p = lane p, buffer read port i = lane ports + i."""
     out = []
     for rnd in sched.rounds:

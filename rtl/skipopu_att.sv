@@ -1,5 +1,5 @@
-// Attention unit (docs/isa.md "KV and attention", plan docs/attention-plan.md
-// 3, 6.2-6.4, 6.8): runs QK, SMNORM, SMFEAT and PV issued by the sequencer (att_valid_o).
+// Attention unit (docs/isa.md "KV and attention", dataflow docs/attention.md): runs QK,
+// SMNORM, SMFEAT and PV issued by the sequencer (skipopu_ctrl's att_valid_o).
 //   * decodes the instruction and the ATTCFG registers into the shape: Mq (dyn: min(len,
 //     max(0, CNT - j0))), n_rep = H / KVH (a power of 2), G groups, Mg = n_rep * Mq rows per
 //     group, R = G * Mg score rows, NT = ceil(NK / NCOL) key tiles, NT * R score words;

@@ -15,8 +15,11 @@
 //   half), rid of the pair, rresp the worse of the two (the larger code: SLVERR 2 and DECERR 3
 //   beat OKAY 0), rlast of the second beat; the R FIFO carries whole slave words. Master-side R
 //   beats must come in pairs of one burst, i.e. no read interleaving at odd beat boundaries
-//   (assumed of the HBM port; the models in tb/ return each burst whole); simulation assertions
-//   check it.
+//   (assumed of the HBM port; the models in tb/ return each burst whole); a simulation
+//   assertion checks the IDs of a pair. RLAST is not trusted: an rlast on the first beat of a
+//   pair (a slave error, the burst is even) makes the pair's rresp at least SLVERR, and the
+//   pair's rlast is passed on as it came, so the core's read engines see a misplaced one; the
+//   outstanding reads are counted in slave beats, never by rlast.
 // - B: passed through.
 // One master beat per master cycle is one slave word per two master cycles: with m_clk at twice
 // s_clk (or faster) R and W sustain one slave word per slave cycle.
@@ -30,8 +33,8 @@
 // then one B with SLVERR. Requests of that direction behind it wait until its answer is taken. A
 // simulation assertion ($error) flags each one. In conversion mode W beats are taken only for
 // bursts whose AW has been taken (AXI allows WREADY to wait for AWVALID), so the bridge knows
-// which burst they belong to. At most 2^OUT_W - 1 forwarded bursts per direction are outstanding
-// (then new requests wait). arready/awready/wready depend on internal state only, not on the
+// which burst they belong to. At most 2^OUT_W - 1 forwarded write bursts and 2^(OUT_W + 7) - 129
+// forwarded read beats (slave words) are outstanding (then new requests wait). arready/awready/wready depend on internal state only, not on the
 // request or its valid.
 //
 // Reset: one asynchronous active-low reset per domain, each already synchronised to its clock.
@@ -337,20 +340,25 @@ module skipopu_axi_cdc #(
     // room; an unsupported one goes to the error state instead of the FIFO, whose answer starts
     // once every earlier forwarded burst is complete.
 
-    logic             ar_ok, ar_take, ar_err, r_fwd_last, rerr_on;
-    logic [OUT_W-1:0] rd_out_q, rd_out_d;     // forwarded reads whose last R beat is not out
+    // forwarded read beats (slave words) not yet out: the R beats are counted, not the rlasts
+    localparam int RB_W = OUT_W + 7;
+
+    logic             ar_ok, ar_take, ar_err, ar_fwd, r_fwd, rd_room, rerr_on;
+    logic [RB_W-1:0]  rd_owed_q, rd_owed_d;
     logic             rerr_q, rerr_d;         // an unsupported read taken and not yet answered
     logic [ID_W-1:0]  rerr_id_q;
     logic [7:0]       rerr_left_q;            // beats after the one on the bus
 
     assign ar_ok = s_axi_arburst == BURST_INCR && s_axi_arsize == S_SIZE &&
                    s_axi_araddr[S_OFF_W-1:0] == '0 && !s_axi_arlen[7];
-    assign s_axi_arready = ar_wready && !rerr_q && rd_out_q != '1;
+    assign rd_room       = rd_owed_q <= RB_W'((1 << RB_W) - 129);   // room for 128 more
+    assign s_axi_arready = ar_wready && !rerr_q && rd_room;
     assign ar_take       = s_axi_arvalid && s_axi_arready;
-    assign ar_wvalid     = s_axi_arvalid && ar_ok && !rerr_q && rd_out_q != '1;
+    assign ar_wvalid     = s_axi_arvalid && ar_ok && !rerr_q && rd_room;
+    assign ar_fwd        = ar_wvalid && ar_wready;
     assign ar_err        = ar_take && !ar_ok;
     // The answer goes out once no forwarded read is left (none is taken meanwhile)
-    assign rerr_on       = rerr_q && rd_out_q == '0;
+    assign rerr_on       = rerr_q && rd_owed_q == '0;
 
     assign s_axi_rvalid = rerr_on || r_rvalid;
     assign s_axi_rid    = rerr_on ? rerr_id_q : r_rid;
@@ -358,20 +366,22 @@ module skipopu_axi_cdc #(
     assign s_axi_rresp  = rerr_on ? RESP_SLVERR : r_rresp;
     assign s_axi_rlast  = rerr_on ? rerr_left_q == '0 : r_rlast;
     assign r_rready     = s_axi_rready && !rerr_on;
-    assign r_fwd_last   = r_rvalid && r_rready && r_rlast;
+    assign r_fwd        = r_rvalid && r_rready;
 
-    assign rd_out_d = rd_out_q + OUT_W'(ar_wvalid && ar_wready) - OUT_W'(r_fwd_last);
+    // a forwarded request owes len + 1 (<= 128) slave words
+    assign rd_owed_d = rd_owed_q + (ar_fwd ? RB_W'(s_axi_arlen) + RB_W'(1) : '0) -
+                       RB_W'(r_fwd);
     assign rerr_d   = ar_err || (rerr_q && !(rerr_on && s_axi_rready && rerr_left_q == '0));
 
     always_ff @(posedge s_clk_i or negedge s_rst_ni) begin
       if (!s_rst_ni) begin
-        rd_out_q    <= '0;
+        rd_owed_q   <= '0;
         rerr_q      <= 1'b0;
         rerr_id_q   <= '0;
         rerr_left_q <= '0;
       end else begin
-        rd_out_q <= rd_out_d;
-        rerr_q   <= rerr_d;
+        rd_owed_q <= rd_owed_d;
+        rerr_q    <= rerr_d;
         if (ar_err) begin
           rerr_id_q   <= s_axi_arid;
           rerr_left_q <= s_axi_arlen;
@@ -475,10 +485,11 @@ module skipopu_axi_cdc #(
       end
     end
 
+    // an rlast on the low half (the burst is even) is a slave error: the pair answers SLVERR
     always_ff @(posedge m_clk_i) begin
       if (m_axi_rvalid && !r_half_q) begin
         r_lo_data_q <= m_axi_rdata;
-        r_lo_resp_q <= m_axi_rresp;
+        r_lo_resp_q <= (m_axi_rlast && !m_axi_rresp[1]) ? RESP_SLVERR : m_axi_rresp;
       end
     end
 
@@ -509,7 +520,6 @@ module skipopu_axi_cdc #(
       end else if (m_axi_rvalid && m_axi_rready) begin
         if (!r_half_q) begin
           r_lo_id_q <= m_axi_rid;
-          assert (!m_axi_rlast) else $error("R burst of odd length");
         end else begin
           assert (m_axi_rid == r_lo_id_q) else $error("R beat pair of two IDs");
         end

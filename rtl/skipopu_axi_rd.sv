@@ -3,6 +3,9 @@
 // several are in flight. Credit-based: an AR is issued only when the FIFO has room for the whole
 // burst on top of what is stored and already requested, so rready (FIFO not full) is high
 // whenever R data can arrive and the R channel never stalls the interconnect.
+// RLAST is checked, not trusted: the engine knows where each burst ends (the same split as its
+// requests), and a beat whose RLAST differs from that is an error beat like one with SLVERR or
+// DECERR (out_err_o, err_o); the beat count alone ends the command, so it never hangs.
 
 module skipopu_axi_rd
   import skipopu_pkg::*;
@@ -34,7 +37,7 @@ module skipopu_axi_rd
   input  logic              out_ready_i,
   output logic [DATA_W-1:0] out_data_o,
   output logic              out_last_o,     // last beat of the command
-  output logic              out_err_o,      // this beat came with RRESP != OKAY
+  output logic              out_err_o,      // this beat: RRESP != OKAY or RLAST misplaced
 
   // Status
   output logic              busy_o,
@@ -75,6 +78,8 @@ module skipopu_axi_rd
   logic              arvalid_q;
   logic [ADDR_W-1:0] araddr_q;
   logic [7:0]        arlen_q;
+  logic [11:0]       rx_addr_q;      // address bits [11:0] of the next R beat
+  logic [7:0]        rx_cnt_q;       // R beats of the current burst received so far
 
   logic [CntW-1:0]   fifo_count;
   logic              fifo_wr_ready, fifo_rd_valid;
@@ -92,6 +97,14 @@ module skipopu_axi_rd
 
   logic r_fire, pop, last_pop;
   assign r_fire   = m_axi_rvalid && m_axi_rready;
+
+  // The R beat that ends its burst: the command's last beat, the last one below a 4 KB
+  // boundary or the MAX_BURST-th of the burst (the split of axi_burst_beats); any other RLAST
+  // makes the beat an error beat
+  logic rx_last, r_err;
+  assign rx_last = (recv_left_q == LEN_W'(1)) || (&rx_addr_q[11:BeatShift]) ||
+                   (32'(rx_cnt_q) == MAX_BURST - 1);
+  assign r_err   = m_axi_rresp[1] || (m_axi_rlast != rx_last);
   assign pop      = fifo_rd_valid && out_ready_i;
   assign last_pop = pop && fifo_rd_data[DATA_W];
 
@@ -106,6 +119,8 @@ module skipopu_axi_rd
       arvalid_q   <= 1'b0;
       araddr_q    <= '0;
       arlen_q     <= '0;
+      rx_addr_q   <= '0;
+      rx_cnt_q    <= '0;
     end else begin
       if (cmd_valid_i && cmd_ready_o) begin
         active_q    <= 1'b1;
@@ -113,6 +128,8 @@ module skipopu_axi_rd
         req_left_q  <= cmd_beats_i;
         recv_left_q <= cmd_beats_i;
         err_q       <= 1'b0;
+        rx_addr_q   <= cmd_addr_i[11:0];
+        rx_cnt_q    <= '0;
       end
       if (launch) begin
         arvalid_q   <= 1'b1;
@@ -126,7 +143,9 @@ module skipopu_axi_rd
       inflight_q <= inflight_q + (launch ? CntW'(burst) : '0) - (r_fire ? CntW'(1) : '0);
       if (r_fire) begin
         recv_left_q <= recv_left_q - 1'b1;
-        if (m_axi_rresp[1]) err_q <= 1'b1;
+        rx_addr_q   <= rx_addr_q + 12'(BeatBytes);
+        rx_cnt_q    <= rx_last ? '0 : rx_cnt_q + 1'b1;
+        if (r_err) err_q <= 1'b1;
       end
       if (last_pop) begin
         active_q <= 1'b0;
@@ -142,7 +161,7 @@ module skipopu_axi_rd
     .rst_ni,
     .wr_valid_i(r_fire),
     .wr_ready_o(fifo_wr_ready),
-    .wr_data_i ({m_axi_rresp[1], recv_left_q == LEN_W'(1), m_axi_rdata}),
+    .wr_data_i ({r_err, recv_left_q == LEN_W'(1), m_axi_rdata}),
     .rd_valid_o(fifo_rd_valid),
     .rd_ready_i(out_ready_i),
     .rd_data_o (fifo_rd_data),
@@ -170,8 +189,8 @@ module skipopu_axi_rd
   assign m_axi_arvalid = arvalid_q;
   assign m_axi_rready  = fifo_wr_ready;
 
-  // Responses arrive in order (single ID); rlast is implied by the beat count.
+  // Responses arrive in order (single ID); RRESP[0] only tells SLVERR from DECERR
   logic unused_r;
-  assign unused_r = ^{m_axi_rid, m_axi_rlast, m_axi_rresp[0]};
+  assign unused_r = ^{m_axi_rid, m_axi_rresp[0]};
 
 endmodule

@@ -515,7 +515,7 @@ module skipopu_dma #(
   logic              a_arvalid, b_arvalid, a_rready, b_rready;
   logic [DATA_W-1:0] a_rdata;
   logic [1:0]        a_rresp;
-  logic              a_arready, a_rvalid;
+  logic              a_arready, a_rvalid, a_rlast;
 
   always_ff @(posedge clk_i or negedge rst_ni) begin
     if (!rst_ni) begin
@@ -532,6 +532,7 @@ module skipopu_dma #(
   end
   assign a_rdata   = p_rdata[32'(wport_q) * DATA_W +: DATA_W];
   assign a_rresp   = p_rresp[32'(wport_q) * 2 +: 2];
+  assign a_rlast   = p_rlast[32'(wport_q) +: 1];
   assign a_arready = |(p_arready & own_a);
   assign a_rvalid  = |(p_rvalid & own_a);
 
@@ -568,6 +569,7 @@ module skipopu_dma #(
     .a_arready_i(a_arready),
     .a_rdata_i  (a_rdata),
     .a_rresp_i  (a_rresp),
+    .a_rlast_i  (a_rlast),
     .a_rvalid_i (a_rvalid),
     .a_rready_o (a_rready),
     .b_araddr_o (b_araddr),

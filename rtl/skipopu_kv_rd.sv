@@ -18,12 +18,14 @@
 // or the token when interleaved) lies at cfg_base_i[p] + (l * S + i) * B, where S = MAX_TOKENS /
 // NUM_PORTS and B = E * DATA_W / 8 (token-wise) or S = MAX_TOKENS and B = EP * DATA_W / 8
 // (interleaved); model/kv.py KvMap with entry_bytes = E * DATA_W / 8 and port_base = cfg_base_i
-// (= model/core_attn.py _entry_pieces). Each read is split into bursts of min(E or EP,
+// (= model/core/kv.py _entry_pieces). Each read is split into bursts of min(E or EP,
 // MAX_BURST) words. Bases must be 4 KB aligned and MAX_BURST words at most 4 KB, so no burst
 // crosses a 4 KB boundary.
 //
 // AXI error responses do not stop the reader: the beat is delivered with out_err_o set for its
-// lane and err_o stays set until clr_i.
+// lane and err_o stays set until clr_i. RLAST is checked, not trusted: every burst of a port has
+// the same length, so a beat whose RLAST is not on the burst's last beat counts as an error
+// beat too (the beat count alone ends a burst).
 
 module skipopu_kv_rd #(
   // HBM ports (token-wise mapping spreads the entries over these)
@@ -307,6 +309,7 @@ module skipopu_kv_rd #(
     logic [ADDR_W-1:0] araddr_q;
     logic [7:0]        arlen_q;
     logic [NBW-1:0]    bcnt_q;
+    logic [7:0]        rcnt_q;          // R beats of the current burst received
     logic [LCW-1:0]    inflight_q, lane_count;
     logic [8:0]        bl;
     logic [NBW-1:0]    nb;
@@ -319,14 +322,23 @@ module skipopu_kv_rd #(
     assign af_pop = launch && (bcnt_q == nb - 1'b1);
     assign r_fire = m_axi_rvalid[p] && m_axi_rready[p];
 
+    // an error beat: SLVERR/DECERR, or RLAST not exactly on the burst's last beat
+    logic r_end, r_err;
+    assign r_end = (9'(rcnt_q) == bl - 9'd1);
+    assign r_err = m_axi_rresp[2*p+1] || (m_axi_rlast[p] != r_end);
+
     always_ff @(posedge clk_i or negedge rst_ni) begin
       if (!rst_ni) begin
         arvalid_q  <= 1'b0;
         araddr_q   <= '0;
         arlen_q    <= '0;
         bcnt_q     <= '0;
+        rcnt_q     <= '0;
         inflight_q <= '0;
       end else begin
+        if (r_fire) begin
+          rcnt_q <= r_end ? '0 : rcnt_q + 1'b1;
+        end
         if (launch) begin
           arvalid_q <= 1'b1;
           araddr_q  <= af_addr + ((ADDR_W'(bcnt_q) * ADDR_W'(bl)) << BeatShift);
@@ -342,7 +354,7 @@ module skipopu_kv_rd #(
     skipopu_fifo #(.DATA_W(DATA_W + 1), .DEPTH(LANE_DEPTH)) u_lane (
       .clk_i, .rst_ni,
       .wr_valid_i(r_fire), .wr_ready_o(lf_wr_ready),
-      .wr_data_i({m_axi_rresp[2*p+1], m_axi_rdata[p*DATA_W +: DATA_W]}),
+      .wr_data_i({r_err, m_axi_rdata[p*DATA_W +: DATA_W]}),
       .rd_valid_o(lane_valid[p]), .rd_ready_i(lane_pop[p]),
       .rd_data_o({lane_err[p], lane_data[p*DATA_W +: DATA_W]}),
       .count_o(lane_count)
@@ -504,7 +516,7 @@ module skipopu_kv_rd #(
   assign busy_o = cur_valid_q || lclose_q || rf_valid || out_valid_q || (|port_busy);
 
   logic unused;
-  assign unused = ^{m_axi_rid, m_axi_rlast, m_axi_rresp, rf_count_unused};
+  assign unused = ^{m_axi_rid, m_axi_rresp, rf_count_unused};
 
   // pragma translate_off
   // Simulation-only checks (plain always: Icarus rejects $error in always_ff)

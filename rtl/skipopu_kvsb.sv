@@ -1,6 +1,6 @@
-// KV staging buffer (KVSB, docs/kv.md "KV staging buffer (KVSB)", plan docs/attention-plan.md
-// 3.1): KV_TOKENS entries of up to ENTRY_MAX words of DATA_W bits, the key set the attention PE
-// array reads. NCOL = DATA_W / 16 banks, each a simple dual-port RAM (one write and one read per
+// KV staging buffer (KVSB, docs/kv.md "KV staging buffer (KVSB)"; docs/attention.md): KV_TOKENS
+// entries of up to ENTRY_MAX words of DATA_W bits, the key set the attention PE array
+// reads. NCOL = DATA_W / 16 banks, each a simple dual-port RAM (one write and one read per
 // cycle) of KV_TOKENS / NCOL * ENTRY_MAX words plus one valid bit per word in flops.
 //
 // Banking: word w of entry a lies in bank (a + (w >> log2(EP))) mod NCOL at row

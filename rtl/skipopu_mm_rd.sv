@@ -13,6 +13,10 @@
 // Master A carries the weights, master B (DDR) the scales, and also the weights when shared_i
 // (weights in DDR): then B issues both kinds (scales first when both wait) and an in-order tag
 // per burst (single ID, responses in order) routes each R beat to its FIFO.
+// RLAST is checked, not trusted: the weight bursts end where the request split ends them (the
+// same per-beat rule as skipopu_axi_rd), a scale burst is one beat; a beat whose RLAST differs
+// is an error beat (w_err_o / s_err_o, as for SLVERR or DECERR), and the tags are popped by that
+// count, so a misplaced RLAST never misroutes a beat or hangs.
 // stop_i (a failed tile, skipopu_mm) ends all requests; the bursts in flight are received and
 // every beat left is dropped. busy_o stays high until nothing is in flight and both FIFOs are
 // empty, so no burst is left dangling. Consumed beats are what the DMA byte counters count.
@@ -50,7 +54,7 @@ module skipopu_mm_rd
   output logic              w_valid_o,
   input  logic              w_ready_i,
   output logic [DATA_W-1:0] w_data_o,
-  output logic              w_err_o,      // this beat came with RRESP != OKAY
+  output logic              w_err_o,      // this beat: RRESP != OKAY or RLAST misplaced
 
   // Scale stream
   output logic              s_valid_o,
@@ -65,6 +69,7 @@ module skipopu_mm_rd
   input  logic              a_arready_i,
   input  logic [DATA_W-1:0] a_rdata_i,
   input  logic [1:0]        a_rresp_i,
+  input  logic              a_rlast_i,
   input  logic              a_rvalid_i,
   output logic              a_rready_o,
 
@@ -97,6 +102,9 @@ module skipopu_mm_rd
   logic              a_arvalid_q, b_arvalid_q;
   logic [ADDR_W-1:0] a_araddr_q, b_araddr_q;
   logic [7:0]        a_arlen_q, b_arlen_q;
+  logic [11:0]       w_rx_addr_q;     // address bits [11:0] of the next weight R beat
+  logic [7:0]        w_rx_cnt_q;      // weight R beats of the current burst received
+  logic [31:0]       w_rx_left_q;     // weight R beats not yet received
 
   logic              wf_push, wf_wr_ready, wf_valid, wf_pop;
   logic [DATA_W:0]   wf_wdata, wf_rdata;
@@ -147,9 +155,15 @@ module skipopu_mm_rd
       b_arvalid_q <= 1'b0;
       b_araddr_q  <= '0;
       b_arlen_q   <= '0;
+      w_rx_addr_q <= '0;
+      w_rx_cnt_q  <= '0;
+      w_rx_left_q <= '0;
     end else begin
       if (start_i && !active_q) begin
-        active_q  <= 1'b1;
+        active_q    <= 1'b1;
+        w_rx_addr_q <= waddr_i[11:0];
+        w_rx_cnt_q  <= '0;
+        w_rx_left_q <= wbeats_i;
         stop_q    <= 1'b0;
         shared_q  <= shared_i;
         w_next_q  <= waddr_i;
@@ -197,6 +211,11 @@ module skipopu_mm_rd
         b_arvalid_q <= 1'b0;
       end
       s_infl_q <= s_infl_q + (launch_s ? SCntW'(1) : '0) - (sf_push ? SCntW'(1) : '0);
+      if (wf_push) begin
+        w_rx_addr_q <= w_rx_addr_q + 12'(DATA_W / 8);
+        w_rx_cnt_q  <= w_rx_last ? '0 : w_rx_cnt_q + 1'b1;
+        w_rx_left_q <= w_rx_left_q - 32'd1;
+      end
       // idle once every request is answered and every beat consumed or dropped
       if (active_q && (stop_q || (w_left_q == '0 && s_left_q == '0)) && w_infl_q == '0 &&
           s_infl_q == '0 && !a_arvalid_q && !b_arvalid_q && !wf_valid && !sf_valid) begin
@@ -208,16 +227,26 @@ module skipopu_mm_rd
   // ---------------------------------------------------------------------------------------------
   // Responses: A -> weights; B -> the FIFO named by the oldest tag (1 = scale)
   // ---------------------------------------------------------------------------------------------
+  // The weight R beat that ends its burst: the last weight beat, the last one below a 4 KB
+  // boundary or the MAX_BURST-th of the burst (the split of axi_burst_beats); on B a scale
+  // burst ends with its only beat. An RLAST elsewhere makes the beat an error beat.
+  logic w_rx_last, b_last, a_err, b_err;
+  assign w_rx_last = (w_rx_left_q == 32'd1) || (&w_rx_addr_q[11:BeatShift]) ||
+                     (32'(w_rx_cnt_q) == MAX_BURST - 1);
+  assign b_last    = tag_head || w_rx_last;
+  assign a_err     = a_rresp_i[1] || (a_rlast_i != w_rx_last);
+  assign b_err     = b_rresp_i[1] || (b_rlast_i != b_last);
+
   logic b_fire;
   // (the R channels carry other transfers' beats while the streams are idle: never taken)
   assign a_rready_o = active_q && !shared_q && wf_wr_ready;
   assign b_rready_o = active_q && tag_valid && (tag_head ? sf_wr_ready : wf_wr_ready);
   assign b_fire     = b_rvalid_i && b_rready_o;
   assign wf_push    = shared_q ? (b_fire && !tag_head) : (a_rvalid_i && a_rready_o);
-  assign wf_wdata   = shared_q ? {b_rresp_i[1], b_rdata_i} : {a_rresp_i[1], a_rdata_i};
+  assign wf_wdata   = shared_q ? {b_err, b_rdata_i} : {a_err, a_rdata_i};
   assign sf_push    = b_fire && tag_head;
   assign tag_push   = launch_s || launch_wb;
-  assign tag_pop    = b_fire && b_rlast_i;
+  assign tag_pop    = b_fire && b_last;
 
   skipopu_fifo #(
     .DATA_W(1),
@@ -257,7 +286,7 @@ module skipopu_mm_rd
     .rst_ni,
     .wr_valid_i(sf_push),
     .wr_ready_o(sf_wr_ready),
-    .wr_data_i ({b_rresp_i[1], b_rdata_i}),
+    .wr_data_i ({b_err, b_rdata_i}),
     .rd_valid_o(sf_valid),
     .rd_ready_i(sf_pop),
     .rd_data_o (sf_rdata),

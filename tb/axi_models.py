@@ -1,9 +1,17 @@
 """AXI memory models and bus checkers shared by the testbenches.
 
-cocotbext-axi's RAMs answer SLVERR for a beat whose ``_read``/``_write`` raises, so error
-injection is an address-window check in those two hooks. A beat written inside a write-error
-window leaves memory unchanged; a beat read inside a read-error window returns zeros. Windows are
-[lo, hi) byte ranges of the RAM (addresses are taken modulo the RAM size, as the RAM does).
+Error injection: [lo, hi) byte windows of the RAM (addresses taken modulo the RAM size, as the
+RAM does), one :class:`ErrorWindows` per direction, set through the :class:`ErrorApi` methods
+that every model here and ``tb/hbm_model.HbmPort`` share (``add_read_error``,
+``add_write_error``, ``add_rlast_error``, ``clear_errors``, ``*_error_at``, ``*_hits``,
+``set_error_seed``). A beat written inside a write-error window leaves memory unchanged and the
+burst's B is an error; a beat read inside a read-error window returns zeros with an error RRESP.
+The error response is SLVERR or DECERR at random, drawn per read beat / write burst from the
+windows' generator, seeded by the testbench from its test parameters (``set_error_seed``);
+cocotbext-axi's RAMs (:class:`ErrAxiRam`, whose ``_read``/``_write`` hooks raise) can only
+answer SLVERR. An RLAST window (reads, the lean models only) inverts the RLAST of every read beat
+inside it (early on a beat that is not the burst's last, missing on the last one) and leaves its
+data and RRESP alone.
 
 * :class:`ErrAxiRam`: an ``AxiRam`` with separate read and write error windows. Its bus may carry
   only one direction (``AxiBus(read=...)`` or ``AxiBus(write=...)``) for a read-only or
@@ -33,28 +41,122 @@ from cocotbext.axi.axi_ram import AxiRamRead, AxiRamWrite
 from cocotbext.axi.memory import Memory
 
 
+OKAY, SLVERR, DECERR = 0, 2, 3
+
+
 class InjectedError(Exception):
     pass
 
 
-class _Windows:
-    def __init__(self):
+class ErrorWindows:
+    """The error windows of one direction of a memory model: ``windows`` ([lo, hi) byte ranges
+    whose beats get an error response), ``rlast`` (read side: ranges whose beats carry an
+    inverted RLAST), hit counters, and the generator that picks SLVERR or DECERR."""
+
+    def __init__(self, seed=0):
         self.windows: list[tuple[int, int]] = []
+        self.rlast: list[tuple[int, int]] = []
         self.hits = 0
+        self.rlast_hits = 0
+        self.rng = random.Random(seed)
 
     def hit(self, addr: int, length: int = 1) -> bool:
         return any(addr < hi and lo < addr + length for lo, hi in self.windows)
 
+    def rlast_hit(self, addr: int, length: int = 1) -> bool:
+        return any(addr < hi and lo < addr + length for lo, hi in self.rlast)
+
+    def resp(self) -> int:
+        """The error response of one failing read beat or write burst."""
+        return SLVERR if self.rng.random() < 0.5 else DECERR
+
     def check(self, addr: int, length: int):
+        """cocotbext-axi hook: raise (the RAM answers SLVERR) inside a window."""
         if self.hit(addr, length):
             self.hits += 1
             raise InjectedError(f"injected error at 0x{addr:x}")
+
+    def clear(self):
+        self.windows.clear()
+        self.rlast.clear()
+
+
+class ErrorApi:
+    """The error-window API of every memory model (one copy for all): a model provides
+    ``_err_side(read)`` (its :class:`ErrorWindows` of that direction, or None when it has no
+    such direction) and ``size``."""
+
+    def _err_side(self, read: bool) -> ErrorWindows | None:
+        raise NotImplementedError
+
+    def _side(self, read: bool) -> ErrorWindows:
+        side = self._err_side(read)
+        if side is None:
+            raise ValueError(f"{type(self).__name__} has no {'read' if read else 'write'} side")
+        return side
+
+    def set_error_seed(self, seed) -> None:
+        """Seed the SLVERR/DECERR choice (from the test's parameters)."""
+        for read in (True, False):
+            side = self._err_side(read)
+            if side is not None:
+                side.rng.seed(f"{seed}-{'r' if read else 'w'}")
+
+    def add_read_error(self, lo: int, hi: int):
+        self._side(True).windows.append((lo, hi))
+
+    def add_write_error(self, lo: int, hi: int):
+        self._side(False).windows.append((lo, hi))
+
+    def add_rlast_error(self, lo: int, hi: int):
+        """Read beats in [lo, hi) carry an inverted RLAST (data and RRESP intact)."""
+        self._side(True).rlast.append((lo, hi))
+
+    def clear_read_errors(self):
+        side = self._err_side(True)
+        if side is not None:
+            side.clear()
+
+    def clear_write_errors(self):
+        side = self._err_side(False)
+        if side is not None:
+            side.clear()
+
+    def clear_errors(self):
+        self.clear_read_errors()
+        self.clear_write_errors()
+
+    def read_error_at(self, addr: int, length: int = 1) -> bool:
+        """Whether a read of [addr, addr + length) touches a read-error window."""
+        side = self._err_side(True)
+        return side is not None and side.hit(addr % self.size, length)
+
+    def write_error_at(self, addr: int, length: int = 1) -> bool:
+        """Whether a write of [addr, addr + length) touches a write-error window."""
+        side = self._err_side(False)
+        return side is not None and side.hit(addr % self.size, length)
+
+    @property
+    def read_error_hits(self) -> int:
+        side = self._err_side(True)
+        return side.hits if side is not None else 0
+
+    @property
+    def write_error_hits(self) -> int:
+        side = self._err_side(False)
+        return side.hits if side is not None else 0
+
+    @property
+    def rlast_hits(self) -> int:
+        """Read beats driven with an inverted RLAST."""
+        side = self._err_side(True)
+        return side.rlast_hits if side is not None else 0
 
 
 class _ErrRead(AxiRamRead):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.errors = _Windows()
+        self.errors = ErrorWindows()
 
     async def _read(self, address, length):
         self.errors.check(address % self.size, length)
@@ -64,15 +166,22 @@ class _ErrRead(AxiRamRead):
 class _ErrWrite(AxiRamWrite):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.errors = _Windows()
+        self.errors = ErrorWindows()
 
     async def _write(self, address, data):
         self.errors.check(address % self.size, len(data))
         await super()._write(address, data)
 
 
-class ErrAxiRam(AxiRam):
-    """AxiRam with read and write error windows [lo, hi) (byte addresses).
+class _NoRlast:
+    """cocotbext-axi's RAMs drive RLAST themselves: no RLAST windows."""
+
+    def add_rlast_error(self, lo: int, hi: int):
+        raise NotImplementedError(f"{type(self).__name__}: RLAST faults need FastAxiRam")
+
+
+class ErrAxiRam(_NoRlast, ErrorApi, AxiRam):
+    """AxiRam with read and write error windows [lo, hi) (byte addresses), answered SLVERR.
 
     ``bus.read`` or ``bus.write`` may be None (a read-only or write-only master): the matching
     ``read_if`` / ``write_if`` is then None and its error windows cannot be set.
@@ -90,59 +199,23 @@ class ErrAxiRam(AxiRam):
         if bus.read is not None:
             self.read_if = _ErrRead(bus.read, clock, reset, reset_active_level, mem=self.mem)
 
-    def add_read_error(self, lo: int, hi: int):
-        self.read_if.errors.windows.append((lo, hi))
-
-    def add_write_error(self, lo: int, hi: int):
-        self.write_if.errors.windows.append((lo, hi))
-
-    def clear_read_errors(self):
-        if self.read_if is not None:
-            self.read_if.errors.windows.clear()
-
-    def clear_write_errors(self):
-        if self.write_if is not None:
-            self.write_if.errors.windows.clear()
-
-    def clear_errors(self):
-        self.clear_read_errors()
-        self.clear_write_errors()
-
-    def read_error_at(self, addr: int, length: int = 1) -> bool:
-        """Whether a read of [addr, addr + length) touches a read-error window."""
-        return self.read_if is not None and self.read_if.errors.hit(addr % self.size, length)
-
-    def write_error_at(self, addr: int, length: int = 1) -> bool:
-        """Whether a write of [addr, addr + length) touches a write-error window."""
-        return self.write_if is not None and self.write_if.errors.hit(addr % self.size, length)
-
-    @property
-    def read_error_hits(self) -> int:
-        return self.read_if.errors.hits if self.read_if is not None else 0
-
-    @property
-    def write_error_hits(self) -> int:
-        return self.write_if.errors.hits if self.write_if is not None else 0
+    def _err_side(self, read: bool) -> ErrorWindows | None:
+        side = self.read_if if read else self.write_if
+        return None if side is None else side.errors
 
 
-class ErrAxiRamRead(_ErrRead):
+class ErrAxiRamRead(_NoRlast, ErrorApi, _ErrRead):
     """Read-only AXI RAM (e.g. an instruction port) with read error windows."""
 
-    def add_read_error(self, lo: int, hi: int):
-        self.errors.windows.append((lo, hi))
-
-    def clear_errors(self):
-        self.errors.windows.clear()
+    def _err_side(self, read: bool) -> ErrorWindows | None:
+        return self.errors if read else None
 
 
-class ErrAxiRamWrite(_ErrWrite):
+class ErrAxiRamWrite(_NoRlast, ErrorApi, _ErrWrite):
     """Write-only AXI RAM with write error windows."""
 
-    def add_write_error(self, lo: int, hi: int):
-        self.errors.windows.append((lo, hi))
-
-    def clear_errors(self):
-        self.errors.windows.clear()
+    def _err_side(self, read: bool) -> ErrorWindows | None:
+        return None if read else self.errors
 
 
 # ------------------------------------------------------------------------------------------------
@@ -183,10 +256,10 @@ class _Side:
     def __init__(self, *channels):
         for ch in channels:
             setattr(self, f"{ch}_channel", PauseHook())
-        self.errors = _Windows()
+        self.errors = ErrorWindows()
 
 
-class FastAxiRam(Memory):
+class FastAxiRam(ErrorApi, Memory):
     """AXI4 RAM slave with read and write error windows, one coroutine per RAM.
 
     Same constructor and error API as :class:`ErrAxiRam` (``bus.read`` or ``bus.write`` may be
@@ -201,9 +274,10 @@ class FastAxiRam(Memory):
     * R and B: a beat is driven from its queue at the edge after it was queued, held until
       ready.
 
-    Errors: a read beat whose word touches a read window returns zeros with SLVERR; a write
-    beat's byte run inside a write window is dropped (and the rest of that beat) and the burst
-    answers SLVERR, as ErrAxiRam does. Pause generators on the hooks ``read_if.ar_channel``,
+    Errors: a read beat whose word touches a read window returns zeros with SLVERR or DECERR; a
+    write beat's byte run inside a write window is dropped (and the rest of that beat) and the
+    burst answers SLVERR or DECERR, as ErrAxiRam does (which answers SLVERR only); a read beat
+    whose word touches an RLAST window has its RLAST inverted. Pause generators on the hooks ``read_if.ar_channel``,
     ``read_if.r_channel``, ``write_if.aw_channel``, ``w_channel``, ``b_channel``
     (:class:`PauseHook`).
 
@@ -238,38 +312,10 @@ class FastAxiRam(Memory):
         if reset is not None:
             self._tasks.append(cocotb.start_soon(self._watch_reset()))
 
-    # -- error API (ErrAxiRam) ------------------------------------------------------------------
-    def add_read_error(self, lo: int, hi: int):
-        self.read_if.errors.windows.append((lo, hi))
-
-    def add_write_error(self, lo: int, hi: int):
-        self.write_if.errors.windows.append((lo, hi))
-
-    def clear_read_errors(self):
-        if self.read_if is not None:
-            self.read_if.errors.windows.clear()
-
-    def clear_write_errors(self):
-        if self.write_if is not None:
-            self.write_if.errors.windows.clear()
-
-    def clear_errors(self):
-        self.clear_read_errors()
-        self.clear_write_errors()
-
-    def read_error_at(self, addr: int, length: int = 1) -> bool:
-        return self.read_if is not None and self.read_if.errors.hit(addr % self.size, length)
-
-    def write_error_at(self, addr: int, length: int = 1) -> bool:
-        return self.write_if is not None and self.write_if.errors.hit(addr % self.size, length)
-
-    @property
-    def read_error_hits(self) -> int:
-        return self.read_if.errors.hits if self.read_if is not None else 0
-
-    @property
-    def write_error_hits(self) -> int:
-        return self.write_if.errors.hits if self.write_if is not None else 0
+    # -- error API (ErrorApi) ------------------------------------------------------------------
+    def _err_side(self, read: bool) -> ErrorWindows | None:
+        side = self.read_if if read else self.write_if
+        return None if side is None else side.errors
 
     def stop(self):
         for t in self._tasks:
@@ -428,11 +474,15 @@ class FastAxiRam(Memory):
                     a = (c[1] // lanes) * lanes
                     if rerr.windows and rerr.hit(a % size, lanes):
                         rerr.hits += 1
-                        data, resp = 0, 2
+                        data, resp = 0, rerr.resp()
                     else:
                         data, resp = int.from_bytes(mem_read(a % size, lanes), "little"), 0
                     c[3] -= 1
-                    pend_r[0] = (c[0], data, resp, c[3] == 0)
+                    last = c[3] == 0
+                    if rerr.rlast and rerr.rlast_hit(a % size, lanes):
+                        rerr.rlast_hits += 1
+                        last = not last
+                    pend_r[0] = (c[0], data, resp, last)
                     next_addr(c, 1, 2, 4, 5, 6)
                     if c[3] == 0:
                         cur_r[0] = None
@@ -463,7 +513,7 @@ class FastAxiRam(Memory):
                             a = word + i
                             if werr.windows and werr.hit(a % size, j - i):
                                 werr.hits += 1
-                                c[8] = 2
+                                c[8] = c[8] or werr.resp()
                                 break
                             mem_write(a % size, data[i:j])
                             i = j
@@ -586,9 +636,6 @@ class FastAxiRamRead(FastAxiRam):
         self.r_channel = self.read_if.r_channel
         self.errors = self.read_if.errors
 
-    def clear_errors(self):
-        self.errors.windows.clear()
-
 
 class FastAxiRamWrite(FastAxiRam):
     """Write-only :class:`FastAxiRam` on an ``AxiWriteBus`` (as :class:`ErrAxiRamWrite`)."""
@@ -600,9 +647,6 @@ class FastAxiRamWrite(FastAxiRam):
         self.w_channel = self.write_if.w_channel
         self.b_channel = self.write_if.b_channel
         self.errors = self.write_if.errors
-
-    def clear_errors(self):
-        self.errors.windows.clear()
 
 
 class _Bus:

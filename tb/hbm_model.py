@@ -27,10 +27,12 @@ Structure (docs/hbm-model.md has the numbers, their sources and the calibration)
   skipped from the simulation time. Timing, refresh and pause draws are those of a port stepped
   on every edge (``sleep=False``), checked cycle for cycle by ``tb/hbm`` ``test_sleep_exact``.
 
-Error injection follows :class:`axi_models.ErrAxiRam`: [lo, hi) byte windows (addresses modulo the
-memory size) per port; a read beat inside a read window returns zeros with SLVERR, a write beat
-inside a write window is dropped and the burst's B is SLVERR. Optional knobs: pause generators on
-every channel and a random extra latency per burst.
+Error injection is that of the RAM models, through the same code (:class:`axi_models.ErrorApi`):
+[lo, hi) byte windows (addresses modulo the memory size) per port; a read beat inside a read
+window returns zeros with SLVERR or DECERR (drawn from the seeded window generator), a write beat
+inside a write window is dropped and the burst's B is SLVERR or DECERR, a read beat inside an
+RLAST window carries an inverted RLAST. Optional knobs: pause generators on every channel and a
+random extra latency per burst.
 """
 
 from __future__ import annotations
@@ -47,6 +49,11 @@ from typing import Callable, Iterator, Protocol
 import cocotb
 from cocotb.simtime import get_sim_time
 from cocotb.triggers import Event, RisingEdge
+
+try:                                   # as a cocotb module (tb/ on the path) or from pytest
+    from axi_models import ErrorApi, ErrorWindows
+except ImportError:                    # pragma: no cover
+    from tb.axi_models import ErrorApi, ErrorWindows
 
 OKAY, SLVERR = 0, 2
 INCR = 1
@@ -427,17 +434,9 @@ class HbmMemory:
 # The AXI4 slave port
 # ---------------------------------------------------------------------------------------------
 
-class _Windows:
-    def __init__(self) -> None:
-        self.windows: list[tuple[int, int]] = []
-        self.hits = 0
-
-    def hit(self, addr: int, length: int = 1) -> bool:
-        return any(addr < hi and lo < addr + length for lo, hi in self.windows)
-
-
 class _Burst:
-    __slots__ = ("id", "addr", "beats", "ready", "sent", "data", "bad", "resp", "got", "t_acc")
+    __slots__ = ("id", "addr", "beats", "ready", "sent", "data", "bad", "flip", "resp", "got",
+                 "t_acc")
 
     def __init__(self, bid: int, addr: int, beats: int):
         self.id = bid
@@ -446,7 +445,8 @@ class _Burst:
         self.ready: list[int] = []     # read: cycle after which beat k may be driven
         self.sent = 0                  # read: beats handed out
         self.data = b""
-        self.bad: list[bool] | None = None
+        self.bad: list[int] | None = None      # read: RRESP per beat (with an error window)
+        self.flip: list[bool] | None = None    # read: RLAST inverted per beat
         self.resp = OKAY               # write: BRESP
         self.got = 0                   # write: W beats received
         self.t_acc = 0                 # cycle of the address handshake
@@ -466,7 +466,7 @@ class PortStats:
     read_latency: list[int] = field(default_factory=list)   # AR accept -> first R beat
 
 
-class HbmPort:
+class HbmPort(ErrorApi):
     """AXI4 slave model of one HBM AXI port (see the module docstring).
 
     ``bus`` is a cocotbext-axi ``AxiBus`` (``AxiBus.from_prefix(dut, "m_axi_hbm0")``); either
@@ -501,8 +501,8 @@ class HbmPort:
         self.rng = random.Random(seed)
         self.extra_latency: tuple[float, int] = (0.0, 0)   # (probability, max cycles)
         self._pause: dict[str, Iterator[bool] | None] = dict.fromkeys(("ar", "aw", "w", "r", "b"))
-        self.rerr = _Windows()
-        self.werr = _Windows()
+        self.rerr = ErrorWindows()
+        self.werr = ErrorWindows()
         self.stats = PortStats()
         self.cycle = 0
         self._in_reset = False
@@ -557,35 +557,8 @@ class HbmPort:
     def size(self) -> int:
         return self.memory.size
 
-    def add_read_error(self, lo: int, hi: int) -> None:
-        self.rerr.windows.append((lo, hi))
-
-    def add_write_error(self, lo: int, hi: int) -> None:
-        self.werr.windows.append((lo, hi))
-
-    def clear_read_errors(self) -> None:
-        self.rerr.windows.clear()
-
-    def clear_write_errors(self) -> None:
-        self.werr.windows.clear()
-
-    def clear_errors(self) -> None:
-        self.clear_read_errors()
-        self.clear_write_errors()
-
-    def read_error_at(self, addr: int, length: int = 1) -> bool:
-        return self.rerr.hit(addr % self.size, length)
-
-    def write_error_at(self, addr: int, length: int = 1) -> bool:
-        return self.werr.hit(addr % self.size, length)
-
-    @property
-    def read_error_hits(self) -> int:
-        return self.rerr.hits
-
-    @property
-    def write_error_hits(self) -> int:
-        return self.werr.hits
+    def _err_side(self, read: bool) -> ErrorWindows:
+        return self.rerr if read else self.werr
 
     def set_pause_generators(self, ar=None, aw=None, w=None, r=None, b=None) -> None:
         """Generators yielding True for a cycle of pause: ``ar``/``aw``/``w`` hold the ready
@@ -759,7 +732,7 @@ class HbmPort:
         a = b.addr + b.got * self.bb
         if self.werr.windows and self.werr.hit(a % self.size, self.bb):
             self.werr.hits += 1
-            b.resp = SLVERR
+            b.resp = b.resp or self.werr.resp()
         elif strb == self._full_strb:
             self.memory.write(a, data)
         else:
@@ -791,10 +764,15 @@ class HbmPort:
         n = b.beats * self.bb
         b.data = self.memory.read(b.addr, n)
         if self.rerr.windows:
-            bad = [self.rerr.hit((b.addr + k * self.bb) % self.size, self.bb)
-                   for k in range(b.beats)]
+            bad = [self.rerr.resp() if self.rerr.hit((b.addr + k * self.bb) % self.size, self.bb)
+                   else OKAY for k in range(b.beats)]
             if any(bad):
                 b.bad = bad
+        if self.rerr.rlast:
+            flip = [self.rerr.rlast_hit((b.addr + k * self.bb) % self.size, self.bb)
+                    for k in range(b.beats)]
+            if any(flip):
+                b.flip = flip
 
     def _make_step(self):
         """The per-edge functions ``step()`` (sample the handshakes of the edge, drive the next
@@ -862,10 +840,14 @@ class HbmPort:
                                 self._load_read(b)
                                 if self.log_latency:
                                     st.read_latency.append(c + 1 - b.t_acc)
-                            bad = b.bad is not None and b.bad[k]
+                            bad = b.bad[k] if b.bad is not None else OKAY
                             rdata.value = 0 if bad else \
                                 int.from_bytes(b.data[k * bb:(k + 1) * bb], "little")
-                            drv = (b.id, SLVERR if bad else OKAY, k + 1 == b.beats)
+                            last = k + 1 == b.beats
+                            if b.flip is not None and b.flip[k]:
+                                last = not last
+                                self.rerr.rlast_hits += 1
+                            drv = (b.id, bad, last)
                             if drv != self._r_drv:
                                 if rid is not None:
                                     rid.value = drv[0]

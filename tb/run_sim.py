@@ -3,7 +3,7 @@ then print the report.
 
 Job `e2e` (default): a SkipGPT-Llama model generated from a seed, prefill of the prompt and
 decode of the generated tokens through the core (tb/e2e/tb_e2e.py): progress lines per layer
-and token, bit-exact checks against model/core.py after every step, float64 bounds, the report
+and token, bit-exact checks against model/core after every step, float64 bounds, the report
 (cycles per token, HBM/DDR bytes, KV efficiency, skip ratios, KV storage saved, speed).
 Job `skeleton`: the demo program, random programs and the MATMUL/NPE benchmarks.
 
@@ -32,6 +32,20 @@ from tb.top.test_top import run_top  # noqa: E402
 # --mode: the paper's Fig. 8 modes (reuse = KV reuse without the fused kernels)
 MODES = {"dense": ("dense", "unfused"), "partial": ("partial", "unfused"),
          "reuse": ("reuse", "unfused"), "reuse-fused": ("reuse", "fused")}
+
+
+def replay_line(a, sim: str) -> str:
+    """The make command that replays this run (printed with a failure)."""
+    rest, skip = [], False
+    for x in sys.argv[1:]:
+        if skip:
+            skip = False
+        elif x in ("--seed", "--sim"):
+            skip = True
+        elif not x.startswith(("--seed=", "--sim=", "--waves")):
+            rest.append(x)
+    args = f" SIM_ARGS='{' '.join(rest)}'" if rest else ""
+    return f"cd {simrun.ROOT} && make sim SIM={sim} SEED={a.seed}{args}"
 
 
 def main() -> int:
@@ -90,7 +104,7 @@ def main() -> int:
     t0 = time.perf_counter()
     try:
         run_top(sim, cfg, testcase="run_main", seed=a.seed, programs=a.programs,
-                insns=a.insns, waves=waves, run_name="make_sim",
+                insns=a.insns, waves=waves, run_name="make_sim", replay=replay_line(a, sim),
                 extra_env={"SKIPOPU_REPORT": str(report), "TOP_HBM_MODEL": a.hbm_model or "ram",
                            "TOP_BENCH": a.bench or
                            ("mm" if sim == "icarus" else "mm,npe"),
@@ -146,6 +160,7 @@ def main_e2e(a, sim: str, waves: bool) -> int:
     t0 = time.perf_counter()
     try:
         run_e2e(sim, cfg, args, seed=a.seed, waves=waves, run_name="make_sim",
+                replay=replay_line(a, sim),
                 extra_env={"SKIPOPU_REPORT": str(report), "SKIPOPU_REPORT_JSON": str(report_json),
                            "TOP_HBM_MODEL": hbm, "TOP_HBM_RATIO": str(a.hbm_ratio),
                            "TOP_HBM_JITTER": "0", "SIM": sim})

@@ -12,6 +12,15 @@ goes through :func:`run`, called from pytest or from ``tb/run_sim.py``.
   simulation speed (measured: 2.5k vs 25k idle core cycles/s). ``SIM_PUBLIC=1`` restores it for
   a debugging session that reaches into the hierarchy from Python (waves see every signal
   either way).
+* Every run has a seed (``seed``, 1 when not given; cocotb's ``COCOTB_RANDOM_SEED``, read by the
+  testbenches through ``tb/testparams.py``), so every run replays.
+* RTL assertion failures fail the run on both simulators: the simulator output goes to
+  ``<run dir>/sim.log`` (and, as it grows, to stdout) and is scanned for the simulators'
+  assertion/``$error``/``$fatal`` lines (Icarus prints ``ERROR: file:line: ...`` and goes on;
+  Verilator prints ``%Error: ...`` and stops). ``expect_errors`` lists patterns of errors a test
+  provokes on purpose (each must appear; no other may; Verilator then runs with
+  ``+verilator+error+limit+1000000`` so that it goes on after them as Icarus does).
+* A failure names the command that replays it: the pytest node id, or ``replay`` (``make sim``).
 """
 
 from __future__ import annotations
@@ -21,8 +30,11 @@ import hashlib
 import json
 import os
 import re
+import shlex
 import shutil
 import sys
+import threading
+import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -90,6 +102,67 @@ class _BuildLock:
         self.fh.close()
 
 
+# Assertion failures as the simulators print them: Icarus "ERROR: file.sv:12: msg" (also for
+# $fatal: "FATAL: ..."), Verilator "[time] %Error: file.sv:12: Assertion failed ..." / "%Fatal"
+RTL_ERROR = re.compile(r"^(?:\[\d+\] )?(?:%(?:Error|Fatal)|(?:ERROR|FATAL): \S+:\d+:)")
+
+
+def replay_command(replay: str | None = None) -> str:
+    """The one command that replays the current run: ``replay`` if given (``make sim``), the
+    pytest node id under pytest, else this process's command line."""
+    if replay:
+        return replay
+    node = os.environ.get("PYTEST_CURRENT_TEST", "").rsplit(" ", 1)[0]
+    if node:
+        return (f"cd {ROOT} && source scripts/env.sh && python -m pytest -m '' "
+                f"{shlex.quote(node)}")
+    return f"cd {ROOT} && source scripts/env.sh && python {shlex.join(sys.argv)}"
+
+
+class _Tee:
+    """Copies a growing log file to stdout (the simulator writes to the file)."""
+
+    def __init__(self, path: Path):
+        self.path = path
+        self.stop = threading.Event()
+        self.thread = threading.Thread(target=self._run, daemon=True)
+
+    def __enter__(self):
+        self.path.unlink(missing_ok=True)
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc):
+        self.stop.set()
+        self.thread.join()
+
+    def _run(self):
+        fh = None
+        while True:
+            done = self.stop.is_set()
+            if fh is None and self.path.exists():
+                fh = open(self.path, "r", errors="replace")
+            if fh is not None:
+                data = fh.read()
+                if data:
+                    sys.stdout.write(data)
+                    sys.stdout.flush()
+                    continue
+            if done:
+                break
+            time.sleep(0.1)
+        if fh is not None:
+            fh.close()
+
+
+def rtl_errors(log: Path) -> list[str]:
+    """The assertion/$error/$fatal lines of a simulator log."""
+    if not log.exists():
+        return []
+    with open(log, errors="replace") as fh:
+        return [ln.rstrip() for ln in fh if RTL_ERROR.match(ln)]
+
+
 def public_all() -> bool:
     """SIM_PUBLIC=1: every signal VPI-visible in Verilator builds (slow; for debugging)."""
     return os.environ.get("SIM_PUBLIC", "0") not in ("", "0", "false", "False")
@@ -113,16 +186,22 @@ def run(
     extra_env: dict | None = None,
     run_name: str | None = None,
     seed: int | None = None,
+    expect_errors: tuple[str, ...] = (),
+    replay: str | None = None,
 ) -> Path:
     """Build (if needed) and run ``test_module`` against ``toplevel``.
 
-    Raises ``AssertionError`` when any cocotb test fails. Returns the run directory, which holds
-    the results XML and the wave file when ``waves`` is on.
+    Raises ``AssertionError`` when any cocotb test fails or the simulator reports an RTL
+    assertion failure (other than the ``expect_errors`` regexes, each of which must appear), with
+    the command that replays the run. Returns the run directory, which holds the results XML,
+    the simulator log ``sim.log`` and the wave file when ``waves`` is on.
     """
     from cocotb_tools.runner import get_runner
     from cocotb_tools.check_results import get_results
 
     sim = sim or default_sim()
+    seed = 1 if seed is None else seed
+    again = replay_command(replay)
     parameters = dict(parameters or {})
     waves = waves_enabled() if waves is None else waves
     build_args: list[str] = []
@@ -165,6 +244,7 @@ def run(
     tdir = bdir / "runs" / name
     tdir.mkdir(parents=True, exist_ok=True)
     results = tdir / "results.xml"
+    log = tdir / "sim.log"
     env = {"COCOTB_LOG_LEVEL": os.environ.get("COCOTB_LOG_LEVEL", "INFO")}
     env.update(extra_env or {})
     # The runner passes this process's sys.path to the simulator as PYTHONPATH: test modules are
@@ -175,32 +255,57 @@ def run(
     # The runner only checks results itself under pytest (and then calls sys.exit); keep the
     # behaviour the same everywhere by checking here.
     saved = os.environ.pop("PYTEST_CURRENT_TEST", None)
+    exited = None
+    results.unlink(missing_ok=True)         # (a crashed run must not find an old one)
     try:
-        runner.test(
-            test_module=test_module,
-            hdl_toplevel=toplevel,
-            build_dir=str(bdir),
-            test_dir=str(tdir),
-            results_xml=str(results),
-            testcase=testcase,
-            extra_env=env,
-            waves=waves,
-            seed=seed,
-            timescale=("1ns", "1ps"),
-            test_args=(["--trace-file", "dump.fst"] if fst else []),
-        )
-    except SystemExit as e:
-        raise AssertionError(f"simulator exited with {e.code}; see {tdir}") from None
+        with _Tee(log):
+            runner.test(
+                test_module=test_module,
+                hdl_toplevel=toplevel,
+                build_dir=str(bdir),
+                test_dir=str(tdir),
+                results_xml=str(results),
+                testcase=testcase,
+                extra_env=env,
+                waves=waves,
+                seed=seed,
+                timescale=("1ns", "1ps"),
+                test_args=(["--trace-file", "dump.fst"] if fst else []) + (
+                    # errors provoked on purpose: Verilator goes on after them, as Icarus does
+                    ["+verilator+error+limit+1000000"] if expect_errors and sim == "verilator"
+                    else []),
+                log_file=str(log),
+            )
+    except SystemExit as e:                 # (the runner under pytest)
+        exited = f"simulator exited with {e.code}"
+    except RuntimeError as e:               # a non-zero exit, e.g. Verilator after $error
+        exited = str(e)
     finally:
         if saved is not None:
             os.environ["PYTEST_CURRENT_TEST"] = saved
+
+    def fail(msg: str):
+        print(f"[simrun] FAIL: {msg}\n[simrun] replay: {again}", flush=True)
+        raise AssertionError(f"{msg}\n  log: {log}\n  replay: {again}")
+
+    errors = rtl_errors(log)
+    unexpected = [e for e in errors if not any(re.search(p, e) for p in expect_errors)]
+    if unexpected:
+        fail(f"{len(unexpected)} RTL assertion failure(s) in the simulator output, first: "
+             + " | ".join(unexpected[:3]))
+    missing = [p for p in expect_errors if not any(re.search(p, e) for e in errors)]
+    if missing:
+        fail(f"expected RTL errors not reported: {missing}")
+    # (Verilator exits non-zero after errors it went on from: then the results decide)
+    if exited is not None and not (expect_errors and results.exists()):
+        fail(f"{exited}; see {tdir}")
     ntests, nfail = get_results(results)
     if waves:
         wave = tdir / ("dump.fst" if fst else "dump.vcd") if sim == "verilator" \
             else bdir / f"{toplevel}.fst"
         print(f"[simrun] waves: {wave}")
     if ntests == 0:
-        raise AssertionError(f"no cocotb test ran ({test_module}, testcase={testcase})")
+        fail(f"no cocotb test ran ({test_module}, testcase={testcase})")
     if nfail:
-        raise AssertionError(f"{nfail} of {ntests} cocotb tests failed; log and results in {tdir}")
+        fail(f"{nfail} of {ntests} cocotb tests failed; log and results in {tdir}")
     return tdir

@@ -1,5 +1,5 @@
 """The tables of docs/results.md from the real core (the end-to-end run of tb/e2e/tb_e2e.py,
-every run bit-exact against model/core.py and bounded against float64 as in `make sim`).
+every run bit-exact against model/core and bounded against float64 as in `make sim`).
 
     python tools/results.py ablation   [--preset default] [--prompt 16] [--gen 4] [--seed 1]
     python tools/results.py bandwidth  [--preset default] [--prompt 32] [--gen 8] [--seed 1]

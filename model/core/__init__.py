@@ -12,9 +12,16 @@ Memories are objects with ``read(addr, n) -> bytes`` and ``write(addr, data)`` (
 cocotbext-axi memories used by the testbench qualify, and so does :class:`SparseMem`).
 
 AXI error windows: ``errors`` holds ``(source, kind, lo, hi)`` tuples, meaning that every data
-beat whose address is in ``[lo, hi)`` gets an error response. ``source`` is ``"insn"`` for the
-instruction fetch port or a memory port number (0 = DDR, 1.. = HBM); ``kind`` is ``"r"`` or
-``"w"``. A beat written with an error response leaves memory unchanged.
+beat that overlaps ``[lo, hi)`` gets an error response. ``source`` is ``"insn"`` for the
+instruction fetch port or a memory port number (0 = DDR, 1.. = HBM); ``kind`` is ``"r"``,
+``"w"`` or ``"rlast"``. A beat written with an error response leaves memory unchanged; a beat
+read with one (SLVERR or DECERR) carries zeros. ``"rlast"``: the read beat comes with its RLAST
+inverted (early, or missing on the burst's last beat) but its data and RRESP intact; the read
+engines count beats themselves and treat it as an error beat of that read, exactly like an error
+response, except that its data is the memory's (docs/isa.md, error codes). An RLAST window may
+cover half a core beat: behind the 2:1 chunk FIFOs an HBM bus beat is half a word, and either
+half with a misplaced RLAST fails the word (the bridge answers SLVERR for the low half, the read
+engine sees the high half's RLAST).
 
 The global buffer, the NPE statistics, the KV staging buffer, the invariance buffer and the
 softmax features persist across runs like the hardware's; the configuration registers and CNT

@@ -133,7 +133,8 @@ class AttentionUnit(UnitBase):
                 addr = self._score_addr(n_, r, a.rows)
                 if self._beat_err(0, "r", addr):
                     failed = True
-                    continue
+                    if self._beat_zero(0, addr):
+                        continue
                 raw = self.mems[0].read(addr, bb)
                 out[r, n_ * lanes:(n_ + 1) * lanes] = np.frombuffer(raw, dtype="<u2")
         res.rd_bytes[0] += a.nt * a.rows * bb

@@ -83,9 +83,19 @@ class UnitBase:
         return self.cfg.DATA_W // 16
 
     def _beat_err(self, source, kind, addr) -> bool:
-        """Whether the data beat at addr of source ("insn" or a port) and kind ("r"/"w") gets
-        an error response."""
-        return any(s == source and k == kind and lo <= addr < hi
+        """Whether the beat at ``addr`` of source ("insn" or a port) fails: kind "w" a write
+        error; kind "r" a read error response or a misplaced RLAST (both error beats of the
+        read)."""
+        kinds = ("r", "rlast") if kind == "r" else (kind,)
+        end = addr + self.cfg.beat_bytes
+        return any(s == source and k in kinds and lo < end and addr < hi
+                   for s, k, lo, hi in self.errors)
+
+    def _beat_zero(self, source, addr) -> bool:
+        """Whether the read beat at ``addr`` carries zeros (an error response; a misplaced
+        RLAST leaves the data intact)."""
+        end = addr + self.cfg.beat_bytes
+        return any(s == source and k == "r" and lo < end and addr < hi
                    for s, k, lo, hi in self.errors)
 
     def _rows(self, base: int, m: int, d: int, pc: int, what: str) -> np.ndarray:

@@ -23,7 +23,8 @@ class DmaUnit(UnitBase):
             for i in range(n):
                 if self._beat_err(insn.port, "r", a0 + i * bb):
                     failed = True
-                    words[i] = 0              # the slave returns zeros with SLVERR
+                    if self._beat_zero(insn.port, a0 + i * bb):
+                        words[i] = 0          # the slave returns zeros with SLVERR/DECERR
             self._write_words(slice(insn.f0, insn.f0 + n), words)
             if insn.flags & FLAG_STATS:
                 self._snoop(insn.f0, n)

@@ -135,7 +135,8 @@ class KvUnit(UnitBase):
                     for i in range(k):
                         if self._beat_err(p + 1, "r", addr + i * bb):
                             failed = True
-                            raw[i * bb:(i + 1) * bb] = bytes(bb)
+                            if self._beat_zero(p + 1, addr + i * bb):
+                                raw[i * bb:(i + 1) * bb] = bytes(bb)
                     chunks.append(np.frombuffer(bytes(raw), dtype="<u2").reshape(k, -1))
                     res.rd_bytes[p + 1] += k * bb
                 words = np.concatenate(chunks)

@@ -49,6 +49,8 @@ from cocotb.clock import Clock
 from cocotb.triggers import ClockCycles, ReadOnly, RisingEdge, Timer
 from cocotb.utils import get_sim_time
 
+from testparams import env_int, seed_of
+
 # name: (write period ps, read period ps, read clock start offset ps). All periods are multiples
 # of 4 ps and offsets even, so every clock edge falls on an even picosecond; resets change on odd
 # ones and never race an edge.
@@ -90,7 +92,7 @@ class TB:
     def __init__(self, dut, ratio: str):
         self.dut = dut
         self.log = logging.getLogger("cocotb.tb")
-        self.rng = random.Random(cocotb.RANDOM_SEED)
+        self.rng = random.Random(seed_of("async_fifo", ratio))
         self.data_w = len(dut.wr_data_i)
         self.depth = 1 << (len(dut.wr_count_o) - 1)
         self.sync = int(os.environ.get("SYNC_STAGES", "2"))
@@ -385,7 +387,12 @@ async def traffic(dut, ratio: str):
     assert tb.total_push == tb.total_pop + tb.flushed
 
 
-@cocotb.test()
+# cocotb timeout per ratio (simulated us): every phase moves ASYNC_FIFO_ITEMS items, well under
+# 1 us each even at the slowest clock (300 items took 22 us over all ratios)
+TIMEOUT_US = max(300, env_int("ASYNC_FIFO_ITEMS", 300))
+
+
+@cocotb.test(timeout_time=TIMEOUT_US, timeout_unit="us")
 @cocotb.parametrize(ratio=list(RATIOS))
 async def test_traffic(dut, ratio):
     """Random traffic phases, fill/drain and resets at one clock ratio."""

@@ -20,6 +20,8 @@ import cocotb
 from cocotb.clock import Clock
 from cocotb.triggers import ReadOnly, RisingEdge, Timer
 
+from testparams import seed_of
+
 PERIOD = 10000   # ps
 
 
@@ -45,10 +47,14 @@ async def _release(dut, stages: int, what: str):
         await _expect(dut, int(k == stages), f"{what}: between edges {k} and {k + 1}")
 
 
-@cocotb.test()
+# cocotb timeout (simulated us): 40 reset pulses of a few clock periods (4 us in all)
+TIMEOUT_US = 200
+
+
+@cocotb.test(timeout_time=TIMEOUT_US, timeout_unit="us")
 async def test_rst_sync(dut):
     stages = int(os.environ.get("STAGES", "2"))
-    rng = random.Random(cocotb.RANDOM_SEED)
+    rng = random.Random(seed_of("rst_sync"))
     dut.rst_ni.value = 0
     dut.clk_i.value = 0
     clock = Clock(dut.clk_i, PERIOD, unit="ps")

@@ -49,6 +49,7 @@ from cocotbext.axi.axi_master import AxiMasterRead, AxiMasterWrite
 
 from axi_models import ErrAxiRam, random_pause
 from hbm_model import HbmConfig, HbmMemory, HbmPort, _reader
+from testparams import seed_of
 
 OKAY, SLVERR = 0, 2
 INCR = 1
@@ -93,10 +94,12 @@ class StrobeWriter:
 
 class TB:
     def __init__(self, dut, slave: str = "ram", strobe_writer: bool = False,
-                 max_burst: int = 128):
+                 max_burst: int = 128, salt: tuple = ()):
         self.dut = dut
         self.log = logging.getLogger("cocotb.tb")
-        self.rng = random.Random(cocotb.RANDOM_SEED)
+        # the test's seed: the pytest entry's, with the cocotb test's name and parameters
+        self.salt = (slave, strobe_writer, max_burst) + tuple(salt)
+        self.rng = random.Random(seed_of("axi_cdc", *self.salt))
         self.s_ps = int(os.environ.get("CDC_S_PS", "4444"))
         self.m_ps = int(os.environ.get("CDC_M_PS", "2222"))
         self.s_w = len(dut.s_axi_wdata)
@@ -145,6 +148,8 @@ class TB:
         self.s_aw_cyc: list[int] = []
         self.m_r_beats = self.m_w_beats = 0
         self.m_r_bursts = 0
+        self.m_r_resp: list[int] = []     # RRESP of every master-side R beat, in order
+        self.m_b_resp: list[int] = []     # BRESP of every master-side B
         self.max_rd_inflight = 0          # most master-side read bursts accepted, not complete
         self.ref: dict[int, bytearray] = {}
         self.worker_ids: list[int] | None = None   # IDs for worker() (None: AxiMaster's own)
@@ -160,7 +165,7 @@ class TB:
 
     def set_pauses(self, p: float = 0.3):
         """Random pauses on every channel: valids of both sources, readies of both sinks."""
-        s = cocotb.RANDOM_SEED
+        s = seed_of("axi_cdc_pauses", *self.salt)
         rd = self.rd
         chans = [rd.ar_channel, rd.r_channel]
         if self.wr is not None:
@@ -264,6 +269,8 @@ class TB:
                          _reader(getattr(d, f"m_axi_{ch}ready")),
                          [getattr(d, f"m_axi_{ch}{f}") for f in fields])
         rv, rr, rlast = _reader(d.m_axi_rvalid), _reader(d.m_axi_rready), _reader(d.m_axi_rlast)
+        rresp = _reader(d.m_axi_rresp)
+        bv, br, bresp = _reader(d.m_axi_bvalid), _reader(d.m_axi_bready), _reader(d.m_axi_bresp)
         held = dict.fromkeys(chans)
         edge = RisingEdge(d.m_clk_i)
         while True:
@@ -294,6 +301,9 @@ class TB:
             if rv() and rr():
                 self.m_r_beats += 1
                 self.m_r_bursts += rlast()
+                self.m_r_resp.append(rresp())
+            if bv() and br():
+                self.m_b_resp.append(bresp())
             self.max_rd_inflight = max(self.max_rd_inflight, len(self.m_ar) - self.m_r_bursts)
 
     # -- requests -------------------------------------------------------------------------------
@@ -464,12 +474,17 @@ def timeout_us(tb: TB, words: int) -> int:
 
 # -------------------------------------------------------------------------------------------------
 
-@cocotb.test()
+# cocotb timeout per test (simulated us): CDC_OPS operations of at most a few hundred beats at
+# the slower clock (the traffic test took 83 us with the default number)
+TIMEOUT_US = 2000 * max(1, int(os.environ.get("CDC_OPS", "0") or 0) // 30 + 1)
+
+
+@cocotb.test(timeout_time=TIMEOUT_US, timeout_unit="us")
 @cocotb.parametrize(slave=["ram", "hbm"], pauses=[False, True])
 async def test_traffic(dut, slave, pauses):
     """Four workers with random reads/writes (1..128 words, partial last words, random
     lock/cache/prot) on disjoint areas; every read against the reference; memory at the end."""
-    tb = TB(dut, slave)
+    tb = TB(dut, slave, salt=("traffic", pauses))
     if pauses:
         tb.set_pauses(0.3)
     await tb.reset()
@@ -485,12 +500,12 @@ async def test_traffic(dut, slave, pauses):
     assert tb.max_rd_inflight >= 2, "never more than one read burst in flight"
 
 
-@cocotb.test()
+@cocotb.test(timeout_time=TIMEOUT_US, timeout_unit="us")
 @cocotb.parametrize(pauses=[False, True])
 async def test_strobes(dut, pauses):
     """Writes with random per-beat strobes (none, all, one half, random) from four IDs at once,
     read back; memory at the end."""
-    tb = TB(dut, "ram", strobe_writer=True)
+    tb = TB(dut, "ram", strobe_writer=True, salt=("strobes", pauses))
     if pauses:
         tb.set_pauses(0.3)
     await tb.reset()
@@ -503,14 +518,16 @@ async def test_strobes(dut, pauses):
     tb.check_requests()
 
 
-@cocotb.test()
+@cocotb.test(timeout_time=TIMEOUT_US, timeout_unit="us")
 @cocotb.parametrize(slave=["ram", "hbm"])
 async def test_errors(dut, slave):
-    """Read and write SLVERR windows on the master side, some covering one half of a slave
-    word only: each slave R beat is SLVERR exactly when one of its master beats is, with zeros in
-    that half and memory data in the other; each single-burst write gets SLVERR exactly when one
-    of its master beats is in a window, which is then not written. Clean traffic afterwards."""
-    tb = TB(dut, slave)
+    """Read and write error windows on the master side (the HBM model answers SLVERR or DECERR
+    at random, the RAM SLVERR), some covering one half of a slave word only: each slave R beat
+    fails exactly when one of its master beats does, with the worse of their two RRESPs, zeros in
+    that half and memory data in the other; each single-burst write gets the master side's BRESP,
+    an error exactly when one of its master beats is in a window, which is then not written.
+    Clean traffic afterwards."""
+    tb = TB(dut, slave, salt=("errors",))
     tb.set_pauses(0.2)
     await tb.reset()
     sb, mb, rng = tb.sb, tb.mb, tb.rng
@@ -526,15 +543,20 @@ async def test_errors(dut, slave):
         tb.mem.add_write_error(wbase + off, wbase + off + n)
 
     async def one_read(addr, beats):
-        k0 = len(tb.s_r)
+        k0, m0 = len(tb.s_r), len(tb.m_r_resp)
         resp = await tb.rd.read(addr, beats * sb)
         got = tb.s_r[k0:]
-        assert len(got) == beats and got[-1][3] == 1
+        m_resp = tb.m_r_resp[m0:]                 # (reads one at a time: these beats only)
+        half_n = sb // mb
+        assert len(got) == beats and got[-1][3] == 1 and len(m_resp) == beats * half_n
         nbad = 0
         for k in range(beats):
             a = addr + k * sb
             halves = [tb.mem.read_error_at(a + h, mb) for h in range(0, sb, mb)]
-            want_resp = SLVERR if any(halves) else OKAY
+            pair = m_resp[k * half_n:(k + 1) * half_n]
+            assert [r != OKAY for r in pair] == halves, \
+                f"read 0x{addr:x}: beat {k} master RRESPs {pair}, windows {halves}"
+            want_resp = max(pair)                 # the worse of the two (DECERR 3 > SLVERR 2)
             assert got[k][2] == want_resp, \
                 f"read 0x{addr:x}: beat {k} rresp {got[k][2]}, expected {want_resp}"
             nbad += any(halves)
@@ -542,18 +564,19 @@ async def test_errors(dut, slave):
                 want = bytes(mb) if bad else tb.ref_read(a + h * mb, mb)
                 seg = resp.data[k * sb + h * mb:k * sb + (h + 1) * mb]
                 assert seg == want, f"read 0x{addr:x}: beat {k} half {h} data"
-        assert (resp.resp == AxiResp.SLVERR) == (nbad > 0)
+        assert (resp.resp != AxiResp.OKAY) == (nbad > 0)
         return nbad
 
     async def one_write(addr, beats):
-        k0 = len(tb.s_b)
+        k0, m0 = len(tb.s_b), len(tb.m_b_resp)
         data = rng.randbytes(beats * sb)
         resp = await tb.wr.write(addr, data)
         got = tb.s_b[k0:]
-        assert len(got) == 1
+        assert len(got) == 1 and len(tb.m_b_resp) == m0 + 1
         bad = any(tb.mem.write_error_at(a, mb) for a in range(addr, addr + beats * sb, mb))
-        want = SLVERR if bad else OKAY
-        assert got[0][1] == want and (resp.resp == AxiResp.SLVERR) == bad, \
+        want = tb.m_b_resp[m0]                    # passed through
+        assert (want != OKAY) == bad, f"write 0x{addr:x}+{beats}: master BRESP {want}"
+        assert got[0][1] == want and (resp.resp != AxiResp.OKAY) == bad, \
             f"write 0x{addr:x}+{beats}: bresp {got[0][1]}, expected {want}"
         tb.ref_write(addr, data)
         return bad
@@ -586,12 +609,12 @@ async def test_errors(dut, slave):
                 tb.mem.write_error_hits)
 
 
-@cocotb.test()
+@cocotb.test(timeout_time=TIMEOUT_US, timeout_unit="us")
 async def test_throughput(dut):
     """One long read and one long write burst (128 words, or 4 KB) with no pauses on the RAM
     model: words per slave cycle after the first word, against min(1, what the master side can
     carry at this clock ratio); >= 90 % of it. Printed as THROUGHPUT lines."""
-    tb = TB(dut, "ram")
+    tb = TB(dut, "ram", salt=("throughput",))
     await tb.reset()
     sb = tb.sb
     beats = min(128, 4096 // sb)
@@ -646,7 +669,8 @@ def check_answer_order(reqs, req_cyc, resps, bad_id, ch):
             f"{ch} taken while an unsupported one ({c_acc}..{t1}) was being answered"
 
 
-@cocotb.test(skip=os.environ.get("CDC_UNSUPPORTED", "0") != "1")
+@cocotb.test(skip=os.environ.get("CDC_UNSUPPORTED", "0") != "1", timeout_time=TIMEOUT_US,
+             timeout_unit="us")
 async def test_unsupported(dut):
     """Unsupported requests (narrow size, unaligned address, FIXED burst, more than 128 words)
     between normal ones: SLVERR on every beat / the B of each, zeros read, memory untouched, not

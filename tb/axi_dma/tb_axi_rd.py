@@ -15,7 +15,10 @@ channels, a command driver (commands back to back, or after random gaps), the ou
 
 Scoreboard: the RAM is filled with random bytes; each completed command's stream must equal the
 RAM content of its range, with zeros, ``out_err_o`` and ``err_o`` exactly on the beats inside a
-read-error window (what the RAM model answers).
+read-error window (what the RAM model answers). ``test_rlast`` puts the lean RAM
+(``axi_models.FastAxiRam``) on the bus with RLAST windows: beats whose RLAST the RAM inverts (early
+inside a burst, missing on its last beat) must come out with ``out_err_o`` (``err_o`` for the
+command) and their data intact, and the command must still end after exactly its beats.
 
 Parameters come from the environment (set by test_axi_dma.py): MAX_BURST, FIFO_DEPTH and
 AXI_DMA_CMDS (commands per test).
@@ -34,10 +37,14 @@ from cocotb.clock import Clock
 from cocotb.triggers import ClockCycles, Event, RisingEdge
 from cocotbext.axi import AxiBus, AxiReadBus
 
-from axi_models import AxiBurstMonitor, ErrAxiRam, random_pause
+from axi_models import AxiBurstMonitor, ErrAxiRam, FastAxiRam, random_pause
+from testparams import seed_of
 
 MEM = 1 << 20      # RAM model size; higher addresses alias (the RAM uses address % MEM)
 ADDR_W = 34
+# cocotb timeout per test (simulated us): AXI_DMA_CMDS commands of up to 300 beats with pauses
+# (40 commands took 54 us)
+TIMEOUT_US = max(1000, 25 * int(os.environ.get("AXI_DMA_CMDS", "20")))
 
 
 @dataclass
@@ -57,7 +64,7 @@ class Cmd:
 
 
 class TB:
-    def __init__(self, dut):
+    def __init__(self, dut, fast_ram: bool = False):
         self.dut = dut
         self.log = logging.getLogger("cocotb.tb")
         self.max_burst = int(os.environ.get("MAX_BURST", "16"))
@@ -68,8 +75,10 @@ class TB:
         logging.getLogger(f"cocotb.{dut._name}.m_axi").setLevel(logging.WARNING)
 
         cocotb.start_soon(Clock(dut.clk_i, 4, unit="ns").start())
-        self.ram = ErrAxiRam(AxiBus(read=AxiReadBus.from_prefix(dut, "m_axi")), dut.clk_i,
-                             dut.rst_ni, reset_active_level=False, size=MEM)
+        # cocotbext-axi's RAM, or the lean one (RLAST windows)
+        ram = FastAxiRam if fast_ram else ErrAxiRam
+        self.ram = ram(AxiBus(read=AxiReadBus.from_prefix(dut, "m_axi")), dut.clk_i,
+                       dut.rst_ni, reset_active_level=False, size=MEM)
         self.ar_mon = AxiBurstMonitor(dut, "m_axi", "ar", dut.clk_i, self.bb, self.max_burst,
                                       reset=dut.rst_ni, start=False)
         self.backpressure = None     # pause generator for out_ready_i
@@ -79,13 +88,14 @@ class TB:
         self.cycle = 0
         self.r_beats = 0             # R handshakes
         self.popped = 0              # output beats handed out
-        self.outstanding: deque[int] = deque()   # beats of AR bursts not fully received
+        self.outstanding: deque = deque()   # (addr, beats) of AR bursts not fully received
         self.max_outstanding = 0     # most bursts in flight at once
         self._presenting = False
         self._accepted = False
         self._idle = 0
         self._out_held = None
         self._r_left = 0             # beats left of the oldest outstanding burst
+        self._r_addr = 0             # address of its next beat
         cocotb.start_soon(self._run())
 
     def set_idle_generator(self, generator=None):
@@ -131,8 +141,14 @@ class TB:
         self.queue.append(cmd)
         return cmd
 
+    def rlast_flipped(self, addr: int) -> bool:
+        """Whether the RAM inverts the RLAST of the beat at addr (its RLAST windows)."""
+        side = self.ram._err_side(True)
+        return bool(side.rlast) and side.rlast_hit(addr % MEM, self.bb)
+
     def expected(self, cmd: Cmd):
-        """(bytes, error beats) the RAM answers for cmd with the current error windows."""
+        """(bytes, error beats) the RAM answers for cmd with the current error windows: error
+        responses read as zeros, misplaced RLASTs with the memory's data."""
         data, bad = bytearray(), []
         for i in range(cmd.beats):
             a = (cmd.addr + i * self.bb) % MEM
@@ -140,6 +156,8 @@ class TB:
                 bad.append(i)
                 data += bytes(self.bb)
             else:
+                if self.rlast_flipped(a):
+                    bad.append(i)
                 data += self.ram.read(a, self.bb)
         return bytes(data), bad
 
@@ -180,7 +198,7 @@ class TB:
         if burst is not None:
             assert cmd is not None, "AR without a command"
             cmd.bursts.append(burst)
-            self.outstanding.append(burst[1])
+            self.outstanding.append(burst)
             self.max_outstanding = max(self.max_outstanding, len(self.outstanding))
         # Credits: requested but not handed out <= FIFO_DEPTH
         assert self.ar_mon.beats - self.popped <= self.fifo_depth, \
@@ -197,9 +215,12 @@ class TB:
             cmd.r_beats += 1
             cmd.beat_pulses += 1
             if self._r_left == 0:
-                self._r_left = self.outstanding[0]
+                self._r_addr, self._r_left = self.outstanding[0]
             self._r_left -= 1
-            assert (d.m_axi_rlast.value == 1) == (self._r_left == 0), "rlast misplaced"
+            # the RAM's RLAST: on the burst's last beat, inverted inside an RLAST window
+            want = (self._r_left == 0) != self.rlast_flipped(self._r_addr)
+            assert (d.m_axi_rlast.value == 1) == want, "rlast misplaced"
+            self._r_addr += self.bb
             if self._r_left == 0:
                 self.outstanding.popleft()
 
@@ -288,9 +309,9 @@ def n_cmds(default=20):
     return int(os.environ.get("AXI_DMA_CMDS", str(default)))
 
 
-async def setup(dut, idle, backpressure):
-    tb = TB(dut)
-    seed = cocotb.RANDOM_SEED
+async def setup(dut, idle, backpressure, name: str, fast_ram: bool = False):
+    tb = TB(dut, fast_ram)
+    seed = seed_of(name, idle, backpressure)
     rng = random.Random(seed)
     tb.set_idle_generator(random_pause(seed + 1, 0.4) if idle else None)
     tb.set_backpressure_generator(random_pause(seed + 2, 0.4) if backpressure else None,
@@ -300,11 +321,11 @@ async def setup(dut, idle, backpressure):
     return tb, rng
 
 
-@cocotb.test()
+@cocotb.test(timeout_time=TIMEOUT_US, timeout_unit="us")
 @cocotb.parametrize(idle=[False, True], backpressure=[False, True])
 async def test_random_commands(dut, idle, backpressure):
     """Random commands back to back or after gaps; every stream against the RAM."""
-    tb, rng = await setup(dut, idle, backpressure)
+    tb, rng = await setup(dut, idle, backpressure, "random_commands")
     cmds = [tb.submit(tb.random_cmd(rng)) for _ in range(n_cmds())]
     await tb.wait_idle()
     for c in cmds:
@@ -314,13 +335,13 @@ async def test_random_commands(dut, idle, backpressure):
                 len(cmds), beats, len(tb.ar_mon.bursts), tb.max_outstanding)
 
 
-@cocotb.test()
+@cocotb.test(timeout_time=TIMEOUT_US, timeout_unit="us")
 @cocotb.parametrize(idle=[False, True], backpressure=[False, True])
 async def test_error_response(dut, idle, backpressure):
     """SLVERR windows (one beat at the start/end/middle, a run across bursts, a whole command)
     inside some commands: err_o with done_o exactly for those, out_err_o on the bad beats, all
     data drained, and clean commands afterwards."""
-    tb, rng = await setup(dut, idle, backpressure)
+    tb, rng = await setup(dut, idle, backpressure, "error_response")
     cmds = []
     for i in range(max(4, n_cmds() // 2)):
         c = tb.random_cmd(rng)
@@ -357,11 +378,48 @@ async def test_error_response(dut, idle, backpressure):
                 tb.ram.read_error_hits)
 
 
-@cocotb.test()
+@cocotb.test(timeout_time=TIMEOUT_US, timeout_unit="us")
+@cocotb.parametrize(idle=[False, True], backpressure=[False, True])
+async def test_rlast(dut, idle, backpressure):
+    """RLAST windows on the lean RAM: a misplaced RLAST (early on a beat inside a burst, missing
+    on a burst's last beat: the first and last beat of a command, the MAX_BURST-th, a random
+    one) is an error beat with its data intact; the command still takes exactly its beats, err_o
+    on exactly those commands, clean commands afterwards."""
+    tb, rng = await setup(dut, idle, backpressure, "rlast", fast_ram=True)
+    mb = tb.max_burst
+    cmds = []
+    for i in range(max(4, n_cmds() // 2)):
+        c = tb.random_cmd(rng)
+        kind = i % 5
+        beats = {0: [0], 1: [c.beats - 1], 2: [min(c.beats, mb) - 1],
+                 3: [rng.randrange(c.beats)], 4: []}[kind]
+        for b in beats:
+            a = (c.addr + b * tb.bb) % MEM
+            tb.ram.add_rlast_error(a, a + tb.bb)
+        cmds.append(c)
+    for c in cmds:
+        tb.submit(c)
+    await tb.wait_idle()
+    nerr = 0
+    for c in cmds:
+        tb.check(c)
+        nerr += c.err
+    assert nerr > 0 and tb.ram.rlast_hits > 0
+    tb.ram.clear_read_errors()
+    clean = [tb.submit(tb.random_cmd(rng)) for _ in range(4)]
+    await tb.wait_idle()
+    for c in clean:
+        tb.check(c)
+        assert not c.err
+    tb.log.info("%d of %d commands with a misplaced RLAST, %d beats", nerr, len(cmds),
+                tb.ram.rlast_hits)
+
+
+@cocotb.test(timeout_time=TIMEOUT_US, timeout_unit="us")
 async def test_throughput(dut):
     """Long commands without pauses: several bursts in flight and close to one beat per cycle
     when the FIFO holds at least two bursts."""
-    tb, rng = await setup(dut, False, False)
+    tb, rng = await setup(dut, False, False, "throughput")
     beats = 512
     addr = 4096 * rng.randrange(1, MEM // 4096 - 64)
     c = tb.submit(Cmd(addr, beats))

@@ -37,9 +37,13 @@ from cocotb.triggers import ClockCycles, RisingEdge
 from cocotbext.axi import AxiBus, AxiWriteBus
 
 from axi_models import AxiBurstMonitor, ErrAxiRam, random_pause
+from testparams import seed_of
 
 MEM = 1 << 20      # RAM model size; higher addresses alias (the RAM uses address % MEM)
 ADDR_W = 34
+# cocotb timeout per test (simulated us): AXI_DMA_CMDS commands of up to 300 beats with pauses
+# (40 commands took 49 us)
+TIMEOUT_US = max(1000, 25 * int(os.environ.get("AXI_DMA_CMDS", "20")))
 
 
 @dataclass
@@ -310,9 +314,9 @@ def n_cmds(default=20):
     return int(os.environ.get("AXI_DMA_CMDS", str(default)))
 
 
-async def setup(dut, idle, backpressure):
+async def setup(dut, idle, backpressure, name: str):
     tb = TB(dut)
-    seed = cocotb.RANDOM_SEED
+    seed = seed_of(name, idle, backpressure)
     rng = random.Random(seed)
     tb.set_idle_generator(random_pause(seed + 1, 0.4) if idle else None,
                           random_pause(seed + 2, 0.4) if idle else None)
@@ -324,11 +328,11 @@ async def setup(dut, idle, backpressure):
     return tb, rng
 
 
-@cocotb.test()
+@cocotb.test(timeout_time=TIMEOUT_US, timeout_unit="us")
 @cocotb.parametrize(idle=[False, True], backpressure=[False, True])
 async def test_random_commands(dut, idle, backpressure):
     """Random commands back to back or after gaps; the RAM against the image at every done."""
-    tb, rng = await setup(dut, idle, backpressure)
+    tb, rng = await setup(dut, idle, backpressure, "random_commands")
     cmds = [tb.submit(tb.random_cmd(rng)) for _ in range(n_cmds())]
     await tb.wait_idle()
     for c in cmds:
@@ -338,13 +342,13 @@ async def test_random_commands(dut, idle, backpressure):
                 len(cmds), beats, len(tb.aw_mon.bursts), tb.max_pending)
 
 
-@cocotb.test()
+@cocotb.test(timeout_time=TIMEOUT_US, timeout_unit="us")
 @cocotb.parametrize(idle=[False, True], backpressure=[False, True])
 async def test_error_response(dut, idle, backpressure):
     """SLVERR windows (one beat at the start/end/middle, a run across bursts, a whole command)
     inside some commands: err_o with done_o exactly for those, every beat still consumed, the
     other beats written, and clean commands afterwards."""
-    tb, rng = await setup(dut, idle, backpressure)
+    tb, rng = await setup(dut, idle, backpressure, "error_response")
     cmds = []
     for i in range(max(4, n_cmds() // 2)):
         c = tb.random_cmd(rng)
@@ -381,11 +385,11 @@ async def test_error_response(dut, idle, backpressure):
                 tb.ram.write_error_hits)
 
 
-@cocotb.test()
+@cocotb.test(timeout_time=TIMEOUT_US, timeout_unit="us")
 async def test_throughput(dut):
     """A long command without pauses: several bursts awaiting B and close to one beat per
     cycle."""
-    tb, rng = await setup(dut, False, False)
+    tb, rng = await setup(dut, False, False, "throughput")
     beats = 512
     addr = 4096 * rng.randrange(1, MEM // 4096 - 64)
     c = tb.submit(Cmd(addr, rng.randbytes(beats * tb.bb), tb.bb))

@@ -3,7 +3,7 @@ into the MATMUL, paper 3.1 / Alg. 1; docs/isa.md), model only, no simulator:
 
 * model/isa.py: encoding round trip, text, check() of MMNORM and MATMUL.norm at every new
   boundary in the documented order;
-* model/core.py: the fused MATMUL against the unfused pair RMSNORM (masked, compact) + dyn
+* model/core: the fused MATMUL against the unfused pair RMSNORM (masked, compact) + dyn
   MATMUL on the same state, bit for bit, including the rows written back, the byte counters,
   in place on the residual, CNT = 0, NPE_MASK, DYN_LEN and a weight read error mid-way.
 """

@@ -25,6 +25,7 @@ CLASSES = [("is_nop_o", (Op.NOP,)), ("is_end_o", (Op.END,)), ("is_load_o", (Op.L
            ("is_argmax_o", (Op.ARGMAX,)), ("is_kvcfg_o", (Op.KVCFG,)),
            ("is_attcfg_o", (Op.ATTCFG,)), ("is_kvx_o", (Op.KVST, Op.KVLD, Op.KVRD)),
            ("is_att_o", (Op.QK, Op.SMNORM, Op.SMFEAT, Op.PV))]
+from testparams import env_int, seed_of
 
 
 class TB:
@@ -422,11 +423,16 @@ def random_insn(rng: random.Random, cfg: CoreConfig, mm: MMState, npe: NpeState)
     return i
 
 
-@cocotb.test()
+# cocotb timeout (simulated us): one instruction per nanosecond-scale Timer step, DECODE_VECTORS of
+# them (20000 took 20 us)
+TIMEOUT_US = max(200, env_int("DECODE_VECTORS", 20000) // 50)
+
+
+@cocotb.test(timeout_time=TIMEOUT_US, timeout_unit="us")
 async def test_decode(dut):
     cfg = CoreConfig(**json.loads(os.environ.get("SKIPOPU_CFG", "{}")))
     tb = TB(dut, cfg)
-    rng = random.Random(cocotb.RANDOM_SEED)
+    rng = random.Random(seed_of("decode"))
     for _ in range(int(os.environ.get("DECODE_VECTORS", "20000"))):
         mm = random_mm(rng, cfg)
         npe = random_npe_state(rng, cfg)

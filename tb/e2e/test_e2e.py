@@ -1,5 +1,5 @@
 """pytest entry of the end-to-end run (tb/e2e/tb_e2e.py): prefill + decode of a generated
-model through the core, every step bit-exact against model/core.py, bounded against float64."""
+model through the core, every step bit-exact against model/core, bounded against float64."""
 
 from __future__ import annotations
 

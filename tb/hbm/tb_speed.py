@@ -30,6 +30,7 @@ from cocotb.triggers import ClockCycles, Timer
 
 from top.programs import ProgramGenerator, Stimulus
 from top.tb_top import CLK_NS, TB, _seed, config_from_env
+from testparams import env_int
 
 
 class _Meter:
@@ -89,19 +90,24 @@ async def _idle(dut, pauses: bool, name: str) -> None:
     m.done(name)
 
 
-@cocotb.test()
+# cocotb timeout per probe (simulated us): SPEED_IDLE_CYCLES idle cycles or the prefill
+# program and three random programs (tens of thousands of 4 ns cycles)
+TIMEOUT_US = max(20000, env_int("SPEED_IDLE_CYCLES", 20000) * 4 // 100)
+
+
+@cocotb.test(timeout_time=TIMEOUT_US, timeout_unit="us")
 async def speed_idle(dut):
     """Idle core: the cost of the models while nothing moves."""
     await _idle(dut, False, "idle")
 
 
-@cocotb.test()
+@cocotb.test(timeout_time=TIMEOUT_US, timeout_unit="us")
 async def speed_idle_pauses(dut):
     """Idle core with the pause generators of the core tests on every channel."""
     await _idle(dut, True, "idle+pauses")
 
 
-@cocotb.test()
+@cocotb.test(timeout_time=TIMEOUT_US, timeout_unit="us")
 async def speed_mlp(dut):
     """The prefill program of the tiny model (model/generate.py; 4 layers, 8 tokens) through the
     core."""
@@ -121,7 +127,7 @@ async def speed_mlp(dut):
     m.done("mlp")
 
 
-@cocotb.test()
+@cocotb.test(timeout_time=TIMEOUT_US, timeout_unit="us")
 async def speed_random_pauses(dut):
     """Random programs with every pause generator on (the core tests' heaviest setting)."""
     cfg = config_from_env()

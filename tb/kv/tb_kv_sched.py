@@ -15,6 +15,7 @@ from cocotb.clock import Clock
 from cocotb.triggers import ClockCycles, FallingEdge, RisingEdge
 
 from model import kv as K
+from testparams import env_int, seed_of
 
 
 class TB:
@@ -90,12 +91,16 @@ class TB:
         return layers
 
 
-@cocotb.test()
+# cocotb timeout (simulated us): KV_STEPS decode steps of scheduled rounds (12 took 136 us)
+TIMEOUT_US = max(2000, 200 * env_int("KV_STEPS", 12))
+
+
+@cocotb.test(timeout_time=TIMEOUT_US, timeout_unit="us")
 async def test_kv_sched(dut):
     p = json.loads(os.environ["KV_PARAMS"])
     tb = TB(dut, p)
-    rng = random.Random(cocotb.RANDOM_SEED)
-    nprng = np.random.default_rng(cocotb.RANDOM_SEED)
+    rng = random.Random(seed_of("kv_sched"))
+    nprng = np.random.default_rng(seed_of("kv_sched"))
     await tb.reset()
     cocotb.start_soon(tb.drive_ready(rng))
     maps = {m: K.KvMap(ports=p["NUM_PORTS"], entry_bytes=1024, max_tokens=p["MAX_TOKENS"],

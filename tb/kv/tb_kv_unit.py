@@ -46,6 +46,7 @@ from cocotbext.axi import AxiReadBus
 
 from hbm_model import HbmConfig, HbmMemory, HbmPort, _reader
 from model import kv as K
+from testparams import env_int, seed_of
 
 PC = 256 << 20
 KV_OFF = 1 << 20
@@ -360,12 +361,17 @@ def step_plan(tb: TB, rng: random.Random, steps: int) -> list[tuple[int, bool, b
     return plan
 
 
-@cocotb.test()
+# cocotb timeout per test (simulated us): KV_STEPS decode steps of KV reads on HBM ports (8 took
+# 65 us); the bench runs a fixed set of read schedules
+TIMEOUT_US = max(5000, 400 * env_int("KV_STEPS", 8))
+
+
+@cocotb.test(timeout_time=TIMEOUT_US, timeout_unit="us")
 async def test_kv_unit(dut):
     p = json.loads(os.environ["KV_PARAMS"])
     tb = TB(dut, p)
-    rng = random.Random(cocotb.RANDOM_SEED)
-    nprng = np.random.default_rng(cocotb.RANDOM_SEED)
+    rng = random.Random(seed_of("kv_unit"))
+    nprng = np.random.default_rng(seed_of("kv_unit"))
     await tb.reset()
     cocotb.start_soon(tb.count_cycles())
     cocotb.start_soon(tb.drive_ready(rng))
@@ -398,12 +404,12 @@ async def test_kv_unit(dut):
         assert seen >= want, f"combinations not run: {sorted(want - seen)}"
 
 
-@cocotb.test()
+@cocotb.test(timeout_time=TIMEOUT_US, timeout_unit="us")
 async def test_kv_errors(dut):
     p = json.loads(os.environ["KV_PARAMS"])
     tb = TB(dut, p)
-    rng = random.Random(cocotb.RANDOM_SEED + 1)
-    nprng = np.random.default_rng(cocotb.RANDOM_SEED + 1)
+    rng = random.Random(seed_of("kv_errors"))
+    nprng = np.random.default_rng(seed_of("kv_errors"))
     await tb.reset()
     cocotb.start_soon(tb.count_cycles())
     q = rng.randrange(tb.P)
@@ -425,7 +431,7 @@ async def test_kv_errors(dut):
                   q, want_token, ew, len(errs))
 
 
-@cocotb.test()
+@cocotb.test(timeout_time=TIMEOUT_US, timeout_unit="us")
 async def test_kv_bench(dut):
     """KV-read microbenchmark: one decode step per configuration on the same masks."""
     p = json.loads(os.environ["KV_PARAMS"])

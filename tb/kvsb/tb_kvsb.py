@@ -32,6 +32,7 @@ from cocotb.clock import Clock
 from cocotb.triggers import ClockCycles, FallingEdge, ReadOnly
 
 from kvsb.kvsb_model import KvsbModel, bank, conflict_free, pack, share_words
+from testparams import env_int, seed_of
 
 
 def _reader(sig):
@@ -322,10 +323,10 @@ class Scoreboard:
 
 
 class TB:
-    def __init__(self, dut, p: dict):
+    def __init__(self, dut, p: dict, name: str):
         self.dut = dut
         self.c = Cfg(p)
-        self.rng = random.Random(cocotb.RANDOM_SEED)
+        self.rng = random.Random(seed_of(name))
         self.drv = Driver(dut, self.c, self.rng)
         self.mon = Monitor(dut, self.c)
         self.sb = Scoreboard(self.c, random.Random(self.rng.random()))
@@ -406,11 +407,16 @@ class TB:
         await ClockCycles(self.dut.clk_i, extra)
 
 
-@cocotb.test()
+# cocotb timeout per test (simulated us): KVSB_SESSIONS sessions of a few hundred cycles each at
+# 10 ns
+TIMEOUT_US = max(2000, 200 * env_int("KVSB_SESSIONS", 16))
+
+
+@cocotb.test(timeout_time=TIMEOUT_US, timeout_unit="us")
 async def test_kvsb(dut):
     p = json.loads(os.environ["KVSB_PARAMS"])
     sessions = int(os.environ.get("KVSB_SESSIONS", "16"))
-    tb = TB(dut, p)
+    tb = TB(dut, p, "kvsb")
     c, rng, drv = tb.c, tb.rng, tb.drv
     await tb.reset()
     cocotb.start_soon(tb.run())
@@ -474,11 +480,11 @@ async def test_kvsb(dut):
         assert es_used == set(range(c.LEM + 1)), f"E values {es_used}"
 
 
-@cocotb.test()
+@cocotb.test(timeout_time=TIMEOUT_US, timeout_unit="us")
 async def test_lane_conflict(dut):
     """Two lanes writing one bank in one cycle: the RTL assertion must flag it."""
     p = json.loads(os.environ["KVSB_PARAMS"])
-    tb = TB(dut, p)
+    tb = TB(dut, p, "lane_conflict")
     c = tb.c
     await tb.reset()
     # any two words in one bank under E = 1 (cfg_log2e_i is 0 after reset)

@@ -31,6 +31,7 @@ from cocotb.triggers import ClockCycles, FallingEdge, ReadOnly
 
 from model import npe as N
 from model import npe_units as U
+from testparams import seed_of
 
 
 def env_int(name, default):
@@ -430,7 +431,7 @@ class Scoreboard:
 
 async def run_random(dut, n_logical, gap, bp, rd_prob, modes=None):
     tb = TB(dut)
-    rng = np.random.default_rng(cocotb.RANDOM_SEED)
+    rng = np.random.default_rng(seed_of("smax", n_logical, gap, bp, rd_prob))
     rows, words = make_stream(rng, tb.lanes, tb.rows, n_logical,
                               **({"mode_list": modes} if modes else {}))
     precompute(rows, tb.lanes)
@@ -490,21 +491,26 @@ async def run_random(dut, n_logical, gap, bp, rd_prob, modes=None):
                   ",".join(kinds), len(words), mon.n_p, mon.n_rd, sb.stall_cycles, c)
 
 
-@cocotb.test()
+# cocotb timeout per test (simulated us): SMAX_ROWS_LOGICAL rows of up to a few hundred update
+# words each at 10 ns, with gaps and backpressure
+TIMEOUT_US = max(5000, 50 * env_int("SMAX_ROWS_LOGICAL", 200))
+
+
+@cocotb.test(timeout_time=TIMEOUT_US, timeout_unit="us")
 async def test_random(dut):
     """Random rows, interleavings, valid gaps, backpressure and feature reads."""
     await run_random(dut, env_int("SMAX_ROWS_LOGICAL", 200), env_float("SMAX_GAP", 0.2),
                      env_float("SMAX_BP", 0.3), env_float("SMAX_RD", 0.05))
 
 
-@cocotb.test()
+@cocotb.test(timeout_time=TIMEOUT_US, timeout_unit="us")
 async def test_full_rate(dut):
     """No gaps, no backpressure: the same checks at full input rate."""
     await run_random(dut, max(8, env_int("SMAX_ROWS_LOGICAL", 200) // 4), 0.0, 0.0, 0.0,
                      modes=("random", "roundrobin"))
 
 
-@cocotb.test()
+@cocotb.test(timeout_time=TIMEOUT_US, timeout_unit="us")
 async def test_throughput(dut):
     """Update rate with k rows in round robin (k = 1, 2, 4, ... ROWS) and the normalise rate,
     no gaps and no backpressure; the cycles are asserted against the stall rule (words of one
@@ -512,7 +518,7 @@ async def test_throughput(dut):
     tb = TB(dut)
     d = dut
     tm = tb.tm
-    rng = np.random.default_rng(cocotb.RANDOM_SEED)
+    rng = np.random.default_rng(seed_of("smax_throughput"))
     await tb.reset()
     lanes = tb.lanes
     lines = []

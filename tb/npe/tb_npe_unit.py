@@ -14,14 +14,20 @@ from cocotb.triggers import FallingEdge
 
 from model import npe_units as U
 from model.fpu import FP16, FP32, fp_widen
+from testparams import env_int, seed_of
 
 
-@cocotb.test()
+# cocotb timeout (simulated us): one input per 10 ns cycle, every FP16 value (every
+# NPE_FP16_STEP-th) plus NPE_RANDOM random ones, and the pipeline; 4x margin for stalls
+TIMEOUT_US = max(2000, (65536 // env_int("NPE_FP16_STEP", 1) + env_int("NPE_RANDOM", 20000)) // 25)
+
+
+@cocotb.test(timeout_time=TIMEOUT_US, timeout_unit="us")
 async def test_unit(dut):
     name = os.environ["NPE_UNIT"]
     step = int(os.environ.get("NPE_FP16_STEP", "1"))
     n_rand = int(os.environ.get("NPE_RANDOM", "20000"))
-    rng = np.random.default_rng(cocotb.RANDOM_SEED)
+    rng = np.random.default_rng(seed_of("npe_unit", os.environ.get("NPE_UNIT", "")))
     x = np.concatenate([
         fp_widen(np.arange(0, 1 << 16, step), FP16, FP32),
         rng.integers(0, 1 << 32, n_rand),

@@ -16,6 +16,7 @@ from cocotb.triggers import ClockCycles, RisingEdge
 
 from model.fp16 import CORNERS, from_float
 from model.pe import Terms, bfp_tree, column_terms_fp16, column_terms_int4, tree_to_fp32
+from testparams import env_int, seed_of
 
 
 def pack(bits: np.ndarray, width: int) -> int:
@@ -49,7 +50,11 @@ def tiles(rng, n, k, kind):
     return column_terms_fp16(x, w)
 
 
-@cocotb.test()
+# cocotb timeout (simulated us): one tile per 4 ns cycle in batches, TREE_TILES tiles, 100x margin
+TIMEOUT_US = max(1000, env_int("TREE_TILES", 3000) * 4 // 10)
+
+
+@cocotb.test(timeout_time=TIMEOUT_US, timeout_unit="us")
 async def test_tree(dut):
     k = len(dut.zero_i)
     cocotb.start_soon(Clock(dut.clk_i, 4, unit="ns").start())
@@ -57,7 +62,7 @@ async def test_tree(dut):
     dut.valid_i.value = 0
     await ClockCycles(dut.clk_i, 3)
     dut.rst_ni.value = 1
-    rng = np.random.default_rng(cocotb.RANDOM_SEED)
+    rng = np.random.default_rng(seed_of("bfp_tree"))
     n_total = int(os.environ.get("TREE_TILES", "3000"))
     done = batch = 0
     while done < n_total:

@@ -15,6 +15,7 @@ from cocotb.triggers import ClockCycles, RisingEdge
 
 from model.fp16 import CORNERS
 from model.pe import pe_fp16_pair, pe_int4_pair
+from testparams import env_int, seed_of
 
 
 def expected(mode, x, w1, w2):
@@ -86,11 +87,16 @@ class TB:
         return n
 
 
-@cocotb.test()
+# cocotb timeout (simulated us): one operand set per 4 ns cycle, PE_VECTORS random sets plus the
+# corner triples, 10x margin
+TIMEOUT_US = max(1000, env_int("PE_VECTORS", 20000) // 25)
+
+
+@cocotb.test(timeout_time=TIMEOUT_US, timeout_unit="us")
 async def test_pe(dut):
     tb = TB(dut)
     await tb.reset()
-    rng = np.random.default_rng(cocotb.RANDOM_SEED)
+    rng = np.random.default_rng(seed_of("pe"))
     n = int(os.environ.get("PE_VECTORS", "20000"))
     total = 0
     # corners: every corner activation against every corner weight pair, both modes

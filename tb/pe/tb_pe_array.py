@@ -16,6 +16,7 @@ from cocotb.triggers import ClockCycles, RisingEdge
 
 from model.fp16 import from_float
 from model.pe import bfp_tree, column_terms_fp16, column_terms_int4, tree_to_fp32
+from testparams import env_int, seed_of
 
 
 def pack(vals, width):
@@ -25,7 +26,11 @@ def pack(vals, width):
     return v
 
 
-@cocotb.test()
+# cocotb timeout (simulated us): ARRAY_TILES tiles of at most a few hundred 4 ns cycles each
+TIMEOUT_US = max(1000, 100 * env_int("ARRAY_TILES", 12))
+
+
+@cocotb.test(timeout_time=TIMEOUT_US, timeout_unit="us")
 async def test_array(dut):
     kdim = len(dut.x_i) // 16
     ncol = len(dut.y_o) // 32
@@ -37,7 +42,7 @@ async def test_array(dut):
     dut.x_i.value = 0
     await ClockCycles(dut.clk_i, 3)
     dut.rst_ni.value = 1
-    rng = np.random.default_rng(cocotb.RANDOM_SEED)
+    rng = np.random.default_rng(seed_of("pe_array"))
     n_tiles = int(os.environ.get("ARRAY_TILES", "12"))
     vecs = 64
     for t in range(n_tiles):

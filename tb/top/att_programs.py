@@ -1,4 +1,4 @@
-"""Stimulus for the attention instructions (ISA revision 6: ATTCFG, QK, SMNORM, SMFEAT, PV with
+"""Stimulus for the attention instructions (ATTCFG, QK, SMNORM, SMFEAT, PV with
 KVCFG + KVST.put filling the KV staging buffer): self-contained blocks. Each block loads a whole
 buffer span with random words (Q rows, KV entries, mask words, the P and O regions), writes the
 KVSB entries 0..NK-1 with KVST.put (chunks of entries reloaded into one region), sets CNT with a
@@ -6,7 +6,7 @@ forced ROUTE when it uses dyn, runs QK -> SMNORM (features from QK) and, in some
 row-wise path QK.nofeat -> SMFEAT -> SMNORM into a second P region (both paths give the same P,
 the generator asserts it on the model), then PV, and stores the whole span to DDR, so every
 buffer word, the score area (DDR), the KV region (HBM) and the counters are compared with
-model/core.py. Inputs only: expected values come from the model."""
+model/core. Inputs only: expected values come from the model."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Stimulus for the revision-6 KV instructions through the core (tb/top/tb_kv.py): random
+"""Stimulus for the KV instructions through the core (tb/top/tb_kv.py): random
 programs of LOAD/VADD (buffer contents), KVCFG, KVST (random masks, history words, layers,
 strides, all/nohist/put, both mappings), KVLD decode steps over a synthetic KV cache (random
 write masks, reuse or PartialSkip, attend static/dyn per layer, invariance buffer on/off) and
@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from model.isa import CoreConfig, Err, Insn
-from .programs import Layout, ProgramGenerator, Stimulus
+from .programs import Layout, ProgramGenerator, Stimulus, fault_window
 
 PC_SHIFT = 28           # KV port p's region lies in HBM pseudo-channel p (model/core/kv.py)
 KV_OFF0 = 0x40000       # first KVOFF: the start of every HBM port's data window (Layout)
@@ -352,7 +352,8 @@ class KvGenerator:
         return self._finish(st, name)
 
     # -- faults ----------------------------------------------------------------------------
-    ERROR_KINDS = ("kv_rank", "kv_st_slverr", "kv_seq", "kv_rd_slverr")
+    # kv_rd_rlast: the HBM model inverts the RLAST of one entry beat (an error beat, data intact)
+    ERROR_KINDS = ("kv_rank", "kv_st_slverr", "kv_seq", "kv_rd_slverr", "kv_rd_rlast")
 
     def error_program(self, kind: str) -> Stimulus:
         cfg, rng = self.cfg, self.rng
@@ -393,7 +394,8 @@ class KvGenerator:
             port, addr = self.piece_addr(kv, 0, t, t, p)
             words = kv.e // cfg.KV_PORTS if kv.inter else kv.e
             a = addr + rng.randrange(words) * cfg.beat_bytes
-            st.errors = [(port, "r", a, a + cfg.beat_bytes)]
+            rkind = "rlast" if kind == "kv_rd_rlast" else "r"
+            st.errors = [(port, rkind, *fault_window(cfg, rng, port, a, rkind))]
             expect = Err.DMA_RD_AXI
         self.known = set()                 # the run stops early: forget what it would have put
         return self._finish(st, kind, expect)

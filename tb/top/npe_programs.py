@@ -1,7 +1,7 @@
 """Stimulus for the NPE and vector instructions (RMSSQ, LOAD/VADD statistics snoop, RMSNORM,
 SWIGLU, ROPE, ARGMAX, MATMUL with the norm flag, ROUTE/VSCAT routing blocks):
 self-contained blocks that load operands, run one NPE operation and store every result word,
-so the scoreboard (model/core.py) checks them all. Inputs only; expected values come from the
+so the scoreboard (model/core) checks them all. Inputs only; expected values come from the
 model."""
 
 from __future__ import annotations

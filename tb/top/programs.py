@@ -17,6 +17,18 @@ from model.isa import CoreConfig, Err, Insn, Op
 HBM_PC_BYTES = 256 << 20          # one HBM pseudo-channel (U280: 256 MB)
 
 
+def fault_window(cfg: CoreConfig, rng, port, a: int, kind: str) -> tuple[int, int]:
+    """The error window of the core beat at ``a`` on ``port`` (0 = DDR, "insn", or an HBM port):
+    the whole beat; for an RLAST fault on an HBM port behind the 2:1 chunk FIFOs (HBM_ASYNC),
+    where a bus beat is half a word, the whole beat or either half at random (the low half's
+    RLAST makes the bridge answer SLVERR, the high half's reaches the read engine)."""
+    bb = cfg.beat_bytes
+    if kind == "rlast" and port not in (0, "insn") and cfg.HBM_ASYNC:
+        h = bb // 2
+        return rng.choice([(a, a + bb), (a, a + h), (a + h, a + bb)])
+    return a, a + bb
+
+
 @dataclass
 class Layout:
     """Where the testbench puts things. HBM is one address space shared by all HBM ports
@@ -245,9 +257,12 @@ class ProgramGenerator:
                         expect_err=Err.NONE, name=name)
 
     # -- programs that must fail ---------------------------------------------------------------
+    # *_rlast: the memory model inverts the RLAST of the faulting read beats (data and RRESP
+    # intact); the read engines report it like an error response (docs/isa.md)
     ERROR_KINDS = ("illegal_op", "reserved", "bad_len", "bad_port", "gbuf_range", "mem_align",
                    "mem_range", "overlap", "prog_overrun", "bad_prog", "fetch_axi",
-                   "dma_rd_axi", "dma_wr_axi", "mm_shape", "mm_axi")
+                   "dma_rd_axi", "dma_wr_axi", "mm_shape", "mm_axi", "fetch_rlast",
+                   "dma_rd_rlast", "mm_rlast")
 
     def error_program(self, kind: str, n: int = 12) -> Stimulus:
         """A random program with one fault of ``kind`` at a random position."""
@@ -262,7 +277,9 @@ class ProgramGenerator:
                   "prog_overrun": Err.PROG_OVERRUN, "bad_prog": Err.BAD_PROG,
                   "fetch_axi": Err.FETCH_AXI, "dma_rd_axi": Err.DMA_RD_AXI,
                   "dma_wr_axi": Err.DMA_WR_AXI, "mm_shape": Err.MM_SHAPE,
-                  "mm_axi": Err.DMA_RD_AXI}[kind]
+                  "mm_axi": Err.DMA_RD_AXI, "fetch_rlast": Err.FETCH_AXI,
+                  "dma_rd_rlast": Err.DMA_RD_AXI, "mm_rlast": Err.DMA_RD_AXI}[kind]
+        rkind = "rlast" if kind.endswith("_rlast") else "r"   # the read fault's kind
         stim.expect_err = expect
         saved = self.valid.copy()
         good = self.load()                         # template for malformed instructions
@@ -300,7 +317,7 @@ class ProgramGenerator:
         if kind in ("illegal_op", "reserved", "bad_len", "bad_port", "gbuf_range", "mem_align",
                     "mem_range", "overlap"):
             stim.prog = head + [bad] + self.random_body(n - k) + [Insn.end()]
-        elif kind in ("mm_shape", "mm_axi"):
+        elif kind in ("mm_shape", "mm_axi", "mm_rlast"):
             mm = self.matmul()
             while len(mm) != 3:
                 mm = self.matmul()
@@ -318,10 +335,11 @@ class ProgramGenerator:
                 wbytes = tiles * self.cfg.weight_tile_bytes(bool(mmi.flags & 1))
                 if mmi.flags & 1 and self.rng.random() < 0.3:
                     a = cfgi.f1 + bb * self.rng.randrange((cfgi.len // cfgi.f2) * cfgi.f0 * 2 // bb)
-                    stim.errors = [(0, "r", a, a + bb)]
+                    stim.errors = [(0, rkind, a, a + bb)]
                 else:
                     a = mmi.mem_addr + bb * self.rng.randrange(wbytes // bb)
-                    stim.errors = [(mmi.port, "r", a, a + bb)]
+                    stim.errors = [(mmi.port, rkind,
+                                    *fault_window(cfg, self.rng, mmi.port, a, rkind))]
             stim.prog = head + [ld, cfgi, mmi] + self.random_body(n - k) + [Insn.end()]
         elif kind == "prog_overrun":
             stim.prog = head + self.random_body(n - k)          # no END
@@ -334,13 +352,13 @@ class ProgramGenerator:
                 stim.prog_base += 1 << cfg.ADDR_W
             else:
                 stim.prog_base += 16
-        elif kind == "fetch_axi":
+        elif kind in ("fetch_axi", "fetch_rlast"):
             stim.prog = head + self.random_body(n - k) + [Insn.end()]
             a = stim.prog_base + k * 16
-            stim.errors = [("insn", "r", a - a % bb, a - a % bb + bb)]
+            stim.errors = [("insn", rkind, a - a % bb, a - a % bb + bb)]
         else:
             # an AXI error on one beat of a LOAD (read) or a STORE (write) placed at k
-            if kind == "dma_rd_axi":
+            if kind in ("dma_rd_axi", "dma_rd_rlast"):
                 victim = self.load(port=self.rng.randint(0, cfg.NUM_HBM))
             else:
                 # a STORE of a buffer run that the head has loaded
@@ -355,7 +373,15 @@ class ProgramGenerator:
                 victim = Insn.store(port, addr, gb, words)
             beat = self.rng.randrange(victim.len)
             a = victim.mem_addr + beat * bb
-            stim.errors = [(victim.port, "r" if kind == "dma_rd_axi" else "w", a, a + bb)]
+            stim.errors = [(victim.port, "w" if kind == "dma_wr_axi" else rkind, a, a + bb)]
+            if kind == "dma_rd_rlast":
+                # RLAST early on the first beat and missing on the last (when they differ), or
+                # one of the two
+                last = victim.mem_addr + (victim.len - 1) * bb
+                wins = [fault_window(cfg, self.rng, victim.port, victim.mem_addr, "rlast"),
+                        fault_window(cfg, self.rng, victim.port, last, "rlast")]
+                pick = self.rng.choice([wins, wins[:1], wins[1:]])
+                stim.errors = [(victim.port, "rlast", lo, hi) for lo, hi in pick]
             stim.prog = head + [victim] + self.random_body(n - k) + [Insn.end()]
         if not (kind == "bad_prog" and how == "len0"):
             stim.prog_len = len(stim.prog)

@@ -1,5 +1,5 @@
-"""cocotb tests of the attention instructions through the whole core (ISA revision 6): random
-attention blocks (tb/top/att_programs.py) against model/core.py with the memory models and
+"""cocotb tests of the attention instructions through the whole core: random
+attention blocks (tb/top/att_programs.py) against model/core with the memory models and
 scoreboard of tb/top/tb_top.py (every memory window, error code and pc, retired instructions,
 byte counters), plus PE_CYCLES exactly, the two feature paths (QK features vs QK.nofeat +
 SMFEAT) giving the same P words, run-time faults, and a cycle benchmark of decode and prefill
@@ -19,10 +19,13 @@ from model.isa import Csr, Err, Insn, Op
 from top.att_programs import AttGenerator, Shape, att_layout
 from top.programs import Stimulus
 from top.tb_top import TB, config_from_env
+from testparams import budget, env_int, seed_of
 
-
-def _seed() -> int:
-    return cocotb.RANDOM_SEED
+# cocotb timeout per test (simulated us): ATT_PROGRAMS programs of ATT_BLOCKS attention blocks,
+# each block well within 100k cycles of the 4 ns core clock (pauses on every channel); a fault
+# program and a clean one; the benchmark's six one-instruction programs
+TIMEOUT_US = budget(max(env_int("ATT_PROGRAMS", 3), 2) * max(env_int("ATT_BLOCKS", 4), 2) *
+                    100_000)
 
 
 async def run_checked(tb: TB, stim: Stimulus) -> dict:
@@ -48,12 +51,12 @@ def _describe(sh: Shape) -> str:
             f"dyn={int(sh.dyn)} CNT={sh.cnt}")
 
 
-@cocotb.test()
+@cocotb.test(timeout_time=TIMEOUT_US, timeout_unit="us")
 async def test_attention(dut):
     """Random attention blocks (prefill- and decode-shaped) with random AXI pauses."""
     cfg = config_from_env()
     tb = TB(dut, cfg, att_layout(cfg))
-    seed = _seed()
+    seed = seed_of("attention")
     tb.set_idle_generator(seed)
     tb.set_backpressure_generator(seed)
     await tb.reset()
@@ -69,13 +72,13 @@ async def test_attention(dut):
                     "; ".join(_describe(o[3]) for o in stim.outputs))
 
 
-@cocotb.test()
+@cocotb.test(timeout_time=TIMEOUT_US, timeout_unit="us")
 async def test_attention_full_rate(dut):
     """Random blocks without AXI pauses (the engines at full rate, same-row interlock and the
     stalling QK write-out under the smax period)."""
     cfg = config_from_env()
     tb = TB(dut, cfg, att_layout(cfg))
-    seed = _seed() + 1000
+    seed = seed_of("attention_full_rate")
     await tb.reset()
     gen = AttGenerator(cfg, seed)
     for i in range(int(os.environ.get("ATT_PROGRAMS", "3"))):
@@ -86,7 +89,7 @@ async def test_attention_full_rate(dut):
         tb.log.info("%s: %d insns, %d cycles", stim.name, r["insns"], r["cycles"])
 
 
-@cocotb.test()
+@cocotb.test(timeout_time=TIMEOUT_US, timeout_unit="us")
 @cocotb.parametrize(kind=list(AttGenerator.ERROR_KINDS))
 async def test_attention_error(dut, kind):
     """Run-time faults: NPE_MASK at QK and at SMNORM (causal mask with too few positions), an
@@ -94,7 +97,7 @@ async def test_attention_error(dut, kind):
     score word (SMNORM / SMFEAT: DMA_RD_AXI, the word read as zeros); then a clean program."""
     cfg = config_from_env()
     tb = TB(dut, cfg, att_layout(cfg))
-    seed = _seed() + 17 * AttGenerator.ERROR_KINDS.index(kind)
+    seed = seed_of("attention_error", kind)
     tb.set_idle_generator(seed)
     tb.set_backpressure_generator(seed)
     await tb.reset()
@@ -121,7 +124,8 @@ def _bench_shapes(cfg) -> list[tuple[str, Shape]]:
     return [("decode", dec), ("prefill", pre)]
 
 
-@cocotb.test(skip=os.environ.get("ATT_BENCH", "0") == "0")
+@cocotb.test(skip=os.environ.get("ATT_BENCH", "0") == "0", timeout_time=TIMEOUT_US,
+             timeout_unit="us")
 async def test_attention_bench(dut):
     """Cycles of QK, SMNORM and PV (ATT_CYCLES of programs that run one attention instruction)
     for a decode and a prefill shape; every program checked against the model."""

@@ -1,6 +1,6 @@
-"""cocotb tests of the revision-6 KV instructions through the whole core (skipopu_kvx in
+"""cocotb tests of the KV instructions through the whole core (skipopu_kvx in
 skipopu_top): KVST, KVLD, KVRD programs from tb/top/kv_programs.py, checked by tb/top/tb_top.py's
-TB.run against model/core.py (CoreConfig): every memory window (the KV regions of
+TB.run against model/core (CoreConfig): every memory window (the KV regions of
 the HBM ports, the DDR stores of the whole buffer span and of every KVRD), error code and pc,
 retired instructions, bytes per port; here also the KV counters (KV_HBM_WORDS, KV_BUF_WORDS,
 KV_KEEP_WORDS, KV_ROUNDS exactly, KV_CYCLES and KVST_CYCLES against the instructions the model
@@ -19,6 +19,7 @@ import os
 import cocotb
 
 from model.isa import Csr, Err, Op
+from testparams import budget, env_int, seed_of
 from top.kv_programs import KvGenerator
 from top.tb_top import TB, config_from_env
 
@@ -27,10 +28,17 @@ def _env(name: str, default: str) -> int:
     return int(os.environ.get(name, default))
 
 
-async def _setup(dut):
+# cocotb timeout per test (simulated us): TOP_KV_PROGRAMS programs (at least one per decode
+# variant) of TOP_KV_BLOCKS KVSTs or TOP_KV_STEPS decode steps, each well within 300k cycles of
+# the 4 ns core clock; a fault program and a clean one
+TIMEOUT_US = budget(max(env_int("TOP_KV_PROGRAMS", 3), 4) * 300_000 *
+                    max(1, env_int("TOP_KV_BLOCKS", 10) // 10) * env_int("TOP_KV_STEPS", 1))
+
+
+async def _setup(dut, *salt):
     cfg = config_from_env()
     tb = TB(dut, cfg)
-    seed = cocotb.RANDOM_SEED
+    seed = seed_of(*salt)
     if _env("TOP_KV_PAUSES", "0"):
         tb.set_idle_generator(seed)
         tb.set_backpressure_generator(seed)
@@ -62,12 +70,12 @@ async def check_kv_counters(tb: TB, stim) -> dict:
     return got
 
 
-@cocotb.test()
+@cocotb.test(timeout_time=TIMEOUT_US, timeout_unit="us")
 async def test_kvst(dut):
     """Random KVST/KVRD programs (KVCFG with random E, KVOFF, layers, mapping; KVSTs with
     random masks, history words, strides, put/all/nohist; fillers; KVRD + STORE of the entries
     put), checked against the model."""
-    tb, seed = await _setup(dut)
+    tb, seed = await _setup(dut, "kvst")
     gen = KvGenerator(tb.cfg, seed)
     for i in range(_env("TOP_KV_PROGRAMS", "3")):
         stim = gen.kvst_program(_env("TOP_KV_BLOCKS", "10"), name=f"kvst[{i}]")
@@ -78,13 +86,13 @@ async def test_kvst(dut):
                     sum(x.op == Op.KVRD for x in stim.prog), r["cycles"], got["kvst_cycles"])
 
 
-@cocotb.test()
+@cocotb.test(timeout_time=TIMEOUT_US, timeout_unit="us")
 async def test_kvld(dut):
     """Decode steps: a synthetic KV cache built by KVSTs (reuse or PartialSkip write masks),
     the KVLDs of layers 0..L-1 (attend static or dyn per layer, buffer on/off, both mappings),
     KVST.put of the current token, KVRD + STORE of the delivered entries (arrival order)."""
-    tb, seed = await _setup(dut)
-    gen = KvGenerator(tb.cfg, seed + 1000)
+    tb, seed = await _setup(dut, "kvld")
+    gen = KvGenerator(tb.cfg, seed)
     total = dict.fromkeys(("hbm_words", "buf_words", "keep_words", "rounds"), 0)
     # every variant once, more programs cycle through them; TOP_KV_VARIANTS picks some
     nv = len(KvGenerator.KVLD_VARIANTS)
@@ -105,16 +113,17 @@ async def test_kvld(dut):
     assert all(v > 0 for v in total.values()), f"decode steps without coverage: {total}"
 
 
-@cocotb.test()
+@cocotb.test(timeout_time=TIMEOUT_US, timeout_unit="us")
 @cocotb.parametrize(kind=list(KvGenerator.ERROR_KINDS))
 async def test_kv_error(dut, kind):
     """KV faults stop with the model's error code and pc: KV_RANK (nothing stored), SLVERR on
-    one beat of a KV store piece (every piece still written, DMA_WR_AXI), KV_SEQ, SLVERR on one
-    beat of a KV entry read (DMA_RD_AXI after the layer); then a clean KVST program runs."""
+    one beat of a KV store piece (every piece still written, DMA_WR_AXI), KV_SEQ, SLVERR or
+    DECERR on one beat of a KV entry read (DMA_RD_AXI after the layer), a misplaced RLAST on one
+    beat of a KV entry read (the same, data intact); then a clean KVST program runs."""
     if kind in os.environ.get("TOP_KV_SKIP_KINDS", "").split(","):
         return
-    tb, seed = await _setup(dut)
-    gen = KvGenerator(tb.cfg, seed + 17 * KvGenerator.ERROR_KINDS.index(kind))
+    tb, seed = await _setup(dut, "kv_error", kind)
+    gen = KvGenerator(tb.cfg, seed)
     stim = gen.error_program(kind)
     r = await tb.run(stim)
     assert r["err"] == stim.expect_err != Err.NONE

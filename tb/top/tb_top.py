@@ -15,6 +15,7 @@ from __future__ import annotations
 import itertools
 import json
 import logging
+import math
 import os
 import random
 import time
@@ -28,7 +29,9 @@ from cocotbext.axi import AxiBus, AxiLiteBus, AxiLiteMaster, AxiReadBus, AxiResp
 from cocotbext.axi.sparse_memory import SparseMemory
 
 from axi_models import ErrAxiRam, ErrAxiRamRead, FastAxiRam, FastAxiRamRead
-from hbm_model import HbmConfig, HbmMemory, HbmPort
+from axi_monitor import CoreMonitors
+from testparams import budget, env_int, seed_of
+from hbm_model import HbmConfig, HbmMemory, HbmPort, HbmTiming
 from model.core import CoreModel, SparseMem
 from model.isa import (CSR_ACCESS, CSR_BYTES_STRIDE, CSR_UNIT_CYCLES_STRIDE, CYCLE_UNITS,
                        ID_VALUE, VERSION_VALUE, CoreConfig, Csr, Err, Insn, Op, assemble,
@@ -46,6 +49,8 @@ def hbm_clock(ratio: float) -> tuple[int, float]:
         raise ValueError(f"HBM/core clock ratio {ratio} outside 0.1..10")
     ps = 2 * max(1, round(CLK_NS * 1000 / ratio / 2))
     return ps, CLK_NS * 1000 / ps
+# the timing-aware HBM model's random extra latency: (probability per burst, most HBM cycles)
+HBM_EXTRA_LATENCY = (0.2, 40)
 
 # cocotbext-axi 0.1.28 uses Event.data, deprecated in cocotb 2.x
 warnings.filterwarnings("ignore", message="The data field will be removed")
@@ -81,8 +86,8 @@ class TB:
         # HBM model (tb/hbm_model.py) on the HBM ports instead of zero-latency RAMs;
         # TOP_HBM_JITTER=0 turns off its random extra latency (reported runs: DRAM timing only).
         self.hbm_ps, self.hbm_ratio = hbm_clock(float(os.environ.get("TOP_HBM_RATIO", "2")))
-        seed = cocotb.RANDOM_SEED
         self.hbm_model = os.environ.get("TOP_HBM_MODEL", "ram")
+        self.hbm_jitter = os.environ.get("TOP_HBM_JITTER", "1") != "0"
         self.hbm_ratio_measured = float("nan")     # measure_hbm_ratio()
         if cfg.HBM_ASYNC:
             cocotb.start_soon(Clock(dut.hbm_clk_i, self.hbm_ps, unit="ps").start())
@@ -118,17 +123,22 @@ class TB:
             shared = HbmMemory(size=self.layout.mem_size(1), backing=hbm_mem,
                                cfg=HbmConfig(clk_ns=hbm_ns, beat_bytes=bb))
             self.hbm = [HbmPort(AxiBus.from_prefix(dut, f"m_axi_hbm{i}"), hclk, hrst,
-                                reset_active_level=False, memory=shared, home_pc=i, seed=seed + i,
-                                sleep=hbm_sleep)
+                                reset_active_level=False, memory=shared, home_pc=i,
+                                seed=seed_of("hbm", i), sleep=hbm_sleep)
                         for i in range(cfg.NUM_HBM)]
-            if os.environ.get("TOP_HBM_JITTER", "1") != "0":
+            if self.hbm_jitter:
                 for port in self.hbm:   # random extra latency on a fifth of the bursts
-                    port.set_extra_latency(0.2, 40)
+                    port.set_extra_latency(*HBM_EXTRA_LATENCY)
         else:
             self.hbm = [ram(AxiBus.from_prefix(dut, f"m_axi_hbm{i}"), hclk, hrst,
                             reset_active_level=False, size=self.layout.mem_size(1), mem=hbm_mem)
                         for i in range(cfg.NUM_HBM)]
         self.ports = [self.ddr] + self.hbm
+        for k, ram in enumerate(self.ports + [self.insn]):   # SLVERR or DECERR, seeded
+            ram.set_error_seed(seed_of("errors", k))
+        # AXI protocol monitors on every port (tb/axi_monitor.py; TOP_AXI_MONITOR=0: none)
+        self.axi_mon = CoreMonitors.for_core(dut, self, clk, rst, hclk, hrst) if \
+            os.environ.get("TOP_AXI_MONITOR", "1") != "0" else None
         # the model persists across runs like the hardware (global buffer contents)
         ddr_m, hbm_m = SparseMem(), SparseMem()
         self.model_mems = {p: (ddr_m if p == 0 else hbm_m) for p in range(cfg.NUM_HBM + 1)}
@@ -264,10 +274,8 @@ class TB:
             ram.clear_errors()
         for source, kind, lo, hi in errors:
             ram = self.insn if source == "insn" else self.ports[source]
-            if kind == "r":
-                ram.add_read_error(lo, hi)
-            else:
-                ram.add_write_error(lo, hi)
+            {"r": ram.add_read_error, "w": ram.add_write_error,
+             "rlast": ram.add_rlast_error}[kind](lo, hi)
 
     def timeout_cycles(self, stim: Stimulus) -> int:
         words = sum(i.len for i in stim.prog)
@@ -284,6 +292,8 @@ class TB:
             assert expected.err == stim.expect_err, \
                 f"generator bug: {stim.name} program makes the model report {expected.err!r}"
         self.set_errors(stim.errors)
+        if self.axi_mon:
+            self.axi_mon.begin_run()
 
         t0 = await self.start(stim.prog_base, stim.prog_len)
 
@@ -319,6 +329,9 @@ class TB:
         assert retired == expected.retired, f"{where}: retired {retired}, model {expected.retired}"
         assert bytes_rd == expected.rd_bytes, f"{where}: read bytes {bytes_rd} != {expected.rd_bytes}"
         assert bytes_wr == expected.wr_bytes, f"{where}: write bytes {bytes_wr} != {expected.wr_bytes}"
+        if self.axi_mon:        # nothing outstanding; the buses moved what the model counts
+            self.axi_mon.end_run(where, expected.rd_bytes, expected.wr_bytes,
+                                 exact=expected.err == Err.NONE)
         self.compare_memory(mems, where)
         irq_status = await self.csr_read(Csr.IRQ_STATUS)
         assert irq_status == (0x1 | (0x2 if expected.err != Err.NONE else 0)), \
@@ -351,11 +364,27 @@ class TB:
 # Tests
 # ------------------------------------------------------------------------------------------------
 
-def _seed() -> int:
-    return cocotb.RANDOM_SEED
+# cocotb timeouts (simulated us) from the work each test does, at the 4 ns core clock with a 4x
+# margin on generous cycle counts (TB.run has its own per-program cycle limit): a random program
+# of n instructions within 5000 + 2000 n cycles, a MATMUL/NPE program within 200k, a compiled MLP
+# variant within 2000 cycles per layer and token
+_PROG_CYCLES = 5000 + 2000 * env_int("TOP_INSNS", 40)
+T_CSR = budget(10_000, CLK_NS)
+T_RANDOM = budget(env_int("TOP_PROGRAMS", 3) * _PROG_CYCLES, CLK_NS)
+T_MATMUL = budget(env_int("TOP_MATMULS", 2) * 200_000, CLK_NS)
+T_ERROR = budget(2 * (5000 + 2000 * 12) + 200_000, CLK_NS)      # the fault, a clean program
+T_NPE = budget(env_int("TOP_NPES", 2) * env_int("TOP_NPE_BLOCKS", 6) * 20_000, CLK_NS)
+T_MM_BENCH = budget(4 * 2 * 200_000, CLK_NS)
+T_MAIN = budget(2_000_000 + 100 * env_int("TOP_NPE_ELEMENTS", 20480) +
+                env_int("TOP_PROGRAMS", 3) * _PROG_CYCLES, CLK_NS)
 
 
-@cocotb.test()
+def _seed(*salt) -> int:
+    """The test's seed: the pytest entry's, mixed with the test's name and parameters."""
+    return seed_of(*salt)
+
+
+@cocotb.test(timeout_time=T_CSR, timeout_unit="us")
 async def test_csr(dut):
     """ID/VERSION/CONFIG, register read-back, SLVERR on unmapped and read-only addresses."""
     cfg = config_from_env()
@@ -366,7 +395,7 @@ async def test_csr(dut):
     for reg in (Csr.CONFIG, Csr.CONFIG2, Csr.CONFIG3):
         got, want = await tb.csr_read(reg), csr_value(reg, cfg)
         assert got == want, f"{reg.name} = 0x{got:08x}, expected 0x{want:08x}"
-    rng = random.Random(_seed())
+    rng = random.Random(_seed("csr"))
     for reg in RW_CSRS:
         v = rng.getrandbits(32)
         assert await tb.csr_write(reg, v) == AxiResp.OKAY
@@ -394,7 +423,7 @@ async def test_csr(dut):
 async def _random_programs(dut, idle: bool, backpressure: bool):
     cfg = config_from_env()
     tb = TB(dut, cfg)
-    seed = _seed()
+    seed = _seed("random_programs", idle, backpressure)
     tb.set_idle_generator(seed if idle else None)
     tb.set_backpressure_generator(seed if backpressure else None)
     await tb.reset()
@@ -408,20 +437,20 @@ async def _random_programs(dut, idle: bool, backpressure: bool):
                     r["rd"], r["wr"])
 
 
-@cocotb.test()
+@cocotb.test(timeout_time=T_RANDOM, timeout_unit="us")
 @cocotb.parametrize(idle=[False, True], backpressure=[False, True])
 async def test_random_programs(dut, idle, backpressure):
     """Random legal programs (LOAD/STORE on every port, VADD, NOP) checked against the model."""
     await _random_programs(dut, idle, backpressure)
 
 
-@cocotb.test()
+@cocotb.test(timeout_time=T_MATMUL, timeout_unit="us")
 async def test_matmul(dut):
     """MATMUL programs (FP16 and INT4 weights, every port, random shapes), every output row
-    stored to memory and checked against model/pe.py through model/core.py."""
+    stored to memory and checked against model/pe.py through model/core."""
     cfg = config_from_env()
     tb = TB(dut, cfg)
-    seed = _seed()
+    seed = _seed("matmul")
     tb.set_idle_generator(seed)
     tb.set_backpressure_generator(seed)
     await tb.reset()
@@ -432,18 +461,18 @@ async def test_matmul(dut):
         tb.log.info("%s: %d insns, %d cycles", stim.name, r["insns"], r["cycles"])
 
 
-@cocotb.test()
+@cocotb.test(timeout_time=T_ERROR, timeout_unit="us")
 @cocotb.parametrize(kind=list(ProgramGenerator.ERROR_KINDS))
 async def test_error(dut, kind):
     """A program with one fault stops with the model's error code and pc; the core then runs a
     clean program correctly."""
     cfg = config_from_env()
     tb = TB(dut, cfg)
-    seed = _seed()
+    seed = _seed("error", kind)
     tb.set_idle_generator(seed)
     tb.set_backpressure_generator(seed)
     await tb.reset()
-    gen = ProgramGenerator(cfg, seed + 7 * ProgramGenerator.ERROR_KINDS.index(kind))
+    gen = ProgramGenerator(cfg, seed)
     stim = gen.error_program(kind)
     r = await tb.run(stim)
     tb.log.info("%s: stopped with %r after %d cycles", kind, r["err"], r["cycles"])
@@ -451,15 +480,15 @@ async def test_error(dut, kind):
     await tb.run(gen2.random_program(10, name=f"after {kind}"))
 
 
-@cocotb.test()
+@cocotb.test(timeout_time=T_NPE, timeout_unit="us")
 async def test_npe(dut):
     """NPE programs (RMSNORM with fused or row-wise statistics, masked or not; SWIGLU; ROPE with
     contiguous or mask-selected positions, words/stride/dyn; ARGMAX; MATMUL with the fused
     normalisation),
-    every result word stored and checked against model/npe.py through model/core.py."""
+    every result word stored and checked against model/npe.py through model/core."""
     cfg = config_from_env()
     tb = TB(dut, cfg)
-    seed = _seed()
+    seed = _seed("npe")
     tb.set_idle_generator(seed)
     tb.set_backpressure_generator(seed)
     await tb.reset()
@@ -471,17 +500,16 @@ async def test_npe(dut):
         tb.log.info("%s: %d insns, %d cycles", stim.name, r["insns"], r["cycles"])
 
 
-@cocotb.test()
+@cocotb.test(timeout_time=T_ERROR, timeout_unit="us")
 @cocotb.parametrize(kind=list(NpeGenerator.ERROR_KINDS))
 async def test_npe_error(dut, kind):
     """NPE faults (shape, mask, overlap, range; fused MATMUL mask, weight AXI error, CNT above
     the bound) stop with the model's error code and pc."""
     cfg = config_from_env()
     tb = TB(dut, cfg)
-    seed = _seed()
+    seed = _seed("npe_error", kind)
     await tb.reset()
-    kinds = NpeGenerator.ERROR_KINDS
-    ng = NpeGenerator(ProgramGenerator(cfg, seed + 11 * kinds.index(kind)))
+    ng = NpeGenerator(ProgramGenerator(cfg, seed))
     stim = ng.error_program(kind)
     r = await tb.run(stim)
     tb.log.info("%s: stopped with %r after %d cycles", kind, r["err"], r["cycles"])
@@ -491,23 +519,26 @@ MM_BENCH_CASES = [(int4, m) for int4 in (True, False) for m in (1, 16)]
 MM_BENCH_SLACK = 32      # start, AXI latency, array + PSUM pipeline, done (docs/pe-array.md)
 
 
-def mm_stream_bound(cfg: CoreConfig, int4: bool, m: int, tiles: int, stream: int) -> int:
+def mm_stream_bound(cfg: CoreConfig, int4: bool, m: int, tiles: int, stream: int,
+                    first: int = 0) -> int:
     """Upper bound of a MATMUL's MM_CYCLES with streamed weights (docs/pe-array.md): the weight
-    words stream in ``stream`` cycles while the array takes M cycles per tile, the two overlap;
-    on top come the first tile's load, the last column tile's write-out (M cycles) and a fixed
-    latency."""
+    words stream in ``stream`` cycles while the array takes M cycles per tile (after the first
+    burst's memory delay beyond a RAM's, ``first``), the two overlap; on top come the first
+    tile's load, the last column tile's write-out (M cycles) and a fixed latency."""
     tile_words = cfg.kdim // 4 if int4 else cfg.kdim
-    return max(stream, tiles * m) + tile_words + m + MM_BENCH_SLACK
+    return max(stream, tiles * m + first) + tile_words + m + MM_BENCH_SLACK
 
 
-@cocotb.test(skip=os.environ.get("TOP_MM_BENCH", "0") == "0")   # test_top_mm_bench
+@cocotb.test(skip=os.environ.get("TOP_MM_BENCH", "0") == "0", timeout_time=T_MM_BENCH,
+             timeout_unit="us")   # test_top_mm_bench
 async def test_mm_bench(dut):
     """MATMUL weight-streaming benchmark: one MATMUL per (INT4/FP16, M = 1/16), K = N = 8 * KDIM
     (INT4 group 2 * KDIM), weights on HBM port 0, checked against the model like any program.
     MM_CYCLES must stay within mm_stream_bound, where the weights stream at one word per cycle
     on the RAM models and, on the HBM model, in the cycles a LOAD of the same words takes plus
-    10% (refresh and the random extra latency fall differently in the two runs); the INT4
-    M = 1 case on the RAM model within 6 cycles per tile (plan step 5b). PE_CYCLES exact.
+    10% (refresh and the random extra latency fall differently in the two runs), and on the HBM
+    model the first burst may wait for one extra latency and one refresh more; the INT4
+    M = 1 case on the RAM model within 6 cycles per tile (docs/pe-array.md). PE_CYCLES exact.
     TOP_MM_BENCH_CHECK=0 only logs the figures (to measure another engine)."""
     cfg = config_from_env()
     tb = TB(dut, cfg)
@@ -530,7 +561,12 @@ async def test_mm_bench(dut):
                         tb.layout.prog_base, 2, [], expect_err=Err.NONE, name=name + "-load")
         lc = (await tb.run(load))["cycles"]
         stream = words if tb.hbm_model == "ram" else lc + lc // 10
-        bound = mm_stream_bound(cfg, int4, m, tiles, stream)
+        # on the HBM model the first weight burst may wait for the random extra latency (if on)
+        # and an all-bank refresh, which the compute-bound term M x tiles does not contain
+        # (the stream term, a measured LOAD, has its own)
+        jitter = HBM_EXTRA_LATENCY[1] * tb.hbm_ps / 1000 if tb.hbm_jitter else 0
+        first = 0 if tb.hbm_model == "ram" else math.ceil((jitter + HbmTiming().tRFC) / CLK_NS)
+        bound = mm_stream_bound(cfg, int4, m, tiles, stream, first)
         tb.log.info("MM-BENCH %s (%s model): K=N=%d, %d tiles of %d words, MM_CYCLES %d = "
                     "%.2f cycles/tile (bound %d; a LOAD of the %d weight words: %d cycles)",
                     name, tb.hbm_model, side * kd, tiles, words // tiles, mmc, mmc / tiles,
@@ -542,13 +578,14 @@ async def test_mm_bench(dut):
             assert mmc <= 6 * tiles, f"{name}: {mmc / tiles:.2f} cycles per tile, goal <= 6"
 
 
-@cocotb.test()
+@cocotb.test(timeout_time=T_MAIN, timeout_unit="us")
 async def run_main(dut):
-    """The `make sim` job: the demo program, then random programs; prints the report."""
+    """The skeleton job (`make sim SIM_ARGS="--job skeleton"`): the demo program, then random
+    programs and the benchmarks; prints the report."""
     cfg = config_from_env()
     tb = TB(dut, cfg)
     await tb.reset()
-    seed = _seed()
+    seed = _seed()                      # make sim SEED=n: the seed itself
     t0 = time.perf_counter()
     stims = [demo_program(cfg, tb.layout)]
     gen = ProgramGenerator(cfg, seed)
@@ -634,7 +671,7 @@ async def run_main(dut):
                  "(one transfer at a time)")
     lines.append(f"simulation: {tot_cyc} cycles in {wall:.1f} s wall "
                  f"({tot_cyc / wall:.0f} cycles/s)")
-    lines.append(f"RESULT: PASS ({len(rows)} programs checked against model/core.py)")
+    lines.append(f"RESULT: PASS ({len(rows)} programs checked against model/core)")
     lines.append("=" * 78)
     for line in lines:
         tb.log.info("%s", line)

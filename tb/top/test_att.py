@@ -1,4 +1,4 @@
-"""pytest entry for the attention tests through the core (tb/top/tb_att.py): ISA revision 6
+"""pytest entry for the attention tests through the core (tb/top/tb_att.py):
 builds of skipopu_top on Verilator (default configuration and a small one) and Icarus (one
 short case)."""
 

@@ -27,7 +27,7 @@ def run_kv(sim: str, cfg: str, seed: int, env: dict):
 
 @pytest.mark.parametrize("cfg", list(KV_CONFIGS))
 def test_kv_generator_intent(cfg):
-    """Model only: every generated program ends as intended on model/core.py, and the programs
+    """Model only: every generated program ends as intended on model/core, and the programs
     exercise what the core tests rely on (KVRDs, KVLDs delivering from HBM and the buffer)."""
     cfg = KV_CONFIGS[cfg]
     seen = collections.Counter()

@@ -37,7 +37,7 @@ def test_generator_intent(cfg):
 
 @pytest.mark.parametrize("cfg", list(CONFIGS))
 def test_matmul_model_vs_float64(cfg):
-    """MATMUL through model/core.py against float64 on operands decoded independently from the
+    """MATMUL through model/core against float64 on operands decoded independently from the
     memory images (tile-major weights, packed INT4 nibbles, FP16 group scales)."""
     from model.fp16 import to_float
     from model.isa import Op
