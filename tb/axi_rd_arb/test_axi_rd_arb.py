@@ -35,8 +35,14 @@ def run(sim: str, cfg: str, testcase: str, seed: int = 1, bursts: int = 40):
                extra_env={"ARB_PARAMS": json.dumps(p), "ARB_BURSTS": str(bursts)})
 
 
+# the default regression: the core's arrangement and the general case (5 masters, round robin);
+# the other configurations run in the sweep (make test-long)
+QUICK = ("n3", "n5rr")
+
+
 @pytest.mark.parametrize("testcase", TESTS)
-@pytest.mark.parametrize("cfg", list(CONFIGS))
+@pytest.mark.parametrize("cfg", [c if c in QUICK else pytest.param(c, marks=pytest.mark.slow)
+                                 for c in CONFIGS])
 def test_axi_rd_arb(cfg, testcase):
     run("verilator", cfg, testcase)
 

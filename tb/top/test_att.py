@@ -1,5 +1,5 @@
 """pytest entry for the attention tests through the core (tb/top/tb_att.py):
-builds of skipopu_top on Verilator (default configuration and a small one) and Icarus (one
+builds of skipopu_top on Verilator (the default and narrow cores of test_top.py) and Icarus (one
 short case)."""
 
 from __future__ import annotations
@@ -10,16 +10,15 @@ import pytest
 
 from model.isa import CoreConfig
 from tb import simrun
+from tb.top.test_top import CONFIGS as TOP_CONFIGS
 from tb.top.wrapper import generate
 
 MODULE = "top.tb_att"
 
-CONFIGS = {
-    "default": CoreConfig(),
-    # narrow buffer and bus, MMAX = 8 (query chunks), 2 KV ports, fewer feature rows
-    "small": CoreConfig(NUM_HBM=2, DATA_W=128, GBUF_DEPTH=1024, MAX_BURST=4,
-                        RD_FIFO_DEPTH=8, WR_OUTSTANDING=2, MMAX=8, SMAX_ROWS=64),
-}
+# the core builds of tb/top/test_top.py (one build each, shared with the other core tests):
+# the default core and the narrow one (128-bit words, MMAX 8: query chunks, 2 KV ports,
+# KV_TOKENS 32, fewer feature rows)
+CONFIGS = {"default": TOP_CONFIGS["default"], "narrow": TOP_CONFIGS["narrow"]}
 
 
 def run_att(sim: str, cfg: CoreConfig, seed: int = 1, extra_env: dict | None = None, **kw):
@@ -40,8 +39,8 @@ def test_att_verilator(cfg):
 
 
 def test_att_icarus():
-    """One short program on Icarus (small configuration): a prefill and a decode block."""
-    run_att("icarus", CONFIGS["small"], seed=2, extra_env={
+    """One short program on Icarus (the narrow core): a prefill and a decode block."""
+    run_att("icarus", CONFIGS["narrow"], seed=2, extra_env={
         "ATT_PROGRAMS": "1", "ATT_BLOCKS": "2", "COCOTB_TEST_FILTER": r"test_attention$"})
 
 

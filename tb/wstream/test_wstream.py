@@ -58,8 +58,14 @@ def run(sim: str, cfg: str, testcase: str, seed: int = 1, descs: int | None = No
                       sim=sim, parameters=p, testcase=testcase, extra_env=env, seed=seed)
 
 
+# the default regression: the core's configurations and the limits case; the others (4 words
+# per port, 3 ports) run in the sweep (make test-long)
+QUICK = ("core", "p8", "p2w1")
+
+
 @pytest.mark.parametrize("testcase", TESTS)
-@pytest.mark.parametrize("cfg", list(CONFIGS))
+@pytest.mark.parametrize("cfg", [c if c in QUICK else pytest.param(c, marks=pytest.mark.slow)
+                                 for c in CONFIGS])
 def test_wstream(cfg, testcase):
     run("verilator", cfg, testcase)
 
