@@ -27,11 +27,12 @@ import numpy as np
 
 from model import npe as N
 from model.layout import (DATA_ALIGN, HBM_PC_BYTES, PAIR_ATTN, PAIR_MLP, PROG_BASE, Tensor,
-                          align, bits16, f32bits, interleave_columns, pack_fp16_weight,
-                          pack_int4_weight, router_bias_word, router_weight, static_check)
+                          align, bits16, f32bits, interleave_columns, mm_stream,
+                          router_bias_word, router_weight, schedule_wfetch, static_check)
 from model.core import CoreModel, SparseMem
 from model.isa import CoreConfig, Err, Insn, assemble
 from model.llama import LlamaConfig, LlamaWeights, QWeight
+from model.stripe import pack
 
 MODES = ("reuse", "partial", "dense")
 # fused: RMSNorm fused into the projections (MMNORM + MATMUL norm), softmax features on chip
@@ -143,6 +144,15 @@ def compile_images(weights: LlamaWeights, core: CoreConfig | None = None, mode: 
         problems.append(f"interleaved mapping: entry words {e} not a multiple of KV_PORTS")
     if cfg.group < kd or cfg.group & (cfg.group - 1):
         problems.append(f"INT4 group {cfg.group} must be a power of 2 >= KDIM={kd}")
+    # every MATMUL's N a multiple of NCOL, its K/group within the engine's scale rows
+    mat_n = {"W_qkv": cfg.d + 2 * cfg.kv_dim, "W_kv": 2 * cfg.kv_dim, "W_q/W_o/down": cfg.d,
+             "gate_up": 2 * cfg.ffn, "lm_head": cfg.vocab}
+    for name, n in mat_n.items():
+        if n % nc:
+            problems.append(f"{name}: N={n} is not a multiple of NCOL={nc}")
+    for k in (cfg.d, cfg.ffn):
+        if cfg.group and k // cfg.group > core.MM_SCALE_ROWS:
+            problems.append(f"K/group={k // cfg.group} > MM_SCALE_ROWS={core.MM_SCALE_ROWS}")
     if problems:
         raise ValueError("cannot compile: " + "; ".join(problems))
     hd = cfg.head_dim
@@ -151,35 +161,34 @@ def compile_images(weights: LlamaWeights, core: CoreConfig | None = None, mode: 
         ("rope", N.rot_table(np.arange(cfg.max_seq), hd, cfg.rope_base)
          .astype("<u2").tobytes()),
         ("final_norm", bits16(weights.final_norm).astype("<u2").tobytes())]
+    # MATMUL operand streams (docs/isa.md): INT4 scales and tiles, FP16 router weights
     hbm: list[tuple[str, bytes]] = []
     for l, lw in enumerate(weights.layers):
         p = f"layers.{l}."
-        ddr.append((p + "router", pack_fp16_weight(router_weight(lw, nc), kd, nc)))
-        params = np.concatenate([router_bias_word(lw, nc), lw.attn_norm, lw.mlp_norm])
+        hbm.append((p + "router", mm_stream(core, router_weight(lw, nc), int4=False)))
+        params = np.concatenate([router_bias_word(lw, lanes), lw.attn_norm, lw.mlp_norm])
         ddr.append((p + "params", bits16(params).astype("<u2").tobytes()))
         qs = QWeight(lw.wq.q, _qscale(lw.wq, hd))
         mats = {"wqkv": _concat_q([qs, lw.wk, lw.wv]), "wkv": _concat_q([lw.wk, lw.wv]),
                 "wq": _concat_q([qs]), "wo": _concat_q([lw.wo])}
-        gu_q = interleave_columns(lw.w_gate.q, lw.w_up.q, nc)
-        gu_s = interleave_columns(lw.w_gate.scale, lw.w_up.scale, nc)
+        gu_q = interleave_columns(lw.w_gate.q, lw.w_up.q, lanes)
+        gu_s = interleave_columns(lw.w_gate.scale, lw.w_up.scale, lanes)
         mats["gate_up"] = (gu_q, gu_s, lw.w_gate.group)
         mats["down"] = _concat_q([lw.w_down])
         use = ("wqkv",) if mode == "reuse" else ("wkv", "wq")
         for name in use + ("wo", "gate_up", "down"):
-            q, s, _ = mats[name]
-            hbm.append((p + name, pack_int4_weight(q, kd, nc)))
-            ddr.append((p + name + ".scale", bits16(s).astype("<u2").tobytes()))
-    lq, ls, _ = _concat_q([weights.lm_head])
-    hbm.append(("lm_head", pack_int4_weight(lq, kd, nc)))
-    ddr.append(("lm_head.scale", bits16(ls).astype("<u2").tobytes()))
+            q, s, g = mats[name]
+            hbm.append((p + name, mm_stream(core, q, True, s, g)))
+    lq, ls, lg = _concat_q([weights.lm_head])
+    hbm.append(("lm_head", mm_stream(core, lq, True, ls, lg)))
 
     # program area, then DDR data, 4 KB aligned; per-step areas after the tensors
-    max_prog = 16 + cfg.layers * (40 + (8 + 4 * cfg.kv_heads if variant == "unfused" else 0))
+    max_prog = 18 + cfg.layers * (48 + (8 + 4 * cfg.kv_heads if variant == "unfused" else 0))
     bb = core.beat_bytes
     tensors: dict[str, Tensor] = {}
     a = align(PROG_BASE + max_prog * 16, DATA_ALIGN)
     mmax = min(core.DATA_W, core.KV_TOKENS, core.NPE_ROWS, core.MMAX)
-    nt = -(-core.KV_TOKENS // nc)
+    nt = -(-core.KV_TOKENS // lanes)
     step_areas = [("step.x", mmax * (cfg.d // lanes) * bb), ("step.hist", cfg.layers * bb),
                   ("scores", nt * cfg.heads * mmax * bb), ("out.token", bb),
                   ("out.logits", cfg.vocab * 2), ("out.hidden", mmax * cfg.d * 2),
@@ -192,12 +201,14 @@ def compile_images(weights: LlamaWeights, core: CoreConfig | None = None, mode: 
         a = align(a, DATA_ALIGN if name == "scores" else bb)
         tensors[name] = Tensor(0, a, n)
         a += n
-    nxt = {p: (p - 1) * HBM_PC_BYTES for p in range(1, core.NUM_HBM + 1)}
-    for i, (name, data) in enumerate(hbm):
-        port = 1 + i % core.NUM_HBM                      # matrix-wise round robin
-        tensors[name] = Tensor(port, nxt[port], len(data))
-        nxt[port] = align(nxt[port] + len(data), DATA_ALIGN)
-    kv_off = max(nxt[p] - (p - 1) * HBM_PC_BYTES for p in nxt)
+    # the weights region: every stream at the same offset of every HBM pseudo-channel, one
+    # after the other in the order the programs consume them; the KV regions after it
+    off = 0
+    for name, data in hbm:
+        chunks = len(data) // core.chunk_bytes
+        tensors[name] = Tensor(1, off, len(data), chunks)
+        off = align(off + chunks * core.port_chunk_bytes, DATA_ALIGN)
+    kv_off = off
     kv_bytes = cfg.layers * core.KV_TOKENS * e * bb // core.KV_PORTS
     if kv_off + kv_bytes > HBM_PC_BYTES:
         raise ValueError("cannot compile: weights and KV cache exceed a 256 MB pseudo-channel")
@@ -206,13 +217,12 @@ def compile_images(weights: LlamaWeights, core: CoreConfig | None = None, mode: 
     if over or (core.KV_PORTS - 1) * HBM_PC_BYTES + kv_off + kv_bytes > top:
         raise ValueError(f"cannot compile: beyond the 2^{core.ADDR_W}-byte address space: "
                          + ", ".join(over or ["KV region"]))
-    if any(t.addr + t.nbytes > 1 << 32 for n, t in tensors.items() if n.endswith(".scale")):
-        raise ValueError("cannot compile: INT4 scales beyond 4 GB (MMCFG f1 is 32 bits)")
     images: dict[int, list[tuple[int, bytes]]] = {p: [] for p in range(core.NUM_HBM + 1)}
     for name, data in ddr:
         images[0].append((tensors[name].addr, data))
-    for name, data in hbm:
-        images[tensors[name].port].append((tensors[name].addr, data))
+    for name, data in hbm:                               # port p's stripe in its own PC
+        for p, run in enumerate(pack(data, core.stripe)):
+            images[p + 1].append((p * HBM_PC_BYTES + tensors[name].addr, run))
     return ModelImage(core, weights, mode, mapping, buffer, variant, images, tensors, kv_off,
                       max_prog)
 
@@ -226,10 +236,11 @@ def _plan(img: ModelImage, m: int, decode: bool) -> tuple[dict, int]:
     dw, fw, hw = cfg.d // lanes, cfg.ffn // lanes, cfg.head_dim // lanes
     e = 2 * cfg.kv_dim // lanes
     nk = core.KV_TOKENS if decode else m
-    nt = -(-nk // core.ncol)
+    nt = -(-nk // lanes)
     pwords = nt * cfg.heads * m
     att = m * (dw + e) + pwords
-    sizes = [("X", m * dw), ("H", m * dw), ("A", max(att, 2 * m * fw)), ("LOGITS", m),
+    rl = core.ncol // lanes                              # router output words per row
+    sizes = [("X", m * dw), ("H", m * dw), ("A", max(att, 2 * m * fw)), ("LOGITS", m * rl),
              ("PARAMS", 1 + 2 * dw), ("MASKA", cfg.layers), ("MASKM", cfg.layers),
              ("ONES", 1), ("HIST", cfg.layers),
              ("ROT", m * hw if decode else core.DATA_W * hw),
@@ -243,7 +254,9 @@ def _plan(img: ModelImage, m: int, decode: bool) -> tuple[dict, int]:
 
 def _program(img: ModelImage, m: int, pos0: int, x_addr: int, hist_addr: int | None,
              trace: bool) -> tuple[list[Insn], dict]:
-    """One step: m rows at positions pos0.. (prefill: pos0 = 0; decode: m = 1, pos0 = T)."""
+    """One step: m rows at positions pos0.. (prefill: pos0 = 0; decode: m = 1, pos0 = T).
+    Every MATMUL has PF; its WFETCH is placed by ``schedule_wfetch`` from an anchor (docs/
+    compiler.md "Prefetch")."""
     cfg, core, t = img.cfg, img.core, img.tensors
     mode = img.mode
     decode = hist_addr is not None
@@ -251,6 +264,7 @@ def _program(img: ModelImage, m: int, pos0: int, x_addr: int, hist_addr: int | N
     dw, fw, hw = cfg.d // lanes, cfg.ffn // lanes, cfg.head_dim // lanes
     e = 2 * cfg.kv_dim // lanes
     rs = dw + e
+    rl = nc // lanes                                     # router output words per row
     L = cfg.layers
     gb, total = _plan(img, m, decode)
     if total > core.GBUF_DEPTH:
@@ -262,66 +276,92 @@ def _program(img: ModelImage, m: int, pos0: int, x_addr: int, hist_addr: int | N
         gb["ONES"][0]
     HIST, ROT = gb["HIST"][0], gb["ROT"][0]
     nk = pos0 + 1 if decode else m
-    nt_keys = -(-(core.KV_TOKENS if decode else m) // nc)     # key tiles of the P region
+    nt_keys = -(-(core.KV_TOKENS if decode else m) // lanes)  # key tiles of the P region
     fused = img.variant == "fused"
+    dense = mode == "dense"
+    prog: list[Insn] = []
+    reqs: list[tuple[int, Insn]] = []                  # (anchor, WFETCH) per PF MATMUL
 
-    def norm_mm(mask: int, w: int, n: int, name: str, dst: int, stats: bool = True) -> list:
+    def mm(rows: int, src: int, dst: int, name: str, anchor: int, mask: int | None,
+           int4: bool = True, dyn: bool = False, norm: bool = False) -> Insn:
+        """A PF MATMUL of stream tensor ``name`` and its WFETCH request: MASKED with ``mask``
+        (the mask word its CNT comes from; None: it always runs), placed at ``anchor`` or
+        later."""
+        st = t[name]
+        reqs.append((anchor, Insn.wfetch(st.addr, st.chunks, mask, m if mask is not None
+                                         else 0)))
+        return Insn.matmul(rows, src, dst, st.addr, int4=int4, dyn=dyn, norm=norm, pf=True)
+
+    def norm_mm(l: int, mask: int, w: int, n: int, name: str, dst: int, anchor: int,
+                wmask: int | None, stats: bool = True) -> list:
         """RMSNorm of the mask-selected rows of X (weight at w) feeding the INT4 MATMUL of
         layer tensor ``name`` (N = n) into dst: fused (MMNORM + norm flag) or row-wise
         (RMSSQ pass unless the statistics are current, compact RMSNORM pass into H, dyn
-        MATMUL)."""
-        wt = t[f"layers.{l}.{name}"]
-        mm = [Insn.mmcfg(cfg.d, n, t[f"layers.{l}.{name}.scale"].addr, cfg.group)]
+        MATMUL); ``wmask``: the WFETCH mask."""
+        cf = [Insn.mmcfg(cfg.d, n, cfg.group)]
+        nm = f"layers.{l}.{name}"
         if fused:
-            return [Insn.mmnorm(m, X, w, STAT, mask)] + mm + \
-                [Insn.matmul(wt.port, m, H, dst, wt.addr, int4=True, norm=True)]
+            return [Insn.mmnorm(m, X, w, STAT, mask)] + cf + \
+                [mm(m, H, dst, nm, anchor, wmask, norm=True)]
         return ([Insn.rmssq(m, X, STAT)] if stats else []) + \
-            [Insn.rmsnorm(m, H, X, w, STAT, mask=mask, compact=True)] + mm + \
-            [Insn.matmul(wt.port, m, H, dst, wt.addr, int4=True, dyn=True)]
+            [Insn.rmsnorm(m, H, X, w, STAT, mask=mask, compact=True)] + cf + \
+            [mm(m, H, dst, nm, anchor, wmask, dyn=True)]
+
+    def route(dst: int, pair: int, force: bool) -> Insn:
+        return Insn.route(m, dst, LG, PR, pair, force=force, stride=rl if rl > 1 else 0)
+
     # attention operands: reuse [Q|K|V] rows at A (stride RS); partial/dense Q rows at A
     # (stride D) and entries at KVA (stride E); P after them
     kva = A + m * dw
     P = A + m * rs
     qs = rs if mode == "reuse" else dw
-    prog = [Insn.npecfg(dw, f32bits(cfg.eps), f32bits(1.0 / cfg.d), hw, STAT),
-            Insn.kvcfg(e, img.kv_off, L, interleaved=img.mapping == "interleaved",
-                       buf=img.buffer),
-            Insn.attcfg(nk, cfg.heads, cfg.kv_heads, hw, qs, t["scores"].addr,
-                        causal=not decode),
-            Insn.load(0, x_addr, X, m * dw, stats=True)]
+    prog += [Insn.npecfg(dw, f32bits(cfg.eps), f32bits(1.0 / cfg.d), hw, STAT),
+             Insn.kvcfg(e, img.kv_off, L, interleaved=img.mapping == "interleaved",
+                        buf=img.buffer),
+             Insn.attcfg(nk, cfg.heads, cfg.kv_heads, hw, qs, t["scores"].addr,
+                         causal=not decode),
+             Insn.load(0, x_addr, X, m * dw, stats=True)]
     if decode:
         prog.append(Insn.load(0, hist_addr, HIST, L))
     prog.append(Insn.load(0, t["rope"].addr + pos0 * hw * bb, ROT, m * hw))
     prog.append(Insn.route(m, ONES, LG, PR, 0, force=True))     # all-ones mask word, CNT = m
+    anchor = 0               # where the WFETCHes of the next layer's first MATMULs may go
+
+    def qkv_partial(l: int, anchor: int, wmask: int | None) -> list:
+        """PartialSkip / dense: every row writes K/V, Q only for the executing rows."""
+        route_a = route(MA + l, PAIR_ATTN, dense or l == 0)
+        out = [Insn.route(m, ONES, LG, PR, 0, force=True)]
+        out += norm_mm(l, ONES, PR + 1, 2 * cfg.kv_dim, "wkv", kva, anchor, None)
+        out += [Insn.rope(m, kva, kva, ROT, words=e // 2, stride=e),
+                Insn.kvst(m, kva, l, hist=HIST + l, pos0=pos0, stride=e, put=True,
+                          all_rows=True, nohist=not decode),
+                route_a]
+        out += norm_mm(l, MA + l, PR + 1, cfg.d, "wq", A, anchor, wmask, stats=False)
+        out += [Insn.rope(m, A, A, ROT, MA + l if not decode else None, dyn=True)]
+        return out
+
     for l in range(L):
         p = f"layers.{l}."
-        dense = mode == "dense"
         if not dense:
-            prog += [Insn.mmcfg(cfg.d, nc), Insn.matmul(0, m, X, LG, t[p + "router"].addr)]
+            prog += [Insn.mmcfg(cfg.d, nc),
+                     mm(m, X, LG, p + "router", anchor, None, int4=False)]
         prog.append(Insn.load(0, t[p + "params"].addr, PR, 1 + 2 * dw))
         force_a = dense or l == 0                 # layer-0 policy: attention executes
-        route_a = Insn.route(m, MA + l, LG, PR, PAIR_ATTN, force=force_a)
-        masked_rope = not decode
+        # both routers read the layer input's logits: the MLP mask now (for its WFETCHes; CNT
+        # is overwritten by the attention ROUTE), again at the MLP start for CNT
+        prog += [route(MM_ + l, PAIR_MLP, dense), route(MA + l, PAIR_ATTN, force_a)]
+        here = len(prog)                          # masks of layer l written: its WFETCHes
+        amask = None if dense else MA + l
+        mmask = None if dense else MM_ + l
         if mode == "reuse":
-            prog += [route_a]
-            prog += norm_mm(MA + l, PR + 1, cfg.d + 2 * cfg.kv_dim, "wqkv", A)
-            prog += [Insn.rope(m, A, A, ROT, MA + l if masked_rope else None,
+            prog += norm_mm(l, MA + l, PR + 1, cfg.d + 2 * cfg.kv_dim, "wqkv", A, here, amask)
+            prog += [Insn.rope(m, A, A, ROT, MA + l if not decode else None,
                                words=dw + e // 2, stride=rs, dyn=True),
-                     Insn.kvst(m, A + dw, l, mask=MA + l, hist=HIST, pos0=pos0, stride=rs,
-                               put=True, nohist=not decode)]
-            if decode:
-                prog[-1] = Insn.kvst(m, A + dw, l, mask=MA + l, hist=HIST + l, pos0=pos0,
-                                     stride=rs, put=True)
+                     Insn.kvst(m, A + dw, l, mask=MA + l, hist=HIST + l if decode else HIST,
+                               pos0=pos0, stride=rs, put=True, nohist=not decode)]
         else:
-            # every row writes K/V (PartialSkip / dense); Q only for the executing rows
-            prog.append(Insn.route(m, ONES, LG, PR, 0, force=True))
-            prog += norm_mm(ONES, PR + 1, 2 * cfg.kv_dim, "wkv", kva)
-            prog += [Insn.rope(m, kva, kva, ROT, words=e // 2, stride=e),
-                     Insn.kvst(m, kva, l, hist=HIST + l, pos0=pos0, stride=e, put=True,
-                               all_rows=True, nohist=not decode),
-                     route_a]
-            prog += norm_mm(MA + l, PR + 1, cfg.d, "wq", A, stats=False)
-            prog += [Insn.rope(m, A, A, ROT, MA + l if masked_rope else None, dyn=True)]
+            # dense: the projections of layer l were queued with the previous layer
+            prog += qkv_partial(l, anchor if dense else here, amask)
         if decode:
             nxt = HIST + l + 1 if l + 1 < L else HIST + l
             prog.append(Insn.kvld(pos0, HIST + l, nxt, l, dyn=True))
@@ -338,34 +378,54 @@ def _program(img: ModelImage, m: int, pos0: int, x_addr: int, hist_addr: int | N
                          Insn.smfeat(m, 0, mask, g0=g, ng=1, dyn=True),
                          Insn.smnorm(m, P + g * pg, 0, mask, g0=g, ng=1, dyn=True),
                          Insn.pv(m, P + g * pg, H, dw, g0=g, ng=1, dyn=True)]
-        prog += [Insn.mmcfg(cfg.d, cfg.d, t[p + "wo.scale"].addr, cfg.group),
-                 Insn.matmul(t[p + "wo"].port, m, H, A, t[p + "wo"].addr, int4=True, dyn=True),
+        prog += [Insn.mmcfg(cfg.d, cfg.d, cfg.group),
+                 mm(m, H, A, p + "wo", here, amask, dyn=True),
                  Insn.vscat(m, X, A, MA + l, stats=True),
-                 Insn.route(m, MM_ + l, LG, PR, PAIR_MLP, force=dense)]
-        prog += norm_mm(MM_ + l, PR + 1 + dw, 2 * cfg.ffn, "gate_up", A)
+                 route(MM_ + l, PAIR_MLP, dense)]
+        prog += norm_mm(l, MM_ + l, PR + 1 + dw, 2 * cfg.ffn, "gate_up", A, here, mmask)
         prog += [Insn.swiglu(fw, A, A, dyn_rows=m),
-                 Insn.mmcfg(cfg.ffn, cfg.d, t[p + "down.scale"].addr, cfg.group),
-                 Insn.matmul(t[p + "down"].port, m, A, H, t[p + "down"].addr, int4=True,
-                             dyn=True),
+                 Insn.mmcfg(cfg.ffn, cfg.d, cfg.group),
+                 mm(m, A, H, p + "down", here, mmask, dyn=True),
                  Insn.vscat(m, X, H, MM_ + l, stats=True)]
         if trace:
             prog.append(Insn.store(0, t["out.trace"].addr + l * m * dw * bb, X, m * dw))
+        anchor = here                             # the next layer's router (or projections)
     FINW, HF, LM, TOK = gb["FINW"][0], gb["HF"][0], gb["LM"][0], gb["TOKEN"][0]
     v16 = cfg.vocab // lanes
     prog += [Insn.load(0, t["final_norm"].addr, FINW, dw),
              Insn.rmsnorm(1, HF, X + (m - 1) * dw, FINW, STAT + m - 1),
-             Insn.mmcfg(cfg.d, cfg.vocab, t["lm_head.scale"].addr, cfg.group),
-             Insn.matmul(t["lm_head"].port, 1, HF, LM, t["lm_head"].addr, int4=True),
+             Insn.mmcfg(cfg.d, cfg.vocab, cfg.group),
+             mm(1, HF, LM, "lm_head", anchor, None),
              Insn.argmax(v16, TOK, LM),
              Insn.store(0, t["out.token"].addr, TOK, 1),
              Insn.store(0, t["out.logits"].addr, LM, v16),
              Insn.store(0, t["out.hidden"].addr, X, m * dw),
              Insn.store(0, t["out.masks"].addr, MA, 2 * L),
              Insn.end()]
+    prog = schedule_wfetch(prog, reqs, core.WFETCH_DEPTH)
     if len(prog) > img.max_prog:
         raise AssertionError(f"program of {len(prog)} instructions > {img.max_prog} reserved")
     static_check(prog, core)
     return prog, gb
+
+
+def fit_core(cfg: LlamaConfig, core: CoreConfig, prompt: int) -> CoreConfig:
+    """``core`` with KV_ENTRY_MAX and GBUF_DEPTH raised (to powers of 2) as far as the model's
+    KV entry and a ``prompt``-row prefill need (the large preset's entry is 64 words at DATA_W
+    256, its 16-row prefill plan 9023 words): the core configuration a benchmark builds
+    for a preset. Everything else, and anything already large enough, is kept."""
+    from dataclasses import replace
+    lanes = core.lanes
+    e = 2 * cfg.kv_dim // lanes
+    kem = max(core.KV_ENTRY_MAX, 1 << max(e - 1, 1).bit_length())
+
+    class _Img:                                          # what _plan reads
+        pass
+    im = _Img()
+    im.cfg, im.core = cfg, core
+    total = max(_plan(im, prompt, False)[1], _plan(im, 1, True)[1])
+    gb = max(core.GBUF_DEPTH, 1 << max(total - 1, 1).bit_length())
+    return replace(core, KV_ENTRY_MAX=kem, GBUF_DEPTH=gb)
 
 
 def _check_step(img: ModelImage, m: int, pos0: int) -> None:
@@ -531,7 +591,10 @@ def main(argv=None) -> None:
     from model import kv as K
     from model.llama import forward_float, make_model, prompt_tokens
     ap = argparse.ArgumentParser(description=main.__doc__)
-    ap.add_argument("--preset", choices=("tiny", "default"), default="tiny")
+    ap.add_argument("--preset", choices=("tiny", "default", "large"), default="tiny")
+    ap.add_argument("--core", choices=("default", "p8"), default="default",
+                    help="p8: 8 HBM ports, NCOL 64 (KV_ENTRY_MAX and GBUF_DEPTH raised to what "
+                         "the preset needs: fit_core)")
     ap.add_argument("--prompt", type=int, default=8, help="prompt tokens")
     ap.add_argument("--gen", type=int, default=4, help="tokens generated")
     ap.add_argument("--mode", choices=MODES, default="reuse")
@@ -541,7 +604,9 @@ def main(argv=None) -> None:
     ap.add_argument("--listing", action="store_true", help="print the prefill program")
     a = ap.parse_args(argv)
     w = make_model(getattr(LlamaConfig, a.preset)())
-    img = compile_images(w, CoreConfig(), a.mode, a.mapping, a.buffer == "on")
+    core = fit_core(w.cfg, CoreConfig() if a.core == "default" else
+                    CoreConfig(NUM_HBM=8, NCOL=64), a.prompt)
+    img = compile_images(w, core, a.mode, a.mapping, a.buffer == "on")
     prompt = prompt_tokens(w.cfg, a.prompt, a.seed)
     if a.listing:
         for i, insn in enumerate(prefill_program(img, prompt).insns):
@@ -558,6 +623,11 @@ def main(argv=None) -> None:
     print(f"attention executed {ea[1:].mean():.1%} of token-layers (layers >= 1), MLP "
           f"{em.mean():.1%}; KV entries {st['entries']} of {ea.size}: storage saved "
           f"{st['saved']:.1%}; final hidden rel. error vs float64 {err:.2e}")
+    hbm = [sum(s.result.rd_bytes[1:]) for s in gen.steps[1:]]
+    streams = sum(t.chunks for t in img.tensors.values()) * core.chunk_bytes
+    print(f"core: {core.NUM_HBM} HBM ports, {core.kdim} x {core.ncol} PEs, KV_ENTRY_MAX "
+          f"{core.KV_ENTRY_MAX}, GBUF_DEPTH {core.GBUF_DEPTH}; HBM bytes read per decode step "
+          f"{hbm} (mean {np.mean(hbm) if hbm else 0:.0f}; every stream once: {streams})")
 
 
 if __name__ == "__main__":

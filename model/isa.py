@@ -15,9 +15,10 @@ from dataclasses import dataclass, field, replace
 from model.isa_defs import (  # noqa: F401  (re-exported: the generated constants)
     CSR_ACCESS, CSR_BYTES_STRIDE, CSR_FIELDS, CSR_UNIT_CYCLES_STRIDE, CYCLE_UNIT_OF, CYCLE_UNITS,
     EXEC_UNIT, FLAG_ALL, FLAG_ATTEND, FLAG_CAUSAL, FLAG_COMPACT, FLAG_DYN, FLAG_FORCE, FLAG_INT4,
-    FLAG_INTERLEAVED, FLAG_KVBUF, FLAG_MASK, FLAG_NOFEAT, FLAG_NOHIST, FLAG_NORM, FLAG_PUT,
-    FLAG_STATS, ID_VALUE, INSN_BITS, INSN_FIELDS, ISA_VERSION, KNOWN_FLAGS, VERSION_VALUE, Csr,
-    Err, Op)
+    FLAG_INTERLEAVED, FLAG_KVBUF, FLAG_MASK, FLAG_MASKED, FLAG_NOFEAT, FLAG_NOHIST, FLAG_NORM,
+    FLAG_PF, FLAG_PUT, FLAG_STATS, ID_VALUE, INSN_BITS, INSN_FIELDS, ISA_VERSION, KNOWN_FLAGS,
+    VERSION_VALUE, Csr, Err, Op)
+from model.stripe import PC_BYTES, Stripe
 
 INSN_BYTES = INSN_BITS // 8
 
@@ -49,6 +50,10 @@ class CoreConfig:
     KV_BUF_RD: int = 2          # invariance buffer read ports
     KV_BUF_WR: int = 2          # invariance buffer write ports
     SMAX_ROWS: int = 256        # softmax feature rows
+    # PE array and weight stream (docs/isa.md "MATMUL", docs/weights.md)
+    NCOL: int = 32              # PE-array columns: DATA_W/16 times 1, 2 or 4 (KDIM = DATA_W/16)
+    WFETCH_DEPTH: int = 8       # WFETCH queue entries (descriptors queued, not yet consumed)
+    MM_SCALE_ROWS: int = 64     # INT4 groups per column tile the MATMUL engine holds (K/group)
 
     def __post_init__(self):
         """The supported combinations; rtl/skipopu_param_check.sv stops a simulation of the
@@ -106,6 +111,14 @@ class CoreConfig:
                 kp + self.KV_BUF_RD > lanes:
             problems.append("KV_BUF_RD, KV_BUF_WR must be in 1..15 and KV_PORTS + KV_BUF_RD <= "
                             "DATA_W/16")
+        if self.NCOL not in (lanes, 2 * lanes, 4 * lanes):
+            problems.append(f"NCOL={self.NCOL} is not DATA_W/16 times 1, 2 or 4")
+        elif 1 <= self.NUM_HBM and (self.NCOL // 4) % self.NUM_HBM:
+            problems.append("NCOL/4 (words per chunk) must be a multiple of NUM_HBM")
+        if not pow2(self.WFETCH_DEPTH) or not 2 <= self.WFETCH_DEPTH <= 128:
+            problems.append(f"WFETCH_DEPTH={self.WFETCH_DEPTH} is not a power of 2 in 2..128")
+        if not 1 <= self.MM_SCALE_ROWS <= 255:
+            problems.append(f"MM_SCALE_ROWS={self.MM_SCALE_ROWS} not in 1..255")
         if problems:
             raise ValueError("bad core configuration: " + "; ".join(problems))
 
@@ -119,12 +132,58 @@ class CoreConfig:
         return self.DATA_W // 16
 
     @property
-    def ncol(self) -> int:
-        """PE-array columns: one global-buffer word of FP16 outputs."""
+    def lanes(self) -> int:
+        """FP16 values per global-buffer word."""
         return self.DATA_W // 16
 
+    @property
+    def ncol(self) -> int:
+        """PE-array columns (a MATMUL column tile: NCOL/LANES output words)."""
+        return self.NCOL
+
+    @property
+    def chunk_words(self) -> int:
+        """Core words of a chunk = one INT4 KDIM x NCOL weight tile (the unit of the operand
+        stream, docs/isa.md)."""
+        return self.NCOL // 4
+
+    @property
+    def chunk_bytes(self) -> int:
+        return self.chunk_words * self.beat_bytes
+
+    @property
+    def port_chunk_bytes(self) -> int:
+        """Bytes every HBM port supplies per chunk."""
+        return self.chunk_bytes // self.NUM_HBM
+
+    @property
+    def stripe(self) -> Stripe:
+        """The striping of MATMUL operand streams over the HBM ports (model/stripe.py)."""
+        return Stripe(ports=self.NUM_HBM, word_bytes=self.beat_bytes,
+                      chunk_words=self.chunk_words, pc_bytes=PC_BYTES)
+
     def weight_tile_bytes(self, int4: bool) -> int:
+        """One KDIM x NCOL weight tile: 1 chunk (INT4) or 4 chunks (FP16)."""
         return self.kdim * self.ncol * (4 if int4 else 16) // 8
+
+    def scale_chunks(self, k: int, group: int) -> int:
+        """Chunks of one column tile's INT4 scale block (K/group rows of NCOL FP16 values)."""
+        return -(-4 * (k // group) // self.kdim)
+
+    def mm_chunks(self, k: int, n: int, int4: bool, group: int = 0) -> int:
+        """Chunks of a MATMUL's operand stream (docs/isa.md: chunks(K, N, int4, group))."""
+        per = self.scale_chunks(k, group) + k // self.kdim if int4 else 4 * (k // self.kdim)
+        return (n // self.ncol) * per
+
+    def stream_err(self, base: int, chunks: int) -> "Err":
+        """MEM_ALIGN / MEM_RANGE of a striped stream of ``chunks`` chunks at offset ``base`` in
+        every HBM port's pseudo-channel (MATMUL, WFETCH)."""
+        if base % self.beat_bytes:
+            return Err.MEM_ALIGN
+        end = base + chunks * self.port_chunk_bytes
+        if end > PC_BYTES or (self.NUM_HBM - 1) * PC_BYTES + end > 1 << self.ADDR_W:
+            return Err.MEM_RANGE
+        return Err.NONE
 
     def params(self) -> dict:
         """The parameters of skipopu_top."""
@@ -153,10 +212,10 @@ def csr_value(csr: Csr, cfg: CoreConfig) -> int:
 
 @dataclass
 class MMState:
-    """MATMUL configuration registers, written by MMCFG (all zero after reset)."""
+    """MATMUL configuration registers, written by MMCFG (all zero after reset). The INT4
+    scales are part of the operand stream (docs/isa.md), so there is no scale address."""
     k: int = 0
     n: int = 0
-    scale: int = 0
     group: int = 0
 
 
@@ -238,18 +297,31 @@ class Insn:
         return cls(Op.VADD, flags=int(stats), len=words, f0=dst, f1=src0, f2=src1)
 
     @classmethod
-    def mmcfg(cls, k: int, n: int, scale_addr: int = 0, group: int = 0) -> "Insn":
-        return cls(Op.MMCFG, len=k, f0=n, f1=scale_addr, f2=group)
+    def mmcfg(cls, k: int, n: int, group: int = 0) -> "Insn":
+        """K, N and the INT4 group size of the following MATMULs (f1 is reserved: the INT4
+        scales are in the operand stream)."""
+        return cls(Op.MMCFG, len=k, f0=n, f2=group)
 
     @classmethod
-    def matmul(cls, port: int, m: int, src: int, dst: int, w_addr: int,
-               int4: bool = False, dyn: bool = False, norm: bool = False) -> "Insn":
-        """dyn: M = CNT at run time, ``m`` is the bound the static checks use. norm (implies
-        dyn): X rows 0..CNT-1 at ``src`` are first produced by the fused RMSNorm of the rows
-        the MMNORM registers select (docs/isa.md)."""
-        flags = int(int4) | (FLAG_DYN if dyn or norm else 0) | (FLAG_NORM if norm else 0)
-        return cls(Op.MATMUL, port=port, flags=flags, len=m,
-                   f0=(dst << 16) | src, f1=w_addr & 0xFFFFFFFF, f2=w_addr >> 32)
+    def matmul(cls, m: int, src: int, dst: int, base: int, int4: bool = False,
+               dyn: bool = False, norm: bool = False, pf: bool = False) -> "Insn":
+        """Y = X . W with the operand stream (INT4 scale blocks and weight tiles, striped over
+        every HBM port) at byte offset ``base`` of every HBM pseudo-channel. dyn: M = CNT at
+        run time, ``m`` is the bound the static checks use. norm (implies dyn): X rows
+        0..CNT-1 at ``src`` are first produced by the fused RMSNorm of the rows the MMNORM
+        registers select. pf: the stream is the WFETCH queue head (docs/isa.md)."""
+        flags = int(int4) | (FLAG_DYN if dyn or norm else 0) | (FLAG_NORM if norm else 0) | \
+            (FLAG_PF if pf else 0)
+        return cls(Op.MATMUL, flags=flags, len=m, f0=(dst << 16) | src,
+                   f1=base & 0xFFFFFFFF, f2=base >> 32)
+
+    @classmethod
+    def wfetch(cls, base: int, chunks: int, mask: int | None = None, rows: int = 0) -> "Insn":
+        """Queue the operand stream {base, chunks} of a later MATMUL with PF; with a mask word
+        (``rows`` n): only if one of its bits < n is set (docs/isa.md "WFETCH")."""
+        f0 = 0 if mask is None else (rows << 16) | mask
+        return cls(Op.WFETCH, flags=0 if mask is None else FLAG_MASKED, len=chunks, f0=f0,
+                   f1=base & 0xFFFFFFFF, f2=base >> 32)
 
     @classmethod
     def mmnorm(cls, n: int, x: int, weight: int, stat: int, mask: int) -> "Insn":
@@ -347,11 +419,12 @@ class Insn:
 
     @classmethod
     def route(cls, m: int, dst: int, src: int, bias: int, pair: int,
-              force: bool = False) -> "Insn":
-        """Mask word dst from the logits words src..src+m-1 (lanes 2*pair, 2*pair+1) plus the
-        bias word; force: every row executes (logits and bias not read)."""
+              force: bool = False, stride: int = 0) -> "Insn":
+        """Mask word dst from the logits words src + r*stride (r < m, stride 0 = 1; lanes
+        2*pair, 2*pair+1) plus the bias word; force: every row executes (logits and bias not
+        read)."""
         return cls(Op.ROUTE, flags=int(force), len=m, f0=(dst << 16) | src,
-                   f1=(bias << 16) | pair)
+                   f1=(bias << 16) | pair, f2=stride)
 
     @classmethod
     def vscat(cls, m: int, x: int, y: int, mask: int, stats: bool = False) -> "Insn":
@@ -458,9 +531,11 @@ class Insn:
                 return Err.OVERLAP
             return Err.NONE
         if self.op == Op.MMCFG:
-            if self.flags or self.port or self.f2 >> 16:
+            if self.flags or self.port or self.f1 or self.f2 >> 16:
                 return Err.RESERVED
             return Err.NONE
+        if self.op == Op.WFETCH:
+            return self._check_wfetch(cfg)
         if self.op == Op.MMNORM:
             if self.flags or self.port or self.f2:
                 return Err.RESERVED
@@ -609,7 +684,7 @@ class Insn:
                 or (op != Op.PV and att.causal and j0 + n > cfg.DATA_W)
                 or (op == Op.PV and (self.f1 & 0xFFFF) < h * hw)):
             return Err.ATT_SHAPE
-        nt = -(-att.nk // cfg.ncol)
+        nt = -(-att.nk // cfg.lanes)                    # key tiles of LANES keys
         words = nt * feat_rows                          # score / P words
         causal = att.causal and op != Op.PV
         mask = self.f0 >> 16
@@ -638,22 +713,37 @@ class Insn:
         return Err.NONE
 
     def _check_route(self, cfg: CoreConfig) -> Err:
-        """ROUTE. The checks do not depend on the force flag."""
-        if self.port or self.flags & ~FLAG_FORCE or self.f2:
+        """ROUTE: logits row r at src + r*S (S = f2[7:0], 0 = 1). The checks do not depend on
+        the force flag."""
+        if self.port or self.flags & ~FLAG_FORCE or self.f2 >> 8:
             return Err.RESERVED
         n = self.len
         if n == 0:
             return Err.BAD_LEN
         src, dst = self.f0 & 0xFFFF, self.f0 >> 16
         pair, bias = self.f1 & 0xFFFF, self.f1 >> 16
-        if n > cfg.DATA_W or pair >= cfg.ncol // 2:
+        if n > cfg.DATA_W or pair >= cfg.lanes // 2:
             return Err.ROUTE_SHAPE
+        span = (n - 1) * (self.f2 or 1) + 1             # the logits words, rows S apart
         depth = cfg.GBUF_DEPTH
-        if src + n > depth or bias + 1 > depth or dst + 1 > depth:
+        if src + span > depth or bias + 1 > depth or dst + 1 > depth:
             return Err.GBUF_RANGE
-        if src <= dst < src + n or dst == bias:
+        if src <= dst < src + span or dst == bias:
             return Err.OVERLAP
         return Err.NONE
+
+    def _check_wfetch(self, cfg: CoreConfig) -> Err:
+        """WFETCH: len = chunks, {f2, f1} = base, MASKED: f0 = {rows n, mask word}."""
+        masked = bool(self.flags & FLAG_MASKED)
+        if self.port or self.flags & ~FLAG_MASKED or (not masked and self.f0):
+            return Err.RESERVED
+        if self.len == 0:
+            return Err.BAD_LEN
+        if masked and not 1 <= self.f0 >> 16 <= cfg.DATA_W:
+            return Err.MM_SHAPE
+        if masked and (self.f0 & 0xFFFF) + 1 > cfg.GBUF_DEPTH:
+            return Err.GBUF_RANGE
+        return cfg.stream_err(self.mem_addr, self.len)
 
     def _check_vscat(self, cfg: CoreConfig, npe: NpeState) -> Err:
         """VSCAT: x = f0, y = f1 (len*D words each), mask word f2."""
@@ -730,24 +820,23 @@ class Insn:
                       norm: NormState) -> Err:
         int4 = bool(self.flags & FLAG_INT4)
         fused = bool(self.flags & FLAG_NORM)
-        if self.flags & ~KNOWN_FLAGS[Op.MATMUL] or (fused and not self.flags & FLAG_DYN):
+        if (self.port or self.flags & ~KNOWN_FLAGS[Op.MATMUL]
+                or (fused and not self.flags & FLAG_DYN)):
             return Err.RESERVED
         if self.len == 0 or (fused and norm.n == 0):
             return Err.BAD_LEN
-        if self.port > cfg.NUM_HBM:
-            return Err.BAD_PORT
-        kd, nc = cfg.kdim, cfg.ncol
+        kd, nc, lanes = cfg.kdim, cfg.ncol, cfg.lanes
         g = mm.group
         if (self.len > cfg.MMAX or mm.k < kd or mm.k % kd or mm.n < nc or mm.n % nc
                 or mm.n >> 16 or (int4 and (g < kd or g & (g - 1) or g > mm.k
-                                            or mm.k % g))):
+                                            or mm.k % g or mm.k // g > cfg.MM_SCALE_ROWS))):
             return Err.MM_SHAPE
         d = npe.d
         if fused and (d == 0 or d * kd != mm.k or norm.n > cfg.DATA_W
                       or norm.stat + norm.n > cfg.NPE_ROWS):
             return Err.NPE_SHAPE
         src, dst = self.f0 & 0xFFFF, self.f0 >> 16
-        src_n, dst_n = self.len * (mm.k // kd), self.len * (mm.n // nc)
+        src_n, dst_n = self.len * (mm.k // kd), self.len * (mm.n // lanes)
         depth = cfg.GBUF_DEPTH
         if src + src_n > depth or dst + dst_n > depth:
             return Err.GBUF_RANGE
@@ -766,15 +855,7 @@ class Insn:
         if fused and ((src != norm.x and meet(h, res)) or meet(h, wgt) or meet(h, msk)
                       or meet(y, res) or meet(y, wgt) or meet(y, msk)):
             return Err.OVERLAP
-        bb = cfg.beat_bytes
-        if self.mem_addr % bb or (int4 and mm.scale % bb):
-            return Err.MEM_ALIGN
-        wbytes = (mm.n // nc) * (mm.k // kd) * cfg.weight_tile_bytes(int4)
-        if (self.mem_addr >> cfg.ADDR_W) or self.mem_addr + wbytes > (1 << cfg.ADDR_W):
-            return Err.MEM_RANGE
-        if int4 and mm.scale + (mm.k // g) * mm.n * 2 > (1 << cfg.ADDR_W):
-            return Err.MEM_RANGE
-        return Err.NONE
+        return cfg.stream_err(self.mem_addr, cfg.mm_chunks(mm.k, mm.n, int4, g))
 
     # -- text ----------------------------------------------------------------------------------
     def __str__(self) -> str:
@@ -788,14 +869,18 @@ class Insn:
         elif op == Op.VADD:
             s = f"vadd  gb:{self.f0}, gb:{self.f1}, gb:{self.f2}, {self.len}"
         elif op == Op.MMCFG:
-            s = f"mmcfg K={self.len}, N={self.f0}, scales=ddr:0x{self.f1:x}, group={self.f2}"
+            s = f"mmcfg K={self.len}, N={self.f0}, group={self.f2}"
         elif op == Op.MATMUL:
-            mem = "ddr" if self.port == 0 else f"hbm{self.port - 1}"
             dyn = self.flags & FLAG_DYN
             nrm = ".norm" if self.flags & FLAG_NORM else ""
-            s = (f"matmul{'.int4' if self.flags & 1 else ''}{'.dyn' if dyn else ''}{nrm} "
-                 f"gb:{self.f0 >> 16} <- gb:{self.f0 & 0xFFFF} x {mem}:0x{self.mem_addr:x}, "
+            pf = ".pf" if self.flags & FLAG_PF else ""
+            s = (f"matmul{'.int4' if self.flags & 1 else ''}{'.dyn' if dyn else ''}{nrm}{pf} "
+                 f"gb:{self.f0 >> 16} <- gb:{self.f0 & 0xFFFF} x hbm:0x{self.mem_addr:x}, "
                  + (f"M=CNT<={self.len}" if dyn else f"M={self.len}"))
+        elif op == Op.WFETCH:
+            s = f"wfetch hbm:0x{self.mem_addr:x}, chunks={self.len}"
+            if self.flags & FLAG_MASKED:
+                s += f", mask=gb:{self.f0 & 0xFFFF}, rows={self.f0 >> 16}"
         elif op == Op.KVCFG:
             s = (f"kvcfg E={self.len}, off=0x{self.f0:x}, L={self.f1 & 0xFF}"
                  + (", interleaved" if self.flags & FLAG_INTERLEAVED else "")
@@ -861,6 +946,7 @@ class Insn:
         elif op == Op.ROUTE:
             s = (f"route gb:{self.f0 >> 16} <- gb:{self.f0 & 0xFFFF}, bias=gb:{self.f1 >> 16}, "
                  f"pair={self.f1 & 0xFFFF}, M={self.len}"
+                 + (f", stride={self.f2}" if self.f2 else "")
                  + (", force" if self.flags & FLAG_FORCE else ""))
         elif op == Op.VSCAT:
             s = f"vscat gb:{self.f0} += gb:{self.f1}, mask=gb:{self.f2}, M={self.len}"
@@ -870,7 +956,10 @@ class Insn:
             s += ", stats"
         if self.flags & ~KNOWN_FLAGS.get(op, 0) or \
                 (op == Op.RMSNORM and self.flags & FLAG_COMPACT and not self.flags & 1) or \
-                (op == Op.MATMUL and self.flags & FLAG_NORM and not self.flags & FLAG_DYN) or \
+                (op == Op.MATMUL and (self.port or (self.flags & FLAG_NORM
+                                                    and not self.flags & FLAG_DYN))) or \
+                (op == Op.MMCFG and self.f1) or \
+                (op == Op.WFETCH and not self.flags & FLAG_MASKED and self.f0) or \
                 (op in (Op.NOP, Op.END) and self.encode() >> 8):
             s += f"  ; raw 0x{self.encode():032x}"
         return s
@@ -893,8 +982,7 @@ def config_after(insn: Insn, regs: Regs) -> Regs:
     """The configuration registers after a legal ``insn`` (MMCFG, NPECFG, MMNORM, KVCFG and
     ATTCFG write theirs; every other instruction leaves them)."""
     if insn.op == Op.MMCFG:
-        return replace(regs, mm=MMState(k=insn.len, n=insn.f0, scale=insn.f1,
-                                        group=insn.f2 & 0xFFFF))
+        return replace(regs, mm=MMState(k=insn.len, n=insn.f0, group=insn.f2 & 0xFFFF))
     if insn.op == Op.NPECFG:
         return replace(regs, npe=NpeState(d=insn.len, eps=insn.f0, inv_d=insn.f1,
                                           hw=insn.f2 & 0xFFFF, snoop=insn.f2 >> 16))

@@ -3,7 +3,7 @@
 
 import enum
 
-ISA_VERSION = 6
+ISA_VERSION = 7
 ID_VALUE = 0x534B4F50
 VERSION_VALUE = 0x00010000
 
@@ -37,6 +37,7 @@ class Op(enum.IntEnum):
     ATTCFG = 0x33
     QK = 0x34
     PV = 0x35
+    WFETCH = 0x36
     NPECFG = 0x40
     RMSSQ = 0x41
     RMSNORM = 0x42
@@ -66,6 +67,7 @@ EXEC_UNIT = {
     Op.ATTCFG: 'ctrl',
     Op.QK: 'attention',
     Op.PV: 'attention',
+    Op.WFETCH: 'ctrl',
     Op.NPECFG: 'ctrl',
     Op.RMSSQ: 'npe',
     Op.RMSNORM: 'npe',
@@ -126,6 +128,8 @@ FLAG_KVBUF = 1 << 1  # KVCFG: invariance buffer enabled
 FLAG_ALL = 1 << 1  # KVST: every row writes (mask not read)
 FLAG_NOFEAT = 1 << 1  # QK: no softmax feature update
 FLAG_NOHIST = 1 << 2  # KVST: rank base 0 (history word not read)
+FLAG_PF = 1 << 2  # MATMUL: operand stream prefetched: the WFETCH queue head
+FLAG_MASKED = 1 << 3  # WFETCH: skipped when the mask word f0[15:0] has no bit < f0[31:16] set
 FLAG_DYN = 1 << 3  # MATMUL, SWIGLU, ROPE, KVLD, QK, SMNORM, SMFEAT, PV: rows from the CNT register
 
 # the flag bits each opcode defines (any other set bit is RESERVED)
@@ -136,10 +140,11 @@ KNOWN_FLAGS = {
     Op.KVCFG: FLAG_INTERLEAVED | FLAG_KVBUF,
     Op.VADD: FLAG_STATS,
     Op.VSCAT: FLAG_STATS,
-    Op.MATMUL: FLAG_INT4 | FLAG_NORM | FLAG_DYN,
+    Op.MATMUL: FLAG_INT4 | FLAG_NORM | FLAG_PF | FLAG_DYN,
     Op.ATTCFG: FLAG_CAUSAL,
     Op.QK: FLAG_NOFEAT | FLAG_DYN,
     Op.PV: FLAG_DYN,
+    Op.WFETCH: FLAG_MASKED,
     Op.RMSNORM: FLAG_MASK | FLAG_COMPACT,
     Op.SWIGLU: FLAG_DYN,
     Op.ROPE: FLAG_MASK | FLAG_DYN,
@@ -173,6 +178,7 @@ class Err(enum.IntEnum):
     KV_RANK = 20
     ATT_SHAPE = 21
     KV_SEQ = 22
+    WFETCH = 23
 
 
 class Csr(enum.IntEnum):
@@ -190,6 +196,7 @@ class Csr(enum.IntEnum):
     CONFIG3 = 0x02C
     IRQ_EN = 0x030
     IRQ_STATUS = 0x034
+    CONFIG4 = 0x038
     CYCLES_LO = 0x040
     CYCLES_HI = 0x044
     INSN_COUNT = 0x048
@@ -223,6 +230,7 @@ CSR_ACCESS = {
     Csr.CONFIG3: 'RO',
     Csr.IRQ_EN: 'RW',
     Csr.IRQ_STATUS: 'RW1C',
+    Csr.CONFIG4: 'RO',
     Csr.CYCLES_LO: 'RO',
     Csr.CYCLES_HI: 'RO',
     Csr.INSN_COUNT: 'RO',
@@ -263,5 +271,10 @@ CSR_FIELDS = {
         ('KV_BUF_CAP', 8, 8, 'KV_BUF_CAP', 'log2', 1),
         ('KV_BUF_RD', 16, 4, 'KV_BUF_RD', 'value', 1),
         ('KV_BUF_WR', 20, 4, 'KV_BUF_WR', 'value', 1),
+    ),
+    Csr.CONFIG4: (
+        ('NCOL_SHIFT', 0, 8, 'NCOL', 'log2', 1),
+        ('WFETCH_DEPTH', 8, 8, 'WFETCH_DEPTH', 'value', 1),
+        ('MM_SCALE_ROWS', 16, 8, 'MM_SCALE_ROWS', 'value', 1),
     ),
 }

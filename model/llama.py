@@ -5,7 +5,8 @@ This is the functional reference the hardware compiler and the bit-accurate forw
 every decision is written down in docs/model.md.
 
 * ``LlamaConfig``  shapes and hyper-parameters (validated, all problems reported at once);
-                   presets ``LlamaConfig.tiny()`` (tests) and ``LlamaConfig.default()`` (make sim).
+                   presets ``LlamaConfig.tiny()`` (tests), ``LlamaConfig.default()`` (make sim)
+                   and ``LlamaConfig.large()`` (the bandwidth benchmark).
 * ``make_model``   deterministic synthetic weights from ``cfg.seed``: FP16 embedding and norms,
                    GPTQ symmetric INT4 matrices (``QWeight``) in ``[in, out]`` layout (y = x @ W),
                    two FP16 routers per layer (``Router``: Linear(d -> 2) with bias) whose
@@ -126,6 +127,14 @@ class LlamaConfig:
         """`make sim` preset (about 4.9 M parameters)."""
         return cls(**{**dict(layers=8, d=256, heads=8, kv_heads=4, head_dim=32, ffn=512,
                              vocab=256, group=64, max_seq=64), **overrides})
+
+    @classmethod
+    def large(cls, **overrides) -> "LlamaConfig":
+        """Bandwidth-benchmark preset (issue 15; about 26 M parameters, matrices of 0.5 to 2.9
+        MB): d 1024, 16 query / 8 KV heads of 64, FFN 2816. Its KV entry is 64 words at
+        DATA_W 256 (a core with KV_ENTRY_MAX >= 64; docs/compiler.md)."""
+        return cls(**{**dict(layers=4, d=1024, heads=16, kv_heads=8, head_dim=64, ffn=2816,
+                             vocab=256, group=128, max_seq=64), **overrides})
 
     @property
     def n_rep(self) -> int:

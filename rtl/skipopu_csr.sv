@@ -20,7 +20,11 @@ module skipopu_csr
   parameter int SMAX_ROWS = 256,
   parameter int KV_BUF_CAP = 64,
   parameter int KV_BUF_RD = 2,
-  parameter int KV_BUF_WR = 2
+  parameter int KV_BUF_WR = 2,
+  // PE-array columns, WFETCH queue entries, INT4 groups per column tile (reported in CONFIG4)
+  parameter int NCOL = 32,
+  parameter int WFETCH_DEPTH = 8,
+  parameter int MM_SCALE_ROWS = 64
 ) (
   input  logic                      clk_i,
   input  logic                      rst_ni,
@@ -74,6 +78,8 @@ module skipopu_csr
                                                     16'($clog2(GBUF_DEPTH)));
   localparam logic [31:0] Config2 = csr_config2_word(8'(KV_PORTS), 8'($clog2(KV_TOKENS)),
                                                      8'(KV_ENTRY_MAX), 8'($clog2(SMAX_ROWS)));
+  localparam logic [31:0] Config4 = csr_config4_word(8'($clog2(NCOL)), 8'(WFETCH_DEPTH),
+                                                     8'(MM_SCALE_ROWS));
   localparam logic [31:0] Config3 = csr_config3_word(8'($clog2(KV_BUF_CAP)), 4'(KV_BUF_RD),
                                                      4'(KV_BUF_WR));
   localparam logic [1:0] RespOkay = 2'b00;
@@ -211,6 +217,7 @@ module skipopu_csr
       CsrConfig:    rd_data = Config1;
       CsrConfig2:   rd_data = Config2;
       CsrConfig3:   rd_data = Config3;
+      CsrConfig4:   rd_data = Config4;
       CsrStatus:    rd_data = {29'b0, err_q, done_q, busy_i};
       CsrErrCode:   rd_data = done_q ? {24'b0, err_code_i} : 32'b0;
       CsrErrPc:     rd_data = done_q ? err_pc_i : 32'b0;

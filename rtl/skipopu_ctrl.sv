@@ -29,6 +29,12 @@ module skipopu_ctrl
   parameter int KV_ENTRY_MAX = 16,
   // Softmax feature rows
   parameter int SMAX_ROWS = 256,
+  // PE-array columns (a multiple of DATA_W/16)
+  parameter int NCOL = 32,
+  // INT4 groups per column tile the MATMUL engine holds
+  parameter int MM_SCALE_ROWS = 64,
+  // WFETCH queue entries
+  parameter int WFETCH_DEPTH = 8,
   // Global buffer address width (derived)
   parameter int GB_AW = $clog2(GBUF_DEPTH)
 ) (
@@ -79,6 +85,7 @@ module skipopu_ctrl
   output logic [GB_AW-1:0]  vpu_mask_o,
   output logic [15:0]       vpu_pair_o,
   output logic              vpu_force_o,
+  output logic [7:0]        vpu_stride_o,  // ROUTE logits row stride (f2[7:0])
   input  logic [15:0]       vpu_cnt_i,
   output logic [GB_AW-1:0]  vpu_dst_o,
   output logic [GB_AW-1:0]  vpu_src0_o,
@@ -91,17 +98,32 @@ module skipopu_ctrl
   output logic              mm_norm_o,     // norm flag: X comes from the NPE (fused RMSNorm)
   output logic              mm_abort_o,    // the fused normalisation's mask check failed
   output logic              mm_int4_o,
-  output logic [3:0]        mm_port_o,
   output logic [15:0]       mm_m_o,
   output logic [GB_AW-1:0]  mm_src_o,
   output logic [GB_AW-1:0]  mm_dst_o,
-  output logic [ADDR_W-1:0] mm_waddr_o,
   output logic [15:0]       mm_k_o,
   output logic [15:0]       mm_n_o,
-  output logic [ADDR_W-1:0] mm_scale_o,
   output logic [15:0]       mm_group_o,
   input  logic              mm_done_i,
   input  logic              mm_err_i,
+
+  // Weight access unit (skipopu_wstream): the WFETCH queue of operand streams. A WFETCH pushes
+  // a descriptor; a MATMUL with PF takes the head's stream (its descriptor must match), one
+  // without PF pushes its own into the empty queue; the queue is flushed at the end of a run.
+  output logic              ws_push_o,
+  output logic [ADDR_W-1:0] ws_base_o,
+  output logic [25:0]       ws_chunks_o,    // (the decoder bounds a stream below 2^26 chunks)
+  input  logic              ws_ready_i,     // room in the queue
+  input  logic [$clog2(WFETCH_DEPTH):0] ws_count_i,  // streams queued, not fully consumed
+  input  logic              ws_head_valid_i,
+  input  logic [ADDR_W-1:0] ws_head_base_i,
+  input  logic [25:0]       ws_head_chunks_i,
+  output logic              ws_flush_o,
+  input  logic              ws_busy_i,
+  // the mask word of a masked WFETCH (global buffer read port B, data one cycle later)
+  output logic              mask_re_o,
+  output logic [GB_AW-1:0]  mask_raddr_o,
+  input  logic [DATA_W-1:0] mask_rdata_i,
 
   // NPE
   output logic [15:0]       npe_d_o,
@@ -168,7 +190,7 @@ module skipopu_ctrl
   localparam int BeatShift = $clog2(BeatBytes);
 
   typedef enum logic [3:0] {StIdle, StExec, StWaitDma, StWaitVpu, StWaitMm, StWaitNpe, StWaitAx,
-                            StDrain, StFinish} state_e;
+                            StWfetch, StDrain, StFinish} state_e;
 
   state_e      state_q;
   logic [31:0] pc_q, len_q;
@@ -182,7 +204,11 @@ module skipopu_ctrl
   logic        store_q;
   // MMCFG registers (cleared at the start of every run)
   logic [15:0] mm_k_q, mm_group_q;
-  logic [31:0] mm_n_q, mm_scale_q;
+  logic [31:0] mm_n_q;
+  // masked WFETCH in flight: its stream and the rows of its mask word
+  logic [ADDR_W-1:0] wf_base_q;
+  logic [31:0]       wf_chunks_q;
+  logic [15:0]       wf_rows_q;
   // MMNORM registers (cleared at the start of every run)
   logic [15:0] mn_n_q, mn_x_q, mn_w_q, mn_stat_q, mn_mask_q;
   logic        mm_norm_q;      // the MATMUL in flight has the norm flag
@@ -202,7 +228,8 @@ module skipopu_ctrl
   // Decoder
   logic        is_nop, is_end, is_load, is_store, is_vadd, is_mmcfg, is_mmnorm, is_matmul;
   logic        is_npecfg, is_npe, d_stats, is_vscat, is_route, d_dyn, d_compact;
-  logic        is_kvcfg, is_attcfg, is_argmax, is_kvx, is_att;
+  logic        is_kvcfg, is_attcfg, is_argmax, is_kvx, is_att, is_wfetch;
+  logic [31:0] d_chunks;
   npe_op_e     d_npe_op;
   logic [3:0]  d_port;
   logic [15:0] d_len;
@@ -221,12 +248,13 @@ module skipopu_ctrl
     .KV_PORTS  (KV_PORTS),
     .KV_TOKENS (KV_TOKENS),
     .KV_ENTRY_MAX(KV_ENTRY_MAX),
-    .SMAX_ROWS (SMAX_ROWS)
+    .SMAX_ROWS (SMAX_ROWS),
+    .NCOL      (NCOL),
+    .MM_SCALE_ROWS(MM_SCALE_ROWS)
   ) u_decode (
     .insn_i    (insn_i),
     .mm_k_i    (mm_k_q),
     .mm_n_i    (mm_n_q),
-    .mm_scale_i(mm_scale_q),
     .mm_group_i(mm_group_q),
     .npe_d_i   (npe_d_q),
     .npe_hw_i  (npe_hw_q),
@@ -251,6 +279,8 @@ module skipopu_ctrl
     .is_attcfg_o(is_attcfg),
     .is_kvx_o   (is_kvx),
     .is_att_o   (is_att),
+    .is_wfetch_o(is_wfetch),
+    .chunks_o   (d_chunks),
     .is_npecfg_o(is_npecfg),
     .is_npe_o  (is_npe),
     .is_vscat_o(is_vscat),
@@ -304,6 +334,19 @@ module skipopu_ctrl
   assign ax_done = kvx_done_i || att_done_i;
   assign ax_err  = kvx_done_i ? kvx_err_i : att_err_i;
 
+  // The WFETCH queue at issue (docs/isa.md "Prefetch"): a MATMUL with PF needs the head to be
+  // its stream, one without PF an empty queue (else it would wait behind streams nobody takes);
+  // END needs an empty queue; an unmasked WFETCH needs room (a masked one is checked in
+  // StWfetch, once its mask word is read)
+  logic mm_pf, pf_match, wf_err, ws_empty;
+  assign ws_empty = (ws_count_i == '0);
+  assign mm_pf    = d_flags[FlagPf];
+  assign pf_match = ws_head_valid_i && (ws_head_base_i == d_mem[ADDR_W-1:0]) &&
+                    (32'(ws_head_chunks_i) == d_chunks);
+  assign wf_err   = (is_matmul && (mm_pf ? !pf_match : !ws_empty)) ||
+                    (is_end && !ws_empty) ||
+                    (is_wfetch && !d_flags[FlagMasked] && !ws_ready_i);
+
   logic exec_fire;
   assign exec_fire = (state_q == StExec) && (pc_q != len_q) && insn_valid_i && !npe_busy_i;
   assign insn_ready_o = exec_fire;
@@ -353,7 +396,9 @@ module skipopu_ctrl
       store_q   <= 1'b0;
       mm_k_q    <= '0;
       mm_n_q    <= '0;
-      mm_scale_q <= '0;
+      wf_base_q   <= '0;
+      wf_chunks_q <= '0;
+      wf_rows_q   <= '0;
       mm_group_q <= '0;
       mn_n_q     <= '0;
       mn_x_q     <= '0;
@@ -404,7 +449,6 @@ module skipopu_ctrl
             npe_stall_q <= '0;
             mm_k_q    <= '0;
             mm_n_q    <= '0;
-            mm_scale_q <= '0;
             mm_group_q <= '0;
             mn_n_q     <= '0;
             mn_x_q     <= '0;
@@ -458,6 +502,20 @@ module skipopu_ctrl
             end else if (dyn_skip) begin
               retired_q <= retired_q + 1'b1;
               pc_q      <= pc_q + 1'b1;
+            end else if (wf_err) begin
+              err_q    <= 8'(ErrWfetch);
+              err_pc_q <= pc_q;
+              state_q  <= StDrain;
+            end else if (is_wfetch) begin
+              if (d_flags[FlagMasked]) begin
+                wf_base_q   <= d_mem[ADDR_W-1:0];
+                wf_chunks_q <= d_chunks;
+                wf_rows_q   <= d_gb[31:16];
+                state_q     <= StWfetch;
+              end else begin
+                retired_q <= retired_q + 1'b1;
+                pc_q      <= pc_q + 1'b1;
+              end
             end else if (is_end) begin
               retired_q <= retired_q + 1'b1;
               state_q   <= StDrain;
@@ -485,7 +543,6 @@ module skipopu_ctrl
             end else if (is_mmcfg) begin
               mm_k_q     <= d_len;
               mm_n_q     <= d_gb;
-              mm_scale_q <= d_src0;
               mm_group_q <= d_src1[15:0];
               retired_q  <= retired_q + 1'b1;
               pc_q       <= pc_q + 1'b1;
@@ -588,8 +645,22 @@ module skipopu_ctrl
             end
           end
         end
+        // masked WFETCH: the mask word arrives; no set bit below the row count: nothing queued
+        StWfetch: begin
+          if (wf_any && !ws_ready_i) begin
+            err_q    <= 8'(ErrWfetch);
+            err_pc_q <= pc_q;
+            state_q  <= StDrain;
+          end else begin
+            retired_q <= retired_q + 1'b1;
+            pc_q      <= pc_q + 1'b1;
+            state_q   <= StExec;
+          end
+        end
+        // the fetch unit drains; the access unit drops what is queued or prefetched and takes
+        // the beats of its bursts in flight (ws_flush_o), so nothing dangles after the run
         StDrain: begin
-          if (fetch_idle_i) begin
+          if (fetch_idle_i && !ws_busy_i) begin
             state_q <= StFinish;
           end
         end
@@ -617,6 +688,7 @@ module skipopu_ctrl
   assign vpu_mask_o  = is_route ? d_gb[16 +: GB_AW] : d_src1[GB_AW-1:0];
   assign vpu_pair_o  = d_src0[15:0];
   assign vpu_force_o = d_flags[FlagForce];
+  assign vpu_stride_o = d_src1[7:0];
   // ARGMAX: f0 = {dst, src}
   assign vpu_dst_o   = is_argmax ? d_gb[16 +: GB_AW] : d_gb[GB_AW-1:0];
   assign vpu_src0_o  = (is_route || is_vscat || is_argmax) ? d_gb[GB_AW-1:0] :
@@ -625,12 +697,29 @@ module skipopu_ctrl
                        d_src1[GB_AW-1:0];
   assign vpu_len_o   = d_len;
 
-  assign mm_start_o = legal_now && is_matmul;
+  // WFETCH queue: descriptors of WFETCHes and of MATMULs without PF; a masked WFETCH's mask
+  // word (read at issue) must have a set bit below its row count
+  logic              wf_any;
+  logic [DATA_W-1:0] wf_lowmask;
+  always_comb begin
+    for (int i = 0; i < DATA_W; i++) wf_lowmask[i] = (32'(wf_rows_q) > i);
+  end
+  assign wf_any       = |(mask_rdata_i & wf_lowmask);
+  assign mask_re_o    = legal_now && is_wfetch && d_flags[FlagMasked];
+  assign mask_raddr_o = d_gb[GB_AW-1:0];
+  assign ws_push_o    = (legal_now && !wf_err && ((is_wfetch && !d_flags[FlagMasked]) ||
+                                                  (is_matmul && !mm_pf))) ||
+                        ((state_q == StWfetch) && wf_any && ws_ready_i);
+  assign ws_base_o    = (state_q == StWfetch) ? wf_base_q : d_mem[ADDR_W-1:0];
+  assign ws_chunks_o  = 26'((state_q == StWfetch) ? wf_chunks_q : d_chunks);
+  assign ws_flush_o   = (state_q == StDrain);
+
+  assign mm_start_o = legal_now && is_matmul && !wf_err;
   assign mm_norm_o  = d_compact;
   assign mm_abort_o = (state_q == StWaitMm) && mm_norm_q && npe_done_i && npe_err_i;
 
   // Fused normalisation: X (MATMUL src) = the normalised rows, CNT of them
-  assign npe_mmx_start_o = legal_now && is_matmul && d_compact;
+  assign npe_mmx_start_o = legal_now && is_matmul && d_compact && !wf_err;
   assign npe_mmx_x_o     = mn_x_q[GB_AW-1:0];
   assign npe_mmx_w_o     = mn_w_q[GB_AW-1:0];
   assign npe_mmx_stat_o  = mn_stat_q;
@@ -639,14 +728,11 @@ module skipopu_ctrl
   assign npe_mmx_cnt_o   = cnt_q;
   assign npe_mmx_stop_o  = (state_q == StWaitMm) && mm_done_i;
   assign mm_int4_o  = d_flags[FlagInt4];
-  assign mm_port_o  = d_port;
   assign mm_m_o     = d_dyn ? cnt_q : d_len;
   assign mm_src_o   = d_gb[GB_AW-1:0];
   assign mm_dst_o   = d_gb[16 +: GB_AW];
-  assign mm_waddr_o = d_mem[ADDR_W-1:0];
   assign mm_k_o     = mm_k_q;
   assign mm_n_o     = mm_n_q[15:0];
-  assign mm_scale_o = ADDR_W'(mm_scale_q);
   assign mm_group_o = mm_group_q;
 
   assign npe_d_o          = npe_d_q;

@@ -27,13 +27,17 @@ module skipopu_decode
   // Largest KV entry in words (a power of 2)
   parameter int KV_ENTRY_MAX = 16,
   // Softmax feature rows
-  parameter int SMAX_ROWS = 256
+  parameter int SMAX_ROWS = 256,
+  // PE-array columns (a multiple of DATA_W/16): MATMUL N is a multiple of it, and it sets the
+  // chunk of the operand streams (an INT4 tile, DATA_W/16 x NCOL x 4 bits)
+  parameter int NCOL = 32,
+  // INT4 groups per column tile the MATMUL engine holds
+  parameter int MM_SCALE_ROWS = 64
 ) (
   input  logic [InsnW-1:0] insn_i,
   // MATMUL configuration (MMCFG registers)
   input  logic [15:0]      mm_k_i,
   input  logic [31:0]      mm_n_i,
-  input  logic [31:0]      mm_scale_i,
   input  logic [15:0]      mm_group_i,
   // NPE configuration (NPECFG registers)
   input  logic [15:0]      npe_d_i,
@@ -76,6 +80,8 @@ module skipopu_decode
   output logic             is_attcfg_o,
   output logic             is_kvx_o,     // KV unit: KVST, KVLD, KVRD
   output logic             is_att_o,     // attention unit: QK, SMNORM, SMFEAT, PV
+  output logic             is_wfetch_o,
+  output logic [31:0]      chunks_o,     // MATMUL / WFETCH: chunks of the operand stream
   output logic             dyn_o,        // MATMUL/SWIGLU: length from CNT
   output logic             compact_o,    // RMSNORM masked: compact destination rows;
                                          // MATMUL: norm (fused RMSNorm of the MMNORM rows)
@@ -93,10 +99,12 @@ module skipopu_decode
 
   localparam int BeatBytes = DATA_W / 8;
   localparam int BeatShift = $clog2(BeatBytes);
-  localparam int Kdim = DATA_W / 16;              // PE-array rows = columns
+  localparam int Kdim = DATA_W / 16;              // PE-array rows (LANES)
   localparam int KShift = $clog2(Kdim);
-  localparam int TileShift16 = $clog2(Kdim * Kdim * 2);   // FP16 weight tile bytes
-  localparam int TileShift4 = $clog2(Kdim * Kdim / 2);    // INT4 weight tile bytes
+  localparam int NShift = $clog2(NCOL);
+  localparam int ChunkWords = NCOL / 4;            // DATA_W-bit words per chunk
+  localparam int GpcShift = $clog2(Kdim / 4);      // INT4 groups per scale chunk: KDIM/4
+  localparam int PcShift = 28;                     // one HBM pseudo-channel (docs/memory-map.md)
 
   insn_t insn;
   assign insn = insn_i;
@@ -134,13 +142,15 @@ module skipopu_decode
   assign mem_misaligned = |mem_addr_o[BeatShift-1:0];
   assign mem_out_of_range = mem_hi_bits || (mem_end > (64'd1 << ADDR_W));
 
-  // MATMUL shape and ranges
+  // MATMUL shape, ranges and operand stream (docs/isa.md "MATMUL operand stream"): for every
+  // column tile, INT4: ceil(groups / (KDIM/4)) scale chunks and K/KDIM tile chunks; FP16:
+  // 4 chunks per tile; striped over the NUM_HBM ports from the same offset `base` in each
   logic        mm_int4;
   logic [4:0]  g_log2;
   logic        g_pow2, shape_bad;
   logic [15:0] src_w, dst_w;
-  logic [31:0] src_n, dst_n, tiles;
-  logic [63:0] w_end, s_end, w_bytes, s_bytes;
+  logic [31:0] src_n, dst_n, mm_groups, mm_sb, mm_chunks, st_chunks;
+  logic [63:0] st_words, st_end;
   logic [16:0] src_end, dst_end;
 
   always_comb begin
@@ -150,22 +160,32 @@ module skipopu_decode
       if (mm_group_i[i]) g_log2 = 5'(i);
     end
     g_pow2 = (mm_group_i != '0) && ((mm_group_i & (mm_group_i - 16'd1)) == '0);
+    mm_groups = 32'(mm_k_i) >> g_log2;
     shape_bad = (32'(insn.len) > MMAX) || (mm_k_i < 16'(Kdim)) || (mm_k_i[KShift-1:0] != '0) ||
-                (mm_n_i < 32'(Kdim)) || (mm_n_i[KShift-1:0] != '0) || (mm_n_i[31:16] != '0) ||
+                (mm_n_i < 32'(NCOL)) || (mm_n_i[NShift-1:0] != '0) || (mm_n_i[31:16] != '0) ||
                 (mm_int4 && (!g_pow2 || mm_group_i < 16'(Kdim) || mm_group_i > mm_k_i ||
-                             ((mm_k_i & (mm_group_i - 16'd1)) != '0)));
+                             ((mm_k_i & (mm_group_i - 16'd1)) != '0) ||
+                             (mm_groups > 32'(MM_SCALE_ROWS))));
     src_w   = insn.f0[15:0];
     dst_w   = insn.f0[31:16];
     src_n   = 32'(insn.len) * 32'(mm_k_i >> KShift);
     dst_n   = 32'(insn.len) * 32'(mm_n_i[15:0] >> KShift);
-    tiles   = 32'(mm_k_i >> KShift) * 32'(mm_n_i[15:0] >> KShift);
-    w_bytes = 64'(tiles) << (mm_int4 ? TileShift4 : TileShift16);
-    s_bytes = (64'(mm_k_i >> g_log2) * 64'(mm_n_i[15:0])) << 1;
-    w_end   = mem_addr_o + w_bytes;
-    s_end   = 64'(mm_scale_i) + s_bytes;
+    mm_sb   = (mm_groups + 32'(Kdim / 4) - 32'd1) >> GpcShift;
+    mm_chunks = 32'(mm_n_i[15:0] >> NShift) *
+                (mm_int4 ? mm_sb + 32'(mm_k_i >> KShift) : 32'(mm_k_i >> KShift) << 2);
     src_end = 17'(src_w) + 17'(src_n);
     dst_end = 17'(dst_w) + 17'(dst_n);
+    // the stream's words per port: chunks * CHUNK_WORDS / NUM_HBM, from base in every PC
+    st_chunks = (insn.opcode == 8'(OpWfetch)) ? 32'(insn.len) : mm_chunks;
+    st_words  = 64'(st_chunks) * 64'(ChunkWords / NUM_HBM);
+    st_end    = mem_addr_o + (st_words << BeatShift);
   end
+  assign chunks_o = st_chunks;
+
+  // stream ranges: base and its end inside one pseudo-channel, the last port's PC addressable
+  logic st_mrange;
+  assign st_mrange = (mem_addr_o >= (64'd1 << PcShift)) || (st_end > (64'd1 << PcShift)) ||
+                     ((64'(NUM_HBM - 1) << PcShift) + st_end > (64'd1 << ADDR_W));
 
   // ---- NPE: statistics flag and NPE instruction checks (model/isa.py: _check_npe) -----------
   // (the helpers below also serve the fused MATMUL checks)
@@ -406,15 +426,20 @@ module skipopu_decode
                        meet(n_hi, rp6_span, n_aux, rp6_tab) ||
                        (npe_masked && meet(n_hi, rp6_span, n_mask, 34'd1));
 
+  // ROUTE: logits rows S = f2[7:0] words apart (0 = 1): (len - 1) * S + 1 words
+  logic [33:0] rt_span;
+  assign rt_span = (insn.len == '0) ? 34'd0 :
+                   34'(insn.len - 16'd1) * 34'((insn.f2[7:0] == '0) ? 8'd1 : insn.f2[7:0]) + 34'd1;
+
   logic unused_kv;
   assign unused_kv = ^{kv_off_i, KvPortShift[0]};
 
   // ---- the checks of the opcode, one term per step of the order ----------------------------
   // Common to every opcode: a flag bit the opcode does not define, or a port where there is no
-  // memory operand (every opcode but LOAD, STORE, MATMUL), is RESERVED
+  // memory port (every opcode but LOAD and STORE; MATMUL and WFETCH streams are striped over
+  // every HBM port), is RESERVED
   logic mem_op, c_rsv_common;
-  assign mem_op       = (insn.opcode == 8'(OpLoad)) || (insn.opcode == 8'(OpStore)) ||
-                        (insn.opcode == 8'(OpMatmul));
+  assign mem_op       = (insn.opcode == 8'(OpLoad)) || (insn.opcode == 8'(OpStore));
   assign c_rsv_common = ((insn.flags & ~known_flags(insn.opcode)) != '0) || (port_set && !mem_op);
 
   logic       c_ill, c_rsv, c_len, c_port, c_shape, c_range, c_overlap, c_align, c_mrange;
@@ -437,6 +462,7 @@ module skipopu_decode
     is_attcfg_o = 1'b0;
     is_kvx_o    = 1'b0;
     is_att_o    = 1'b0;
+    is_wfetch_o = 1'b0;
     c_ill       = 1'b0;
     c_rsv       = 1'b0;
     c_len       = insn.len == '0;
@@ -473,7 +499,7 @@ module skipopu_decode
       end
       8'(OpMmcfg): begin
         is_mmcfg_o = 1'b1;
-        c_rsv      = (insn.f2[31:16] != '0);
+        c_rsv      = (insn.f1 != '0) || (insn.f2[31:16] != '0);
         c_len      = 1'b0;
       end
       8'(OpMmnorm): begin
@@ -485,7 +511,6 @@ module skipopu_decode
         is_matmul_o = 1'b1;
         c_rsv       = mm_norm && !insn.flags[FlagDyn];
         c_len       = (insn.len == '0) || (mm_norm && mn_n_i == '0);
-        c_port      = (32'(insn.port) > NUM_HBM);
         c_shape     = shape_bad || (mm_norm && mn_shape);
         c_shape_err = shape_bad ? 8'(ErrMmShape) : 8'(ErrNpeShape);
         c_range     = src_n > 32'(GBUF_DEPTH) || dst_n > 32'(GBUF_DEPTH) ||
@@ -493,9 +518,18 @@ module skipopu_decode
                       (mm_norm && mn_range);
         c_overlap   = ((17'(src_w) < dst_end) && (17'(dst_w) < src_end)) ||
                       (mm_norm && mn_overlap);
-        c_align     = mem_misaligned || (mm_int4 && mm_scale_i[BeatShift-1:0] != '0);
-        c_mrange    = mem_hi_bits || (w_end > (64'd1 << ADDR_W)) ||
-                      (mm_int4 && (s_end > (64'd1 << ADDR_W)));
+        c_align     = mem_misaligned;
+        c_mrange    = st_mrange;
+      end
+      8'(OpWfetch): begin
+        is_wfetch_o = 1'b1;
+        c_rsv       = !insn.flags[FlagMasked] && (insn.f0 != '0);
+        c_shape     = insn.flags[FlagMasked] && ((insn.f0[31:16] == '0) ||
+                                                 (32'(insn.f0[31:16]) > DATA_W));
+        c_shape_err = 8'(ErrMmShape);
+        c_range     = insn.flags[FlagMasked] && rng_bad(n_lo, 34'd1);
+        c_align     = mem_misaligned;
+        c_mrange    = st_mrange;
       end
       8'(OpNpecfg): is_npecfg_o = 1'b1;
       8'(OpRmssq), 8'(OpRmsnorm), 8'(OpSwiglu): begin
@@ -524,12 +558,12 @@ module skipopu_decode
       end
       8'(OpRoute): begin
         is_route_o  = 1'b1;
-        c_rsv       = (insn.f2 != '0);
+        c_rsv       = (insn.f2[31:8] != '0);
         c_shape     = (32'(insn.len) > DATA_W) || (32'(insn.f1[15:0]) >= DATA_W / 32);
         c_shape_err = 8'(ErrRouteShape);
-        c_range     = rng_bad(n_lo, 34'(insn.len)) || rng_bad(n_aux_hi, 34'd1) ||
+        c_range     = rng_bad(n_lo, rt_span) || rng_bad(n_aux_hi, 34'd1) ||
                       rng_bad(n_hi, 34'd1);
-        c_overlap   = meet(n_hi, 34'd1, n_lo, 34'(insn.len)) || (n_hi == n_aux_hi);
+        c_overlap   = meet(n_hi, 34'd1, n_lo, rt_span) || (n_hi == n_aux_hi);
       end
       8'(OpArgmax): begin
         is_argmax_o = 1'b1;

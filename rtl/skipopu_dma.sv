@@ -1,18 +1,17 @@
 // DMA engine: moves whole global-buffer words between the global buffer and one of NUM_HBM+1
 // memory ports (port 0 = DDR, port p >= 1 = HBM port p-1). Each port has its own AXI4 read and
 // write burst engine (several bursts in flight, 4 KB splitting); one transfer runs at a time.
-// During a MATMUL the engine's read streams (skipopu_mm_rd: weights from the weight port,
-// INT4 scales from DDR) own the read channels of those two ports instead (the sequencer issues
-// no transfer meanwhile, and the read engines are idle when a MATMUL starts).
+// The MATMUL operand streams do not pass through here: the weight access unit
+// (skipopu_wstream) reads them from the HBM ports beside the DMA (skipopu_hbm_rd_mux arbitrates).
 // Stream transfers (st_valid_i, the attention unit): a store takes its words from the ss_*
 // stream instead of the buffer (QK score words to the DDR score area), a load hands its words
 // to the ls_* stream instead of writing the buffer (SMNORM/SMFEAT reading the score area); both
 // valid/ready, in memory order; error semantics as for the buffer transfers.
 // Byte counters per port and direction count every data beat handshaken on the AXI bus by the
 // transfer engines, the R beats of another read master on the port (ext_rd_beat_i: KV reads),
-// and every beat the MATMUL engine consumes from its read streams: beats that
-// the streams had read ahead of a failed weight tile are dropped uncounted, so the counters are
-// those of docs/isa.md (the tiles up to and including the failing one).
+// and the operand-stream words the MATMUL engine consumes (wchunk_i: one chunk = WPC words from
+// every HBM port): words the access unit prefetched but nobody consumed (a MATMUL stopped by an
+// error, a flushed queue) are not counted, so the counters are those of docs/isa.md.
 //
 // The command comes from one of three sources (the sequencer, the KV unit, the attention unit;
 // one instruction runs at a time). Port 0 is the DDR AXI master; the HBM masters are packed:
@@ -31,6 +30,8 @@ module skipopu_dma #(
   parameter int MAX_BURST = 16,
   // Read engine FIFO depth in beats (bounds the read bursts in flight)
   parameter int RD_FIFO_DEPTH = 64,
+  // Operand-stream words per HBM port in one chunk (CHUNK_WORDS / NUM_HBM)
+  parameter int WPC = 2,
   // Write bursts in flight without a B response
   parameter int WR_OUTSTANDING = 8,
   // Global buffer address width
@@ -60,7 +61,6 @@ module skipopu_dma #(
   input  logic                 st_store_i,
   input  logic [ADDR_W-1:0]    st_mem_addr_i,
   input  logic [15:0]          st_len_i,
-  output logic                 idle_o,          // no transfer and no MATMUL read stream
   output logic                 done_o,          // pulse
   output logic                 err_o,           // with done_o: AXI error response seen
 
@@ -72,25 +72,8 @@ module skipopu_dma #(
   input  logic                 ls_ready_i,
   output logic [DATA_W-1:0]    ls_data_o,
 
-  // MATMUL read streams (skipopu_mm_rd; start while no transfer runs)
-  input  logic                 mrd_start_i,
-  input  logic [3:0]           mrd_wport_i,     // weight port
-  input  logic [ADDR_W-1:0]    mrd_waddr_i,
-  input  logic [31:0]          mrd_wbeats_i,
-  input  logic [ADDR_W-1:0]    mrd_saddr_i,     // INT4 scales (DDR)
-  input  logic [ADDR_W-1:0]    mrd_sstep_i,
-  input  logic [15:0]          mrd_sgroups_i,
-  input  logic [15:0]          mrd_scols_i,
-  input  logic                 mrd_stop_i,
-  output logic                 mrd_busy_o,
-  output logic                 mrd_w_valid_o,
-  input  logic                 mrd_w_ready_i,
-  output logic [DATA_W-1:0]    mrd_w_data_o,
-  output logic                 mrd_w_err_o,
-  output logic                 mrd_s_valid_o,
-  input  logic                 mrd_s_ready_i,
-  output logic [DATA_W-1:0]    mrd_s_data_o,
-  output logic                 mrd_s_err_o,
+  // MATMUL operand streams: a chunk taken by the MATMUL engine (counted on every HBM port)
+  input  logic                 wchunk_i,
 
   // Global buffer
   output logic                 gb_we_o,
@@ -198,7 +181,6 @@ module skipopu_dma #(
   // pragma translate_on
 
   localparam int PfDepth = 4;   // store-path prefetch FIFO depth (covers the read latency)
-  localparam int MrdScaleDepth = 4;   // INT4 scale words read ahead (docs/pe-array.md)
   localparam int PfCntW = $clog2(PfDepth) + 1;
 
   // AXI ports of every memory port, packed per port (signal[p*W +: W] = port p)
@@ -318,17 +300,15 @@ module skipopu_dma #(
   assign cmd_len      = kv_valid_i ? kv_len_i : st_valid_i ? st_len_i : seq_len_i;
 
   // pragma translate_off
-  // Simulation-only checks of the command sources: one at a time, and none while the MATMUL
-  // read streams own the read channels or (stream transfers) while a transfer runs
+  // Simulation-only checks of the command sources: one at a time, and (stream transfers) none
+  // while a transfer runs
   always @(posedge clk_i or negedge rst_ni) begin
     if (!rst_ni) begin
       // nothing to check in reset
     end else begin
       assert (!(seq_valid_i && kv_valid_i))
         else $error("DMA command from the sequencer and the KV unit in one cycle");
-      assert (!(seq_valid_i && mrd_busy_o))
-        else $error("DMA transfer requested during a MATMUL");
-      assert (!(st_valid_i && (mrd_busy_o || busy)))
+      assert (!(st_valid_i && busy))
         else $error("attention DMA stream requested while the DMA is busy");
     end
   end
@@ -405,7 +385,6 @@ module skipopu_dma #(
   end
 
   assign busy = (state_q != StIdle);
-  assign idle_o = !busy && !mrd_busy_o;
   assign done_o = (state_q == StRun) && sel_done;
   assign err_o  = done_o && sel_err;
 
@@ -504,108 +483,12 @@ module skipopu_dma #(
   end
 
   // ---------------------------------------------------------------------------------------------
-  // MATMUL read streams: master A on the weight port, master B on DDR (both when the weights
-  // are in DDR); they own those ports' read channels from start until nothing is in flight
-  // ---------------------------------------------------------------------------------------------
-  logic [3:0]        wport_q;
-  logic              mrd_w_take, mrd_s_take;
-  logic [NP-1:0]     own_a, own_b;
-  logic [ADDR_W-1:0] a_araddr, b_araddr;
-  logic [7:0]        a_arlen, b_arlen;
-  logic              a_arvalid, b_arvalid, a_rready, b_rready;
-  logic [DATA_W-1:0] a_rdata;
-  logic [1:0]        a_rresp;
-  logic              a_arready, a_rvalid, a_rlast;
-
-  always_ff @(posedge clk_i or negedge rst_ni) begin
-    if (!rst_ni) begin
-      wport_q <= '0;
-    end else if (mrd_start_i && !mrd_busy_o) begin
-      wport_q <= mrd_wport_i;
-    end
-  end
-
-  // the decoder keeps the weight port below NP
-  for (genvar p = 0; p < NP; p++) begin : g_own
-    assign own_a[p] = mrd_busy_o && (wport_q != 4'd0) && (wport_q == 4'(p));
-    assign own_b[p] = mrd_busy_o && (p == 0);
-  end
-  assign a_rdata   = p_rdata[32'(wport_q) * DATA_W +: DATA_W];
-  assign a_rresp   = p_rresp[32'(wport_q) * 2 +: 2];
-  assign a_rlast   = p_rlast[32'(wport_q) +: 1];
-  assign a_arready = |(p_arready & own_a);
-  assign a_rvalid  = |(p_rvalid & own_a);
-
-  skipopu_mm_rd #(
-    .ADDR_W   (ADDR_W),
-    .DATA_W   (DATA_W),
-    .MAX_BURST(MAX_BURST),
-    .W_DEPTH  (RD_FIFO_DEPTH),
-    .S_DEPTH  (MrdScaleDepth)
-  ) u_mrd (
-    .clk_i,
-    .rst_ni,
-    .start_i    (mrd_start_i),
-    .shared_i   (mrd_wport_i == 4'd0),
-    .waddr_i    (mrd_waddr_i),
-    .wbeats_i   (mrd_wbeats_i),
-    .saddr_i    (mrd_saddr_i),
-    .sstep_i    (mrd_sstep_i),
-    .sgroups_i  (mrd_sgroups_i),
-    .scols_i    (mrd_scols_i),
-    .stop_i     (mrd_stop_i),
-    .busy_o   (mrd_busy_o),
-    .w_valid_o  (mrd_w_valid_o),
-    .w_ready_i  (mrd_w_ready_i),
-    .w_data_o   (mrd_w_data_o),
-    .w_err_o    (mrd_w_err_o),
-    .s_valid_o  (mrd_s_valid_o),
-    .s_ready_i  (mrd_s_ready_i),
-    .s_data_o   (mrd_s_data_o),
-    .s_err_o    (mrd_s_err_o),
-    .a_araddr_o (a_araddr),
-    .a_arlen_o  (a_arlen),
-    .a_arvalid_o(a_arvalid),
-    .a_arready_i(a_arready),
-    .a_rdata_i  (a_rdata),
-    .a_rresp_i  (a_rresp),
-    .a_rlast_i  (a_rlast),
-    .a_rvalid_i (a_rvalid),
-    .a_rready_o (a_rready),
-    .b_araddr_o (b_araddr),
-    .b_arlen_o  (b_arlen),
-    .b_arvalid_o(b_arvalid),
-    .b_arready_i(p_arready[0] && own_b[0]),
-    .b_rdata_i  (p_rdata[DATA_W-1:0]),
-    .b_rresp_i  (p_rresp[1:0]),
-    .b_rlast_i  (p_rlast[0]),
-    .b_rvalid_i (p_rvalid[0] && own_b[0]),
-    .b_rready_o (b_rready)
-  );
-
-  // the byte counters count what the MATMUL engine takes (docs/csr.md)
-  assign mrd_w_take = mrd_w_valid_o && mrd_w_ready_i;
-  assign mrd_s_take = mrd_s_valid_o && mrd_s_ready_i;
-
-  // ---------------------------------------------------------------------------------------------
   // Per-port engines and counters
   // ---------------------------------------------------------------------------------------------
   logic [NP-1:0] ext_beat;      // R beats of another read master, per port (none on DDR)
   assign ext_beat = {ext_hbm_rd_beat_i, 1'b0};
 
   for (genvar p = 0; p < NP; p++) begin : g_port
-    // read address/ready of the transfer engine, replaced by the MATMUL streams' while they
-    // own the port (ID, size, burst, lock, cache and prot are the same constants for both)
-    logic [ADDR_W-1:0] eng_araddr;
-    logic [7:0]        eng_arlen;
-    logic              eng_arvalid, eng_rready;
-
-    assign p_araddr[p*ADDR_W +: ADDR_W] = own_a[p] ? a_araddr : own_b[p] ? b_araddr :
-                                              eng_araddr;
-    assign p_arlen[p*8 +: 8] = own_a[p] ? a_arlen : own_b[p] ? b_arlen : eng_arlen;
-    assign p_arvalid[p]      = own_a[p] ? a_arvalid : own_b[p] ? b_arvalid : eng_arvalid;
-    assign p_rready[p]       = own_a[p] ? a_rready : own_b[p] ? b_rready : eng_rready;
-
     skipopu_axi_rd #(
       .ADDR_W    (ADDR_W),
       .DATA_W    (DATA_W),
@@ -630,21 +513,21 @@ module skipopu_dma #(
       .err_o        (rd_err[p]),
       .beat_o       (rd_beat[p]),
       .m_axi_arid   (p_arid[p*ID_W +: ID_W]),
-      .m_axi_araddr (eng_araddr),
-      .m_axi_arlen  (eng_arlen),
+      .m_axi_araddr (p_araddr[p*ADDR_W +: ADDR_W]),
+      .m_axi_arlen  (p_arlen[p*8 +: 8]),
       .m_axi_arsize (p_arsize[p*3 +: 3]),
       .m_axi_arburst(p_arburst[p*2 +: 2]),
       .m_axi_arlock (p_arlock[p]),
       .m_axi_arcache(p_arcache[p*4 +: 4]),
       .m_axi_arprot (p_arprot[p*3 +: 3]),
-      .m_axi_arvalid(eng_arvalid),
-      .m_axi_arready(p_arready[p] && !own_a[p] && !own_b[p]),
+      .m_axi_arvalid(p_arvalid[p]),
+      .m_axi_arready(p_arready[p]),
       .m_axi_rid    (p_rid[p*ID_W +: ID_W]),
       .m_axi_rdata  (p_rdata[p*DATA_W +: DATA_W]),
       .m_axi_rresp  (p_rresp[p*2 +: 2]),
       .m_axi_rlast  (p_rlast[p]),
-      .m_axi_rvalid (p_rvalid[p] && !own_a[p] && !own_b[p]),
-      .m_axi_rready (eng_rready)
+      .m_axi_rvalid (p_rvalid[p]),
+      .m_axi_rready (p_rready[p])
     );
 
     skipopu_axi_wr #(
@@ -697,8 +580,8 @@ module skipopu_dma #(
         rd_bytes_q[p] <= '0;
         wr_bytes_q[p] <= '0;
       end else begin
-        rd_bytes_q[p] <= rd_bytes_q[p] + (64'(rd_beat[p]) + 64'(mrd_w_take && wport_q == 4'(p)) +
-                                          64'(mrd_s_take && p == 0) + 64'(ext_beat[p])) *
+        rd_bytes_q[p] <= rd_bytes_q[p] + (64'(rd_beat[p]) + 64'(ext_beat[p]) +
+                                          ((p != 0 && wchunk_i) ? 64'(WPC) : 64'd0)) *
                                          64'(DATA_W / 8);
         if (wr_beat[p]) wr_bytes_q[p] <= wr_bytes_q[p] + 64'(DATA_W / 8);
       end

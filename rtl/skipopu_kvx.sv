@@ -13,8 +13,8 @@
 // enable) into the KVSB put port: entry t = pos0 + m_j, word = the piece's word in the entry.
 // KVLD (model/core/kv.py _kvld): KV_SEQ unless layer 0 (which pulses the unit's step_start)
 // or the previous KVLD's layer + 1 in this run; reads the exec and next history words (bits
-// below T), takes the HBM read channels of the KV ports (hbm_own_o, skipopu_hbm_rd_mux; it
-// switches only while the DMA and the unit are idle), sends one layer command (attend = flags[0],
+// below T), waits until the KV read unit is idle (its reads share the HBM ports with the DMA and
+// the weight access unit through skipopu_hbm_rd_mux's arbiters, KV first), sends one layer command (attend = flags[0],
 // or CNT != 0 with dyn) and writes every delivered beat into the KVSB lanes: the entries are
 // numbered in arrival order (a round's valid lanes in lane order, HBM ports then buffer ports,
 // take a0, a0+1, ...; interleaved: one entry per round on every lane). It ends when the unit is
@@ -107,9 +107,7 @@ module skipopu_kvx
   output logic                   tile_rvalid_o,
   output logic [NCOL*DATA_W-1:0] tile_rdata_o,
 
-  // HBM read channels of KV ports 0..KV_PORTS-1 (core side, packed per port) and their owner
-  input  logic                   dma_idle_i,     // no DMA transfer or MATMUL stream in flight
-  output logic                   hbm_own_o,      // 1: the KV unit owns AR and R of those ports
+  // HBM read channels of KV ports 0..KV_PORTS-1 (core side, packed per port)
   output logic [KV_PORTS*ID_W-1:0]   m_axi_arid,
   output logic [KV_PORTS*ADDR_W-1:0] m_axi_araddr,
   output logic [KV_PORTS*8-1:0]      m_axi_arlen,
@@ -170,9 +168,12 @@ module skipopu_kvx
   localparam int LaneDepth = (4 * KvBurst > 64) ? 4 * KvBurst : 64;
 
   typedef enum logic [3:0] {
-    StIdle, StRdA, StRdB, StRdC, StStCheck, StStNext, StStIssue, StStWait, StRd, StLdOwn,
+    StIdle, StRdA, StRdB, StRdC, StStCheck, StStNext, StStIssue, StStWait, StRd, StLdIdle,
     StLdCmd, StLdWait, StDone
   } state_e;
+
+  // KV read unit status (skipopu_kv_unit below)
+  logic                     kv_cmd_ready, kv_busy, kv_err, kv_finish;
 
   // ---------------------------------------------------------------------------------------------
   // Helpers
@@ -228,7 +229,6 @@ module skipopu_kvx
   logic               sess_q, attend_q, has_next_q, step_q, cmd_sent_q, last_seen_q, rd_err_q;
   logic [7:0]         next_layer_q;
   logic [AW-1:0]      a0_q;
-  logic               own_q;
 
   // KVRD streaming
   logic [AW:0]        rd_a_q;
@@ -381,13 +381,13 @@ module skipopu_kvx
         StRdC: begin
           if (op_q == 8'(OpKvld)) begin
             wb_q    <= skip_b_q ? '0 : (gb_rdata_i & lowmask);
-            state_q <= StLdOwn;
+            state_q <= StLdIdle;
           end else begin
             wb_q    <= skip_b_q ? '0 : gb_rdata_i;
             state_q <= StStCheck;
           end
         end
-        StLdOwn: if (own_q) state_q <= StLdCmd;
+        StLdIdle: if (!kv_busy) state_q <= StLdCmd;
         StLdCmd: if (kv_cmd_ready) state_q <= StLdWait;
         StLdWait: begin
           if (kv_finish) begin
@@ -488,7 +488,6 @@ module skipopu_kvx
   // ---------------------------------------------------------------------------------------------
   // KVLD: the KV read unit, its HBM read channels, the arrival numbering into the KVSB lanes
   // ---------------------------------------------------------------------------------------------
-  logic                     kv_cmd_ready, kv_busy, kv_err, kv_finish;
   logic                     kv_out_valid, kv_round_last, kv_layer_last;
   logic [LANES-1:0]         kv_lane_valid, kv_lane_err, kv_lane_we;
   logic [LANES*AW-1:0]      kv_lane_token, kv_lane_entry;
@@ -519,7 +518,6 @@ module skipopu_kvx
       last_seen_q <= 1'b0;
       rd_err_q    <= 1'b0;
       a0_q        <= '0;
-      own_q       <= 1'b0;
     end else begin
       if (state_q == StLdCmd) begin
         cmd_sent_q  <= kv_cmd_ready;
@@ -534,12 +532,8 @@ module skipopu_kvx
           a0_q <= inter ? a0_q + 1'b1 : a0_q + AW'(lane_count(kv_lane_valid));
         end
       end
-      // the HBM read mux switches only while the DMA and the unit are idle
-      if (!own_q && state_q == StLdOwn && dma_idle_i && !kv_busy) own_q <= 1'b1;
-      if (own_q && state_q == StLdWait && kv_finish) own_q <= 1'b0;
     end
   end
-  assign hbm_own_o = own_q;
 
   skipopu_kv_unit #(
     .NUM_PORTS  (KV_PORTS),

@@ -23,7 +23,10 @@ module skipopu_param_check #(
   parameter int KV_BUF_CAP = 64,
   parameter int KV_BUF_RD = 2,
   parameter int KV_BUF_WR = 2,
-  parameter int SMAX_ROWS = 256
+  parameter int SMAX_ROWS = 256,
+  parameter int NCOL = 32,
+  parameter int WFETCH_DEPTH = 8,
+  parameter int MM_SCALE_ROWS = 64
 ) ();
 
   // pragma translate_off
@@ -102,6 +105,17 @@ module skipopu_param_check #(
         KV_PORTS + KV_BUF_RD > DATA_W / 16) begin
       $fatal(1, "skipopu_top: KV_BUF_RD, KV_BUF_WR must be in 1..15 and KV_PORTS + KV_BUF_RD %s",
              "<= DATA_W/16");
+    end
+    if (NCOL != DATA_W / 16 && NCOL != DATA_W / 8 && NCOL != DATA_W / 4) begin
+      $fatal(1, "skipopu_top: NCOL=%0d is not DATA_W/16 times 1, 2 or 4", NCOL);
+    end else if (NUM_HBM >= 1 && (NCOL / 4) % NUM_HBM != 0) begin
+      $fatal(1, "skipopu_top: NCOL/4 (words per chunk) must be a multiple of NUM_HBM");
+    end
+    if (!pow2(WFETCH_DEPTH) || WFETCH_DEPTH < 2 || WFETCH_DEPTH > 128) begin
+      $fatal(1, "skipopu_top: WFETCH_DEPTH=%0d is not a power of 2 in 2..128", WFETCH_DEPTH);
+    end
+    if (MM_SCALE_ROWS < 1 || MM_SCALE_ROWS > 255) begin
+      $fatal(1, "skipopu_top: MM_SCALE_ROWS=%0d not in 1..255", MM_SCALE_ROWS);
     end
   end
   // pragma translate_on

@@ -13,7 +13,7 @@ package skipopu_pkg;
   // ---------------------------------------------------------------------------------------------
   // BEGIN GENERATED (tools/gen_isa.py): model/isa.toml
   // Instruction-set version of this design (CSR CONFIG3[7:0]) and the ID/VERSION values
-  localparam int IsaVersion = 6;
+  localparam int IsaVersion = 7;
   localparam logic [31:0] IdValue = 32'h534B4F50;
   localparam logic [31:0] VersionValue = 32'h00010000;
 
@@ -45,6 +45,9 @@ package skipopu_pkg;
   localparam int FlagAll         = 1;  // KVST: every row writes (mask not read)
   localparam int FlagNofeat      = 1;  // QK: no softmax feature update
   localparam int FlagNohist      = 2;  // KVST: rank base 0 (history word not read)
+  localparam int FlagPf          = 2;  // MATMUL: operand stream prefetched: the WFETCH queue head
+  // WFETCH: skipped when the mask word f0[15:0] has no bit < f0[31:16] set
+  localparam int FlagMasked      = 3;
   // MATMUL, SWIGLU, ROPE, KVLD, QK, SMNORM, SMFEAT, PV: rows from the CNT register
   localparam int FlagDyn         = 3;
 
@@ -65,6 +68,7 @@ package skipopu_pkg;
     OpAttcfg  = 8'h33,
     OpQk      = 8'h34,
     OpPv      = 8'h35,
+    OpWfetch  = 8'h36,
     OpNpecfg  = 8'h40,
     OpRmssq   = 8'h41,
     OpRmsnorm = 8'h42,
@@ -87,10 +91,11 @@ package skipopu_pkg;
       8'(OpKvcfg): m = 4'b0011;
       8'(OpVadd): m = 4'b0001;
       8'(OpVscat): m = 4'b0001;
-      8'(OpMatmul): m = 4'b1011;
+      8'(OpMatmul): m = 4'b1111;
       8'(OpAttcfg): m = 4'b0001;
       8'(OpQk): m = 4'b1010;
       8'(OpPv): m = 4'b1000;
+      8'(OpWfetch): m = 4'b1000;
       8'(OpRmsnorm): m = 4'b0011;
       8'(OpSwiglu): m = 4'b1000;
       8'(OpRope): m = 4'b1001;
@@ -169,7 +174,8 @@ package skipopu_pkg;
     ErrKvShape     = 8'd19,  // KV entry / layer / token shape
     ErrKvRank      = 8'd20,  // KVST ranks beyond the KV region (run time)
     ErrAttShape    = 8'd21,  // attention shape (heads, keys, rows)
-    ErrKvSeq       = 8'd22   // KVLD layers out of order (run time)
+    ErrKvSeq       = 8'd22,  // KVLD layers out of order (run time)
+    ErrWfetch      = 8'd23   // WFETCH queue full, not the head, or not empty (run time)
   } err_e;
 
   // CSR map (docs/csr.md)
@@ -187,6 +193,7 @@ package skipopu_pkg;
   localparam logic [11:0] CsrConfig3     = 12'h02C;  // RO
   localparam logic [11:0] CsrIrqEn       = 12'h030;  // RW
   localparam logic [11:0] CsrIrqStatus   = 12'h034;  // RW1C
+  localparam logic [11:0] CsrConfig4     = 12'h038;  // RO
   localparam logic [11:0] CsrCyclesLo    = 12'h040;  // RO
   localparam logic [11:0] CsrCyclesHi    = 12'h044;  // RO
   localparam logic [11:0] CsrInsnCount   = 12'h048;  // RO
@@ -233,7 +240,7 @@ package skipopu_pkg;
     return v;
   endfunction
 
-  // CONFIG3 contents: [7:0] ISA version (6), [15:8] log2(KV_BUF_CAP), [19:16] KV_BUF_RD, [23:20]
+  // CONFIG3 contents: [7:0] ISA version (7), [15:8] log2(KV_BUF_CAP), [19:16] KV_BUF_RD, [23:20]
   // KV_BUF_WR
   function automatic logic [31:0] csr_config3_word(logic [7:0] log2_kv_buf_cap,
                                                    logic [3:0] kv_buf_rd,
@@ -244,6 +251,18 @@ package skipopu_pkg;
     v[15:8] = log2_kv_buf_cap;
     v[19:16] = kv_buf_rd;
     v[23:20] = kv_buf_wr;
+    return v;
+  endfunction
+
+  // CONFIG4 contents: [7:0] log2(NCOL), [15:8] WFETCH_DEPTH, [23:16] MM_SCALE_ROWS
+  function automatic logic [31:0] csr_config4_word(logic [7:0] ncol_shift,
+                                                   logic [7:0] wfetch_depth,
+                                                   logic [7:0] mm_scale_rows);
+    logic [31:0] v;
+    v = '0;
+    v[7:0] = ncol_shift;
+    v[15:8] = wfetch_depth;
+    v[23:16] = mm_scale_rows;
     return v;
   endfunction
   // END GENERATED

@@ -38,7 +38,7 @@ module skipopu_top
   parameter int RD_FIFO_DEPTH = 64,
   // DMA write bursts in flight per port
   parameter int WR_OUTSTANDING = 8,
-  // Largest MATMUL M (rows of the PSUM buffer); the PE array is DATA_W/16 x DATA_W/16
+  // Largest MATMUL M (rows of the PSUM buffer)
   parameter int MMAX = 64,
   // NPE statistics RAM rows (power of 2): RMS statistics held between RMSSQ/snoop and RMSNORM
   parameter int NPE_ROWS = 256,
@@ -60,6 +60,15 @@ module skipopu_top
   parameter int KV_BUF_WR = 2,
   // Softmax feature rows (a power of 2)
   parameter int SMAX_ROWS = 256,
+  // PE-array columns: DATA_W/16 times 1, 2 or 4; NCOL/4 (the words of one INT4 weight tile, a
+  // chunk of the MATMUL operand stream) a multiple of NUM_HBM (docs/isa.md "MATMUL")
+  parameter int NCOL = 32,
+  // WFETCH queue entries (a power of 2 in 2..128)
+  parameter int WFETCH_DEPTH = 8,
+  // INT4 groups per column tile the MATMUL engine holds (largest K/group, 1..255)
+  parameter int MM_SCALE_ROWS = 64,
+  // Prefetch buffer words per HBM port (the weight access unit's lanes; docs/weights.md)
+  parameter int WS_LANE_DEPTH = 512,
   // HBM AXI data width (derived, do not override)
   parameter int HBM_W = (HBM_ASYNC != 0) ? DATA_W / 2 : DATA_W
 ) (
@@ -202,7 +211,10 @@ module skipopu_top
     .KV_BUF_CAP    (KV_BUF_CAP),
     .KV_BUF_RD     (KV_BUF_RD),
     .KV_BUF_WR     (KV_BUF_WR),
-    .SMAX_ROWS     (SMAX_ROWS)
+    .SMAX_ROWS     (SMAX_ROWS),
+    .NCOL          (NCOL),
+    .WFETCH_DEPTH  (WFETCH_DEPTH),
+    .MM_SCALE_ROWS (MM_SCALE_ROWS)
   ) u_param_check ();
 
   // ---------------------------------------------------------------------------------------------
@@ -241,26 +253,35 @@ module skipopu_top
   logic              att_dma_valid, att_dma_store;
   logic [ADDR_W-1:0] att_dma_addr;
   logic [15:0]       att_dma_len;
-  logic              dma_done, dma_err, dma_idle;
+  logic              dma_done, dma_err;
   logic              ss_valid, ss_ready, ls_valid, ls_ready;
   logic [DATA_W-1:0] ss_data, ls_data;
   // MATMUL engine
   logic              mm_start, mm_int4, mm_done, mm_err, mm_norm, mm_abort, mm_norm_issue;
   logic              mm_pe_active;
-  logic [3:0]        mm_port;
   logic [15:0]       mm_m, mm_k, mm_n, mm_group;
   logic [GB_AW-1:0]  mm_src, mm_dst;
-  logic [ADDR_W-1:0] mm_waddr, mm_scale;
-  // MATMUL read streams (skipopu_dma: skipopu_mm_rd)
-  logic              mrd_start, mrd_stop, mrd_busy;
-  logic [3:0]        mrd_wport;
-  logic [ADDR_W-1:0] mrd_waddr, mrd_saddr, mrd_sstep;
-  logic [31:0]       mrd_wbeats;
-  logic [15:0]       mrd_sgroups, mrd_scols;
-  logic              mrd_w_valid, mrd_w_ready, mrd_w_err, mrd_s_valid, mrd_s_ready, mrd_s_err;
-  logic [DATA_W-1:0] mrd_w_data, mrd_s_data;
+  // weight access unit (operand streams) <-> sequencer, MATMUL engine, HBM read arbiters
+  localparam int ChunkW = DATA_W / 16 * NCOL * 4;
+  logic              ws_push, ws_ready, ws_head_valid, ws_flush, ws_busy;
+  logic [ADDR_W-1:0] ws_base, ws_head_base;
+  logic [25:0]       ws_chunks, ws_head_chunks;
+  logic [$clog2(WFETCH_DEPTH):0] ws_count;
+  logic              ws_chunk_valid, ws_chunk_ready, ws_chunk_err;
+  logic [ChunkW-1:0] ws_chunk_data;
+  logic              wf_mask_re;
+  logic [GB_AW-1:0]  wf_mask_raddr;
+  logic [NUM_HBM*ID_W-1:0]   ws_arid, ws_rid;
+  logic [NUM_HBM*ADDR_W-1:0] ws_araddr;
+  logic [NUM_HBM*8-1:0]      ws_arlen;
+  logic [NUM_HBM*3-1:0]      ws_arsize, ws_arprot;
+  logic [NUM_HBM*2-1:0]      ws_arburst, ws_rresp;
+  logic [NUM_HBM-1:0]        ws_arlock, ws_arvalid, ws_arready, ws_rlast, ws_rvalid, ws_rready;
+  logic [NUM_HBM*4-1:0]      ws_arcache;
+  logic [NUM_HBM*DATA_W-1:0] ws_rdata;
   // vector unit
   logic              vpu_valid, vpu_done, vpu_force;
+  logic [7:0]        vpu_stride;
   logic [GB_AW-1:0]  vpu_dst, vpu_src0, vpu_src1, vpu_mask;
   logic [15:0]       vpu_len, vpu_pair, vpu_cnt;
   logic [1:0]        vpu_op;
@@ -306,7 +327,6 @@ module skipopu_top
   logic [GB_AW-1:0]  kvx_raddr, kvx_waddr, att_waddr, att_mask_raddr;
   logic [DATA_W-1:0] dma_gb_wdata, vpu_wdata, mm_wdata, npe_wdata, kvx_wdata, att_wdata;
   // KV read unit side of the HBM read mux (ports 0..KV_PORTS-1), its R beats per HBM port
-  logic              kv_own;
   logic [NUM_HBM-1:0] kv_rd_beat;
   logic [KV_PORTS*ID_W-1:0]        kv_arid;
   logic [KV_PORTS*ADDR_W-1:0]      kv_araddr;
@@ -410,7 +430,10 @@ module skipopu_top
     .SMAX_ROWS (SMAX_ROWS),
     .KV_BUF_CAP(KV_BUF_CAP),
     .KV_BUF_RD (KV_BUF_RD),
-    .KV_BUF_WR (KV_BUF_WR)
+    .KV_BUF_WR (KV_BUF_WR),
+    .NCOL      (NCOL),
+    .WFETCH_DEPTH(WFETCH_DEPTH),
+    .MM_SCALE_ROWS(MM_SCALE_ROWS)
   ) u_csr (
     .clk_i,
     .rst_ni,
@@ -461,7 +484,10 @@ module skipopu_top
     .KV_PORTS  (KV_PORTS),
     .KV_TOKENS (KV_TOKENS),
     .KV_ENTRY_MAX(KV_ENTRY_MAX),
-    .SMAX_ROWS (SMAX_ROWS)
+    .SMAX_ROWS (SMAX_ROWS),
+    .NCOL      (NCOL),
+    .MM_SCALE_ROWS(MM_SCALE_ROWS),
+    .WFETCH_DEPTH(WFETCH_DEPTH)
   ) u_ctrl (
     .clk_i,
     .rst_ni,
@@ -504,23 +530,34 @@ module skipopu_top
     .vpu_mask_o    (vpu_mask),
     .vpu_pair_o    (vpu_pair),
     .vpu_force_o   (vpu_force),
+    .vpu_stride_o  (vpu_stride),
     .vpu_cnt_i     (vpu_cnt),
     .vpu_done_i    (vpu_done),
     .mm_start_o    (mm_start),
     .mm_norm_o     (mm_norm),
     .mm_abort_o    (mm_abort),
     .mm_int4_o     (mm_int4),
-    .mm_port_o     (mm_port),
     .mm_m_o        (mm_m),
     .mm_src_o      (mm_src),
     .mm_dst_o      (mm_dst),
-    .mm_waddr_o    (mm_waddr),
     .mm_k_o        (mm_k),
     .mm_n_o        (mm_n),
-    .mm_scale_o    (mm_scale),
     .mm_group_o    (mm_group),
     .mm_done_i     (mm_done),
     .mm_err_i      (mm_err),
+    .ws_push_o       (ws_push),
+    .ws_base_o       (ws_base),
+    .ws_chunks_o     (ws_chunks),
+    .ws_ready_i      (ws_ready),
+    .ws_count_i      (ws_count),
+    .ws_head_valid_i (ws_head_valid),
+    .ws_head_base_i  (ws_head_base),
+    .ws_head_chunks_i(ws_head_chunks),
+    .ws_flush_o      (ws_flush),
+    .ws_busy_i       (ws_busy),
+    .mask_re_o       (wf_mask_re),
+    .mask_raddr_o    (wf_mask_raddr),
+    .mask_rdata_i    (gb_rdata_b),
     .npe_d_o         (npe_d),
     .npe_eps_o       (npe_eps),
     .npe_inv_d_o     (npe_inv_d),
@@ -618,30 +655,14 @@ module skipopu_top
     .ID_W          (ID_W),
     .MAX_BURST     (MAX_BURST),
     .RD_FIFO_DEPTH (RD_FIFO_DEPTH),
+    .WPC           (NCOL / 4 / NUM_HBM),
     .WR_OUTSTANDING(WR_OUTSTANDING),
     .GB_AW         (GB_AW)
   ) u_dma (
     .clk_i,
     .rst_ni,
     .clr_i         (clr),
-    .mrd_start_i   (mrd_start),
-    .mrd_wport_i   (mrd_wport),
-    .mrd_waddr_i   (mrd_waddr),
-    .mrd_wbeats_i  (mrd_wbeats),
-    .mrd_saddr_i   (mrd_saddr),
-    .mrd_sstep_i   (mrd_sstep),
-    .mrd_sgroups_i (mrd_sgroups),
-    .mrd_scols_i   (mrd_scols),
-    .mrd_stop_i    (mrd_stop),
-    .mrd_busy_o    (mrd_busy),
-    .mrd_w_valid_o (mrd_w_valid),
-    .mrd_w_ready_i (mrd_w_ready),
-    .mrd_w_data_o  (mrd_w_data),
-    .mrd_w_err_o   (mrd_w_err),
-    .mrd_s_valid_o (mrd_s_valid),
-    .mrd_s_ready_i (mrd_s_ready),
-    .mrd_s_data_o  (mrd_s_data),
-    .mrd_s_err_o   (mrd_s_err),
+    .wchunk_i      (ws_chunk_valid && ws_chunk_ready),
     .seq_valid_i   (seq_dma_valid),
     .seq_store_i   (seq_dma_store),
     .seq_port_i    (seq_dma_port),
@@ -663,7 +684,6 @@ module skipopu_top
     .ls_valid_o    (ls_valid),
     .ls_ready_i    (ls_ready),
     .ls_data_o     (ls_data),
-    .idle_o        (dma_idle),
     .done_o        (dma_done),
     .err_o         (dma_err),
     .gb_we_o       (dma_gb_we),
@@ -747,6 +767,58 @@ module skipopu_top
     .m_axi_hbm_rready   (dh_rready)
   );
 
+  // Weight access unit: the WFETCH queue and the prefetch buffer of the MATMUL operand streams,
+  // striped over every HBM port (docs/weights.md); its reads share the ports with the DMA and the
+  // KV read unit through the arbiters of skipopu_hbm_rd_mux
+  skipopu_wstream #(
+    .NUM_PORTS (NUM_HBM),
+    .DATA_W    (DATA_W),
+    .CHUNK_W   (ChunkW),
+    .ADDR_W    (ADDR_W),
+    .ID_W      (ID_W),
+    .ARID      (0),
+    .MAX_BURST (MAX_BURST),
+    .QDEPTH    (WFETCH_DEPTH),
+    .LEN_W     (26),
+    .LANE_DEPTH(WS_LANE_DEPTH)
+  ) u_wstream (
+    .clk_i,
+    .rst_ni,
+    .desc_valid_i  (ws_push),
+    .desc_ready_o  (ws_ready),
+    .desc_base_i   (ws_base),
+    .desc_chunks_i (ws_chunks),
+    .head_valid_o  (ws_head_valid),
+    .head_base_o   (ws_head_base),
+    .head_chunks_o (ws_head_chunks),
+    .desc_count_o  (ws_count),
+    .chunk_valid_o (ws_chunk_valid),
+    .chunk_ready_i (ws_chunk_ready),
+    .chunk_data_o  (ws_chunk_data),
+    .chunk_err_o   (ws_chunk_err),
+    .chunk_last_o  (),
+    .flush_i       (ws_flush),
+    .busy_o        (ws_busy),
+    .stat_chunks_o (),
+    .stat_beats_o  (),
+    .m_axi_arid    (ws_arid),
+    .m_axi_araddr  (ws_araddr),
+    .m_axi_arlen   (ws_arlen),
+    .m_axi_arsize  (ws_arsize),
+    .m_axi_arburst (ws_arburst),
+    .m_axi_arlock  (ws_arlock),
+    .m_axi_arcache (ws_arcache),
+    .m_axi_arprot  (ws_arprot),
+    .m_axi_arvalid (ws_arvalid),
+    .m_axi_arready (ws_arready),
+    .m_axi_rid     (ws_rid),
+    .m_axi_rdata   (ws_rdata),
+    .m_axi_rresp   (ws_rresp),
+    .m_axi_rlast   (ws_rlast),
+    .m_axi_rvalid  (ws_rvalid),
+    .m_axi_rready  (ws_rready)
+  );
+
   skipopu_hbm_rd_mux #(
     .NUM_HBM (NUM_HBM),
     .KV_PORTS(KV_PORTS),
@@ -756,8 +828,6 @@ module skipopu_top
   ) u_hbm_rd_mux (
     .clk_i,
     .rst_ni,
-    .kv_own_i    (kv_own),
-    .dma_idle_i  (dma_idle),
     .kv_rd_beat_o(kv_rd_beat),
     .s_dma_awid     (dh_awid),
     .s_dma_awaddr   (dh_awaddr),
@@ -810,6 +880,22 @@ module skipopu_top
     .s_kv_rlast    (kv_rlast),
     .s_kv_rvalid   (kv_rvalid),
     .s_kv_rready   (kv_rready),
+    .s_ws_arid     (ws_arid),
+    .s_ws_araddr   (ws_araddr),
+    .s_ws_arlen    (ws_arlen),
+    .s_ws_arsize   (ws_arsize),
+    .s_ws_arburst  (ws_arburst),
+    .s_ws_arlock   (ws_arlock),
+    .s_ws_arcache  (ws_arcache),
+    .s_ws_arprot   (ws_arprot),
+    .s_ws_arvalid  (ws_arvalid),
+    .s_ws_arready  (ws_arready),
+    .s_ws_rid      (ws_rid),
+    .s_ws_rdata    (ws_rdata),
+    .s_ws_rresp    (ws_rresp),
+    .s_ws_rlast    (ws_rlast),
+    .s_ws_rvalid   (ws_rvalid),
+    .s_ws_rready   (ws_rready),
     .m_axi_awid     (hc_awid),
     .m_axi_awaddr   (hc_awaddr),
     .m_axi_awlen    (hc_awlen),
@@ -940,7 +1026,7 @@ module skipopu_top
     .DEPTH (GBUF_DEPTH),
     .NW    (6),
     .NA    (5),
-    .NB    (3)
+    .NB    (4)
   ) u_gbuf (
     .clk_i,
     .rst_ni,
@@ -952,8 +1038,8 @@ module skipopu_top
     .re_a_i   ({dma_gb_re, kvx_re, npe_re_a, mm_re, vpu_re}),
     .raddr_a_i({dma_gb_raddr, kvx_raddr, npe_raddr_a, mm_raddr, vpu_raddr0}),
     .rdata_a_o(gb_rdata_a),
-    .re_b_i   ({npe_re_b, att_mask_re, vpu_re}),
-    .raddr_b_i({npe_raddr_b, att_mask_raddr, vpu_raddr1}),
+    .re_b_i   ({wf_mask_re, npe_re_b, att_mask_re, vpu_re}),
+    .raddr_b_i({wf_mask_raddr, npe_raddr_b, att_mask_raddr, vpu_raddr1}),
     .rdata_b_o(gb_rdata_b)
   );
 
@@ -975,6 +1061,7 @@ module skipopu_top
     .cmd_mask_i (vpu_mask),
     .cmd_d_i    (npe_d),
     .cmd_pair_i (vpu_pair),
+    .cmd_stride_i(vpu_stride),
     .cmd_force_i(vpu_force),
     .done_o     (vpu_done),
     .cnt_o      (vpu_cnt),
@@ -1042,23 +1129,21 @@ module skipopu_top
   );
 
   skipopu_mm #(
-    .DATA_W(DATA_W),
-    .ADDR_W(ADDR_W),
-    .GB_AW (GB_AW),
-    .MMAX  (MMAX)
+    .DATA_W    (DATA_W),
+    .NCOL      (NCOL),
+    .GB_AW     (GB_AW),
+    .MMAX      (MMAX),
+    .SCALE_ROWS(MM_SCALE_ROWS)
   ) u_mm (
     .clk_i,
     .rst_ni,
     .start_i     (mm_start),
     .int4_i      (mm_int4),
-    .port_i      (mm_port),
     .m_i         (mm_m),
     .src_i       (mm_src),
     .dst_i       (mm_dst),
-    .waddr_i     (mm_waddr),
     .k_i         (mm_k),
     .n_i         (mm_n),
-    .scale_i     (mm_scale),
     .group_i     (mm_group),
     .norm_i      (mm_norm),
     .go_i        (mmx_ready),
@@ -1092,24 +1177,10 @@ module skipopu_top
     .sc_valid_o  (sc_valid),
     .sc_ready_i  (sc_ready),
     .sc_data_o   (sc_data),
-    .rd_start_o  (mrd_start),
-    .rd_wport_o  (mrd_wport),
-    .rd_waddr_o  (mrd_waddr),
-    .rd_wbeats_o (mrd_wbeats),
-    .rd_saddr_o  (mrd_saddr),
-    .rd_sstep_o  (mrd_sstep),
-    .rd_sgroups_o(mrd_sgroups),
-    .rd_scols_o  (mrd_scols),
-    .rd_stop_o   (mrd_stop),
-    .rd_busy_i   (mrd_busy),
-    .w_valid_i   (mrd_w_valid),
-    .w_ready_o   (mrd_w_ready),
-    .w_data_i    (mrd_w_data),
-    .w_err_i     (mrd_w_err),
-    .s_valid_i   (mrd_s_valid),
-    .s_ready_o   (mrd_s_ready),
-    .s_data_i    (mrd_s_data),
-    .s_err_i     (mrd_s_err),
+    .chunk_valid_i(ws_chunk_valid),
+    .chunk_ready_o(ws_chunk_ready),
+    .chunk_data_i (ws_chunk_data),
+    .chunk_err_i  (ws_chunk_err),
     .re_o        (mm_re),
     .raddr_o     (mm_raddr),
     .rdata_i     (gb_rdata_a),
@@ -1164,8 +1235,6 @@ module skipopu_top
     .tile_col_i    (tile_col),
     .tile_rvalid_o (tile_rvalid),
     .tile_rdata_o  (tile_rdata),
-    .dma_idle_i    (dma_idle),
-    .hbm_own_o     (kv_own),
     .m_axi_arid    (kv_arid),
     .m_axi_araddr  (kv_araddr),
     .m_axi_arlen   (kv_arlen),

@@ -8,7 +8,8 @@
 //         first; row m of x (src0 = dst) gets row j of y (src1) added when mask bit m is set, j
 //         the number of set bits below m, and is rewritten unchanged otherwise (every row is
 //         written, so the RMS statistics snoop sees all len rows in order).
-//   ROUTE router decision (docs/isa.md): for row m < len the logits word src0 + m and the bias
+//   ROUTE router decision (docs/isa.md): for row m < len the logits word src0 + m*S (S the row
+//         stride, f2[7:0], 0 = 1: the router's output rows are N/LANES words) and the bias
 //         word src1 are added lane-wise; lanes 2p, 2p+1 give a, c and row m executes unless
 //         c > a (FP16 compare; NaN and equal values execute), or always with force. After the
 //         last row the mask word is written to cmd_mask_i and cnt_o holds its popcount.
@@ -36,6 +37,7 @@ module skipopu_vpu
   input  logic [15:0]       cmd_len_i,      // >= 1: words (VADD) or rows (VSCAT, ROUTE)
   input  logic [15:0]       cmd_d_i,        // VSCAT row length in words
   input  logic [15:0]       cmd_pair_i,     // ROUTE lane pair p
+  input  logic [7:0]        cmd_stride_i,   // ROUTE logits row stride in words (0 = 1)
   input  logic              cmd_force_i,    // ROUTE: every row executes
   output logic              done_o,         // pulse after the last write
   output logic [15:0]       cnt_o,          // ROUTE: executing rows (valid from done_o on)
@@ -68,6 +70,7 @@ module skipopu_vpu
   logic [16:0]       remaining_q;     // words still to read
   logic [AW-1:0]     rd0_q, rd1_q, dst_q, mask_addr_q;
   logic [15:0]       d_q, pair_q, w_q;
+  logic [7:0]        stride_q;        // ROUTE logits row stride
   logic [IW:0]       m_q;             // current row (VSCAT, ROUTE)
   logic [DATA_W-1:0] mask_q;          // VSCAT: the mask; ROUTE: the decisions so far
   logic              rvalid_q;        // read data valid this cycle
@@ -130,6 +133,7 @@ module skipopu_vpu
       mask_addr_q <= '0;
       d_q         <= '0;
       pair_q      <= '0;
+      stride_q    <= 8'd1;
       w_q         <= '0;
       m_q         <= '0;
       mask_q      <= '0;
@@ -193,6 +197,7 @@ module skipopu_vpu
             mask_addr_q <= cmd_mask_i;
             d_q         <= (cmd_op_i == VScat) ? cmd_d_i : 16'd1;
             pair_q      <= cmd_pair_i;
+            stride_q    <= (cmd_stride_i == '0) ? 8'd1 : cmd_stride_i;
             w_q         <= '0;
             m_q         <= '0;
             am_word_q   <= '0;
@@ -225,8 +230,8 @@ module skipopu_vpu
                 if (row_last_word) m_q <= m_q + 1'b1;
               end
               VArgmax: rd0_q <= rd0_q + 1'b1;
-              default: begin       // ROUTE: logits rows, the bias word stays
-                rd0_q <= rd0_q + 1'b1;
+              default: begin       // ROUTE: logits rows S words apart, the bias word stays
+                rd0_q <= rd0_q + AW'(stride_q);
                 m_q   <= m_q + 1'b1;
               end
             endcase

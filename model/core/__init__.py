@@ -24,11 +24,15 @@ half with a misplaced RLAST fails the word (the bridge answers SLVERR for the lo
 engine sees the high half's RLAST).
 
 The global buffer, the NPE statistics, the KV staging buffer, the invariance buffer and the
-softmax features persist across runs like the hardware's; the configuration registers and CNT
-are cleared at every start.
+softmax features persist across runs like the hardware's; the configuration registers, CNT and
+the WFETCH queue are cleared at every start. MATMUL operand streams are read striped over every
+HBM port (docs/isa.md "MATMUL"): HBM port p's stripe through ``mems[p + 1]`` at its own
+pseudo-channel ``p * 2^28 + base``, error windows of source ``p + 1`` applying to it.
 """
 
 from __future__ import annotations
+
+from collections import deque
 
 import numpy as np
 
@@ -56,5 +60,6 @@ class CoreModel(Control, DmaUnit, MatmulUnit, NpeUnit, VectorUnit, KvUnit, Atten
         self.stats: list[int | None] = [None] * cfg.NPE_ROWS
         self.cnt = 0
         self.regs = Regs()
+        self.wq = deque()
         self._kv_reset()
         self._att_reset()

@@ -18,7 +18,7 @@ from model.pe import matmul
 class AttRows:
     """The rows of one attention instruction: Mq query tokens (compact rows j0..), the KV groups
     and n_rep heads per group; row r = (g - g0) * mg + m with m = j * rep + i (head g*rep + i);
-    ``valid`` [rows, nt*NCOL] = the lanes a row attends to (key < NK, causal)."""
+    ``valid`` [rows, nt*LANES] = the lanes a row attends to (key < NK, causal)."""
     mq: int
     groups: list[int]
     rep: int
@@ -60,8 +60,8 @@ class AttentionUnit(UnitBase):
         g0, ng = (insn.f1 >> 16) & 0xFF, insn.f1 >> 24
         groups = list(range(g0, g0 + (ng or att.kvh)))
         rep = att.h // att.kvh
-        nt = -(-att.nk // cfg.ncol)
-        keys = np.arange(nt * cfg.ncol)
+        nt = -(-att.nk // cfg.lanes)           # key tiles of LANES keys (docs/isa.md)
+        keys = np.arange(nt * cfg.lanes)
         valid_q = np.tile(keys < att.nk, (mq, 1))
         if att.causal and insn.op != Op.PV and mq:
             mask = self._gword(insn.f0 >> 16, pc, "attention mask")

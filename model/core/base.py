@@ -4,11 +4,13 @@ read them."""
 
 from __future__ import annotations
 
+from collections import deque
 from dataclasses import dataclass, field
 
 import numpy as np
 
 from model.isa import CoreConfig, Err, Regs
+from model.stripe import PC_BYTES
 
 
 class SparseMem:
@@ -70,6 +72,7 @@ class UnitBase:
     gbuf_valid: np.ndarray                    # words written since reset
     cnt: int                                  # CNT register (ROUTE), cleared at every start
     regs: Regs                                # configuration registers, cleared at every start
+    wq: deque                                 # WFETCH queue (base, chunks), cleared at start
 
     # the configuration registers by name
     mm = property(lambda self: self.regs.mm)
@@ -111,6 +114,18 @@ class UnitBase:
         if not self.gbuf_valid[addr]:
             raise ValueError(f"pc {pc}: {what} word uninitialised")
         return word_int(self.gbuf[addr])
+
+    def _check_weight_write(self, addr: int, nbytes: int, pc: int, what: str) -> None:
+        """Weights are read-only during a run: an HBM write into an operand stream that a
+        WFETCH has queued (the access unit may already have read it) is a program bug
+        (docs/isa.md "Prefetch")."""
+        cp = self.cfg.port_chunk_bytes
+        for base, chunks in self.wq:
+            for p in range(self.cfg.NUM_HBM):
+                lo = p * PC_BYTES + base
+                if addr < lo + chunks * cp and lo < addr + nbytes:
+                    raise ValueError(f"pc {pc}: {what} writes HBM 0x{addr:x} inside the operand "
+                                     f"stream 0x{base:x} ({chunks} chunks) queued by a WFETCH")
 
     def _write_words(self, addrs, words) -> None:
         self.gbuf[addrs] = words

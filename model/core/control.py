@@ -1,11 +1,15 @@
 """Control and sequencing (rtl/skipopu_ctrl.sv): program checks, fetch, the legality check of
-every instruction, the configuration registers, CNT-driven dynamic lengths, dispatch to the
-unit of the opcode and retirement; the run stops at END or at the first error."""
+every instruction, the configuration registers, CNT-driven dynamic lengths, the WFETCH queue of
+the weight access unit, dispatch to the unit of the opcode and retirement; the run stops at END
+or at the first error."""
 
 from __future__ import annotations
 
+from collections import deque
+
 from model.core.base import RunResult, UnitBase
-from model.isa import CONFIG_OPS, FLAG_DYN, INSN_BYTES, EXEC_UNIT, Err, Insn, Op, Regs, config_after
+from model.isa import (CONFIG_OPS, EXEC_UNIT, FLAG_DYN, FLAG_MASKED, INSN_BYTES, Err, Insn, Op,
+                       Regs, config_after)
 
 # instructions whose row count is CNT with the dyn flag, checked against a bound before issue
 # (DYN_LEN) and skipped when CNT = 0 (docs/isa.md "Dynamic execution")
@@ -24,6 +28,7 @@ class Control(UnitBase):
         res = RunResult(Err.NONE, 0, 0, [0] * np_, [0] * np_)
         self.regs = Regs()                    # configuration registers: cleared at every start
         self.cnt = 0                          # and CNT (executing rows of the last ROUTE)
+        self.wq = deque()                     # and the WFETCH queue: (base, chunks) in order
         self._kv_start(res)
         return res
 
@@ -46,6 +51,9 @@ class Control(UnitBase):
             if err == Err.NONE:
                 res.trace.append(f"{pc:5d}: {insn}")
                 if insn.op == Op.END:
+                    if self.wq:               # streams queued that nobody consumes
+                        res.err, res.err_pc = Err.WFETCH, pc
+                        return res
                     res.retired += 1
                     return res
                 err = self.execute(insn, res, pc)
@@ -73,3 +81,18 @@ class Control(UnitBase):
             if self.cnt == 0:                 # nothing at all, no memory traffic
                 return Err.NONE
         return getattr(self, "exec_" + EXEC_UNIT[Op(op)])(insn, res, pc)
+
+    def exec_ctrl(self, insn: Insn, res: RunResult, pc: int) -> Err:
+        """WFETCH: the descriptor {base, chunks} joins the queue (the weight access unit starts
+        streaming it), unless MASKED and no bit < n of the mask word is set; WFETCH error when
+        the queue already holds WFETCH_DEPTH descriptors (docs/isa.md "WFETCH")."""
+        assert insn.op == Op.WFETCH, insn
+        if insn.flags & FLAG_MASKED:
+            n = insn.f0 >> 16
+            mask = self._gword(insn.f0 & 0xFFFF, pc, "WFETCH mask")
+            if not mask & ((1 << n) - 1):
+                return Err.NONE
+        if len(self.wq) >= self.cfg.WFETCH_DEPTH:
+            return Err.WFETCH
+        self.wq.append((insn.mem_addr, insn.len))
+        return Err.NONE

@@ -33,6 +33,8 @@ class DmaUnit(UnitBase):
         if not self.gbuf_valid[insn.f0:insn.f0 + n].all():
             raise ValueError(f"pc {pc}: STORE reads uninitialised buffer words")
         data = self.gbuf[insn.f0:insn.f0 + n].astype("<u2").tobytes()
+        if insn.port:
+            self._check_weight_write(a0, n * bb, pc, "STORE")
         for i in range(n):
             a = a0 + i * bb
             if self._beat_err(insn.port, "w", a):

@@ -84,6 +84,7 @@ class KvUnit(UnitBase):
             off = 0
             for p, addr, k in self._entry_pieces(layer, base + j, t):
                 data = words[off:off + k].astype("<u2").tobytes()
+                self._check_weight_write(addr, k * bb, pc, "KVST")
                 for i in range(k):
                     a = addr + i * bb
                     if self._beat_err(p + 1, "w", a):

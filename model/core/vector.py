@@ -47,7 +47,11 @@ class VectorUnit(UnitBase):
         if insn.flags & FLAG_FORCE:           # logits and bias are not read
             ex = np.ones(m, dtype=bool)
         else:
-            x = self._rows(src, m, 1, pc, "ROUTE logits")
+            stride = insn.f2 or 1                 # logits row r at src + r*stride
+            idx = src + np.arange(m) * stride
+            if not self.gbuf_valid[idx].all():
+                raise ValueError(f"pc {pc}: ROUTE logits reads uninitialised buffer words")
+            x = self.gbuf[idx].astype(np.int64)
             b = self._rows(bias, 1, 1, pc, "ROUTE bias")[0]
             a = fp16_add(x[:, 2 * pair], b[2 * pair])
             c = fp16_add(x[:, 2 * pair + 1], b[2 * pair + 1])

@@ -13,19 +13,20 @@ import pytest
 
 from model import kv as K
 from model.evaluate import f16, float_check, hbm_entries, problems, rel
-from model.generate import (compile_images, decode_program, model_runner, prefill_program,
-                            run_generate)
+from model.generate import (compile_images, decode_program, fit_core, model_runner,
+                            prefill_program, run_generate)
 from model.isa import (AttState, CoreConfig, Err, Insn, KvState, NpeState, Op, Regs,
                        config_after)
 from model.llama import (LlamaConfig, Router, decode_float, forward_float, make_model,
                          prompt_tokens)
 
 CORE = CoreConfig()
-# a narrow core (128-bit words, two HBM ports, small buffers) and a wide one (512-bit words:
-# KDIM 32, three HBM ports, two KV ports)
+# a narrow core (128-bit words, two HBM ports, an 8 x 16 array, small buffers), a wide one
+# (512-bit words: a 32 x 32 array, one HBM port) and p8 (eight HBM ports, a 16 x 64 array)
 OTHER_CORES = {"narrow": CoreConfig(NUM_HBM=2, DATA_W=128, ADDR_W=33, GBUF_DEPTH=2048, MMAX=8,
-                                    NPE_ROWS=64, KV_TOKENS=32, SMAX_ROWS=64),
-               "wide": CoreConfig(NUM_HBM=3, DATA_W=512, GBUF_DEPTH=2048)}
+                                    NPE_ROWS=64, KV_TOKENS=32, SMAX_ROWS=64, NCOL=16),
+               "wide": CoreConfig(NUM_HBM=1, DATA_W=512, GBUF_DEPTH=2048, NCOL=32),
+               "p8": CoreConfig(NUM_HBM=8, NCOL=64)}
 
 
 @pytest.fixture(scope="module")
@@ -133,6 +134,62 @@ def test_default_preset_prefill_and_one_step():
     assert _rel(hid, ref.hidden[-1]) < 2e-2
 
 
+@pytest.fixture(scope="module")
+def large():
+    return make_model(LlamaConfig.large(), calibrate_routers=False)
+
+
+@pytest.mark.parametrize("core", ["default", "p8"])
+def test_large_preset_compiles(large, core):
+    """The large preset (issue 15) on the default and the 8-port core: compile_images names
+    the KV entry the default KV_ENTRY_MAX cannot hold; with fit_core's KV_ENTRY_MAX and
+    GBUF_DEPTH the images and a 16-token prefill and a decode step compile (static_check: every
+    instruction legal, the WFETCH queue consistent), every matrix is one stream on every port,
+    and the weights region plus the KV region fit a pseudo-channel."""
+    base = CORE if core == "default" else OTHER_CORES["p8"]
+    with pytest.raises(ValueError, match="KV entry of 64 words"):
+        compile_images(large, base)
+    cc = fit_core(large.cfg, base, 16)
+    assert (cc.KV_ENTRY_MAX, cc.GBUF_DEPTH, cc.NCOL, cc.NUM_HBM) == \
+        (64, 16384, base.NCOL, base.NUM_HBM)
+    img = compile_images(large, cc)
+    streams = {n: t for n, t in img.tensors.items() if t.chunks}
+    assert len(streams) == 5 * large.cfg.layers + 1
+    assert sum(t.nbytes for t in streams.values()) > 24_000_000
+    assert img.kv_off + large.cfg.layers * cc.KV_TOKENS * 64 * cc.beat_bytes // cc.KV_PORTS \
+        <= 1 << 28
+    pr = prefill_program(img, prompt_tokens(large.cfg, 16, seed=1))
+    dp = decode_program(img, 5, 16, [(1 << 16) - 1] * large.cfg.layers)
+    for prog in (pr, dp):
+        wf = [i for i in prog.insns if i.op == Op.WFETCH]
+        mm = [i for i in prog.insns if i.op == Op.MATMUL]
+        assert len(wf) == len(mm) and all(i.flags & 4 for i in mm)
+
+
+@pytest.mark.parametrize("mode", ["reuse", "partial", "dense"])
+def test_shallow_wfetch_queue(tiny, mode):
+    """WFETCH_DEPTH 2: the WFETCHes move towards their MATMULs (never more than two queued,
+    static_check replays the queue) and the results stay bit-identical to the depth-8 core's;
+    the queue is what the run leaves (the model raises on an overflow or a stuck stream)."""
+    pr = prompt_tokens(tiny.cfg, 6, seed=9)
+    gens, progs = [], []
+    for depth in (8, 2):
+        img = compile_images(tiny, replace(CORE, WFETCH_DEPTH=depth), mode=mode)
+        gens.append(run_generate(img, pr, 3, trace=True))
+        progs.append(prefill_program(img, pr).insns)
+    a, b = gens
+    assert a.tokens == b.tokens
+    for x, y in zip(a.steps, b.steps):
+        assert (x.logits == y.logits).all() and (x.hidden == y.hidden).all()
+        assert all((p == q).all() for p, q in zip(x.layers, y.layers))
+    pos = [[k for k, i in enumerate(p) if i.op == Op.WFETCH] for p in progs]
+    assert len(pos[0]) == len(pos[1]) and pos[0] != pos[1]
+    queued = 0
+    for i in progs[1]:
+        queued += (i.op == Op.WFETCH) - (i.op == Op.MATMUL)
+        assert queued <= 2
+
+
 def test_program_errors(tiny):
     img = compile_images(tiny, CORE)
     with pytest.raises(ValueError, match="exceed max_seq"):
@@ -150,9 +207,10 @@ def test_program_errors(tiny):
 
 @pytest.mark.parametrize("core", list(OTHER_CORES))
 def test_other_core_widths(tiny, core):
-    """The narrow core (DATA_W 128: 8-lane words, two words per head) runs the tiny model; the
-    wide one (DATA_W 512: KDIM 32, one word per head) a tiny variant with head_dim 32 (two
-    heads, one KV head, two layers): tokens, rows and routing within the float bounds."""
+    """The narrow core (DATA_W 128: 8-lane words, two words per head) and p8 (NCOL 64: one
+    column tile = 4 words, every stream over 8 ports) run the tiny model; the wide one (DATA_W
+    512: KDIM 32, one word per head, one HBM port) a tiny variant with head_dim 32 (two heads,
+    one KV head, two layers): tokens, rows and routing within the float bounds."""
     cc = OTHER_CORES[core]
     w = tiny if core == "narrow" else \
         make_model(LlamaConfig.tiny(layers=2, heads=2, kv_heads=1, head_dim=32))
@@ -164,17 +222,17 @@ def test_other_core_widths(tiny, core):
 
 def test_all_mlp_skip(tiny):
     """MLP router biases that make every token skip every MLP: no mask bit set, and no byte
-    of any gate/up or down matrix or scale is read (every one lies in a read-error window, so
-    one read would stop the run with DMA_RD_AXI); the rows stay within the float bounds of the
-    reference driven with the same masks."""
+    of any gate/up or down stream (scales and tiles, on every HBM port) is read: every one lies
+    in a read-error window, so one read would stop the run with DMA_RD_AXI, and their masked
+    WFETCHes queue nothing (a queued stream nobody consumes would stop the run with WFETCH);
+    the rows stay within the float bounds of the reference driven with the same masks."""
     big = np.array([-1000.0, 1000.0], dtype=np.float16)
     w = replace(tiny, layers=tuple(replace(lw, router_mlp=Router(lw.router_mlp.weight, big))
                                    for lw in tiny.layers))
     img = compile_images(w, CORE, mode="reuse")
-    errors = [(t.port, "r", t.addr, t.addr + t.nbytes) for n, t in img.tensors.items()
-              if n.split(".")[-1] in ("gate_up", "down") or
-              n.endswith(("gate_up.scale", "down.scale"))]
-    assert len(errors) == 4 * tiny.cfg.layers
+    errors = [(p, "r", lo, hi) for n, t in img.tensors.items()
+              if n.split(".")[-1] in ("gate_up", "down") for p, lo, hi in t.ranges(CORE)]
+    assert len(errors) == 2 * CORE.NUM_HBM * tiny.cfg.layers
     mems, run = model_runner(img, errors=errors)
     gen = run_generate(img, prompt_tokens(tiny.cfg, 6, seed=8), 3, trace=True, run=run,
                        ddr=mems[0])

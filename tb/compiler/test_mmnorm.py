@@ -15,9 +15,10 @@ from dataclasses import replace
 import numpy as np
 import pytest
 
-from model.layout import pack_int4_weight
+from model.layout import mm_stream
 from model.isa import (CoreConfig, Err, Insn, MMState, NormState, NpeState, Op, assemble,
                        disassemble)
+from model.stripe import PC_BYTES
 from tb.compiler.test_routing import LANES, Rig, mask_word
 
 CFG = CoreConfig()
@@ -33,9 +34,9 @@ def test_encoding_and_text():
     assert (i.op, i.port, i.flags, i.len, i.f0, i.f1, i.f2) == \
         (0x32, 0, 0, 12, 0x03040102, 0x00050607, 0)
     assert str(i) == "mmnorm x=gb:258, w=gb:772, stat:5, mask=gb:1543, M=12"
-    j = Insn.matmul(2, 16, 100, 900, 0x2000, int4=True, norm=True)
+    j = Insn.matmul(16, 100, 900, 0x2000, int4=True, norm=True)
     assert j.flags == 1 | 2 | 8                                        # norm implies dyn
-    assert str(j) == "matmul.int4.dyn.norm gb:900 <- gb:100 x hbm1:0x2000, M=CNT<=16"
+    assert str(j) == "matmul.int4.dyn.norm gb:900 <- gb:100 x hbm:0x2000, M=CNT<=16"
     for insn in (i, j):
         assert Insn.from_bytes(insn.to_bytes()) == insn
         assert disassemble(assemble([insn]))[0].endswith(str(insn))
@@ -55,10 +56,10 @@ def test_mmnorm_checks():
 # a legal fused MATMUL: D = 4 words (K = 64), 8 residual rows at 0, X (normalised) at 100,
 # weight at 200, mask at 204, Y (N = 32: 2 words per row) at 300
 D, K, N = 4, 64, 32
-MM = MMState(k=K, n=N, scale=0, group=32)
+MM = MMState(k=K, n=N, group=32)
 NPE = NpeState(d=D)
 NORM = NormState(n=8, x=0, w=200, stat=0, mask=204)
-OK = Insn.matmul(1, 8, 100, 300, 0, int4=True, norm=True)
+OK = Insn.matmul(8, 100, 300, 0, int4=True, norm=True)
 
 
 def chk(insn=OK, mm=MM, npe=NPE, norm=NORM, cfg=CFG):
@@ -68,11 +69,11 @@ def chk(insn=OK, mm=MM, npe=NPE, norm=NORM, cfg=CFG):
 def test_matmul_norm_checks_in_order():
     assert chk() == Err.NONE
     assert chk(insn=replace(OK, flags=1 | 2)) == Err.RESERVED          # norm without dyn
-    assert chk(insn=replace(OK, flags=OK.flags | 4)) == Err.RESERVED
+    assert chk(insn=replace(OK, flags=OK.flags | 4)) == Err.NONE           # PF
+    assert chk(insn=replace(OK, port=1), norm=replace(NORM, n=0)) == Err.RESERVED
     assert chk(norm=replace(NORM, n=0)) == Err.BAD_LEN
     assert chk(insn=replace(OK, len=0)) == Err.BAD_LEN
-    assert chk(insn=replace(OK, port=CFG.NUM_HBM + 1), norm=replace(NORM, n=0)) == Err.BAD_LEN
-    assert chk(insn=replace(OK, port=CFG.NUM_HBM + 1)) == Err.BAD_PORT
+    assert chk(mm=replace(MM, k=K + 1), norm=replace(NORM, n=0)) == Err.BAD_LEN
     assert chk(mm=replace(MM, k=K + 1)) == Err.MM_SHAPE
     # NPE_SHAPE after MM_SHAPE: D = 0, D*KDIM != K, n beyond one mask word, statistics rows
     assert chk(npe=NpeState(d=0)) == Err.NPE_SHAPE
@@ -111,18 +112,18 @@ def test_matmul_norm_checks_in_order():
 # ------------------------------------------------------------------------------------------
 # semantics on the architectural model
 # ------------------------------------------------------------------------------------------
-def _rig(m: int, sel, seed: int, route_mask=None, stat=5):
-    """Residual x [m, K] at 0 (statistics snooped into stat..), RMSNorm weight at 1500, INT4
-    weights on HBM port 1, scales on DDR, logits that make the rows of ``sel`` execute (CNT),
-    and the mask word of ``route_mask`` (default the same rows) at 3700."""
+def _rig(m: int, sel, seed: int, route_mask=None, stat=5, n=N):
+    """Residual x [m, K] at 0 (statistics snooped into stat..), RMSNorm weight at 1500, the
+    INT4 operand stream (N = ``n``) striped over the HBM ports, logits that make the rows of
+    ``sel`` execute (CNT), and the mask word of ``route_mask`` (default the same rows) at
+    3700."""
     rng = np.random.default_rng(seed)
     rig = Rig()
     x = (rng.standard_normal((m * D, LANES)) * 3).astype(np.float16).view(np.uint16)
     w = (1 + 0.2 * rng.standard_normal((D, LANES))).astype(np.float16).view(np.uint16)
-    q = rng.integers(-8, 8, (K, N))
-    s = (rng.random((K // 32, N)) * 0.1 + 0.01).astype(np.float16)
-    waddr = rig.data(pack_int4_weight(q, KD, KD), port=1)
-    saddr = rig.data(s.view(np.uint16).astype("<u2").tobytes())
+    q = rng.integers(-8, 8, (K, n))
+    s = (rng.random((K // 32, n)) * 0.1 + 0.01).astype(np.float16)
+    waddr = rig.stream(mm_stream(CFG, q, True, s, 32))
     rig.prog.append(Insn.npecfg(D, int(np.float32(1e-6).view(np.uint32)),
                                 int(np.float32(1 / K).view(np.uint32)), 0, stat))
     rig.load(x, 0, stats=True)
@@ -134,19 +135,19 @@ def _rig(m: int, sel, seed: int, route_mask=None, stat=5):
     rig.prog.append(Insn.route(m, 3600, 3000, 3500, 1))
     rig.load(mask_word(sel if route_mask is None else route_mask), 3700)
     rig.load(np.full((m * D, LANES), 0x5A5A), 1000)                    # X sentinel
-    rig.load(np.full((m * 2, LANES), 0x5555), 2000)                    # Y sentinel
-    rig.prog.append(Insn.mmcfg(K, N, saddr, 32))
+    rig.load(np.full((m * n // LANES, LANES), 0x5555), 2000)          # Y sentinel
+    rig.prog.append(Insn.mmcfg(K, n, 32))
     return rig, waddr
 
 
 def _fused(m, waddr, src=1000, stat=5):
     return [Insn.mmnorm(m, 0, 1500, stat, 3700),
-            Insn.matmul(1, m, src, 2000, waddr, int4=True, norm=True)]
+            Insn.matmul(m, src, 2000, waddr, int4=True, norm=True)]
 
 
 def _unfused(m, waddr, stat=5):
     return [Insn.rmsnorm(m, 1000, 0, 1500, stat, mask=3700, compact=True),
-            Insn.matmul(1, m, 1000, 2000, waddr, int4=True, dyn=True)]
+            Insn.matmul(m, 1000, 2000, waddr, int4=True, dyn=True)]
 
 
 @pytest.mark.parametrize("seed", range(6))
@@ -211,35 +212,45 @@ def test_cnt_zero_and_npe_mask():
     # DYN_LEN before the mask is read
     e, we = _rig(m, sel, 2, route_mask=fewer)
     re_ = e.run([Insn.mmnorm(m, 0, 1500, 5, 3700),
-                 Insn.matmul(1, 5, 1000, 2000, we, int4=True, norm=True)])
+                 Insn.matmul(5, 1000, 2000, we, int4=True, norm=True)])
     assert re_.err == Err.DYN_LEN
 
 
-@pytest.mark.parametrize("bad_tile", [0, 1, 3, 4, 6])
-def test_weight_error_mid_way(bad_tile):
-    """A weight read error at tile t (engine order nt * K/KDIM + kt): tiles < t ran, so the
-    normalised words of row tiles kt < min(t, K/KDIM) are written, nothing else."""
-    m = 12
-    sel = np.random.default_rng(bad_tile).random(m) < 0.7
+@pytest.mark.parametrize("bad_chunk", [0, 1, 3, 4, 5, 7, 9])
+def test_weight_error_mid_way(bad_chunk):
+    """An error beat in chunk c of the operand stream (N = 64: two column tiles of one scale
+    chunk and K/KDIM = 4 tiles each), on a random word and port of the chunk's stripe: the
+    chunks < c ran, so the normalised words of row tiles kt < min(c - 1, 4) of column tile 0
+    are written and the column tiles completed before c, nothing else; c + 1 chunks are
+    counted on every HBM port."""
+    m, n = 12, 64
+    rng = np.random.default_rng(bad_chunk)
+    sel = rng.random(m) < 0.7
     sel[0] = True
     k = int(sel.sum())
-    a, wa = _rig(m, sel, 4)
-    b, wb = _rig(m, sel, 4)
-    tb = CFG.weight_tile_bytes(True)
-    a.core.errors = [(1, "r", wa + bad_tile * tb, wa + (bad_tile + 1) * tb)]
+    a, wa = _rig(m, sel, 4, n=n)
+    b, wb = _rig(m, sel, 4, n=n)
+    sb = CFG.scale_chunks(K, 32)
+    per = sb + K // KD                                                 # chunks per column tile
+    assert CFG.mm_chunks(K, n, True, 32) == 2 * per
+    cw, P, bb = CFG.chunk_words, CFG.NUM_HBM, CFG.beat_bytes
+    i = bad_chunk * cw + int(rng.integers(cw))                         # a word of the chunk
+    addr = (i % P) * PC_BYTES + wa + (i // P) * bb
+    a.core.errors = [(i % P + 1, "r", addr, addr + bb)]
     ra = a.run(_fused(m, wa))
     rb = b.run(_unfused(m, wb))
     assert ra.err == Err.DMA_RD_AXI and rb.err == Err.NONE
     xa = a.gb(1000, m * D).reshape(m, D, LANES)
     xb = b.gb(1000, m * D).reshape(m, D, LANES)
-    done = min(bad_tile, K // KD)
+    done = min(max(bad_chunk - sb, 0), K // KD) if bad_chunk < per else K // KD
     assert (xa[:k, :done] == xb[:k, :done]).all()
     assert (xa[:k, done:] == 0x5A5A).all() and (xa[k:] == 0x5A5A).all()
-    ya = a.gb(2000, m * 2).reshape(m, 2, LANES)
-    yb = b.gb(2000, m * 2).reshape(m, 2, LANES)
-    cols = bad_tile // (K // KD)                                       # column tiles finished
+    w = n // LANES
+    ya = a.gb(2000, m * w).reshape(m, w, LANES)
+    yb = b.gb(2000, m * w).reshape(m, w, LANES)
+    cols = bad_chunk // per * (CFG.ncol // LANES)                      # words of finished tiles
     assert (ya[:k, :cols] == yb[:k, :cols]).all() and (ya[:, cols:] == 0x5555).all()
-    assert ra.rd_bytes[1] == (bad_tile + 1) * tb
+    assert ra.rd_bytes[1:] == [(bad_chunk + 1) * CFG.port_chunk_bytes] * P
 
 
 def test_uninitialised_and_missing_statistics_raise():
@@ -251,5 +262,5 @@ def test_uninitialised_and_missing_statistics_raise():
     b, wb = _rig(m, sel, 5)
     with pytest.raises(ValueError, match="uninitialised"):
         b.run([Insn.mmnorm(m, 0, 1900, 5, 3700),
-               Insn.matmul(1, m, 1000, 2000, wb, int4=True, norm=True)])
+               Insn.matmul(m, 1000, 2000, wb, int4=True, norm=True)])
     assert Op.MMNORM == 0x32

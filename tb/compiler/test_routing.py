@@ -18,8 +18,9 @@ from model import npe as N
 from model.core import CoreModel, SparseMem
 from model.fp16 import fp16_add, fp16_add_oracle, to_float
 from model.isa import (CoreConfig, Err, Insn, MMState, NpeState, Op, assemble, disassemble)
-from model.layout import pack_int4_weight
+from model.layout import mm_stream
 from model.llama import decide, fp16, rmsnorm
+from model.stripe import write_stream
 
 CFG = CoreConfig()
 LANES = CFG.DATA_W // 16
@@ -55,10 +56,15 @@ NEW_FORMS = [
     (Insn.vscat(8, 0, 64, 200, stats=True), "vscat gb:0 += gb:64, mask=gb:200, M=8, stats"),
     (Insn.rmsnorm(4, 100, 0, 50, 3, mask=60, compact=True),
      "rmsnorm gb:100 <- gb:0, w=gb:50, stat:3, M=4, mask=gb:60, compact"),
-    (Insn.matmul(2, 32, 0, 512, 0x4000, int4=True, dyn=True),
-     "matmul.int4.dyn gb:512 <- gb:0 x hbm1:0x4000, M=CNT<=32"),
-    (Insn.matmul(0, 3, 0, 512, 0x4000, dyn=True),
-     "matmul.dyn gb:512 <- gb:0 x ddr:0x4000, M=CNT<=3"),
+    (Insn.matmul(32, 0, 512, 0x4000, int4=True, dyn=True),
+     "matmul.int4.dyn gb:512 <- gb:0 x hbm:0x4000, M=CNT<=32"),
+    (Insn.matmul(3, 0, 512, 0x4000, dyn=True, pf=True),
+     "matmul.dyn.pf gb:512 <- gb:0 x hbm:0x4000, M=CNT<=3"),
+    (Insn.wfetch(0x4000, 12), "wfetch hbm:0x4000, chunks=12"),
+    (Insn.wfetch(0x123000, 3, mask=70, rows=16),
+     "wfetch hbm:0x123000, chunks=3, mask=gb:70, rows=16"),
+    (Insn.route(32, 900, 800, 901, 1, stride=2),
+     "route gb:900 <- gb:800, bias=gb:901, pair=1, M=32, stride=2"),
     (Insn.swiglu(8, 300, 300, dyn_rows=32), "swiglu.dyn gb:300 <- gb:300, R=8, rows=CNT<=32"),
 ]
 
@@ -77,7 +83,11 @@ def test_field_placement():
     i = Insn.vscat(9, 0x10, 0x20, 0x30, stats=True)
     assert (i.op, i.flags, i.len, i.f0, i.f1, i.f2) == (0x21, 1, 9, 0x10, 0x20, 0x30)
     assert Insn.rmsnorm(1, 2, 3, 4, 5, mask=6, compact=True).flags == 0b0011
-    assert Insn.matmul(1, 1, 0, 9, 0, int4=True, dyn=True).flags == 0b1001
+    assert Insn.matmul(1, 0, 9, 0, int4=True, dyn=True).flags == 0b1001
+    assert Insn.matmul(1, 0, 9, 0, pf=True).flags == 0b0100
+    i = Insn.wfetch(0x1_2345_6780, 7, mask=0x0ABC, rows=9)
+    assert (i.op, i.flags, i.len, i.f0, i.f1, i.f2) == (0x36, 8, 7, 0x00090ABC, 0x23456780, 1)
+    assert Insn.route(3, 1, 2, 3, 0, stride=5).f2 == 5
     i = Insn.swiglu(4, 10, 20, dyn_rows=17)
     assert (i.flags, i.len, i.f0, i.f1, i.f2) == (0b1000, 4, 10, 20, 17)
     # unknown flag bits show up raw in the listing
@@ -97,7 +107,7 @@ def ladder(start: Insn, fixes, expect, cfg=CFG, mm=None, npe=None):
 
 def test_route_check_order():
     start = Insn(Op.ROUTE, port=1, flags=0b10, len=0, f0=((DEPTH - 10) << 16) | (DEPTH - 20),
-                 f1=(5 << 16) | (LANES // 2), f2=1)
+                 f1=(5 << 16) | (LANES // 2), f2=1 << 8)
 
     def setf(**kw):
         return lambda i: [setattr(i, k, v) for k, v in kw.items()]
@@ -129,6 +139,16 @@ def test_route_boundaries(force):
         assert r(4, dst, 100, 200) == Err.NONE
     assert r(4, 200, 100, 200) == Err.OVERLAP                        # mask == bias
     assert r(4, 200, 100, 101) == Err.NONE                           # bias inside the logits
+    # a row stride S (f2[7:0], the router MATMUL's NCOL/LANES words per row): the logits are
+    # the (len-1)*S + 1 words from src
+    def rs(m, dst, src, bias, stride):
+        return Insn.route(m, dst, src, bias, 1, force, stride=stride).check(CFG)
+    assert rs(4, 0, DEPTH - 7, 1, 2) == Err.NONE
+    assert rs(4, 0, DEPTH - 6, 1, 2) == Err.GBUF_RANGE
+    assert rs(4, 106, 100, 200, 2) == Err.OVERLAP                     # in a gap: still inside
+    assert rs(4, 107, 100, 200, 2) == Err.NONE
+    assert rs(4, 1000, 100, 200, 255) == Err.NONE
+    assert Insn(Op.ROUTE, len=1, f0=1 << 16, f2=1 << 8).check(CFG) == Err.RESERVED
     assert Insn(Op.ROUTE, len=1, f0=1 << 16, f2=1 << 31).check(CFG) == Err.RESERVED
     assert Insn(Op.ROUTE, port=3, len=1, f0=1 << 16).check(CFG) == Err.RESERVED
     for bad in (2, 4, 8):
@@ -192,10 +212,11 @@ def test_rmsnorm_compact_checks():
 
 
 def test_matmul_dyn_checks():
-    mm = MMState(k=64, n=32, scale=0, group=32)
-    ok = Insn.matmul(1, CFG.MMAX, 0, 1000, 0, int4=True, dyn=True)
+    mm = MMState(k=64, n=32, group=32)
+    ok = Insn.matmul(CFG.MMAX, 0, 1000, 0, int4=True, dyn=True)
     assert ok.check(CFG, mm) == Err.NONE
-    assert replace(ok, flags=ok.flags | 4).check(CFG, mm) == Err.RESERVED
+    assert replace(ok, flags=ok.flags | 4).check(CFG, mm) == Err.NONE         # PF
+    assert replace(ok, port=1).check(CFG, mm) == Err.RESERVED
     # flags[1] is the norm flag (tb/compiler/test_mmnorm.py); without MMNORM
     # registers (n = 0) it is a BAD_LEN, without dyn a RESERVED
     assert replace(ok, flags=ok.flags | 2).check(CFG, mm) == Err.BAD_LEN
@@ -203,7 +224,7 @@ def test_matmul_dyn_checks():
     assert replace(ok, len=CFG.MMAX + 1).check(CFG, mm) == Err.MM_SHAPE   # the bound is len
     assert replace(ok, len=0).check(CFG, mm) == Err.BAD_LEN
     assert replace(ok, f0=(DEPTH - CFG.MMAX * 2 + 1) << 16).check(CFG, mm) == Err.GBUF_RANGE
-    assert Insn.matmul(1, 4, 0, 15, 0, dyn=True).check(CFG, mm) == Err.OVERLAP
+    assert Insn.matmul(4, 0, 15, 0, dyn=True).check(CFG, mm) == Err.OVERLAP
 
 
 def test_swiglu_dyn_checks():
@@ -251,12 +272,20 @@ class Rig:
         self.mems = {p: self.ddr if p == 0 else self.hbm for p in range(cfg.NUM_HBM + 1)}
         self.core = CoreModel(cfg, self.mems)
         self.addr = 0x0010_0000
+        self.saddr = 0x0001_0000
         self.prog: list[Insn] = []
 
     def data(self, raw: bytes, port: int = 0) -> int:
         a = self.addr
         self.mems[port].write(a, raw)
         self.addr += -(-len(raw) // 4096) * 4096
+        return a
+
+    def stream(self, raw: bytes) -> int:
+        """A MATMUL operand stream striped over the HBM ports; returns its base offset."""
+        a = self.saddr
+        chunks = write_stream(self.hbm, a, raw, self.cfg.stripe)
+        self.saddr += -(-chunks * self.cfg.port_chunk_bytes // 4096) * 4096
         return a
 
     def load(self, bits: np.ndarray, gb: int, stats: bool = False) -> None:
@@ -398,23 +427,22 @@ def test_rmsnorm_compact_semantics():
 
 
 def _dyn_rig(m, sel, k_dim=64, n_dim=32, group=32, seed=0):
-    """X [m, K] in the buffer at 0, weights INT4 on HBM port 1, scales on DDR, logits
-    that make exactly the rows of ``sel`` execute, and the router bias word."""
+    """X [m, K] in the buffer at 0, the INT4 operand stream (scales and tiles) striped over
+    the HBM ports, logits that make exactly the rows of ``sel`` execute, and the router bias
+    word."""
     rng = np.random.default_rng(seed)
-    kd = CFG.kdim
     rig = Rig()
     x = rng.standard_normal((m, k_dim)).astype(np.float16).view(np.uint16)
     q = rng.integers(-8, 8, (k_dim, n_dim))
     s = (rng.random((k_dim // group, n_dim)) * 0.1 + 0.01).astype(np.float16)
-    waddr = rig.data(pack_int4_weight(q, kd, kd), port=1)
-    saddr = rig.data(s.view(np.uint16).astype("<u2").tobytes())
+    waddr = rig.stream(mm_stream(CFG, q, True, s, group))
     rig.load(x, 0)
     logits = np.zeros((m, LANES), dtype=np.float16)
     logits[:, 3] = np.where(sel, -1.0, 1.0)                            # c > a: skip
     rig.load(logits.view(np.uint16), 3000)
     rig.load(np.zeros(LANES, dtype=np.uint16), 3500)
     rig.prog.append(Insn.route(m, 3600, 3000, 3500, 1))
-    rig.prog.append(Insn.mmcfg(k_dim, n_dim, saddr, group))
+    rig.prog.append(Insn.mmcfg(k_dim, n_dim, group))
     return rig, x, q, s, waddr
 
 
@@ -426,32 +454,32 @@ def test_dyn_matmul(k):
     rig, x, q, s, waddr = _dyn_rig(m, sel, k_dim, n_dim, g)
     ydst = 1000
     rig.load(np.full((m * 2, LANES), 0x5555), ydst)
-    res = rig.run([Insn.matmul(1, m, 0, ydst, waddr, int4=True, dyn=True)])
+    res = rig.run([Insn.matmul(m, 0, ydst, waddr, int4=True, dyn=True)])
     assert res.err == Err.NONE and rig.core.cnt == k
     y = rig.gb(ydst, m * 2).reshape(m, n_dim)
     assert (y[k:] == 0x5555).all()                                     # rows >= CNT untouched
     # reference: the static MATMUL of the first k rows (bit for bit) and float64
     ref_rig, *_ = _dyn_rig(m, sel, k_dim, n_dim, g)
-    ref_res = ref_rig.run([Insn.matmul(1, max(k, 1), 0, ydst, waddr, int4=True)])
+    ref_res = ref_rig.run([Insn.matmul(max(k, 1), 0, ydst, waddr, int4=True)])
     loads = sum(i.len for i in rig.prog if i.op == Op.LOAD) * CFG.beat_bytes
-    wbytes = (k_dim // 16) * (n_dim // 16) * CFG.weight_tile_bytes(True)
-    sbytes = (n_dim // 16) * (k_dim // g) * CFG.beat_bytes
+    # the whole stream (scale blocks and tiles), an equal share from every HBM port
+    wbytes = CFG.mm_chunks(k_dim, n_dim, True, g) * CFG.port_chunk_bytes
     if k:
         assert (y[:k] == ref_rig.gb(ydst, k * 2).reshape(k, n_dim)).all()
         w = q * np.repeat(s.astype(np.float64), g, axis=0)
         ref = to_float(x[:k]) @ w
         assert np.max(np.abs(to_float(y[:k]) - ref)) <= 5e-3 * (np.abs(ref).max() + 1e-3)
-        assert res.rd_bytes[1] == wbytes == ref_res.rd_bytes[1]        # same weight traffic
-        assert res.rd_bytes[0] == loads + sbytes
+        assert res.rd_bytes[1:] == [wbytes] * CFG.NUM_HBM == ref_res.rd_bytes[1:]
+        assert res.rd_bytes[0] == loads
     else:
-        assert res.rd_bytes[1] == 0 and res.rd_bytes[0] == loads     # no weight, no scale
+        assert res.rd_bytes[1:] == [0] * CFG.NUM_HBM and res.rd_bytes[0] == loads
     assert res.retired == len(rig.prog) + 2
 
 
 def test_dyn_len_errors():
     m = 10
     sel = np.arange(m) < 6                                             # CNT = 6
-    for bound, insn in ((5, lambda b, w: Insn.matmul(1, b, 0, 1000, w, int4=True, dyn=True)),
+    for bound, insn in ((5, lambda b, w: Insn.matmul(b, 0, 1000, w, int4=True, dyn=True)),
                         (5, lambda b, w: Insn.swiglu(2, 2000, 2100, dyn_rows=b))):
         rig, x, q, s, waddr = _dyn_rig(m, sel)
         n_before = len(rig.prog)

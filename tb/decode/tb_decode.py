@@ -1,4 +1,7 @@
-"""cocotb test of skipopu_decode against model.isa.Insn.check (legality and field split)."""
+"""cocotb test of skipopu_decode against model.isa.Insn.check (legality and field split).
+
+The MATMUL registers are K, N and the group size (no scale address: the INT4 scales are in the
+operand stream); the decoder's parameters include NCOL and MM_SCALE_ROWS (docs/isa.md)."""
 
 from __future__ import annotations
 
@@ -24,7 +27,7 @@ CLASSES = [("is_nop_o", (Op.NOP,)), ("is_end_o", (Op.END,)), ("is_load_o", (Op.L
            ("is_vscat_o", (Op.VSCAT,)), ("is_route_o", (Op.ROUTE,)),
            ("is_argmax_o", (Op.ARGMAX,)), ("is_kvcfg_o", (Op.KVCFG,)),
            ("is_attcfg_o", (Op.ATTCFG,)), ("is_kvx_o", (Op.KVST, Op.KVLD, Op.KVRD)),
-           ("is_att_o", (Op.QK, Op.SMNORM, Op.SMFEAT, Op.PV))]
+           ("is_att_o", (Op.QK, Op.SMNORM, Op.SMFEAT, Op.PV)), ("is_wfetch_o", (Op.WFETCH,))]
 from testparams import env_int, seed_of
 
 
@@ -35,6 +38,8 @@ class TB:
         self.checked = {e: 0 for e in Err}
         self.norm_checked = {e: 0 for e in Err}         # MATMUL with the norm flag
         self.kv_att_legal: dict = {}                    # legal KV / attention ops seen
+        self.wfetch_checked = {e: 0 for e in Err}       # WFETCH verdicts
+        self.matmul_checked = {e: 0 for e in Err}       # MATMUL verdicts
 
     async def check(self, insn: Insn, mm: MMState, npe: NpeState, norm: NormState,
                     kv: KvState | None = None, att: AttState | None = None):
@@ -42,7 +47,6 @@ class TB:
         self.dut.insn_i.value = insn.encode()
         self.dut.mm_k_i.value = mm.k
         self.dut.mm_n_i.value = mm.n
-        self.dut.mm_scale_i.value = mm.scale
         self.dut.mm_group_i.value = mm.group
         self.dut.npe_d_i.value = npe.d
         self.dut.npe_hw_i.value = npe.hw
@@ -59,6 +63,10 @@ class TB:
         got = int(d.err_o.value)
         assert got == want, f"{insn} ({insn.encode():032x}): err {got}, model {want!r}"
         self.checked[want] += 1
+        if insn.op == Op.WFETCH:
+            self.wfetch_checked[want] += 1
+        elif insn.op == Op.MATMUL:
+            self.matmul_checked[want] += 1
         if want == Err.NONE:
             flags = [int(getattr(d, name).value) for name, _ in CLASSES]
             exp = [int(insn.op in ops) for _, ops in CLASSES]
@@ -79,40 +87,70 @@ class TB:
 
 
 def random_mm(rng: random.Random, cfg: CoreConfig) -> MMState:
-    """MMCFG register values: mostly legal shapes, some off by a little."""
-    kd = cfg.kdim
+    """MMCFG register values: mostly legal shapes, some off by a little (N a multiple of LANES
+    but not of NCOL, more INT4 groups than MM_SCALE_ROWS)."""
+    kd, nc = cfg.kdim, cfg.ncol
     k = kd * rng.choice([1, 2, 4, 8, rng.randint(1, 40)])
-    n = kd * rng.choice([1, 2, 3, rng.randint(1, 40)])
+    n = nc * rng.choice([1, 2, 3, rng.randint(1, 40)])
     g = kd * rng.choice([1, 2, 4])
     r = rng.random()
     if r < 0.05:
         k += rng.choice([-1, 1, kd // 2])
     elif r < 0.1:
-        n = rng.choice([n + 1, 0, 1 << 16, n | (1 << 20)])
+        n = rng.choice([n + 1, 0, 1 << 16, n | (1 << 20), n - cfg.lanes, cfg.lanes])
     elif r < 0.15:
         g = rng.choice([0, g + kd, g * 64, kd // 2, 3 * kd])
-    scale = rng.choice([0, cfg.beat_bytes * rng.randrange(1 << 16), rng.getrandbits(32),
-                        (1 << 32) - cfg.beat_bytes])
-    return MMState(k & 0xFFFF, n & 0xFFFFFFFF, scale, g & 0xFFFF)
+    elif r < 0.2:                            # K/group around MM_SCALE_ROWS
+        g = kd
+        k = kd * (cfg.MM_SCALE_ROWS + rng.choice([0, 1]))
+    return MMState(k & 0xFFFF, n & 0xFFFFFFFF, g & 0xFFFF)
+
+
+def stream_addr(rng: random.Random, cfg: CoreConfig, chunks: int) -> int:
+    """A stream base around the alignment and pseudo-channel limits of ``chunks`` chunks."""
+    bb, end = cfg.beat_bytes, (1 << 28) - chunks * cfg.port_chunk_bytes
+    return rng.choice([0, bb * rng.randrange(1 << 20), end, end + bb, end - bb,
+                       bb * rng.randrange(1 << 20) + rng.choice([2, 4, bb // 2]),
+                       1 << 28, rng.getrandbits(40), max(end, 0) & ~(bb - 1)]) & ((1 << 64) - 1)
 
 
 def matmul_insn(rng: random.Random, cfg: CoreConfig, mm: MMState) -> Insn:
     kd = cfg.kdim
     m = rng.choice([1, 2, cfg.MMAX, cfg.MMAX + 1, 0, rng.randint(1, cfg.MMAX)])
-    src_n, dst_n = m * max(mm.k // kd, 1), m * max(mm.n // kd, 1)
+    src_n, dst_n = m * max(mm.k // kd, 1), m * max(mm.n // cfg.lanes, 1)
     src = rng.choice([0, rng.randrange(cfg.GBUF_DEPTH), cfg.GBUF_DEPTH - src_n])
     dst = rng.choice([src + src_n, max(src - dst_n, 0), rng.randrange(cfg.GBUF_DEPTH),
                       cfg.GBUF_DEPTH - dst_n, src + 1])
-    top = 1 << cfg.ADDR_W
-    addr = rng.choice([0, cfg.beat_bytes * rng.randrange(1 << 20), top - cfg.beat_bytes,
-                       cfg.beat_bytes * rng.randrange(1 << 20) + 4, rng.getrandbits(40)])
-    i = Insn.matmul(rng.choice([0, 1, cfg.NUM_HBM, cfg.NUM_HBM + 1]), m, src & 0xFFFF,
-                    dst & 0xFFFF, addr, int4=rng.random() < 0.5, dyn=rng.random() < 0.3,
-                    norm=rng.random() < 0.3)
+    int4 = rng.random() < 0.5
+    chunks = cfg.mm_chunks(mm.k, mm.n, int4, max(mm.group, 1)) \
+        if mm.k >= kd and mm.n >= cfg.ncol else 1
+    i = Insn.matmul(m, src & 0xFFFF, dst & 0xFFFF, stream_addr(rng, cfg, chunks), int4=int4,
+                    dyn=rng.random() < 0.3, norm=rng.random() < 0.3, pf=rng.random() < 0.5)
     if rng.random() < 0.05:
-        i.flags |= rng.choice([2, 4])
+        i.port = rng.choice([1, cfg.NUM_HBM, 15])                       # RESERVED
     elif rng.random() < 0.03:
         i.flags &= ~8                                                  # norm without dyn
+    return i
+
+
+def wfetch_insn(rng: random.Random, cfg: CoreConfig) -> Insn:
+    """WFETCH around its checks: reserved port / flags / f0, chunks 0, the mask rows and word
+    range, the stream's alignment and pseudo-channel / address-space limits."""
+    depth = cfg.GBUF_DEPTH
+    chunks = rng.choice([0, 1, 2, rng.randint(1, 5000), 0xFFFF])
+    masked = rng.random() < 0.5
+    rows = rng.choice([0, 1, cfg.DATA_W, cfg.DATA_W + 1, rng.randint(1, cfg.DATA_W),
+                       rng.randrange(1 << 16)])
+    mask = rng.choice([0, rng.randrange(depth), depth - 1, depth, rng.randrange(1 << 16)])
+    i = Insn.wfetch(stream_addr(rng, cfg, max(chunks, 1)), chunks, mask if masked else None,
+                    rows if masked else 0)
+    r = rng.random()
+    if r < 0.05:
+        i.port = rng.randint(1, 15)
+    elif r < 0.1:
+        i.flags |= 1 << rng.randrange(3)
+    elif r < 0.15 and not masked:
+        i.f0 = rng.getrandbits(32)
     return i
 
 
@@ -227,20 +265,27 @@ def route_insn(rng: random.Random, cfg: CoreConfig) -> Insn:
                       depth, rng.randrange(1 << 16)]) & 0xFFFF
     bias = rng.choice([dst, src, (src + m - 1) & 0xFFFF, rng.randrange(depth), depth - 1, depth,
                        0xFFFF]) & 0xFFFF
-    pair = rng.choice([0, 1, cfg.ncol // 2 - 1, cfg.ncol // 2, rng.randrange(1 << 16)])
+    pair = rng.choice([0, 1, cfg.lanes // 2 - 1, cfg.lanes // 2, rng.randrange(1 << 16)])
+    stride = rng.choice([0, 0, 1, 2, cfg.ncol // cfg.lanes, 255])
     if rng.random() < 0.3:          # mostly legal: logits, then bias and mask words
         m = rng.randint(1, cfg.DATA_W)
-        src = rng.randrange(depth - m - 1)
-        dst, bias = rng.sample([src + m, src + m + 1, rng.randrange(src + 1)], 2)
-        pair = rng.randrange(cfg.ncol // 2)
-    i = Insn.route(m, dst, src, bias, pair, force=rng.random() < 0.3)
+        span = (m - 1) * (stride or 1) + 1
+        if span + 2 > depth:
+            stride, span = 0, m
+        src = rng.randrange(depth - span - 1)
+        dst, bias = rng.sample([src + span, src + span + 1, rng.randrange(src + 1)], 2)
+        pair = rng.randrange(cfg.lanes // 2)
+    elif rng.random() < 0.3 and m:  # the mask in a gap between strided rows, or just past
+        dst = (src + rng.choice([1, (m - 1) * (stride or 1), (m - 1) * (stride or 1) + 1])) \
+            & 0xFFFF
+    i = Insn.route(m, dst, src, bias, pair, force=rng.random() < 0.3, stride=stride)
     r = rng.random()
     if r < 0.05:
         i.port = rng.randint(1, 15)
     elif r < 0.1:
         i.flags |= rng.choice([2, 4, 8])
     elif r < 0.15:
-        i.f2 = 1 << rng.randrange(32)
+        i.f2 = 1 << rng.randrange(8, 32)
     return i
 
 
@@ -349,7 +394,7 @@ def kv_att_insn(rng: random.Random, cfg: CoreConfig, kv: KvState, att: AttState)
         rep = att.h // att.kvh if att.kvh and att.h % att.kvh == 0 else 1
         n = rng.choice([0, 1, 2, 8, max(cfg.MMAX // max(rep, 1), 1),
                         max(cfg.MMAX // max(rep, 1), 1) + 1])
-        nt = -(-max(att.nk, 1) // cfg.ncol)
+        nt = -(-max(att.nk, 1) // cfg.lanes)
         words = nt * max(att.kvh, 1) * rep * max(n, 1)
         j0 = rng.choice([0, 0, 1, cfg.DATA_W - n, cfg.DATA_W - n + 1]) & 0xFFFF
         ng = rng.choice([0, 0, 1, 2])
@@ -385,17 +430,20 @@ def random_insn(rng: random.Random, cfg: CoreConfig, mm: MMState, npe: NpeState)
         return Insn.decode(rng.getrandbits(128))
     if r < 0.3:
         return npe_insn(rng, cfg, npe)
-    if r < 0.5:
+    if r < 0.45:
         return matmul_insn(rng, cfg, mm)
+    if r < 0.5:
+        return wfetch_insn(rng, cfg)
     if r < 0.53:
         return Insn(Op.MMNORM, port=rng.choice([0, 0, 0, 1]), flags=rng.choice([0, 0, 0, 2]),
                     len=rng.getrandbits(16), f0=rng.getrandbits(32), f1=rng.getrandbits(32),
                     f2=rng.choice([0, 0, 0, 1 << rng.randrange(32)]))
     if r < 0.62:
         return route_insn(rng, cfg) if r < 0.56 else vscat_insn(rng, cfg, npe)
-    if r < 0.45:
-        return Insn(Op.MMCFG, port=rng.choice([0, 0, 1]), flags=rng.choice([0, 0, 2]),
-                    len=mm.k, f0=mm.n, f1=mm.scale, f2=mm.group | rng.choice([0, 0, 1 << 16]))
+    if r < 0.66:
+        return Insn(Op.MMCFG, port=rng.choice([0, 0, 0, 1]), flags=rng.choice([0, 0, 0, 2]),
+                    len=mm.k, f0=mm.n, f1=rng.choice([0, 0, 0, cfg.beat_bytes]),
+                    f2=mm.group | rng.choice([0, 0, 0, 1 << 16]))
     op = rng.choice([Op.NOP, Op.END, Op.LOAD, Op.STORE, Op.VADD, Op.VADD, rng.randrange(256)])
     n = rng.choice([0, 1, 2, rng.randint(1, 64), 0xFFFF, cfg.GBUF_DEPTH])
 
@@ -439,11 +487,11 @@ async def test_decode(dut):
         insn = random_insn(rng, cfg, mm, npe)
         if rng.random() < 0.04:         # a legal fused MATMUL shape, MMNORM near its limits
             kd = cfg.kdim
-            mm = MMState(kd * rng.choice([1, 2, 4]), kd * rng.choice([1, 2]), 0, kd)
+            mm = MMState(kd * rng.choice([1, 2, 4]), cfg.ncol * rng.choice([1, 2]), kd)
             m = rng.randint(1, min(cfg.MMAX, 16))
             src = rng.randrange(cfg.GBUF_DEPTH // 4)
-            insn = Insn.matmul(1, m, src, src + m * mm.k // kd, 0, int4=rng.random() < 0.5,
-                               norm=True)
+            insn = Insn.matmul(m, src, src + m * mm.k // kd, 0, int4=rng.random() < 0.5,
+                               norm=True, pf=rng.random() < 0.5)
         if insn.op == Op.MATMUL and insn.flags & 2:
             if rng.random() < 0.5:      # D consistent with K, so the later checks are reached
                 npe = NpeState(mm.k // cfg.kdim, npe.eps, npe.inv_d, npe.hw, npe.snoop)
@@ -477,6 +525,18 @@ async def test_decode(dut):
         assert not missing, f"MATMUL norm stimulus never produced {missing}"
     dut._log.info("KV / attention legal: %s",
                   {Op(k).name: n for k, n in tb.kv_att_legal.items()})
+    dut._log.info("WFETCH per verdict: %s",
+                  {e.name: n for e, n in tb.wfetch_checked.items() if n})
+    dut._log.info("MATMUL per verdict: %s",
+                  {e.name: n for e, n in tb.matmul_checked.items() if n})
+    missing = [f"WFETCH {e.name}" for e in (Err.NONE, Err.RESERVED, Err.BAD_LEN, Err.MM_SHAPE,
+                                            Err.GBUF_RANGE, Err.MEM_ALIGN, Err.MEM_RANGE)
+               if tb.wfetch_checked[e] == 0]
+    missing += [f"MATMUL {e.name}" for e in (Err.NONE, Err.RESERVED, Err.MM_SHAPE,
+                                             Err.MEM_ALIGN, Err.MEM_RANGE)
+                if tb.matmul_checked[e] == 0]
+    if int(os.environ.get("DECODE_VECTORS", "20000")) >= 3000:
+        assert not missing, f"stimulus never produced {missing}"
     missing = [e.name for e in (Err.KV_SHAPE, Err.ATT_SHAPE) if tb.checked[e] == 0]
     if int(os.environ.get("DECODE_VECTORS", "20000")) >= 10000:   # (short Icarus runs:
         missing += [o.name for o in KV_ATT_OPS if tb.kv_att_legal.get(o, 0) == 0]  # errors only)

@@ -157,8 +157,10 @@ class Runner:
 
     def where(self, port: int, addr: int) -> str:
         for name, t in self.img.tensors.items():
-            if (t.port == 0) == (port == 0) and t.addr <= addr < t.addr + t.nbytes:
-                return f"tensor {name} + 0x{addr - t.addr:x}"
+            for p, lo, hi in t.ranges(self.img.core):   # a stream: one run per HBM port
+                if (p == 0) == (port == 0) and lo <= addr < hi:
+                    return f"tensor {name} + 0x{addr - lo:x}" + (f" (HBM port {p - 1}'s share)"
+                                                                  if t.chunks else "")
         if port and (addr & ((1 << 28) - 1)) >= self.img.kv_off:
             return f"KV region of HBM pseudo-channel {addr >> 28}"
         return "outside the tensors"

@@ -45,7 +45,7 @@ def test_python_constants_are_the_table():
                                                          for o in t["opcodes"]}
     assert {e.name: int(e) for e in isa.Err} == {e["name"]: e["value"] for e in t["errors"]}
     assert {c.name: int(c) for c in isa.Csr} == {c["name"]: c["addr"] for c in t["csrs"]}
-    assert isa.ISA_VERSION == t["isa_version"] == 6
+    assert isa.ISA_VERSION == t["isa_version"] == 7
     assert isa.CYCLE_UNITS == tuple(u["name"] for u in t["units"])
     for f in t["flags"]:
         for o in f["ops"]:

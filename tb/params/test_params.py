@@ -44,6 +44,14 @@ CASES = [
                          "<= DATA_W (one mask word)"),
     ({"KV_BUF_RD": 0}, "KV_BUF_RD, KV_BUF_WR must be in 1..15 and KV_PORTS + KV_BUF_RD <= "
                        "DATA_W/16"),
+    ({"NCOL": 48}, "NCOL=48 is not DATA_W/16 times 1, 2 or 4"),
+    ({"NCOL": 128}, "NCOL=128 is not DATA_W/16 times 1, 2 or 4"),
+    ({"NUM_HBM": 8, "NCOL": 16}, "NCOL/4 (words per chunk) must be a multiple of NUM_HBM"),
+    ({"NUM_HBM": 3, "KV_PORTS": 2}, "NCOL/4 (words per chunk) must be a multiple of NUM_HBM"),
+    ({"WFETCH_DEPTH": 6}, "WFETCH_DEPTH=6 is not a power of 2 in 2..128"),
+    ({"WFETCH_DEPTH": 1}, "WFETCH_DEPTH=1 is not a power of 2 in 2..128"),
+    ({"MM_SCALE_ROWS": 0}, "MM_SCALE_ROWS=0 not in 1..255"),
+    ({"MM_SCALE_ROWS": 256}, "MM_SCALE_ROWS=256 not in 1..255"),
 ]
 CHECKER = "skipopu_param_check"
 

@@ -72,8 +72,9 @@ class Shape:
     def rows(self, mq: int | None = None) -> int:
         return self.groups * self.rep * (self.mq_len if mq is None else mq)
 
-    def nt(self, ncol: int) -> int:
-        return -(-self.nk // ncol)
+    def nt(self, lanes: int) -> int:
+        """Key tiles: the attention modes use LANES columns of the PE array (docs/isa.md)."""
+        return -(-self.nk // lanes)
 
 
 class AttGenerator:

@@ -10,7 +10,7 @@ import numpy as np
 
 from model import npe as N
 from model.isa import Err, Insn
-from .programs import ProgramGenerator, Stimulus
+from .programs import HBM_PC_BYTES, ProgramGenerator, Stimulus, fault_window
 
 NPE_AREA = 0x0008_0000            # DDR bytes for masks and RoPE tables (below the data window)
 EPS = [1e-5, 1e-6, 0.0, 1.0, 2.0 ** -20]
@@ -281,15 +281,18 @@ class NpeGenerator:
     def mmnorm(self, fault: str | None = None) -> tuple[list[Insn], list[tuple]]:
         """A MATMUL with the norm flag (fused RMSNorm): residual rows with snooped statistics,
         a mask word selecting at least CNT of its first n rows (more rows, and bits >= n, are
-        ignored), CNT set by a forced ROUTE, FP16 or INT4 weights on a random port; X in place
-        on the residual or apart; the X and Y regions (with their untouched rows) stored.
-        fault: ``mask`` (too few selected rows: NPE_MASK), ``axi`` (an error on one weight or
-        scale beat: DMA_RD_AXI), ``dyn`` (CNT above the bound: DYN_LEN). Returns (program,
-        model error windows)."""
+        ignored), CNT set by a forced ROUTE, FP16 or INT4 weights in a striped operand stream
+        (scale blocks and tiles over every HBM port), with PF most of the time (its WFETCH
+        unmasked or masked by the ROUTE's mask word, somewhere after the ROUTE); X in place on
+        the residual or apart; the X and Y regions (with their untouched rows) stored. fault:
+        ``mask`` (too few selected rows: NPE_MASK), ``axi`` (an error beat, RRESP or RLAST,
+        on one port's share of a random chunk: DMA_RD_AXI), ``dyn`` (CNT above the bound:
+        DYN_LEN). Returns (program, model error windows)."""
         cfg, rng, g = self.cfg, self.rng, self.g
         kd, bb = cfg.kdim, cfg.beat_bytes
         d, nt = rng.randint(1, 3), rng.randint(1, 3)
-        k, n_dim = d * kd, nt * kd
+        k, n_dim = d * kd, nt * cfg.ncol
+        yw = n_dim // self.lanes                                       # Y words per row
         int4 = rng.random() < 0.5
         group = kd * (2 if d % 2 == 0 and rng.random() < 0.5 else 1) if int4 else 0
         n = rng.randint(1, min(10, cfg.MMAX, cfg.DATA_W, cfg.NPE_ROWS))
@@ -302,7 +305,7 @@ class NpeGenerator:
             bound = rng.randint(c, min(cfg.MMAX, n + 2))
         inplace = rng.random() < 0.3 and bound <= n
         stat = rng.randint(0, cfg.NPE_ROWS - n)
-        sizes = [n * d, d, 1, 1, bound * nt] + ([] if inplace else [bound * d])
+        sizes = [n * d, d, 1, 1, bound * yw] + ([] if inplace else [bound * d])
         addrs = self._alloc(sizes)
         if addrs is None:
             return [], []
@@ -320,24 +323,27 @@ class NpeGenerator:
         prog.append(Insn.load(0, a, mk, 1))
         if not inplace:
             prog.append(self._load(x, bound * d, False))               # rows >= CNT keep these
-        prog.append(self._load(y, bound * nt, False))
+        prog.append(self._load(y, bound * yw, False))
         g.valid[scratch] = True
         prog.append(Insn.route(c, scratch, res, w, 0, force=True))       # CNT = c
-        wport = rng.randint(0, cfg.NUM_HBM)
-        wbytes = nt * d * cfg.weight_tile_bytes(int4)
-        waddr = g._clean_addr(wport, wbytes)
-        saddr = g._clean_addr(0, (k // group) * n_dim * 2) if int4 else 0
-        mmi = Insn.matmul(wport, bound, x, y, waddr, int4=int4, norm=True)
-        prog += [Insn.mmcfg(k, n_dim, saddr, group), Insn.mmnorm(n, res, w, stat, mk), mmi,
-                 self._store(x, bound * d), self._store(y, bound * nt)]
+        chunks = cfg.mm_chunks(k, n_dim, int4, group)
+        base = g.stream_base(chunks)
+        pf = rng.random() < 0.8
+        mmi = Insn.matmul(bound, x, y, base, int4=int4, norm=True, pf=pf)
+        tail = [Insn.mmcfg(k, n_dim, group), Insn.mmnorm(n, res, w, stat, mk)]
+        if pf:                     # after the ROUTE: masked by its mask word (c rows) or not
+            masked = rng.random() < 0.5
+            wf = Insn.wfetch(base, chunks, scratch if masked else None, c if masked else 0)
+            tail.insert(rng.randint(0, len(tail)), wf)
+        prog += tail + [mmi, self._store(x, bound * d), self._store(y, bound * yw)]
         errors = []
         if fault == "axi":
-            if int4 and rng.random() < 0.3:
-                a = saddr + bb * rng.randrange((k // group) * n_dim * 2 // bb)
-                errors = [(0, "r", a, a + bb)]
-            else:
-                a = waddr + bb * rng.randrange(wbytes // bb)
-                errors = [(wport, "r", a, a + bb)]
+            cw, P = cfg.chunk_words, cfg.NUM_HBM
+            i = rng.randrange(chunks * cw)                             # a word of the stream
+            p = i % P
+            a = p * HBM_PC_BYTES + base + (i // P) * bb
+            kind = rng.choice(["r", "r", "rlast"])
+            errors = [(p + 1, kind, *fault_window(cfg, rng, p + 1, a, kind))]
         return prog, errors
 
     def mlp(self) -> list[Insn]:

@@ -38,7 +38,7 @@ async def run_checked(tb: TB, stim: Stimulus) -> dict:
         if not both:
             continue
         (p1, n), (p2, _) = reg["p1"], reg["p2"]
-        words = sh.nt(tb.cfg.ncol) * sh.rows(sh.mq)
+        words = sh.nt(tb.cfg.lanes) * sh.rows(sh.mq)
         a = tb.model_mems[0].read(out + p1 * bb, words * bb)
         b = tb.model_mems[0].read(out + p2 * bb, words * bb)
         assert a == b, f"{stim.name}: the model's P differs between the two feature paths"
@@ -152,7 +152,7 @@ async def test_attention_bench(dut):
                           expect_err=Err.NONE, name=f"bench-{name}-{part}")
             await tb.run(st)
             figures[part] = await tb.csr_read(Csr.ATT_CYCLES)
-        nt = sh.nt(cfg.ncol)
+        nt = sh.nt(cfg.lanes)
         tb.log.info("ATT-BENCH %s: %s; NT=%d R=%d: QK %d, SMNORM %d, PV %d cycles (ATT_CYCLES)",
                     name, _describe(sh), nt, sh.rows(),
                     figures["QK"], figures["SMNORM"], figures["PV"])

@@ -392,7 +392,7 @@ async def test_csr(dut):
     await tb.reset()
     assert await tb.csr_read(Csr.ID) == ID_VALUE
     assert await tb.csr_read(Csr.VERSION) == VERSION_VALUE
-    for reg in (Csr.CONFIG, Csr.CONFIG2, Csr.CONFIG3):
+    for reg in (Csr.CONFIG, Csr.CONFIG2, Csr.CONFIG3, Csr.CONFIG4):
         got, want = await tb.csr_read(reg), csr_value(reg, cfg)
         assert got == want, f"{reg.name} = 0x{got:08x}, expected 0x{want:08x}"
     rng = random.Random(_seed("csr"))

@@ -26,15 +26,18 @@ def run_top(sim: str, cfg: CoreConfig, testcase: str | None = None, seed: int = 
                       parameters=params, testcase=testcase, seed=seed, extra_env=env, **kw)
 
 
-# the core builds of the regression (tb/top, tb/e2e): the default; a narrow one (two HBM ports,
-# 128-bit words, short bursts, small PSUM, KV staging buffer and softmax features), which is also
-# the Icarus build; a wide one (three HBM ports, 512-bit words, HBM ports on the core clock)
+# the core builds of the regression (tb/top, tb/e2e): the default (4 HBM ports, a 16 x 32 PE
+# array); a narrow one (two HBM ports, 128-bit words, an 8 x 16 array, short bursts, small PSUM,
+# KV staging buffer and softmax features), which is also the Icarus build; a wide one (one HBM
+# port, 512-bit words, a 32 x 32 array, HBM ports on the core clock); p8 (eight HBM ports, a
+# 16 x 64 array: the issue-15 scaling core). NCOL/4 words per chunk, a multiple of NUM_HBM.
 CONFIGS = {
     "default": CoreConfig(),
     "narrow": CoreConfig(NUM_HBM=2, DATA_W=128, GBUF_DEPTH=1024, MAX_BURST=4, RD_FIFO_DEPTH=8,
-                         WR_OUTSTANDING=2, MMAX=8, KV_TOKENS=32, SMAX_ROWS=64),
-    "wide": CoreConfig(NUM_HBM=3, DATA_W=512, GBUF_DEPTH=512, MAX_BURST=64, RD_FIFO_DEPTH=128,
-                       MMAX=16, HBM_ASYNC=0),
+                         WR_OUTSTANDING=2, MMAX=8, KV_TOKENS=32, SMAX_ROWS=64, NCOL=16),
+    "wide": CoreConfig(NUM_HBM=1, DATA_W=512, GBUF_DEPTH=512, MAX_BURST=64, RD_FIFO_DEPTH=128,
+                       MMAX=16, HBM_ASYNC=0, NCOL=32),
+    "p8": CoreConfig(NUM_HBM=8, NCOL=64),
 }
 
 

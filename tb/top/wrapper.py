@@ -36,7 +36,8 @@ AXIL_SIGNALS = [
 ]
 PARAMS = ["DATA_W", "ADDR_W", "ID_W", "GBUF_DEPTH", "MAX_BURST", "RD_FIFO_DEPTH",
           "WR_OUTSTANDING", "MMAX", "NPE_ROWS", "HBM_ASYNC", "KV_PORTS", "KV_TOKENS",
-          "KV_ENTRY_MAX", "KV_BUF_CAP", "KV_BUF_RD", "KV_BUF_WR", "SMAX_ROWS"]
+          "KV_ENTRY_MAX", "KV_BUF_CAP", "KV_BUF_RD", "KV_BUF_WR", "SMAX_ROWS", "NCOL",
+          "WFETCH_DEPTH", "MM_SCALE_ROWS"]
 
 
 def _rng(w: str) -> str:
