@@ -12,7 +12,7 @@ ENV     := source scripts/env.sh &&
 RTL_PKG := rtl/skipopu_pkg.sv
 RTL     := $(RTL_PKG) $(filter-out $(RTL_PKG),$(sort $(wildcard rtl/*.sv)))
 
-.PHONY: all sim test test-long lint synth kv-bench results bootstrap clean help
+.PHONY: all sim test test-long lint synth kv-bench results bench bootstrap clean help
 
 all: help
 
@@ -48,6 +48,11 @@ lint: bootstrap
 # docs/results.md: the ablation and bandwidth tables from the core (about 10 minutes)
 results: bootstrap
 	@$(ENV) python tools/results.py all $(RESULTS_ARGS)
+
+# docs/results.md "Decode at the roofline": default and large presets on the 4- and 8-port cores
+# (HBM model, 2x HBM clock; sim_build/bench.json; BENCH_ARGS="--presets default --cores p8" etc.)
+bench: bootstrap
+	@$(ENV) python tools/bench.py $(BENCH_ARGS)
 
 kv-bench: bootstrap
 	@mkdir -p sim_build

@@ -342,10 +342,13 @@ def _program(img: ModelImage, m: int, pos0: int, x_addr: int, hist_addr: int | N
 
     for l in range(L):
         p = f"layers.{l}."
+        # the layer's parameters (router bias, norm weights) before its router MATMUL, so that
+        # the LOAD runs while the router's weights stream in (the previous layer's last reader
+        # of PR is its gate/up MATMUL); after it, the stream would stand idle until the routes
+        prog.append(Insn.load(0, t[p + "params"].addr, PR, 1 + 2 * dw))
         if not dense:
             prog += [Insn.mmcfg(cfg.d, nc),
                      mm(m, X, LG, p + "router", anchor, None, int4=False)]
-        prog.append(Insn.load(0, t[p + "params"].addr, PR, 1 + 2 * dw))
         force_a = dense or l == 0                 # layer-0 policy: attention executes
         # both routers read the layer input's logits: the MLP mask now (for its WFETCHes; CNT
         # is overwritten by the attention ROUTE), again at the MLP start for CNT

@@ -8,7 +8,8 @@ and token, bit-exact checks against model/core after every step, float64 bounds,
 Job `skeleton`: the demo program, random programs and the MATMUL/NPE benchmarks.
 
     python tb/run_sim.py [--job e2e|skeleton] [--seed N] [--sim verilator|icarus] [--waves]
-        e2e:      [--preset tiny|default] [--layers N] [--prompt N] [--gen N]
+        e2e:      [--preset tiny|default|large] [--core default|narrow|wide|p8] [--layers N]
+                  [--prompt N] [--gen N]
                   [--mode dense|partial|reuse|reuse-fused] [--mapping token|interleaved]
                   [--buffer on|off] [--hbm-model hbm|ram] [--trace on|off]
         skeleton: [--programs N] [--insns N] [--bench mm,npe] [--num-hbm N] [--data-w N] ...
@@ -27,7 +28,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from model.isa import CoreConfig  # noqa: E402
 from tb import simrun  # noqa: E402
 from tb.e2e.test_e2e import CORE, NARROW, run_e2e  # noqa: E402
-from tb.top.test_top import run_top  # noqa: E402
+from tb.top.test_top import CONFIGS, run_top  # noqa: E402
 
 # --mode: the paper's Fig. 8 modes (reuse = KV reuse without the fused kernels)
 MODES = {"dense": ("dense", "unfused"), "partial": ("partial", "unfused"),
@@ -52,8 +53,12 @@ def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
     ap.add_argument("--job", choices=("e2e", "skeleton"), default="e2e")
     ap.add_argument("--seed", type=int, default=1, help="model, prompt and stimulus seed")
-    ap.add_argument("--preset", choices=("tiny", "default"), default=None,
+    ap.add_argument("--preset", choices=("tiny", "default", "large"), default=None,
                     help="model size (default: default on Verilator, tiny on Icarus)")
+    ap.add_argument("--core", choices=sorted(CONFIGS), default=None,
+                    help="core configuration of the e2e job (tb/top/test_top.py CONFIGS; "
+                         "default: default on Verilator, narrow on Icarus); raised to fit the "
+                         "preset's KV entry and prefill plan (model/generate.py fit_core)")
     ap.add_argument("--layers", type=int, default=0, help="override the preset's layers")
     ap.add_argument("--prompt", type=int, default=None, help="prompt tokens (default 16; 4 on "
                     "Icarus)")
@@ -120,7 +125,8 @@ def main() -> int:
 
 def main_e2e(a, sim: str, waves: bool) -> int:
     icarus = sim == "icarus"
-    cfg = NARROW if icarus else CORE    # Icarus simulates ~50x slower: narrow core, small model
+    # Icarus simulates ~50x slower: narrow core, small model
+    cfg = CONFIGS[a.core] if a.core else NARROW if icarus else CORE
     mode, variant = MODES[a.mode]
     args = {"preset": a.preset or ("tiny" if icarus else "default"),
             "layers": a.layers or (2 if icarus and not a.preset else 0),
@@ -130,7 +136,7 @@ def main_e2e(a, sim: str, waves: bool) -> int:
             "trace": a.trace == "on"}
     args.update({k: v for k, v in (("prompt", a.prompt), ("gen", a.gen)) if v is not None})
     # check the options, the model and its programs before building (clear errors, no simulator)
-    from model.generate import compile_images, prefill_program
+    from model.generate import compile_images, fit_core, prefill_program
     from model.llama import LlamaConfig, make_model, prompt_tokens
     try:
         if args["prompt"] < 1 or args["gen"] < 1:
@@ -139,6 +145,7 @@ def main_e2e(a, sim: str, waves: bool) -> int:
             raise ValueError(f"--hbm-ratio {a.hbm_ratio} outside 0.25..8")
         lcfg = getattr(LlamaConfig, args["preset"])(
             seed=a.seed, **({"layers": args["layers"]} if args["layers"] else {}))
+        cfg = fit_core(lcfg, cfg, args["prompt"])
         seq = args["prompt"] + args["gen"] - 1      # positions the model processes
         if seq > min(cfg.KV_TOKENS, lcfg.max_seq):
             raise ValueError(f"prompt + generated - 1 = {seq} positions exceed the KV cache of "

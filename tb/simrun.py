@@ -163,6 +163,14 @@ def rtl_errors(log: Path) -> list[str]:
         return [ln.rstrip() for ln in fh if RTL_ERROR.match(ln)]
 
 
+# Internal signals readable from cocotb in every Verilator build (read only; a handful, so the
+# build stays fast): the e2e profiler (tb/e2e/profile.py, E2E_PROFILE=1) samples them.
+PROBES = [("skipopu_ctrl", "cyc_unit"), ("skipopu_hbm_rd_mux", "m_axi_rvalid"),
+          ("skipopu_hbm_rd_mux", "m_axi_rready"), ("skipopu_hbm_rd_mux", "s_kv_rvalid"),
+          ("skipopu_hbm_rd_mux", "s_kv_rready"), ("skipopu_wstream", "desc_count_o"),
+          ("skipopu_wstream", "chunk_valid_o"), ("skipopu_wstream", "chunk_ready_i")]
+
+
 def public_all() -> bool:
     """SIM_PUBLIC=1: every signal VPI-visible in Verilator builds (slow; for debugging)."""
     return os.environ.get("SIM_PUBLIC", "0") not in ("", "0", "false", "False")
@@ -226,7 +234,9 @@ def run(
         if not public:
             # after cocotb's --public-flat-rw on the command line: only the toplevel public
             vlt = bdir / "public.vlt"
-            vlt.write_text(f'`verilator_config\npublic_flat_rw -module "{toplevel}" -var "*"\n')
+            vlt.write_text(f'`verilator_config\npublic_flat_rw -module "{toplevel}" -var "*"\n' +
+                           "".join(f'public_flat_rd -module "{m}" -var "{v}"\n'
+                                   for m, v in PROBES))
             build_args += ["--no-public-flat-rw", str(vlt)]
         (bdir / "params.json").write_text(json.dumps(
             {"toplevel": toplevel, "parameters": parameters, "waves": waves}, indent=1))

@@ -27,6 +27,7 @@ from model.evaluate import float_check, problems
 from model.generate import PROG_BASE, GenLoop, compile_images
 from model.isa import Csr, Err, Op
 from model.llama import LlamaConfig, make_model, prompt_tokens
+from e2e.profile import StreamProfile
 from top.tb_top import TB, UNITS, config_from_env
 
 # KV and attention counters (docs/csr.md)
@@ -92,6 +93,10 @@ class Runner:
         layers = len(starts)
         if tb.axi_mon:
             tb.axi_mon.begin_run()
+        prof = None
+        if os.environ.get("E2E_PROFILE", "0") == "1":
+            prof = StreamProfile(tb.dut, tb.cfg.NUM_HBM)
+            prof.start()
         t0 = await tb.start(PROG_BASE, len(prog.insns))
         limit = 200_000 + 40 * sum(i.len for i in prog.insns) * max(1, prog.m)
         waited, poll, shown = 0, 256, 0
@@ -110,6 +115,10 @@ class Runner:
                 raise AssertionError(f"{label}: core did not finish within {limit} cycles "
                                      f"({n} of {len(prog.insns)} instructions retired)")
         self.rtl_s += time.perf_counter() - t0
+        if prof:
+            prof.stop()
+            for ln in prof.lines(label):
+                tb.log.info("%s", ln)
         fig = await tb.read_run()
         fig.update({"pe_cycles": await tb.csr_read(Csr.PE_CYCLES),
                     "mm_cycles": await tb.csr_read(Csr.MM_CYCLES),

@@ -83,6 +83,16 @@ def test_e2e_narrow():
                                        "seed": 2, "trace": True}, seed=2)
 
 
+def test_e2e_p8(tmp_path):
+    """The 8-port core (NUM_HBM 8, a 16 x 64 array: a chunk of 16 words, two per port): the
+    tiny preset, prompt 8, 3 tokens, layer trace on, on the timing-aware HBM model."""
+    path = tmp_path / "report.json"
+    run_e2e(cfg=CONFIGS["p8"], args={"preset": "tiny", "prompt": 8, "gen": 3, "seed": 4,
+                                     "trace": True}, seed=4,
+            extra_env={"TOP_HBM_MODEL": "hbm", "SKIPOPU_REPORT_JSON": str(path)})
+    check_report(json.loads(path.read_text()), CONFIGS["p8"])
+
+
 @pytest.mark.slow
 def test_e2e_icarus():
     """Icarus: the tiny model cut to 2 layers, prompt 4, 2 tokens, on the narrow core (= `make
