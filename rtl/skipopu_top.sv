@@ -68,7 +68,7 @@ module skipopu_top
   // INT4 groups per column tile the MATMUL engine holds (largest K/group, 1..255)
   parameter int MM_SCALE_ROWS = 64,
   // Prefetch buffer words per HBM port (the weight access unit's lanes; docs/weights.md)
-  parameter int WS_LANE_DEPTH = 1024,
+  parameter int WS_LANE_DEPTH = 512,
   // HBM AXI data width (derived, do not override)
   parameter int HBM_W = (HBM_ASYNC != 0) ? DATA_W / 2 : DATA_W
 ) (
@@ -780,7 +780,8 @@ module skipopu_top
     .MAX_BURST (MAX_BURST),
     .QDEPTH    (WFETCH_DEPTH),
     .LEN_W     (26),
-    .LANE_DEPTH(WS_LANE_DEPTH)
+    .LANE_DEPTH(WS_LANE_DEPTH),
+    .MAX_INFLIGHT(32)
   ) u_wstream (
     .clk_i,
     .rst_ni,

@@ -167,8 +167,7 @@ def rtl_errors(log: Path) -> list[str]:
 # build stays fast): the e2e profiler (tb/e2e/profile.py, E2E_PROFILE=1) samples them.
 PROBES = [("skipopu_ctrl", "cyc_unit"), ("skipopu_hbm_rd_mux", "m_axi_rvalid"),
           ("skipopu_hbm_rd_mux", "m_axi_rready"), ("skipopu_hbm_rd_mux", "s_kv_rvalid"),
-          ("skipopu_hbm_rd_mux", "s_kv_rready"), ("skipopu_wstream", "desc_count_o"),
-          ("skipopu_wstream", "chunk_valid_o"), ("skipopu_wstream", "chunk_ready_i")]
+          ("skipopu_hbm_rd_mux", "s_kv_rready"), ("skipopu_wstream", "desc_count_o")]
 
 
 def public_all() -> bool:

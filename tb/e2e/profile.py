@@ -5,7 +5,8 @@ Every core cycle of a run the profiler samples the probes of tb/simrun.py PROBES
 cycle is charged to (skipopu_ctrl cyc_unit, the UNIT_CYCLES classes), the R handshakes on the
 core side of every HBM port (skipopu_hbm_rd_mux: one core word per port per cycle at most, the
 port's peak at the 2x HBM clock), how many of them were KV reads, whether the weight stream had
-a descriptor queued (skipopu_wstream desc_count_o) and whether the array waited for a chunk.
+a descriptor queued (skipopu_wstream desc_count_o: pushed and not yet consumed, so "queued"
+includes a stream already fetched whole and waiting for its MATMUL).
 At the end it logs, per unit class: cycles, HBM read words delivered, the lost port-cycles (no
 R beat), and how many of those fell while no weight stream was queued (the stream had nothing
 to fetch: a dependency, e.g. a router decision) versus while one was (latency, refresh, lane

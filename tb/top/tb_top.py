@@ -564,7 +564,8 @@ async def test_mm_bench(dut):
         port_words = chunks * cfg.port_chunk_bytes // cfg.beat_bytes
         base = mmi.f1 | (mmi.f2 << 32)
         # one port's share of the stream, read by a LOAD from the same pseudo-channel offset
-        load = Stimulus([Insn.load(0, base, 0, port_words), Insn.end()],
+        # (LOAD port 1 = HBM port 0; port 0 is DDR)
+        load = Stimulus([Insn.load(1, base, 0, port_words), Insn.end()],
                         tb.layout.prog_base, 2, [], expect_err=Err.NONE, name=name + "-load")
         lc = (await tb.run(load))["cycles"]
         stream = port_words if tb.hbm_model == "ram" else lc + lc * 3 // 20
