@@ -3,8 +3,10 @@
 //   skipopu_csr          AXI4-Lite CSRs (docs/csr.md)
 //   skipopu_ctrl         sequencer + decoder: one instruction at a time, dispatched to its unit
 //   skipopu_fetch        instruction fetch (its own AXI4 read master on DDR)
-//   skipopu_dma          LOAD/STORE, KVST pieces, attention streams, MATMUL weight streams
-//   skipopu_hbm_rd_mux   AR/R of the KV ports: DMA or KV read unit
+//   skipopu_dma          LOAD/STORE, KVST pieces, attention streams, byte counters
+//   skipopu_wstream      weight access unit: WFETCH queue, MATMUL operand streams striped over
+//                        every HBM port, prefetch buffer, one chunk per cycle to skipopu_mm
+//   skipopu_hbm_rd_mux   AR/R of every HBM port: KV read unit, DMA, weight stream (arbiters)
 //   skipopu_hbm_ports    HBM clock-domain crossing (HBM_ASYNC) or direct
 //   skipopu_gbuf         global buffer with its client arbitration
 //   skipopu_vpu, skipopu_npe, skipopu_mm, skipopu_kvx, skipopu_att   execution units
@@ -780,8 +782,7 @@ module skipopu_top
     .MAX_BURST (MAX_BURST),
     .QDEPTH    (WFETCH_DEPTH),
     .LEN_W     (26),
-    .LANE_DEPTH(WS_LANE_DEPTH),
-    .MAX_INFLIGHT(32)
+    .LANE_DEPTH(WS_LANE_DEPTH)
   ) u_wstream (
     .clk_i,
     .rst_ni,

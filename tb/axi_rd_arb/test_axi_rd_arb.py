@@ -14,7 +14,7 @@ from tb import simrun
 BASE = {"NMAST": 3, "ADDR_W": 34, "DATA_W": 64, "S_ID_W": 2, "M_ID_W": 4, "ARB_RR": 0,
         "MAX_WAIT": 4}
 CONFIGS = {
-    # the core's HBM port: KV unit (0), weight stream (1), DMA (2); fixed priority
+    # the core's HBM port: KV unit (0), DMA (1), weight stream (2); fixed priority
     "n3": {},
     "n3rr": dict(ARB_RR=1),
     # two masters, one ID bit each, MAX_WAIT 1 (alternate under saturation)
