@@ -307,6 +307,10 @@ def _program(img: ModelImage, m: int, pos0: int, x_addr: int, hist_addr: int | N
             [Insn.rmsnorm(m, H, X, w, STAT, mask=mask, compact=True)] + cf + \
             [mm(m, H, dst, nm, anchor, wmask, dyn=True)]
 
+    def trace_store(l: int) -> Insn:
+        """Layer l's output rows (X) to the layer trace (docs/compiler.md)."""
+        return Insn.store(0, t["out.trace"].addr + l * m * dw * bb, X, m * dw)
+
     def route(dst: int, pair: int, force: bool) -> Insn:
         return Insn.route(m, dst, LG, PR, pair, force=force, stride=rl if rl > 1 else 0)
 
@@ -354,6 +358,11 @@ def _program(img: ModelImage, m: int, pos0: int, x_addr: int, hist_addr: int | N
         # is overwritten by the attention ROUTE), again at the MLP start for CNT
         prog += [route(MM_ + l, PAIR_MLP, dense), route(MA + l, PAIR_ATTN, force_a)]
         here = len(prog)                          # masks of layer l written: its WFETCHes
+        if trace and l > 0:
+            # the previous layer's output: X is unchanged until this layer's first VSCAT, and
+            # here, behind this layer's WFETCHes, the STORE runs while the weights stream in
+            # (at the end of the previous layer the stream would stand idle during it)
+            prog.append(trace_store(l - 1))
         amask = None if dense else MA + l
         mmask = None if dense else MM_ + l
         if mode == "reuse":
@@ -390,8 +399,8 @@ def _program(img: ModelImage, m: int, pos0: int, x_addr: int, hist_addr: int | N
                  Insn.mmcfg(cfg.ffn, cfg.d, cfg.group),
                  mm(m, A, H, p + "down", here, mmask, dyn=True),
                  Insn.vscat(m, X, H, MM_ + l, stats=True)]
-        if trace:
-            prog.append(Insn.store(0, t["out.trace"].addr + l * m * dw * bb, X, m * dw))
+        if trace and l == L - 1:
+            prog.append(trace_store(l))
         anchor = here                             # the next layer's router (or projections)
     FINW, HF, LM, TOK = gb["FINW"][0], gb["HF"][0], gb["LM"][0], gb["TOKEN"][0]
     v16 = cfg.vocab // lanes
