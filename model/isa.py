@@ -21,6 +21,7 @@ from model.isa_defs import (  # noqa: F401  (re-exported: the generated constant
 from model.stripe import PC_BYTES, Stripe
 
 INSN_BYTES = INSN_BITS // 8
+PORT_FIELD_MAX = (1 << dict((n, b) for n, _, b in INSN_FIELDS)["port"]) - 1   # 15
 
 NPE_OPS = (Op.RMSSQ, Op.RMSNORM, Op.SWIGLU, Op.ROPE)
 # instructions that only write configuration registers (docs/isa.md)
@@ -59,16 +60,16 @@ class CoreConfig:
         """The supported combinations; rtl/skipopu_param_check.sv stops a simulation of the
         core on the same ones with the same messages (tb/test_params.py)."""
         problems = []
-        if self.KV_PORTS == 0 and 1 <= self.NUM_HBM <= 15:
+        if self.KV_PORTS == 0 and 1 <= self.NUM_HBM <= 32:
             object.__setattr__(self, "KV_PORTS", 1 << (self.NUM_HBM.bit_length() - 1))
 
         def pow2(v):
             return v >= 1 and not v & (v - 1)
 
-        if not 1 <= self.NUM_HBM <= 15:
-            problems.append(f"NUM_HBM={self.NUM_HBM} not in 1..15")
-        if self.DATA_W not in (128, 256, 512):
-            problems.append(f"DATA_W={self.DATA_W} not 128, 256 or 512")
+        if not 1 <= self.NUM_HBM <= 32:
+            problems.append(f"NUM_HBM={self.NUM_HBM} not in 1..32")
+        if self.DATA_W not in (128, 256, 512, 1024):
+            problems.append(f"DATA_W={self.DATA_W} not 128, 256, 512 or 1024")
         if not 16 <= self.ADDR_W <= 63:
             problems.append(f"ADDR_W={self.ADDR_W} not in 16..63")
         if not 1 <= self.ID_W <= 16:
@@ -125,6 +126,14 @@ class CoreConfig:
     @property
     def beat_bytes(self) -> int:
         return self.DATA_W // 8
+
+    @property
+    def max_port(self) -> int:
+        """The highest memory port a LOAD/STORE can name: NUM_HBM, but at most 15 (the 4-bit
+        port field). With NUM_HBM > 15 the HBM ports 15..NUM_HBM-1 are reached only by the
+        striped MATMUL/WFETCH streams and the KV unit (KV_PORTS); docs/weights.md
+        "Paper-scale parameter set"."""
+        return min(self.NUM_HBM, PORT_FIELD_MAX)
 
     @property
     def kdim(self) -> int:
@@ -195,6 +204,14 @@ class CoreConfig:
 
 
 MODEL_ONLY_PARAMS: tuple = ()     # every parameter is one of skipopu_top's
+
+# The paper-scale core (docs/weights.md "Paper-scale parameter set"): the U280's 32 HBM ports and
+# a 64 x 128 PE array (KDIM = DATA_W/16 = 64 rows, NCOL = 128 columns), KV on 16 ports (the
+# paper's invariance buffer spans 16), entries and INT4 groups for Llama-2-7B (E = 2 x 4096 / 64
+# = 128 words; K = 11008 with group 128 = 86 groups), a 2 MB global buffer. It lints and
+# elaborates (tb/params/test_params.py); it is too big for the simulation regression.
+PAPER_SCALE = CoreConfig(NUM_HBM=32, DATA_W=1024, NCOL=128, KV_PORTS=16, GBUF_DEPTH=16384,
+                         KV_ENTRY_MAX=128, MM_SCALE_ROWS=128)
 
 
 def csr_value(csr: Csr, cfg: CoreConfig) -> int:
@@ -506,7 +523,7 @@ class Insn:
                 return Err.RESERVED
             if self.len == 0:
                 return Err.BAD_LEN
-            if self.port > cfg.NUM_HBM:
+            if self.port > cfg.max_port:    # > NUM_HBM, or beyond the 4-bit field (unencodable)
                 return Err.BAD_PORT
             if snoop_bad():
                 return Err.NPE_SHAPE

@@ -72,7 +72,7 @@ module skipopu_ctrl
   // DMA
   output logic              dma_valid_o,
   output logic              dma_store_o,
-  output logic [3:0]        dma_port_o,
+  output logic [MemPortW-1:0] dma_port_o,   // memory port (LOAD/STORE: 0..15, the field)
   output logic [ADDR_W-1:0] dma_mem_addr_o,
   output logic [GB_AW-1:0]  dma_gb_addr_o,
   output logic [15:0]       dma_len_o,
@@ -676,7 +676,7 @@ module skipopu_ctrl
 
   assign dma_valid_o    = legal_now && (is_load || is_store);
   assign dma_store_o    = is_store;
-  assign dma_port_o     = d_port;
+  assign dma_port_o     = MemPortW'(d_port);
   assign dma_mem_addr_o = d_mem[ADDR_W-1:0];
   assign dma_gb_addr_o  = d_gb[GB_AW-1:0];
   assign dma_len_o      = d_len;

@@ -48,12 +48,12 @@ module skipopu_dma #(
   // attention unit's stream transfers on DDR (data from ss_* / to ls_*)
   input  logic                 seq_valid_i,
   input  logic                 seq_store_i,     // 0: memory -> buffer, 1: buffer -> memory
-  input  logic [3:0]           seq_port_i,
+  input  logic [skipopu_pkg::MemPortW-1:0] seq_port_i,
   input  logic [ADDR_W-1:0]    seq_mem_addr_i,
   input  logic [GB_AW-1:0]     seq_gb_addr_i,
   input  logic [15:0]          seq_len_i,       // words, >= 1
   input  logic                 kv_valid_i,
-  input  logic [3:0]           kv_port_i,
+  input  logic [skipopu_pkg::MemPortW-1:0] kv_port_i,
   input  logic [ADDR_W-1:0]    kv_mem_addr_i,
   input  logic [GB_AW-1:0]     kv_gb_addr_i,
   input  logic [15:0]          kv_len_i,
@@ -167,8 +167,8 @@ module skipopu_dma #(
 
   // pragma translate_off
   initial begin : p_params
-    if (NUM_HBM < 1 || NUM_HBM > 15) begin
-      $fatal(1, "skipopu_dma: NUM_HBM=%0d not in 1..15", NUM_HBM);
+    if (NUM_HBM < 1 || NUM_HBM > skipopu_pkg::MaxNumHbm) begin
+      $fatal(1, "skipopu_dma: NUM_HBM=%0d not in 1..%0d", NUM_HBM, skipopu_pkg::MaxNumHbm);
     end
     if ($countones(MAX_BURST) != 1 || MAX_BURST > 256 || RD_FIFO_DEPTH < MAX_BURST) begin
       $fatal(1, "skipopu_dma: MAX_BURST=%0d must be a power of 2 <= 256 and <= RD_FIFO_DEPTH=%0d",
@@ -286,14 +286,14 @@ module skipopu_dma #(
   // Command of this cycle (the sources never overlap; KVST pieces are stores from the buffer,
   // stream transfers are on DDR)
   logic              cmd_valid, cmd_store, cmd_stream;
-  logic [3:0]        cmd_port;
+  logic [skipopu_pkg::MemPortW-1:0] cmd_port;
   logic [ADDR_W-1:0] cmd_mem_addr;
   logic [GB_AW-1:0]  cmd_gb_addr;
   logic [15:0]       cmd_len;
   assign cmd_valid    = seq_valid_i || kv_valid_i || st_valid_i;
   assign cmd_store    = kv_valid_i ? 1'b1 : st_valid_i ? st_store_i : seq_store_i;
   assign cmd_stream   = st_valid_i;
-  assign cmd_port     = kv_valid_i ? kv_port_i : st_valid_i ? 4'd0 : seq_port_i;
+  assign cmd_port     = kv_valid_i ? kv_port_i : st_valid_i ? '0 : seq_port_i;
   assign cmd_mem_addr = kv_valid_i ? kv_mem_addr_i : st_valid_i ? st_mem_addr_i :
                         seq_mem_addr_i;
   assign cmd_gb_addr  = kv_valid_i ? kv_gb_addr_i : seq_gb_addr_i;
@@ -318,7 +318,7 @@ module skipopu_dma #(
 
   state_e             state_q;
   logic               store_q, stream_q;
-  logic [3:0]         port_q;
+  logic [skipopu_pkg::MemPortW-1:0] port_q;
   logic [ADDR_W-1:0]  mem_addr_q;
   logic [15:0]        len_q;
   logic [GB_AW-1:0]   gb_waddr_q;   // load: next buffer word to write

@@ -208,6 +208,10 @@ module skipopu_hbm_rd_mux #(
       assign a_arprot[0 +: 3]        = '0;
       assign kv_arvalid              = 1'b0;
       assign kv_rready               = 1'b1;
+      // no KV unit on this port (KV_PORTS < NUM_HBM): master 0's AR ready and R never used
+      logic unused_kv;
+      assign unused_kv = ^{a_arready[0], a_rid[0 +: SIdW], a_rdata[0 +: DATA_W], a_rresp[0 +: 2],
+                           a_rlast[0]};
     end
     assign a_arvalid[0] = kv_arvalid;
     assign a_rready[0]  = kv_rready;

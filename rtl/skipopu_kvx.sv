@@ -82,7 +82,7 @@ module skipopu_kvx
 
   // DMA store commands (skipopu_dma's kv_* command source)
   output logic                   dma_valid_o,
-  output logic [3:0]             dma_port_o,
+  output logic [MemPortW-1:0]    dma_port_o,
   output logic [ADDR_W-1:0]      dma_mem_addr_o,
   output logic [GB_AW-1:0]       dma_gb_addr_o,
   output logic [15:0]            dma_len_o,
@@ -461,7 +461,7 @@ module skipopu_kvx
   assign gb_wdata_o = sb_rd_rdata;
 
   assign dma_valid_o    = (state_q == StStIssue);
-  assign dma_port_o     = 4'(pport) + 4'd1;
+  assign dma_port_o     = MemPortW'(pport) + MemPortW'(1);
   assign dma_mem_addr_o = ADDR_W'(paddr);
   assign dma_gb_addr_o  = pgb[GB_AW-1:0];
   assign dma_len_o      = plen;

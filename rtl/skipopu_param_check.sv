@@ -35,11 +35,11 @@ module skipopu_param_check #(
   endfunction
 
   initial begin : p_params
-    if (NUM_HBM < 1 || NUM_HBM > 15) begin
-      $fatal(1, "skipopu_top: NUM_HBM=%0d not in 1..15", NUM_HBM);
+    if (NUM_HBM < 1 || NUM_HBM > 32) begin
+      $fatal(1, "skipopu_top: NUM_HBM=%0d not in 1..32", NUM_HBM);
     end
-    if (DATA_W != 128 && DATA_W != 256 && DATA_W != 512) begin
-      $fatal(1, "skipopu_top: DATA_W=%0d not 128, 256 or 512", DATA_W);
+    if (DATA_W != 128 && DATA_W != 256 && DATA_W != 512 && DATA_W != 1024) begin
+      $fatal(1, "skipopu_top: DATA_W=%0d not 128, 256, 512 or 1024", DATA_W);
     end
     if (ADDR_W < 16 || ADDR_W > 63) begin
       $fatal(1, "skipopu_top: ADDR_W=%0d not in 16..63", ADDR_W);

@@ -292,10 +292,18 @@ package skipopu_pkg;
   endfunction
 
   // ---------------------------------------------------------------------------------------------
+  // Memory port index inside the core (DMA commands): 0 = DDR, p = HBM port p-1, p <= NUM_HBM
+  // <= 32. Wider than the ISA's 4-bit port field: LOAD/STORE name ports 0..15 only, the KV
+  // unit's stores reach every KV port (docs/weights.md "Paper-scale parameter set").
+  // ---------------------------------------------------------------------------------------------
+  localparam int MaxNumHbm = 32;
+  localparam int MemPortW = $clog2(MaxNumHbm + 1);
+
+  // ---------------------------------------------------------------------------------------------
   // Mask-word helpers (one mask word = DATA_W bits, DATA_W <= MaskW): callers zero-extend their
   // word to MaskW bits. Loops with a single return (Icarus 11 mis-evaluates early returns).
   // ---------------------------------------------------------------------------------------------
-  localparam int MaskW = 512;                 // widest mask word (DATA_W is 128, 256 or 512)
+  localparam int MaskW = 1024;                // widest mask word (DATA_W is 128 .. 1024)
   localparam int MaskCw = $clog2(MaskW) + 1;  // a bit index or a count 0..MaskW
 
   // Number of set bits

@@ -23,10 +23,12 @@
 module skipopu_top
   import skipopu_pkg::*;
 #(
-  // Number of HBM AXI ports (1..15); the supported ranges of every parameter are in
+  // Number of HBM AXI ports (1..32; LOAD/STORE name ports 0..15 only, the 4-bit port field:
+  // with NUM_HBM > 15 the higher ports serve the MATMUL streams and KV); the supported ranges of every parameter are in
   // skipopu_param_check (and model/isa.py: CoreConfig)
   parameter int NUM_HBM = 4,
-  // Data width of every memory AXI port and of a global-buffer word in bits (128, 256 or 512)
+  // Data width of every memory AXI port and of a global-buffer word in bits (128, 256, 512 or
+  // 1024)
   parameter int DATA_W = 256,
   // AXI address width of every memory port in bits (<= 63)
   parameter int ADDR_W = 34,
@@ -243,12 +245,12 @@ module skipopu_top
   logic [InsnW-1:0]  insn;
   // DMA commands: sequencer (LOAD/STORE), KV unit (KVST pieces), attention unit (streams)
   logic              seq_dma_valid, seq_dma_store;
-  logic [3:0]        seq_dma_port;
+  logic [MemPortW-1:0] seq_dma_port;
   logic [ADDR_W-1:0] seq_dma_mem_addr;
   logic [GB_AW-1:0]  seq_dma_gb_addr;
   logic [15:0]       seq_dma_len;
   logic              kvx_dma_valid;
-  logic [3:0]        kvx_dma_port;
+  logic [MemPortW-1:0] kvx_dma_port;
   logic [ADDR_W-1:0] kvx_dma_mem_addr;
   logic [GB_AW-1:0]  kvx_dma_gb_addr;
   logic [15:0]       kvx_dma_len;

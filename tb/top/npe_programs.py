@@ -62,9 +62,9 @@ class NpeGenerator:
         bb = self.cfg.beat_bytes
         g = self.g
         if clean:
-            port = self.rng.randint(0, self.cfg.NUM_HBM)
+            port = self.rng.randint(0, self.cfg.max_port)
             addr = g._clean_addr(port, words * bb)
-            port = port if port == 0 else self.rng.randint(1, self.cfg.NUM_HBM)
+            port = port if port == 0 else self.rng.randint(1, self.cfg.max_port)
         else:
             port, addr = g._mem_range(words)
         g.valid[gb:gb + words] = True

@@ -155,7 +155,7 @@ class ProgramGenerator:
         that the transfer crosses a 4 KB boundary. Writes stay out of the clean halves."""
         bb = self.cfg.beat_bytes
         if port is None:
-            port = self.rng.randint(0, self.cfg.NUM_HBM)
+            port = self.rng.randint(0, self.cfg.max_port)
         wins = self.layout.windows()
         # any HBM port may reach any HBM window (shared address space)
         _, lo, hi = wins[0] if port == 0 else self.rng.choice(wins[1:])
@@ -229,7 +229,7 @@ class ProgramGenerator:
         HBM window)."""
         bb = self.cfg.beat_bytes
         if port != 0:
-            port = self.rng.randint(1, self.cfg.NUM_HBM)
+            port = self.rng.randint(1, self.cfg.max_port)
         lo, hi = self.layout.clean(port)
         return lo + bb * self.rng.randrange((hi - lo - nbytes) // bb + 1)
 
@@ -269,7 +269,7 @@ class ProgramGenerator:
                     return a
             return None
 
-        xport = rng.randint(0, cfg.NUM_HBM)
+        xport = rng.randint(0, cfg.max_port)
         xaddr = self._clean_addr(xport, src_n * cfg.beat_bytes)
         chunks = cfg.mm_chunks(k, n, int4, group)
         base = self.stream_base(chunks)
@@ -536,7 +536,7 @@ class ProgramGenerator:
         else:
             # an AXI error on one beat of a LOAD (read) or a STORE (write) placed at k
             if kind in ("dma_rd_axi", "dma_rd_rlast"):
-                victim = self.load(port=self.rng.randint(0, cfg.NUM_HBM))
+                victim = self.load(port=self.rng.randint(0, cfg.max_port))
             else:
                 # a STORE of a buffer run that the head has loaded
                 idx = np.flatnonzero(self.valid)
