@@ -24,8 +24,8 @@ module skipopu_top
   import skipopu_pkg::*;
 #(
   // Number of HBM AXI ports (1..32; LOAD/STORE name ports 0..15 only, the 4-bit port field:
-  // with NUM_HBM > 15 the higher ports serve the MATMUL streams and KV); the supported ranges of every parameter are in
-  // skipopu_param_check (and model/isa.py: CoreConfig)
+  // with NUM_HBM > 15 the higher ports serve the MATMUL streams and KV); the supported ranges
+  // of every parameter are in skipopu_param_check (and model/isa.py: CoreConfig)
   parameter int NUM_HBM = 4,
   // Data width of every memory AXI port and of a global-buffer word in bits (128, 256, 512 or
   // 1024)
