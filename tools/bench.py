@@ -3,7 +3,8 @@ model presets x core configurations, and the figures of the weight stream (docs/
 "Decode at the roofline").
 
     python tools/bench.py [--presets default,large] [--cores default,p8] [--prompt 16]
-                          [--gen 4] [--large-gen 3] [--seed 1] [--out sim_build/bench.json]
+                          [--gen 4] [--large-prompt 4] [--large-gen 3] [--seed 1]
+                          [--out sim_build/bench.json]
 
 Each (preset, core) is one Verilator run of the e2e job (tb/e2e/tb_e2e.py, as `make sim`):
 every step bit-exact against model/core, the HBM model with DRAM timing only (no injected
@@ -107,13 +108,16 @@ def main() -> int:
     ap.add_argument("--prompt", type=int, default=16)
     ap.add_argument("--gen", type=int, default=4, help="tokens generated (default preset)")
     ap.add_argument("--large-gen", type=int, default=3, help="tokens generated (large preset)")
+    ap.add_argument("--large-prompt", type=int, default=4,
+                    help="prompt tokens of the large preset (its prefill is compute bound: 68k "
+                         "cycles per token on the default core)")
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--out", default=str(simrun.BUILD_ROOT / "bench.json"))
     a = ap.parse_args()
     presets, cores = a.presets.split(","), a.cores.split(",")
     bad = [c for c in cores if c not in CONFIGS] + \
         [p for p in presets if p not in ("tiny", "default", "large")]
-    if bad or a.prompt < 1 or a.gen < 2 or a.large_gen < 2:
+    if bad or min(a.prompt, a.large_prompt) < 1 or a.gen < 2 or a.large_gen < 2:
         print(f"bench: unknown preset/core {bad} (cores: {sorted(CONFIGS)}) or --prompt < 1 or "
               "--gen < 2 (decode needs one generated token after the prefill's)",
               file=sys.stderr)
@@ -123,11 +127,13 @@ def main() -> int:
     for preset in presets:
         for core in cores:
             gen = a.large_gen if preset == "large" else a.gen
-            recs.append(bench_one(preset, core, a.prompt, gen, a.seed))
+            prompt = a.large_prompt if preset == "large" else a.prompt
+            recs.append(bench_one(preset, core, prompt, gen, a.seed))
             Path(a.out).parent.mkdir(parents=True, exist_ok=True)
             Path(a.out).write_text(json.dumps(recs, indent=1) + "\n")
     cmd = (f"python tools/bench.py --presets {a.presets} --cores {a.cores} --prompt {a.prompt} "
-           f"--gen {a.gen} --large-gen {a.large_gen} --seed {a.seed}")
+           f"--gen {a.gen} --large-prompt {a.large_prompt} --large-gen {a.large_gen} "
+           f"--seed {a.seed}")
     print(f"\nbench ({cmd}; HBM model, HBM clock 2x the core clock, efficiencies of the "
           f"simulated peak; {time.perf_counter() - t0:.0f} s):\n")
     print("\n".join(table(recs)))

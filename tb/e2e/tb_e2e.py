@@ -39,9 +39,10 @@ KV_EXACT = ("hbm_words", "buf_words", "keep_words", "rounds")
 
 def timeout_us() -> float:
     """cocotb timeout (simulated us): the default preset took 1.7 ms of simulated time for 20
-    tokens (prompt 16 + 4 generated), the tiny one 0.13 ms for 12; 10-30x that per token."""
+    tokens (prompt 16 + 4 generated), the tiny one 0.13 ms for 12, the large one 0.27 ms per
+    prefill and 0.7 ms per decode token; 10-30x that per token."""
     a = e2e_args()
-    per_token = 1000 if a["preset"] == "default" else 200
+    per_token = {"default": 1000, "large": 20000}.get(a["preset"], 200)
     return 2000 + per_token * (a["prompt"] + a["gen"])
 
 
