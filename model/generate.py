@@ -193,7 +193,7 @@ def compile_images(weights: LlamaWeights, core: CoreConfig | None = None, mode: 
                   ("scores", nt * cfg.heads * mmax * bb), ("out.token", bb),
                   ("out.logits", cfg.vocab * 2), ("out.hidden", mmax * cfg.d * 2),
                   ("out.masks", 2 * cfg.layers * bb),
-                  ("out.trace", cfg.layers * mmax * cfg.d * 2)]
+                  ("out.trace", max(cfg.layers - 1, 1) * mmax * cfg.d * 2)]
     for name, data in ddr:
         tensors[name] = Tensor(0, a, len(data))
         a = align(a + len(data), bb)
@@ -361,7 +361,8 @@ def _program(img: ModelImage, m: int, pos0: int, x_addr: int, hist_addr: int | N
         if trace and l > 0:
             # the previous layer's output: X is unchanged until this layer's first VSCAT, and
             # here, behind this layer's WFETCHes, the STORE runs while the weights stream in
-            # (at the end of the previous layer the stream would stand idle during it)
+            # (at the end of the previous layer the stream would stand idle during it); the
+            # last layer's output is out.hidden (read_step takes it from there)
             prog.append(trace_store(l - 1))
         amask = None if dense else MA + l
         mmask = None if dense else MM_ + l
@@ -399,8 +400,6 @@ def _program(img: ModelImage, m: int, pos0: int, x_addr: int, hist_addr: int | N
                  Insn.mmcfg(cfg.ffn, cfg.d, cfg.group),
                  mm(m, A, H, p + "down", here, mmask, dyn=True),
                  Insn.vscat(m, X, H, MM_ + l, stats=True)]
-        if trace and l == L - 1:
-            prog.append(trace_store(l))
         anchor = here                             # the next layer's router (or projections)
     FINW, HF, LM, TOK = gb["FINW"][0], gb["HF"][0], gb["LM"][0], gb["TOKEN"][0]
     v16 = cfg.vocab // lanes
@@ -497,9 +496,10 @@ def read_step(img: ModelImage, prog: Program, ddr, result) -> StepResult:
     mm = np.array([[(words[L + l] >> j) & 1 for j in range(m)] for l in range(L)], dtype=bool)
     layers = []
     if prog.trace:
-        for l in range(L):
+        for l in range(L - 1):
             raw = ddr.read(t["out.trace"].addr + l * m * cfg.d * 2, m * cfg.d * 2)
             layers.append(np.frombuffer(raw, dtype="<u2").reshape(m, cfg.d).copy())
+        layers.append(hid.copy())           # the last layer's output: the hidden rows
     return StepResult(tok, logits, hid, ma, mm, layers, result)
 
 
