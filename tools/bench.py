@@ -31,7 +31,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from model.isa_defs import CYCLE_UNITS  # noqa: E402
 from tb import simrun  # noqa: E402
-from tb.e2e.test_e2e import run_e2e  # noqa: E402
+from tb.e2e.test_e2e import run_report  # noqa: E402
 from tb.top.test_top import CONFIGS  # noqa: E402
 
 OUT = simrun.BUILD_ROOT / "bench"
@@ -43,19 +43,14 @@ def bench_one(preset: str, core: str, prompt: int, gen: int, seed: int) -> dict:
     from model.generate import fit_core
     from model.llama import LlamaConfig
     cfg = fit_core(getattr(LlamaConfig, preset)(seed=seed), CONFIGS[core], prompt)
-    OUT.mkdir(parents=True, exist_ok=True)
     path = OUT / f"{preset}_{core}.json"
-    path.unlink(missing_ok=True)
     args = {"preset": preset, "prompt": prompt, "gen": gen, "mode": "reuse",
             "variant": "fused", "mapping": "token", "buffer": True, "seed": seed,
             "trace": False}
     print(f"[bench] {preset} preset on the {core} core ({cfg.NUM_HBM} HBM ports, "
           f"{cfg.kdim} x {cfg.ncol} array): prompt {prompt}, {gen} generated ...", flush=True)
     t0 = time.perf_counter()
-    run_e2e("verilator", cfg, args, seed=seed, run_name=f"bench_{preset}_{core}",
-            extra_env={"TOP_HBM_MODEL": "hbm", "TOP_HBM_RATIO": "2", "TOP_HBM_JITTER": "0",
-                       "SKIPOPU_REPORT_JSON": str(path)})
-    r = json.loads(path.read_text())
+    r = run_report(cfg, args, seed, f"bench_{preset}_{core}", path)
     assert r["result"] == "PASS" and r["hbm_clock_ratio"] == 2.0, (path, r["result"])
     p, d = r["prefill"], r["decode"]
     rec = {"preset": preset, "core": core, "num_hbm": cfg.NUM_HBM, "kdim": cfg.kdim,

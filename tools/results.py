@@ -14,7 +14,6 @@ bytes per HBM beat x HBM cycles per core cycle).
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 import time
 from pathlib import Path
@@ -22,7 +21,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from tb import simrun  # noqa: E402
-from tb.e2e.test_e2e import CORE, run_e2e  # noqa: E402
+from tb.e2e.test_e2e import CORE, run_report  # noqa: E402
 
 OUT = simrun.BUILD_ROOT / "results"
 
@@ -40,15 +39,9 @@ BANDWIDTH = [("dense, interleaved", "dense", "interleaved", False),
 
 
 def run(name: str, args: dict, seed: int) -> dict:
-    OUT.mkdir(parents=True, exist_ok=True)
-    path = OUT / f"{name}.json"
-    path.unlink(missing_ok=True)
     t0 = time.perf_counter()
     print(f"[results] {name}: {args}", flush=True)
-    run_e2e("verilator", CORE, args, seed=seed, run_name=f"results_{name}",
-            extra_env={"TOP_HBM_MODEL": "hbm", "TOP_HBM_RATIO": "2", "TOP_HBM_JITTER": "0",
-                       "SKIPOPU_REPORT_JSON": str(path)})
-    r = json.loads(path.read_text())
+    r = run_report(CORE, args, seed, f"results_{name}", OUT / f"{name}.json")
     print(f"[results] {name}: done in {time.perf_counter() - t0:.0f} s", flush=True)
     return r
 

@@ -28,6 +28,21 @@ def run_e2e(sim: str = "verilator", cfg: CoreConfig = CORE, args: dict | None = 
                       parameters=params, seed=seed, extra_env=env, **kw)
 
 
+# the memory setting of every reported run (make results, make bench): the timing-aware HBM
+# model with DRAM timing only (no injected latency, no pauses), HBM clock exactly 2x the core's
+REPORT_ENV = {"TOP_HBM_MODEL": "hbm", "TOP_HBM_RATIO": "2", "TOP_HBM_JITTER": "0"}
+
+
+def run_report(cfg: CoreConfig, args: dict, seed: int, run_name: str, path) -> dict:
+    """One reported e2e run on Verilator with REPORT_ENV; its report.json written to ``path``
+    (a stale one removed first) and returned."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.unlink(missing_ok=True)
+    run_e2e("verilator", cfg, args, seed=seed, run_name=run_name,
+            extra_env={**REPORT_ENV, "SKIPOPU_REPORT_JSON": str(path)})
+    return json.loads(path.read_text())
+
+
 # (mode, mapping, buffer, seed): both modes on two seeds with the make sim mapping, plus the
 # interleaved mapping, the buffer off and the dense baseline
 CASES = [("reuse", "token", True, 1), ("reuse", "token", True, 2),

@@ -519,7 +519,7 @@ MM_BENCH_CASES = [(int4, m) for int4 in (True, False) for m in (1, 16)]
 MM_BENCH_SLACK = 32      # start, AXI latency, array + PSUM pipeline, done (docs/pe-array.md)
 
 
-def mm_stream_bound(cfg: CoreConfig, int4: bool, m: int, tiles: int, stream: int,
+def mm_stream_bound(cfg: CoreConfig, m: int, tiles: int, stream: int,
                     first: int = 0) -> int:
     """Upper bound of a MATMUL's MM_CYCLES with streamed weights (docs/pe-array.md): the
     operand stream takes ``stream`` cycles while the array takes M cycles per KDIM x NCOL tile
@@ -574,7 +574,7 @@ async def test_mm_bench(dut):
         # term, a measured LOAD, has its own)
         jitter = HBM_EXTRA_LATENCY[1] * tb.hbm_ps / 1000 if tb.hbm_jitter else 0
         first = 0 if tb.hbm_model == "ram" else math.ceil((jitter + HbmTiming().tRFC) / CLK_NS)
-        bound = mm_stream_bound(cfg, int4, m, tiles, stream, first)
+        bound = mm_stream_bound(cfg, m, tiles, stream, first)
         tb.log.info("MM-BENCH %s (%s model): K=%d N=%d, %d chunks (%d words per port), "
                     "MM_CYCLES %d = %.2f cycles/chunk (bound %d; a LOAD of one port's %d "
                     "words: %d cycles)", name, tb.hbm_model, side * cfg.kdim, side * cfg.ncol,
