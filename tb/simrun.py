@@ -175,8 +175,18 @@ def public_all() -> bool:
     return os.environ.get("SIM_PUBLIC", "0") not in ("", "0", "false", "False")
 
 
-def build_dir_for(sim: str, toplevel: str, parameters: dict, waves: bool, tag: str = "") -> Path:
-    key = json.dumps({"p": parameters, "w": waves, "t": tag}, sort_keys=True)
+# g++ optimisation of Verilator models (OPT_FAST/OPT_GLOBAL; verilated.mk's default is -Os):
+# -O1 compiles a core about 30 % faster than -Os and simulates it as fast, -O0 compiles faster
+# still but simulates 3.5x slower (docs/verification.md "Build cost"). SIMRUN_CXX_OPT overrides.
+CXX_OPT = os.environ.get("SIMRUN_CXX_OPT", "-O1")
+
+
+def build_dir_for(sim: str, toplevel: str, parameters: dict, waves: bool, tag: str = "",
+                  cxx_opt: str | None = None) -> Path:
+    k = {"p": parameters, "w": waves, "t": tag}
+    if cxx_opt is not None:
+        k["o"] = cxx_opt
+    key = json.dumps(k, sort_keys=True)
     h = hashlib.sha1(key.encode()).hexdigest()[:10]
     return BUILD_ROOT / sim / f"{toplevel}-{h}"
 
@@ -195,6 +205,7 @@ def run(
     seed: int | None = None,
     expect_errors: tuple[str, ...] = (),
     replay: str | None = None,
+    cxx_opt: str | None = None,
 ) -> Path:
     """Build (if needed) and run ``test_module`` against ``toplevel``.
 
@@ -202,6 +213,9 @@ def run(
     assertion failure (other than the ``expect_errors`` regexes, each of which must appear), with
     the command that replays the run. Returns the run directory, which holds the results XML,
     the simulator log ``sim.log`` and the wave file when ``waves`` is on.
+
+    ``cxx_opt`` (Verilator only): the g++ optimisation of the model, ``CXX_OPT`` unless given
+    (docs/verification.md "Build cost").
     """
     from cocotb_tools.runner import get_runner
     from cocotb_tools.check_results import get_results
@@ -226,7 +240,8 @@ def run(
                       "liblz4-dev zlib1g-dev); falling back to VCD", file=sys.stderr)
                 build_args += ["--trace-structs"]
     public = sim != "verilator" or public_all()
-    bdir = build_dir_for(sim, toplevel, parameters, waves, "" if public else "toponly")
+    cxx_opt = (cxx_opt or CXX_OPT) if sim == "verilator" else None
+    bdir = build_dir_for(sim, toplevel, parameters, waves, "" if public else "toponly", cxx_opt)
     runner = get_runner(sim)
     with _BuildLock(bdir.with_suffix(".lock")):
         bdir.mkdir(parents=True, exist_ok=True)
@@ -239,15 +254,28 @@ def run(
             build_args += ["--no-public-flat-rw", str(vlt)]
         (bdir / "params.json").write_text(json.dumps(
             {"toplevel": toplevel, "parameters": parameters, "waves": waves}, indent=1))
-        runner.build(
-            sources=[str(s) for s in sources],
-            hdl_toplevel=toplevel,
-            build_dir=str(bdir),
-            parameters=parameters,
-            build_args=build_args,
-            waves=waves,
-            timescale=("1ns", "1ps"),
-        )
+        # make takes variable definitions in MAKEFLAGS from the environment as command-line
+        # ones, which override verilated.mk's OPT_FAST/OPT_GLOBAL (-Os)
+        saved_mf = os.environ.get("MAKEFLAGS")
+        if cxx_opt is not None:
+            os.environ["MAKEFLAGS"] = " ".join(
+                filter(None, [saved_mf, f"OPT_FAST={cxx_opt}", f"OPT_GLOBAL={cxx_opt}"]))
+        try:
+            runner.build(
+                sources=[str(s) for s in sources],
+                hdl_toplevel=toplevel,
+                build_dir=str(bdir),
+                parameters=parameters,
+                build_args=build_args,
+                waves=waves,
+                timescale=("1ns", "1ps"),
+            )
+        finally:
+            if cxx_opt is not None:
+                if saved_mf is None:
+                    os.environ.pop("MAKEFLAGS", None)
+                else:
+                    os.environ["MAKEFLAGS"] = saved_mf
     name = run_name or re.sub(r"[^A-Za-z0-9_.-]+", "_",
                               os.environ.get("PYTEST_CURRENT_TEST", "run").split(" ")[0])
     tdir = bdir / "runs" / name
