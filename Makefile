@@ -26,10 +26,10 @@ sim: bootstrap
 	@$(ENV) SIM=$(SIM) WAVES=$(WAVES) python tb/run_sim.py --seed $(SEED) $(SIM_ARGS)
 
 test: bootstrap
-	@$(ENV) python -m pytest -n $(JOBS) -q -rfEs $(PYTEST_ARGS)
+	@$(ENV) python -m pytest -n $(JOBS) --maxschedchunk 1 -q -rfEs $(PYTEST_ARGS)
 
 test-long: bootstrap
-	@$(ENV) python -m pytest -n $(JOBS) -q -rfEs -m "slow or not slow" $(PYTEST_ARGS)
+	@$(ENV) python -m pytest -n $(JOBS) --maxschedchunk 1 -q -rfEs -m "slow or not slow" $(PYTEST_ARGS)
 
 lint: bootstrap
 	@mkdir -p sim_build

@@ -64,6 +64,10 @@ def main() -> int:
                     "Icarus)")
     ap.add_argument("--gen", type=int, default=None, help="tokens generated (default 4; 2 on "
                     "Icarus)")
+    ap.add_argument("--context", type=int, default=0,
+                    help="decode from a checkpoint at this context: the prefill and the decode "
+                         "steps up to it run on the model, its memories are loaded into the "
+                         "simulation by backdoor, then the core decodes --gen tokens")
     ap.add_argument("--mode", choices=list(MODES), default="reuse-fused")
     ap.add_argument("--mapping", choices=("token", "interleaved"), default="token")
     ap.add_argument("--buffer", choices=("on", "off"), default="on",
@@ -133,8 +137,10 @@ def main_e2e(a, sim: str, waves: bool) -> int:
             "prompt": 4 if icarus else 16, "gen": 2 if icarus else 4,
             "mode": mode, "variant": variant, "mapping": a.mapping,
             "buffer": a.buffer == "on" and a.mapping == "token", "seed": a.seed,
-            "trace": a.trace == "on"}
+            "trace": a.trace == "on", "context": a.context}
     args.update({k: v for k, v in (("prompt", a.prompt), ("gen", a.gen)) if v is not None})
+    if a.context and a.prompt is None:
+        args["prompt"] = min(args["prompt"], a.context)
     # check the options, the model and its programs before building (clear errors, no simulator)
     from model.generate import compile_images, fit_core, prefill_program
     from model.llama import LlamaConfig, make_model, prompt_tokens
@@ -146,7 +152,10 @@ def main_e2e(a, sim: str, waves: bool) -> int:
         lcfg = getattr(LlamaConfig, args["preset"])(
             seed=a.seed, **({"layers": args["layers"]} if args["layers"] else {}))
         cfg = fit_core(lcfg, cfg, args["prompt"])
-        seq = args["prompt"] + args["gen"] - 1      # positions the model processes
+        if a.context and not args["prompt"] <= a.context:
+            raise ValueError(f"--context {a.context} must be >= --prompt {args['prompt']}")
+        # positions the model processes (from a checkpoint: gen decode steps after it)
+        seq = a.context + args["gen"] if a.context else args["prompt"] + args["gen"] - 1
         if seq > min(cfg.KV_TOKENS, lcfg.max_seq):
             raise ValueError(f"prompt + generated - 1 = {seq} positions exceed the KV cache of "
                              f"the core (KV_TOKENS = {cfg.KV_TOKENS}) or the model's max_seq "

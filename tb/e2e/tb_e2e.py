@@ -48,7 +48,8 @@ def timeout_us() -> float:
 
 def e2e_args() -> dict:
     a = {"preset": "tiny", "layers": 0, "prompt": 8, "gen": 4, "mode": "reuse",
-         "mapping": "token", "buffer": True, "seed": 1, "trace": True, "variant": "fused"}
+         "mapping": "token", "buffer": True, "seed": 1, "trace": True, "variant": "fused",
+         "context": 0}
     a.update(json.loads(os.environ.get("E2E_ARGS", "{}")))
     return a
 
@@ -68,6 +69,31 @@ class Runner:
             for addr, data in chunks:
                 tb.ports[port].write(addr, data)
                 tb.model_mems[port].write(addr, data)
+
+    def model_step(self, prog):
+        """A step on the model only (the checkpoint's steps): the program on the model's DDR,
+        the model's result."""
+        mem = self.tb.model_mems[0]
+        mem.write(PROG_BASE, prog.image())
+        for a, d in prog.data:
+            mem.write(a, d)
+        t0 = time.perf_counter()
+        exp = self.tb.model.run(PROG_BASE, len(prog.insns))
+        self.model_s += time.perf_counter() - t0
+        if exp.err != Err.NONE:
+            raise AssertionError(f"checkpoint: the model stops with {exp.err.name} at pc "
+                                 f"{exp.err_pc} (compiler bug)")
+        return exp
+
+    def backdoor(self) -> int:
+        """Every page of the model's memories (DDR, the HBM the ports share) into the RTL's
+        memory models, as a checkpoint is loaded; returns the bytes written."""
+        n = 0
+        for port in (0, 1):
+            for pg, data in sorted(self.tb.model_mems[port].pages.items()):
+                self.tb.ports[port].write(pg * 4096, bytes(data))
+                n += len(data)
+        return n
 
     def _layer_starts(self, prog) -> list[int]:
         """pc of each layer's parameter LOAD (the progress markers)."""
@@ -205,14 +231,15 @@ def summary(a, cfg, tb, fc, figs, bad, times) -> dict:
     """The machine-readable report (sim_build/report.json of `make sim`, docs/results.md)."""
     hbm_beat = cfg.DATA_W // (16 if cfg.HBM_ASYNC else 8)
     peak = cfg.NUM_HBM * hbm_beat * tb.hbm_ratio
-    phases = {"prefill": phase_figures(figs[:1], cfg, peak)}
-    if figs[1:]:
-        phases["decode"] = phase_figures(figs[1:], cfg, peak)
+    n_pf = 0 if a["context"] else 1            # from a checkpoint: every step is a decode step
+    phases = {"prefill": phase_figures(figs[:1], cfg, peak)} if n_pf else {}
+    if figs[n_pf:]:
+        phases["decode"] = phase_figures(figs[n_pf:], cfg, peak)
     tot = sum(f["cycles"] for f in figs)
     return {"result": "FAIL" if bad else "PASS", "failures": bad,
             "sim": os.environ.get("SIM", "verilator"), "preset": a["preset"],
             "mode": a["mode"], "variant": a["variant"], "mapping": a["mapping"],
-            "buffer": a["buffer"], "seed": a["seed"],
+            "buffer": a["buffer"], "seed": a["seed"], "context": a["context"],
             "hbm_model": os.environ.get("TOP_HBM_MODEL", "ram"),
             "hbm_clock_ratio": tb.hbm_ratio, "hbm_clock_ratio_measured": tb.hbm_ratio_measured,
             "peak_hbm_bytes_per_cycle": peak,
@@ -239,7 +266,10 @@ def report(a, cfg, lcfg, gen, figs, fc, times, rep: dict) -> list[str]:
              f"HBM clock {rep['hbm_clock_ratio']:g}x the core clock (measured "
              f"{rep['hbm_clock_ratio_measured']:.3f}x): peak {rep['peak_hbm_bytes_per_cycle']:g}"
              f" B per core cycle = {rep['peak']}",
-             f"prompt {a['prompt']} tokens {list(map(int, gen.prompt))}",
+             f"prompt {len(gen.prompt)} tokens {list(map(int, gen.prompt))}" +
+             (f"; decode from a checkpoint at context {a['context']} (the prefill and "
+              f"{a['context'] - len(gen.prompt)} decode steps on the model, its memories "
+              f"loaded by backdoor)" if a["context"] else ""),
              f"generated {len(gen.tokens)}: {gen.tokens} (float64 teacher-forced argmax "
              f"{fc['tokens_float']})",
              "",
@@ -253,7 +283,8 @@ def report(a, cfg, lcfg, gen, figs, fc, times, rep: dict) -> list[str]:
                 f"{f['ddr_write_bytes']:>10}{f['roofline_cycles']:>10.0f}"
                 f"{f['hbm_efficiency']:>9.1%}{f['pe_utilisation']:>9.1%}")
     for i, f in enumerate(figs):
-        lines.append(row("prefill" if i == 0 else f"decode {i}",
+        lines.append(row("prefill" if i == 0 and not a["context"] else
+                         f"decode {i + (1 if a['context'] else 0)}",
                          phase_figures([f], cfg, rep["peak_hbm_bytes_per_cycle"])))
     phases = [p for p in ("prefill", "decode") if p in rep]
     if "decode" in rep:
@@ -269,11 +300,12 @@ def report(a, cfg, lcfg, gen, figs, fc, times, rep: dict) -> list[str]:
                      f"{d['roofline_cycles'] / d['tokens']:.0f} of {d['cycles_per_token']:.0f} "
                      f"cycles per token; HBM bytes / {rep['peak_hbm_bytes_per_cycle']:g} B per "
                      f"core cycle)")
-    pf = rep["prefill"]
-    lines.append(f"prefill PE utilisation: {pf['pe_utilisation']:.1%} ({pf['macs']} useful MACs "
-                 f"/ ({rep['pes']} PEs x {pf['cycles']} cycles); MATMUL-active "
-                 f"{pf['pe_cycles'] / max(pf['cycles'], 1):.1%} of the cycles)")
-    dec = figs[1:]
+    pf = rep.get("prefill")
+    if pf:
+        lines.append(f"prefill PE utilisation: {pf['pe_utilisation']:.1%} ({pf['macs']} useful "
+                     f"MACs / ({rep['pes']} PEs x {pf['cycles']} cycles); MATMUL-active "
+                     f"{pf['pe_cycles'] / max(pf['cycles'], 1):.1%} of the cycles)")
+    dec = figs[0 if a["context"] else 1:]
     st = fc["storage"]
     kvc = sum(f["kv_cycles"] for f in dec)
     hw = sum(f["hbm_words"] for f in dec)
@@ -298,7 +330,8 @@ def report(a, cfg, lcfg, gen, figs, fc, times, rep: dict) -> list[str]:
     lines.append(f"float64: hidden rel. err {fc['hidden_err']:.2e} (worst row "
                  f"{fc['hidden_row_err']:.2e}), KV entries {fc.get('kv_entries', 0)} worst "
                  f"{fc.get('kv_err', 0):.2e}, routing agreement attn {fc['routing_attn']:.1%} "
-                 f"mlp {fc['routing_mlp']:.1%}, tokens {fc['token_match']}/{fc['tokens_clear']}"
+                 f"mlp {fc['routing_mlp']:.1%} (free-running {fc.get('routing_free_attn', 1):.1%}"
+                 f" / {fc.get('routing_free_mlp', 1):.1%}), tokens {fc['token_match']}/{fc['tokens_clear']}"
                  f" clear{ties}")
     lines.append(f"simulation: run {times['run']:.1f} s (RTL {times['rtl']:.1f} s, model "
                  f"{times['model']:.1f} s, float {times['float']:.1f} s), "
@@ -326,10 +359,33 @@ async def run_e2e(dut):
     prompt = prompt_tokens(lcfg, a["prompt"], a["seed"])
     run = Runner(tb, img, tb.log)
     run.load()
-    loop = GenLoop(img, prompt, a["gen"], a["trace"])
+    ctx = a["context"]
+    # decode from a checkpoint at context ctx (docs/verification.md "Decode from a
+    # checkpoint"): the prefill and the first ctx - prompt decode steps run on the model only,
+    # its memories are loaded into the RTL's by backdoor, and the core decodes `gen` tokens
+    skip = 1 + ctx - len(prompt) if ctx else 0
+    if ctx and ctx < len(prompt):
+        raise ValueError(f"context {ctx} < prompt {len(prompt)}")
+    loop = GenLoop(img, prompt, skip + a["gen"], a["trace"])
     figs = []
+    t_ck = time.perf_counter()
+    ck_written = 0                               # HBM (KV) bytes the model's steps wrote
+    while not loop.done and loop.step < skip:
+        exp = run.model_step(loop.prog)
+        ck_written += sum(exp.wr_bytes[1:])
+        loop.finish(tb.model_mems[0], exp)
+        if loop.step == skip or loop.step % 64 == 0:
+            tb.log.info("[checkpoint] model at context %d of %d (%.0f s)", loop.pos, ctx,
+                        time.perf_counter() - t_ck)
+    if skip:
+        n = run.backdoor()
+        tb.log.info("[checkpoint] context %d: %d bytes of DDR and HBM pages loaded by backdoor",
+                    loop.pos, n)
     while not loop.done:
-        label = "prefill" if loop.step == 0 else f"decode {loop.step}/{a['gen'] - 1}"
+        if skip:
+            label = f"decode {loop.step - skip + 1}/{a['gen']} at {loop.pos}"
+        else:
+            label = "prefill" if loop.step == 0 else f"decode {loop.step}/{a['gen'] - 1}"
         fig = await run.run(loop.prog, label)
         st = loop.finish(tb.ddr, fig)
         figs.append(fig)
@@ -338,7 +394,7 @@ async def run_e2e(dut):
     t0 = time.perf_counter()
     fc = float_check(img, loop.gen, run.rtl_mems)
     t_float = time.perf_counter() - t0
-    kv_written = sum(sum(f["wr"][1:]) for f in figs)
+    kv_written = ck_written + sum(sum(f["wr"][1:]) for f in figs)
     bad = problems(fc, len(loop.gen.tokens), kv_written)
     times = {"run": time.perf_counter() - t_start, "rtl": run.rtl_s, "model": run.model_s,
              "float": t_float}

@@ -598,7 +598,11 @@ async def run_main(dut):
     t0 = time.perf_counter()
     stims = [demo_program(cfg, tb.layout)]
     gen = ProgramGenerator(cfg, seed)
-    stims.append(gen.matmul_program(3, name="matmul"))
+    # TOP_MAIN_EXTRA=0: the demo program and the benchmarks only (test_top_icarus, whose
+    # test_matmul and test_random_programs run the same kinds of program in the same simulation)
+    extra = os.environ.get("TOP_MAIN_EXTRA", "1") != "0"
+    if extra:
+        stims.append(gen.matmul_program(3, name="matmul"))
     benches = os.environ.get("TOP_BENCH", "mm,npe").split(",")
     if "mm" in benches:
         stims += [matmul_bench(cfg, int4, tb.layout, with_mm)
@@ -611,7 +615,7 @@ async def run_main(dut):
         stims += [npe_bench(cfg, tb.layout, k + suffix, elements) for k in NPE_BENCH_KINDS
                   for suffix in ("", "-base")]
     stims += [gen.random_program(int(os.environ.get("TOP_INSNS", "40")), name=f"random[{i}]")
-              for i in range(int(os.environ.get("TOP_PROGRAMS", "3")))]
+              for i in range(int(os.environ.get("TOP_PROGRAMS", "3")) if extra else 0)]
     rows = []
     for n, stim in enumerate(stims):
         tb.log.info("[%d/%d] running %s: %d instructions", n + 1, len(stims), stim.name,

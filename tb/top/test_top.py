@@ -84,12 +84,14 @@ def test_top_icarus():
     """The Icarus subset on the narrow core: CSRs, one random program per pause setting, a
     MATMUL program, an NPE program (ROPE with words/stride/dyn, ARGMAX, the fused MATMUL
     normalisation and an MLP-shaped ROUTE/compact RMSNORM/dyn SWIGLU/VSCAT block included),
-    four fault kinds and the demo job without its benchmarks (the MATMUL benchmark programs run
-    on Verilator: test_top_mm_bench, the skeleton job of test_top_verilator's configurations)."""
+    four fault kinds and the demo program of the skeleton job (its benchmarks, MATMUL and
+    random programs run on Verilator: test_top_mm_bench, the skeleton job of
+    test_top_verilator's configurations; here test_matmul and test_random_programs run them)."""
     kinds = "|".join(str(ProgramGenerator.ERROR_KINDS.index(k))
                      for k in ("illegal_op", "fetch_axi", "dma_rd_axi", "mm_axi"))
     run_top("icarus", CONFIGS["narrow"], programs=1, insns=12, seed=3, extra_env={
         "TOP_MATMULS": "1", "TOP_NPES": "1", "TOP_NPE_BLOCKS": "6", "TOP_BENCH": "none",
+        "TOP_MAIN_EXTRA": "0",
         "TOP_NPE_KINDS": "rmsnorm,rope6,argmax,mmnorm,mlp",
         "COCOTB_TEST_FILTER":
             rf"test_csr|test_random_programs|test_matmul|test_npe$|kind=({kinds})$|run_main"})
