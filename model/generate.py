@@ -328,7 +328,11 @@ def _program(img: ModelImage, m: int, pos0: int, x_addr: int, hist_addr: int | N
     if decode:
         prog.append(Insn.load(0, hist_addr, HIST, L))
     prog.append(Insn.load(0, t["rope"].addr + pos0 * hw * bb, ROT, m * hw))
-    prog.append(Insn.route(m, ONES, LG, PR, 0, force=True))     # all-ones mask word, CNT = m
+    if decode:
+        # the final norm's weight now, while the first router's stream arrives (in the
+        # epilogue the LOAD would wait in front of the LM head; in a prefill the start is
+        # busier, and there it costs more than it saves); FINW is a region of its own
+        prog.append(Insn.load(0, t["final_norm"].addr, gb["FINW"][0], dw))
     anchor = 0               # where the WFETCHes of the next layer's first MATMULs may go
 
     def qkv_partial(l: int, anchor: int, wmask: int | None) -> list:
@@ -403,15 +407,17 @@ def _program(img: ModelImage, m: int, pos0: int, x_addr: int, hist_addr: int | N
         anchor = here                             # the next layer's router (or projections)
     FINW, HF, LM, TOK = gb["FINW"][0], gb["HF"][0], gb["LM"][0], gb["TOKEN"][0]
     v16 = cfg.vocab // lanes
-    prog += [Insn.load(0, t["final_norm"].addr, FINW, dw),
+    # the hidden rows and the masks are final here: their STOREs run while the LM head's
+    # stream (queued with the last layer) arrives, not after the program's last MATMUL
+    prog += [Insn.store(0, t["out.hidden"].addr, X, m * dw),
+             Insn.store(0, t["out.masks"].addr, MA, 2 * L),
+             *([] if decode else [Insn.load(0, t["final_norm"].addr, FINW, dw)]),
              Insn.rmsnorm(1, HF, X + (m - 1) * dw, FINW, STAT + m - 1),
              Insn.mmcfg(cfg.d, cfg.vocab, cfg.group),
              mm(1, HF, LM, "lm_head", anchor, None),
              Insn.argmax(v16, TOK, LM),
              Insn.store(0, t["out.token"].addr, TOK, 1),
              Insn.store(0, t["out.logits"].addr, LM, v16),
-             Insn.store(0, t["out.hidden"].addr, X, m * dw),
-             Insn.store(0, t["out.masks"].addr, MA, 2 * L),
              Insn.end()]
     prog = schedule_wfetch(prog, reqs, core.WFETCH_DEPTH)
     if len(prog) > img.max_prog:
