@@ -275,6 +275,7 @@ def _program(img: ModelImage, m: int, pos0: int, x_addr: int, hist_addr: int | N
     LG, PR, MA, MM_, ONES = gb["LOGITS"][0], gb["PARAMS"][0], gb["MASKA"][0], gb["MASKM"][0], \
         gb["ONES"][0]
     HIST, ROT = gb["HIST"][0], gb["ROT"][0]
+    FINW, HF, LM, TOK = gb["FINW"][0], gb["HF"][0], gb["LM"][0], gb["TOKEN"][0]
     nk = pos0 + 1 if decode else m
     nt_keys = -(-(core.KV_TOKENS if decode else m) // lanes)  # key tiles of the P region
     fused = img.variant == "fused"
@@ -332,7 +333,7 @@ def _program(img: ModelImage, m: int, pos0: int, x_addr: int, hist_addr: int | N
         # the final norm's weight now, while the first router's stream arrives (in the
         # epilogue the LOAD would wait in front of the LM head; in a prefill the start is
         # busier, and there it costs more than it saves); FINW is a region of its own
-        prog.append(Insn.load(0, t["final_norm"].addr, gb["FINW"][0], dw))
+        prog.append(Insn.load(0, t["final_norm"].addr, FINW, dw))
     anchor = 0               # where the WFETCHes of the next layer's first MATMULs may go
 
     def qkv_partial(l: int, anchor: int, wmask: int | None) -> list:
@@ -405,7 +406,6 @@ def _program(img: ModelImage, m: int, pos0: int, x_addr: int, hist_addr: int | N
                  mm(m, A, H, p + "down", here, mmask, dyn=True),
                  Insn.vscat(m, X, H, MM_ + l, stats=True)]
         anchor = here                             # the next layer's router (or projections)
-    FINW, HF, LM, TOK = gb["FINW"][0], gb["HF"][0], gb["LM"][0], gb["TOKEN"][0]
     v16 = cfg.vocab // lanes
     # the hidden rows and the masks are final here: their STOREs run while the LM head's
     # stream (queued with the last layer) arrives, not after the program's last MATMUL

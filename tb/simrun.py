@@ -25,6 +25,7 @@ goes through :func:`run`, called from pytest or from ``tb/run_sim.py``.
 
 from __future__ import annotations
 
+import contextlib
 import fcntl
 import hashlib
 import json
@@ -218,6 +219,23 @@ def _keep_runtime(bdir: Path, rt: Path) -> None:
         tmp.unlink(missing_ok=True)
 
 
+@contextlib.contextmanager
+def _makeflags(make_vars: list[str]):
+    """``make_vars`` (NAME=value) added to MAKEFLAGS while the block runs: make reads variable
+    definitions in MAKEFLAGS from the environment as command-line ones, which override the
+    makefiles' own (cocotb's runner calls make itself, so there is no command line to add to)."""
+    saved = os.environ.get("MAKEFLAGS")
+    if make_vars:
+        os.environ["MAKEFLAGS"] = " ".join(filter(None, [saved] + make_vars))
+    try:
+        yield
+    finally:
+        if saved is None:
+            os.environ.pop("MAKEFLAGS", None)
+        else:
+            os.environ["MAKEFLAGS"] = saved
+
+
 def build_dir_for(sim: str, toplevel: str, parameters: dict, waves: bool, tag: str = "",
                   cxx_opt: str | None = None) -> Path:
     k = {"p": parameters, "w": waves, "t": tag}
@@ -291,17 +309,16 @@ def run(
             build_args += ["--no-public-flat-rw", str(vlt)]
         (bdir / "params.json").write_text(json.dumps(
             {"toplevel": toplevel, "parameters": parameters, "waves": waves}, indent=1))
-        # make takes variable definitions in MAKEFLAGS from the environment as command-line
-        # ones: they override verilated.mk's OPT_FAST/OPT_GLOBAL (-Os) and, with a cached
-        # runtime, drop its objects from the build and link the cached one instead
-        saved_mf = os.environ.get("MAKEFLAGS")
-        rt = _runtime_object(cxx_opt, build_args) if cxx_opt is not None else None
+        # make variables for Verilator's build: the g++ optimisation (verilated.mk's
+        # OPT_FAST/OPT_GLOBAL are -Os) and, with a cached runtime, none of its objects
+        # compiled and the cached one linked instead
+        make_vars, rt = [], None
         if cxx_opt is not None:
-            flags = [f"OPT_FAST={cxx_opt}", f"OPT_GLOBAL={cxx_opt}"]
+            make_vars = [f"OPT_FAST={cxx_opt}", f"OPT_GLOBAL={cxx_opt}"]
+            rt = _runtime_object(cxx_opt, build_args)
             if rt is not None and rt.exists():
-                flags += ["VM_GLOBAL_FAST=", "VM_GLOBAL_SLOW=", f"USER_LDFLAGS={rt}"]
-            os.environ["MAKEFLAGS"] = " ".join(filter(None, [saved_mf] + flags))
-        try:
+                make_vars += ["VM_GLOBAL_FAST=", "VM_GLOBAL_SLOW=", f"USER_LDFLAGS={rt}"]
+        with _makeflags(make_vars):
             runner.build(
                 sources=[str(s) for s in sources],
                 hdl_toplevel=toplevel,
@@ -311,12 +328,6 @@ def run(
                 waves=waves,
                 timescale=("1ns", "1ps"),
             )
-        finally:
-            if cxx_opt is not None:
-                if saved_mf is None:
-                    os.environ.pop("MAKEFLAGS", None)
-                else:
-                    os.environ["MAKEFLAGS"] = saved_mf
         if rt is not None and not rt.exists():
             _keep_runtime(bdir, rt)
     name = run_name or re.sub(r"[^A-Za-z0-9_.-]+", "_",

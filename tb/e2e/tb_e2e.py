@@ -23,6 +23,7 @@ import cocotb
 import numpy as np
 from cocotb.triggers import ClockCycles
 
+from model.core.base import SparseMem
 from model.evaluate import float_check, problems
 from model.generate import PROG_BASE, GenLoop, compile_images
 from model.isa import Csr, Err, Op
@@ -70,18 +71,22 @@ class Runner:
                 tb.ports[port].write(addr, data)
                 tb.model_mems[port].write(addr, data)
 
-    def model_step(self, prog):
-        """A step on the model only (the checkpoint's steps): the program on the model's DDR,
-        the model's result."""
-        mem = self.tb.model_mems[0]
+    @staticmethod
+    def write_prog(mem, prog) -> None:
+        """The program and its data into one DDR (the RTL's or the model's)."""
         mem.write(PROG_BASE, prog.image())
         for a, d in prog.data:
             mem.write(a, d)
+
+    def model_step(self, prog, label: str):
+        """``prog`` on the model (its own DDR); the model's result (the reference of a step on
+        the RTL, or alone one of a checkpoint's steps)."""
+        self.write_prog(self.tb.model_mems[0], prog)
         t0 = time.perf_counter()
         exp = self.tb.model.run(PROG_BASE, len(prog.insns))
         self.model_s += time.perf_counter() - t0
         if exp.err != Err.NONE:
-            raise AssertionError(f"checkpoint: the model stops with {exp.err.name} at pc "
+            raise AssertionError(f"{label}: the model stops with {exp.err.name} at pc "
                                  f"{exp.err_pc} (compiler bug)")
         return exp
 
@@ -91,7 +96,7 @@ class Runner:
         n = 0
         for port in (0, 1):
             for pg, data in sorted(self.tb.model_mems[port].pages.items()):
-                self.tb.ports[port].write(pg * 4096, bytes(data))
+                self.tb.ports[port].write(pg * SparseMem.PAGE, bytes(data))
                 n += len(data)
         return n
 
@@ -105,17 +110,8 @@ class Runner:
 
     async def run(self, prog, label: str) -> dict:
         tb = self.tb
-        image = prog.image()
-        for mem in (tb.ddr, tb.model_mems[0]):
-            mem.write(PROG_BASE, image)
-            for a, d in prog.data:
-                mem.write(a, d)
-        t0 = time.perf_counter()
-        exp = tb.model.run(PROG_BASE, len(prog.insns))
-        self.model_s += time.perf_counter() - t0
-        if exp.err != Err.NONE:
-            raise AssertionError(f"{label}: the model stops with {exp.err.name} at pc "
-                                 f"{exp.err_pc} (compiler bug)")
+        self.write_prog(tb.ddr, prog)
+        exp = self.model_step(prog, label)
         starts = self._layer_starts(prog)
         layers = len(starts)
         if tb.axi_mon:
@@ -177,7 +173,7 @@ class Runner:
     def compare_memories(self, label: str) -> None:
         """Every page the model holds (DDR; HBM, shared by the ports) equals the RTL's."""
         tb = self.tb
-        page = 4096
+        page = SparseMem.PAGE
         for port in (0, 1):
             mm = tb.model_mems[port]
             for pg in sorted(mm.pages):
@@ -227,12 +223,17 @@ def phase_figures(steps: list[dict], cfg, peak: float) -> dict:
             "kv_load_cycles": sum(f["kv_cycles"] for f in steps)}
 
 
+def prefill_steps(a: dict) -> int:
+    """Steps of the run that are a prefill: 1, or 0 from a checkpoint (decode steps only)."""
+    return 0 if a["context"] else 1
+
+
 def summary(a, cfg, tb, fc, figs, bad, times) -> dict:
     """The machine-readable report (sim_build/report.json of `make sim`, docs/results.md)."""
     hbm_beat = cfg.DATA_W // (16 if cfg.HBM_ASYNC else 8)
     peak = cfg.NUM_HBM * hbm_beat * tb.hbm_ratio
-    n_pf = 0 if a["context"] else 1            # from a checkpoint: every step is a decode step
-    phases = {"prefill": phase_figures(figs[:1], cfg, peak)} if n_pf else {}
+    n_pf = prefill_steps(a)
+    phases = {"prefill": phase_figures(figs[:n_pf], cfg, peak)} if n_pf else {}
     if figs[n_pf:]:
         phases["decode"] = phase_figures(figs[n_pf:], cfg, peak)
     tot = sum(f["cycles"] for f in figs)
@@ -282,9 +283,9 @@ def report(a, cfg, lcfg, gen, figs, fc, times, rep: dict) -> list[str]:
                 f"{f['hbm_read_bytes']:>11}{f['hbm_write_bytes']:>10}{f['ddr_read_bytes']:>10}"
                 f"{f['ddr_write_bytes']:>10}{f['roofline_cycles']:>10.0f}"
                 f"{f['hbm_efficiency']:>9.1%}{f['pe_utilisation']:>9.1%}")
+    n_pf = prefill_steps(a)
     for i, f in enumerate(figs):
-        lines.append(row("prefill" if i == 0 and not a["context"] else
-                         f"decode {i + (1 if a['context'] else 0)}",
+        lines.append(row("prefill" if i < n_pf else f"decode {i - n_pf + 1}",
                          phase_figures([f], cfg, rep["peak_hbm_bytes_per_cycle"])))
     phases = [p for p in ("prefill", "decode") if p in rep]
     if "decode" in rep:
@@ -305,7 +306,7 @@ def report(a, cfg, lcfg, gen, figs, fc, times, rep: dict) -> list[str]:
         lines.append(f"prefill PE utilisation: {pf['pe_utilisation']:.1%} ({pf['macs']} useful "
                      f"MACs / ({rep['pes']} PEs x {pf['cycles']} cycles); MATMUL-active "
                      f"{pf['pe_cycles'] / max(pf['cycles'], 1):.1%} of the cycles)")
-    dec = figs[0 if a["context"] else 1:]
+    dec = figs[n_pf:]
     st = fc["storage"]
     kvc = sum(f["kv_cycles"] for f in dec)
     hw = sum(f["hbm_words"] for f in dec)
@@ -363,15 +364,15 @@ async def run_e2e(dut):
     # decode from a checkpoint at context ctx (docs/verification.md "Decode from a
     # checkpoint"): the prefill and the first ctx - prompt decode steps run on the model only,
     # its memories are loaded into the RTL's by backdoor, and the core decodes `gen` tokens
-    skip = 1 + ctx - len(prompt) if ctx else 0
     if ctx and ctx < len(prompt):
         raise ValueError(f"context {ctx} < prompt {len(prompt)}")
+    skip = 1 + ctx - len(prompt) if ctx else 0
     loop = GenLoop(img, prompt, skip + a["gen"], a["trace"])
     figs = []
     t_ck = time.perf_counter()
     ck_written = 0                               # HBM (KV) bytes the model's steps wrote
-    while not loop.done and loop.step < skip:
-        exp = run.model_step(loop.prog)
+    while loop.step < skip:
+        exp = run.model_step(loop.prog, "checkpoint")
         ck_written += sum(exp.wr_bytes[1:])
         loop.finish(tb.model_mems[0], exp)
         if loop.step == skip or loop.step % 64 == 0:
